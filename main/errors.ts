@@ -1,0 +1,74 @@
+/**
+ * One error type for the whole back end. `code` is stable and is what the UI maps to words;
+ * `message` is for logs and developers; `context` carries the facts that explain it (never secrets).
+ */
+export const ERROR_CODES = [
+  // input and encoding
+  'INVALID_INPUT',
+  'MALFORMED_MESSAGE',
+  'OVERSIZED_MESSAGE',
+  'UNSUPPORTED_VERSION',
+  // MuSig2 engine
+  'INVALID_PUBLIC_KEY',
+  'INVALID_SECRET_KEY',
+  'INVALID_TWEAK',
+  'INVALID_PUBLIC_NONCE',
+  'INVALID_PARTIAL_SIGNATURE',
+  'NONCE_REUSED',
+  'SIGNATURE_INVALID',
+  // session protocol
+  'BAD_SIGNATURE',
+  'NOT_A_SIGNER',
+  'WRONG_PEER',
+  'DUPLICATE_SIGNER',
+  'TOO_MANY_SIGNERS',
+  'EXPIRED',
+  'REPLAYED',
+  'SEQUENCE_GAP',
+  'TIMESTAMP_OUT_OF_WINDOW',
+  'UNKNOWN_SESSION',
+  'WRONG_PHASE',
+  'EQUIVOCATION',
+  'DECLINED',
+  'ABORTED',
+  'LIMIT_REACHED',
+  'RATE_LIMITED',
+  'NOT_APPROVED',
+  // keys
+  'KEYCHAIN_UNAVAILABLE',
+  'KEY_NOT_FOUND',
+  'KEY_EXISTS',
+  'WRONG_PASSPHRASE',
+  'CORRUPT_KEY_FILE',
+  'INVALID_MNEMONIC',
+  // network and storage
+  'PEER_UNREACHABLE',
+  'NOT_RUNNING',
+  'STORAGE_FAILED',
+  'UNAUTHORIZED',
+  'INTERNAL',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export type ErrorContext = Record<string, string | number | boolean | null | undefined>;
+
+export class CosignerError extends Error {
+  readonly code: ErrorCode;
+  readonly context: ErrorContext;
+
+  constructor(code: ErrorCode, message: string, context: ErrorContext = {}, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'CosignerError';
+    this.code = code;
+    this.context = context;
+  }
+
+  toJSON(): { code: ErrorCode; message: string; context: ErrorContext } {
+    return { code: this.code, message: this.message, context: this.context };
+  }
+}
+
+export function isCosignerError(e: unknown, code?: ErrorCode): e is CosignerError {
+  return e instanceof CosignerError && (code === undefined || e.code === code);
+}

@@ -1,0 +1,59 @@
+/**
+ * The ports the session coordinator depends on. The coordinator knows nothing of libp2p, the file
+ * system or Electron: the p2p layer, the storage layer and the keystore implement these, and tests
+ * use in-process implementations of the same interfaces (never mocks of the coordinator).
+ */
+
+/** Wall-clock time in milliseconds since the Unix epoch. */
+export interface Clock {
+  now(): number;
+}
+
+export type TimerHandle = { readonly id: number };
+
+/** Timers go through this port so that tests drive time deterministically, without sleeps. */
+export interface Scheduler {
+  setTimeout(fn: () => void, ms: number): TimerHandle;
+  setInterval(fn: () => void, ms: number): TimerHandle;
+  clear(handle: TimerHandle): void;
+}
+
+/** Cryptographically secure random bytes (tests inject a seeded source). */
+export interface Random {
+  bytes(length: number): Uint8Array;
+}
+
+/** What kind of frame a send carries, so that the transport can treat announcements specially
+ * (they are also stored in the DHT for signers that come online later). */
+export type FrameKind = 'announcement' | 'session-message';
+
+export interface OutboundMeta {
+  kind: FrameKind;
+  /** hex session id */
+  sessionId: string;
+  /** ms since epoch; the transport stops retrying (and drops any stored copy) after this */
+  expiresAt: number;
+}
+
+/** An inbound frame with the identity the transport authenticated (libp2p: the Noise-verified peer id). */
+export interface InboundFrame {
+  frame: Uint8Array;
+  fromPeer: string;
+}
+
+export interface SessionTransport {
+  /** The local node's authenticated peer id. */
+  readonly localPeerId: string;
+  /**
+   * Deliver `frame` to the signer with this 33-byte public key. Resolves once the peer accepted it;
+   * rejects with a CosignerError('PEER_UNREACHABLE') after the transport's retries are exhausted.
+   */
+  send(toSigner: Uint8Array, frame: Uint8Array, meta: OutboundMeta): Promise<void>;
+  /** Subscribe to inbound frames; returns the unsubscribe function. */
+  subscribe(handler: (inbound: InboundFrame) => void): () => void;
+  /**
+   * The peer id bound to this signer key by a verified signer card (signed by that key), if known.
+   * The coordinator rejects a session message whose `fromPeer` differs from it.
+   */
+  peerOf(signer: Uint8Array): string | undefined;
+}

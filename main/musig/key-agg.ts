@@ -1,0 +1,133 @@
+import type { WeierstrassPoint } from '@noble/curves/abstract/weierstrass.js';
+import { schnorr, secp256k1 } from '@noble/curves/secp256k1.js';
+import { equalBytes } from '@noble/curves/utils.js';
+import { InvalidContributionErr, keyAggregate } from '@scure/btc-signer/musig2.js';
+import { hasEven } from '@scure/btc-signer/utils.js';
+import { CosignerError } from '../errors.ts';
+import { isBytes } from './keys.ts';
+
+type Point = WeierstrassPoint<bigint>;
+const Point = secp256k1.Point;
+const Fn = Point.Fn;
+const { taggedHash, pointToBytes } = schnorr.utils;
+
+export type Tweak = { tweak: Uint8Array; xOnly: boolean };
+
+/** Immutable key-aggregation context, computed once and shared by every message of a batch. */
+export interface KeyAggContext {
+  /** 33-byte compressed keys in the order given (signer index = position). */
+  readonly publicKeys: readonly Uint8Array[];
+  readonly tweaks: readonly Tweak[];
+  /** 33-byte compressed Q after tweaks (GetPlainPubkey). */
+  readonly aggregateKey: Uint8Array;
+  /** 32-byte x-only Q (GetXonlyPubkey): final signatures verify under it. */
+  readonly xOnlyKey: Uint8Array;
+}
+
+/**
+ * The public-data work of BIP327 that depends only on the signer set and tweaks: done once per
+ * context, then reused by every session of every batch signed under it.
+ */
+export interface KeyAggInternals {
+  readonly publicKeys: readonly Uint8Array[];
+  readonly tweaks: readonly Tweak[];
+  readonly points: readonly Point[];
+  /** KeyAggCoeff a_i for the key at each position. */
+  readonly coefficients: readonly bigint[];
+  readonly Q: Point;
+  readonly xOnlyQ: Uint8Array;
+  /** g * gacc of BIP327 Sign and PartialSigVerifyInternal, g = 1 if Q has even y else n - 1. */
+  readonly signFactor: bigint;
+  /** g * tacc, the tweak term PartialSigAgg adds to s after multiplying by e. */
+  readonly tweakTerm: bigint;
+}
+
+// Only contexts made here are accepted by the batch: its coefficients and points can then be trusted.
+const internalsOf = new WeakMap<KeyAggContext, KeyAggInternals>();
+
+export function keyAggInternals(ctx: KeyAggContext): KeyAggInternals {
+  const internals = typeof ctx === 'object' && ctx !== null ? internalsOf.get(ctx) : undefined;
+  if (!internals) throw new CosignerError('INVALID_INPUT', 'key aggregation context was not made by aggregateKeys');
+  return internals;
+}
+
+function hashScalar(tag: string, ...parts: Uint8Array[]): bigint {
+  return Fn.create(Fn.fromBytes(taggedHash(tag, ...parts), true));
+}
+
+/** BIP327 KeyAggCoeff for every position: L and the second key are shared by all of them. */
+function keyAggCoefficients(publicKeys: readonly Uint8Array[]): bigint[] {
+  const L = taggedHash('KeyAgg list', ...publicKeys);
+  const first = publicKeys[0] as Uint8Array;
+  const second = publicKeys.find((key) => !equalBytes(key, first));
+  return publicKeys.map((key) =>
+    second !== undefined && equalBytes(key, second) ? Fn.ONE : hashScalar('KeyAgg coefficient', L, key),
+  );
+}
+
+function checkTweaks(tweaks: readonly Tweak[]): void {
+  if (!Array.isArray(tweaks)) throw new CosignerError('INVALID_INPUT', 'tweaks must be a list');
+  tweaks.forEach((t, tweakIndex) => {
+    if (typeof t !== 'object' || t === null || !isBytes(t.tweak, 32) || typeof t.xOnly !== 'boolean') {
+      throw new CosignerError('INVALID_TWEAK', 'a tweak is 32 bytes with an xOnly flag', { tweakIndex });
+    }
+    if (!Fn.isValid(Fn.fromBytes(t.tweak, true))) {
+      throw new CosignerError('INVALID_TWEAK', 'the tweak must be less than n', { tweakIndex });
+    }
+  });
+}
+
+/** BIP327 KeyAgg then ApplyTweak for each tweak, in order. */
+export function aggregateKeys(publicKeys: readonly Uint8Array[], tweaks: readonly Tweak[] = []): KeyAggContext {
+  if (!Array.isArray(publicKeys) || publicKeys.length === 0) {
+    throw new CosignerError('INVALID_INPUT', 'expected a non-empty list of public keys');
+  }
+  publicKeys.forEach((key, signerIndex) => {
+    if (!isBytes(key, 33)) throw new CosignerError('INVALID_PUBLIC_KEY', 'public key must be 33 bytes', { signerIndex });
+  });
+  checkTweaks(tweaks);
+  const keys = publicKeys.map((key) => Uint8Array.from(key));
+  const ownTweaks = tweaks.map((t) => Object.freeze({ tweak: Uint8Array.from(t.tweak), xOnly: t.xOnly }));
+  let agg: ReturnType<typeof keyAggregate>;
+  try {
+    agg = keyAggregate(
+      keys,
+      ownTweaks.map((t) => t.tweak),
+      ownTweaks.map((t) => t.xOnly),
+    );
+  } catch (e) {
+    if (e instanceof InvalidContributionErr) {
+      throw new CosignerError('INVALID_PUBLIC_KEY', 'public key is not a valid point', { signerIndex: e.idx }, { cause: e });
+    }
+    // Keys and tweak ranges are valid by now: what is left is a point at infinity, which a
+    // tweak can produce and an aggregate of valid keys cannot (short of a hash collision).
+    const code = ownTweaks.length > 0 ? 'INVALID_TWEAK' : 'INVALID_PUBLIC_KEY';
+    throw new CosignerError(code, `key aggregation failed: ${(e as Error).message}`, {}, { cause: e });
+  }
+  const Q = agg.aggPublicKey;
+  const g = hasEven(Q.y) ? Fn.ONE : Fn.neg(Fn.ONE);
+  const internals: KeyAggInternals = Object.freeze({
+    publicKeys: Object.freeze(keys),
+    tweaks: Object.freeze(ownTweaks),
+    points: Object.freeze(keys.map((key) => Point.fromBytes(key))),
+    coefficients: Object.freeze(keyAggCoefficients(keys)),
+    Q,
+    xOnlyQ: pointToBytes(Q),
+    signFactor: Fn.mul(g, agg.gAcc),
+    tweakTerm: Fn.mul(g, agg.tweakAcc),
+  });
+  const ctx: KeyAggContext = Object.freeze({
+    publicKeys: Object.freeze(keys.map((key) => Uint8Array.from(key))),
+    tweaks: Object.freeze(ownTweaks.map((t) => Object.freeze({ tweak: Uint8Array.from(t.tweak), xOnly: t.xOnly }))),
+    aggregateKey: Q.toBytes(true),
+    xOnlyKey: pointToBytes(Q),
+  });
+  internalsOf.set(ctx, internals);
+  return ctx;
+}
+
+/** Adds the BIP341 key-path-only taproot tweak (t = hashTapTweak(xonly(Q)), x-only) to ctx. */
+export function withTaprootTweak(ctx: KeyAggContext): KeyAggContext {
+  const { publicKeys, tweaks, xOnlyQ } = keyAggInternals(ctx);
+  return aggregateKeys(publicKeys, [...tweaks, { tweak: taggedHash('TapTweak', xOnlyQ), xOnly: true }]);
+}

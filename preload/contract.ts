@@ -1,0 +1,266 @@
+/**
+ * The contract between Cosigner's back end and its UI: every request with its argument and result
+ * schemas, every event with its payload schema. The Electron IPC bridge, the preload script, the
+ * daemon's WebSocket control API and the renderer's clients are all derived from this one object,
+ * so a new request is one entry here. No Node or Electron API in this file.
+ */
+import { z } from 'zod';
+import { request } from './contract-kit.ts';
+import type { BridgeOf } from './contract-kit.ts';
+
+// ---------- primitives ----------
+
+const hex = (bytes: number) =>
+  z
+    .string()
+    .length(bytes * 2)
+    .regex(/^[0-9a-f]*$/, 'lower-case hex');
+export const PublicKeyHex = hex(33).regex(/^0[23]/, 'a compressed public key starts with 02 or 03');
+export const XOnlyKeyHex = hex(32);
+export const SessionIdHex = hex(32);
+export const SignatureHex = hex(64);
+const Name = z.string().trim().min(1).max(64);
+const Millis = z.number().int().nonnegative();
+const Empty = z.object({}).strict();
+const Ok = z.object({ ok: z.literal(true) });
+
+export const BitcoinNetwork = z.enum(['mainnet', 'testnet', 'signet', 'regtest']);
+export type BitcoinNetwork = z.infer<typeof BitcoinNetwork>;
+
+// ---------- keys ----------
+
+export const KeyInfo = z.object({
+  publicKey: PublicKeyHex,
+  /** First 4 bytes of hash160(public key), hex: short enough to read aloud. */
+  fingerprint: hex(4),
+});
+export type KeyInfo = z.infer<typeof KeyInfo>;
+
+export const KeyStatus = z.object({
+  backend: z.enum(['keychain', 'file']),
+  key: KeyInfo.nullable(),
+  /** Set when the keystore cannot be used (locked or missing keychain): what to tell the user. */
+  problem: z.object({ code: z.string(), message: z.string() }).nullable(),
+});
+export type KeyStatus = z.infer<typeof KeyStatus>;
+
+/** The only secret that ever crosses to the UI: the mnemonic, once, for the user to write down. */
+export const PendingBackup = z.object({
+  backupId: z.string().min(1).max(128),
+  words: z.array(z.string()).length(24),
+  key: KeyInfo,
+});
+
+// ---------- node, peers, health ----------
+
+export const SignerCardView = z.object({
+  publicKey: PublicKeyHex,
+  peerId: z.string().max(128),
+  displayName: z.string().max(64),
+  addresses: z.array(z.string().max(256)).max(16),
+  issuedAt: Millis,
+  /** How we learned of it. */
+  source: z.enum(['lan', 'dht', 'direct']),
+});
+export type SignerCardView = z.infer<typeof SignerCardView>;
+
+export const NodeStatus = z.object({
+  running: z.boolean(),
+  peerId: z.string().max(128),
+  listenAddresses: z.array(z.string().max(256)),
+  connections: z.number().int().nonnegative(),
+  dhtRoutingTableSize: z.number().int().nonnegative(),
+  mdnsEnabled: z.boolean(),
+  rejectedFrames: z.record(z.string(), z.number().int().nonnegative()),
+});
+export type NodeStatus = z.infer<typeof NodeStatus>;
+
+export const SessionPhase = z.enum([
+  'AWAITING_APPROVAL',
+  'NONCE_EXCHANGE',
+  'PARTIAL_SIG_EXCHANGE',
+  'COMPLETE',
+  'ABORTED',
+  'DECLINED',
+  'EXPIRED',
+]);
+export type SessionPhase = z.infer<typeof SessionPhase>;
+
+export const CoordinatorHealth = z.object({
+  sessionsByPhase: z.record(z.string(), z.number().int().nonnegative()),
+  oldestSessionAgeMs: Millis.nullable(),
+  pendingApprovals: z.number().int().nonnegative(),
+  lastCleanupAt: Millis.nullable(),
+  rejectedMessages: z.record(z.string(), z.number().int().nonnegative()),
+});
+
+export const Health = z.object({ node: NodeStatus, coordinator: CoordinatorHealth });
+export type Health = z.infer<typeof Health>;
+
+// ---------- contacts and groups ----------
+
+export const Contact = z.object({ publicKey: PublicKeyHex, name: Name, addedAt: Millis });
+export type Contact = z.infer<typeof Contact>;
+
+export const GroupInput = z.object({
+  name: Name,
+  /** Everyone who signs, this user included; order does not matter (keys are sorted). */
+  publicKeys: z.array(PublicKeyHex).min(1).max(16),
+});
+export const Group = GroupInput.extend({
+  id: hex(32),
+  /** BIP327 aggregate of the sorted keys (the taproot internal key), x-only. */
+  aggregateKey: XOnlyKeyHex,
+  /** BIP341 key-path-only output key: what a signature for this group verifies under. */
+  outputKey: XOnlyKeyHex,
+  /** The group's taproot address on the configured network. */
+  address: z.string().max(128),
+  network: BitcoinNetwork,
+});
+export type Group = z.infer<typeof Group>;
+
+// ---------- sessions ----------
+
+export const MessageInput = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('text'), text: z.string().min(1).max(4096) }),
+  z.object({
+    kind: z.literal('hex'),
+    hex: z
+      .string()
+      .min(2)
+      .max(8192)
+      .regex(/^([0-9a-fA-F]{2})+$/, 'hex bytes'),
+  }),
+]);
+export type MessageInput = z.infer<typeof MessageInput>;
+
+export const CreateSessionInput = z.object({
+  groupId: hex(32),
+  message: MessageInput,
+  /** Short description shown to every co-signer next to what is signed. */
+  description: z.string().max(280).default(''),
+  /** Seconds until the request expires (1 minute to 7 days). */
+  expiresInSeconds: z
+    .number()
+    .int()
+    .min(60)
+    .max(7 * 24 * 3600)
+    .default(3600),
+});
+
+export const SignerProgress = z.object({
+  index: z.number().int().nonnegative(),
+  publicKey: PublicKeyHex,
+  isLocal: z.boolean(),
+  approved: z.boolean(),
+  nonceReceived: z.boolean(),
+  partialSignatureReceived: z.boolean(),
+});
+
+export const SessionSnapshot = z.object({
+  sessionId: SessionIdHex,
+  version: z.number().int().nonnegative(),
+  phase: SessionPhase,
+  attempt: z.number().int().nonnegative(),
+  createdAt: Millis,
+  expiresAt: Millis,
+  updatedAt: Millis,
+  creator: PublicKeyHex,
+  isCreator: z.boolean(),
+  signers: z.array(SignerProgress),
+  /** What is signed: each message in hex, with the display text it came from. */
+  messages: z.array(z.object({ hex: z.string(), display: z.string() })),
+  description: z.string(),
+  tweak: z.enum(['none', 'taproot']),
+  /** x-only key the final signature verifies under. */
+  signingKey: XOnlyKeyHex,
+  signatures: z.array(SignatureHex),
+  failure: z
+    .object({
+      code: z.string(),
+      reason: z.string(),
+      blamedSignerIndex: z.number().int().nonnegative().nullable(),
+    })
+    .nullable(),
+});
+export type SessionSnapshot = z.infer<typeof SessionSnapshot>;
+
+// ---------- settings ----------
+
+export const Settings = z.object({
+  displayName: z.string().trim().max(64),
+  network: BitcoinNetwork,
+  listenAddresses: z.array(z.string().min(1).max(256)).max(8),
+  bootstrapPeers: z.array(z.string().min(1).max(512)).max(32),
+  mdns: z.boolean(),
+  sessionTimeoutSeconds: z.number().int().min(60).max(7 * 24 * 3600),
+  stuckSessionTimeoutSeconds: z.number().int().min(30).max(24 * 3600),
+});
+export type Settings = z.infer<typeof Settings>;
+
+export const AppInfo = z.object({
+  version: z.string(),
+  mode: z.enum(['electron', 'headless']),
+  dataDir: z.string(),
+});
+
+// ---------- the contract ----------
+
+export const requests = {
+  'app.info': request(Empty, AppInfo),
+
+  'keys.status': request(Empty, KeyStatus),
+  /** Makes a key and its mnemonic; nothing is stored until the user confirms the backup. */
+  'keys.beginCreate': request(Empty, PendingBackup),
+  'keys.confirmBackup': request(
+    z.object({ backupId: z.string().min(1).max(128), words: z.array(z.string().max(16)).length(24) }),
+    KeyInfo,
+  ),
+  'keys.importMnemonic': request(z.object({ mnemonic: z.string().min(1).max(512) }), KeyInfo),
+  'keys.importSecret': request(z.object({ secretHex: hex(32) }), KeyInfo),
+  /** Deleting needs the fingerprint typed back: an explicit confirmation. */
+  'keys.delete': request(z.object({ fingerprint: hex(4) }), Ok),
+
+  'node.status': request(Empty, NodeStatus),
+  'health.get': request(Empty, Health),
+  'peers.lan': request(Empty, z.array(SignerCardView)),
+  'peers.lookup': request(z.object({ publicKey: PublicKeyHex }), SignerCardView.nullable()),
+
+  'contacts.list': request(Empty, z.array(Contact)),
+  'contacts.save': request(z.object({ publicKey: PublicKeyHex, name: Name }), Contact),
+  'contacts.remove': request(z.object({ publicKey: PublicKeyHex }), Ok),
+
+  'groups.list': request(Empty, z.array(Group)),
+  'groups.save': request(GroupInput, Group),
+  'groups.remove': request(z.object({ id: hex(32) }), Ok),
+
+  'sessions.create': request(CreateSessionInput, SessionSnapshot),
+  'sessions.approve': request(z.object({ sessionId: SessionIdHex }), SessionSnapshot),
+  'sessions.decline': request(
+    z.object({ sessionId: SessionIdHex, reason: z.string().max(280).default('') }),
+    SessionSnapshot,
+  ),
+  /** Starts a new attempt with fresh nonces for a session cut off mid-exchange. */
+  'sessions.resume': request(z.object({ sessionId: SessionIdHex }), SessionSnapshot),
+  'sessions.list': request(Empty, z.array(SessionSnapshot)),
+  'sessions.get': request(z.object({ sessionId: SessionIdHex }), SessionSnapshot),
+
+  'settings.get': request(Empty, Settings),
+  /** Network settings take effect at the next start. */
+  'settings.set': request(Settings.partial(), Settings),
+};
+
+export const events = {
+  /** A session changed (new request, progress, end). */
+  session: SessionSnapshot,
+  node: NodeStatus,
+  /** The set of co-signers seen on the LAN changed. */
+  'peers.lan': z.array(SignerCardView),
+  keys: KeyStatus,
+};
+
+export type Requests = typeof requests;
+export type Events = typeof events;
+export type RequestName = keyof Requests & string;
+export type EventName = keyof Events & string;
+export type CosignerBridge = BridgeOf<Requests, Events>;

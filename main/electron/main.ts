@@ -1,0 +1,128 @@
+/**
+ * The Electron entry: a thin shell that starts the same services as the headless daemon and serves
+ * the contract over IPC to one hardened, sandboxed window. Bundled by scripts/build-electron.ts.
+ */
+import { app, BrowserWindow, ipcMain, net, Notification, protocol, session, shell } from 'electron';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { requests, type SessionSnapshot } from '../../preload/contract.ts';
+import { EVENT_CHANNEL, requestChannel, type IpcReply } from '../../preload/ipc.ts';
+import { startServices, type Services } from '../app.ts';
+import { createDispatcher, toWireError } from '../contract-dispatch.ts';
+import { CosignerError } from '../errors.ts';
+import { defaultDataDir } from '../data-dir.ts';
+import {
+  APP_ENTRY_URL,
+  APP_SCHEME,
+  CONTENT_SECURITY_POLICY,
+  HARDENED_WEB_PREFERENCES,
+  appPathToRelativeFile,
+  isAllowedExternalUrl,
+  isTrustedSender,
+} from './hardening.ts';
+
+const rendererDir = path.join(import.meta.dirname, '..', 'renderer');
+const preloadPath = path.join(import.meta.dirname, 'preload.cjs');
+
+protocol.registerSchemesAsPrivileged([
+  { scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } },
+]);
+app.enableSandbox();
+
+if (!app.requestSingleInstanceLock()) {
+  app.quit();
+} else {
+  let window: BrowserWindow | undefined;
+  let services: Services | undefined;
+  let stopping = false;
+
+  app.on('second-instance', () => {
+    if (window?.isMinimized()) window.restore();
+    window?.focus();
+  });
+
+  // Every web contents, including any the app never meant to create: no navigation away from the
+  // app, no new windows, no <webview>; allow-listed https links go to the system browser.
+  app.on('web-contents-created', (_event, contents) => {
+    contents.on('will-navigate', (event, url) => {
+      if (!url.startsWith(APP_ENTRY_URL)) event.preventDefault();
+    });
+    contents.on('will-redirect', (event) => event.preventDefault());
+    contents.on('will-attach-webview', (event) => event.preventDefault());
+    contents.setWindowOpenHandler(({ url }) => {
+      if (isAllowedExternalUrl(url)) void shell.openExternal(url);
+      return { action: 'deny' };
+    });
+  });
+
+  app.whenReady().then(async () => {
+    const ses = session.defaultSession;
+    ses.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
+    ses.setPermissionCheckHandler(() => false);
+    ses.setDevicePermissionHandler(() => false);
+    protocol.handle(APP_SCHEME, async (req) => {
+      const rel = appPathToRelativeFile(req.url);
+      if (!rel) return new Response('not found', { status: 404 });
+      const response = await net.fetch(pathToFileURL(path.join(rendererDir, rel)).toString());
+      const headers = new Headers(response.headers);
+      headers.set('Content-Security-Policy', CONTENT_SECURITY_POLICY);
+      headers.set('X-Content-Type-Options', 'nosniff');
+      return new Response(response.body, { status: response.status, headers });
+    });
+
+    services = await startServices({
+      mode: 'electron',
+      dataDir: process.env.COSIGNER_DATA_DIR ?? defaultDataDir(app.getPath('userData')),
+      keystore: { kind: 'keychain' },
+    });
+    const dispatch = createDispatcher(requests, services.handlers, (method, error) => {
+      console.error(`request ${method} failed:`, error);
+    });
+    for (const name of Object.keys(requests)) {
+      ipcMain.handle(requestChannel(name), async (event, args: unknown): Promise<IpcReply> => {
+        if (!isTrustedSender(event.senderFrame)) {
+          return { ok: false, error: toWireError(new CosignerError('UNAUTHORIZED', 'IPC from an untrusted frame')) };
+        }
+        try {
+          return { ok: true, result: await dispatch(name, args) };
+        } catch (error) {
+          return { ok: false, error: toWireError(error) };
+        }
+      });
+    }
+
+    const notified = new Set<string>();
+    services.subscribeEvents((event, payload) => {
+      window?.webContents.send(EVENT_CHANNEL, event, payload);
+      if (event === 'session') notifyNewRequest(payload as SessionSnapshot, notified);
+    });
+
+    window = new BrowserWindow({
+      width: 1100,
+      height: 780,
+      show: false,
+      title: 'Cosigner',
+      webPreferences: { ...HARDENED_WEB_PREFERENCES, preload: preloadPath },
+    });
+    window.once('ready-to-show', () => window?.show());
+    await window.loadURL(APP_ENTRY_URL);
+  });
+
+  // Sessions are persisted and the node stopped before the process goes.
+  app.on('before-quit', (event) => {
+    if (stopping || !services) return;
+    event.preventDefault();
+    stopping = true;
+    services.stop().finally(() => app.exit(0));
+  });
+  app.on('window-all-closed', () => app.quit());
+}
+
+function notifyNewRequest(snapshot: SessionSnapshot, notified: Set<string>): void {
+  if (snapshot.phase !== 'AWAITING_APPROVAL' || snapshot.isCreator || notified.has(snapshot.sessionId)) return;
+  if (notified.size > 1000) notified.clear();
+  notified.add(snapshot.sessionId);
+  if (Notification.isSupported()) {
+    new Notification({ title: 'Signing request', body: snapshot.description || 'A co-signer asks you to sign.' }).show();
+  }
+}

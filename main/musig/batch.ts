@@ -70,7 +70,7 @@ export class SigningBatch {
 
   #checkSigner(signerIndex: number): void {
     if (!Number.isInteger(signerIndex) || signerIndex < 0 || signerIndex >= this.#key.publicKeys.length) {
-      throw new CosignerError('INVALID_INPUT', 'no signer at this index', { signerIndex });
+      throw new CosignerError('INVALID_INPUT', 'no signer at this index', { slot: signerIndex });
     }
   }
 
@@ -83,7 +83,7 @@ export class SigningBatch {
     this.#checkSigner(signerIndex);
     const d = secretScalar(secretKey);
     if (!equalBytes(publicKeyOf(secretKey), this.#key.publicKeys[signerIndex] as Uint8Array)) {
-      throw new CosignerError('INVALID_INPUT', 'the secret key does not belong to this signer index', { signerIndex });
+      throw new CosignerError('INVALID_INPUT', 'the secret key does not belong to this signer index', { slot: signerIndex });
     }
     if (!Array.isArray(secretNonces) || secretNonces.length !== this.size) {
       throw new CosignerError('INVALID_INPUT', 'expected one secret nonce per message', { expected: this.size });
@@ -101,7 +101,7 @@ export class SigningBatch {
       }
       if (!equalBytes(publicNonce, announced[messageIndex] as Uint8Array)) {
         throw new CosignerError('INVALID_INPUT', 'secret nonce does not match the public nonce of this slot', {
-          signerIndex,
+          slot: signerIndex,
           messageIndex,
         });
       }

@@ -27,7 +27,7 @@ export function partialSign(
     throw new CosignerError('NONCE_REUSED', 'secret nonce values are out of range (already used?)');
   }
   if (!equalBytes(secnonce.subarray(64, 97), key.publicKeys[signerIndex] as Uint8Array)) {
-    throw new CosignerError('INVALID_INPUT', 'secret nonce was generated for another key', { signerIndex });
+    throw new CosignerError('INVALID_INPUT', 'secret nonce was generated for another key', { slot: signerIndex });
   }
   const evenR = hasEven(session.R.y);
   const k1e = evenR ? k1 : Fn.neg(k1);

@@ -1,0 +1,86 @@
+import { inspect } from 'node:util';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesToHex } from '@noble/hashes/utils.js';
+import { expect } from 'vitest';
+import type { SecretBackend } from '../../main/keys/secret-backend.ts';
+import type { Random } from '../../main/session/ports.ts';
+
+/** An in-process SecretBackend (the tests' stand-in for the keychain), counting its calls. */
+export class MemorySecretBackend implements SecretBackend {
+  readonly kind = 'memory';
+  readonly entries = new Map<string, Uint8Array>();
+  readonly calls: string[] = [];
+
+  async get(name: string): Promise<Uint8Array | null> {
+    this.calls.push(`get ${name}`);
+    const value = this.entries.get(name);
+    return value === undefined ? null : Uint8Array.from(value);
+  }
+
+  async set(name: string, value: Uint8Array): Promise<void> {
+    this.calls.push(`set ${name}`);
+    this.entries.set(name, Uint8Array.from(value));
+  }
+
+  async delete(name: string): Promise<boolean> {
+    this.calls.push(`delete ${name}`);
+    return this.entries.delete(name);
+  }
+}
+
+/** Deterministic Random: SHA-256(label || counter) blocks. */
+export function seededRandom(label: string): Random & { drawn: Uint8Array[] } {
+  let counter = 0;
+  const drawn: Uint8Array[] = [];
+  return {
+    drawn,
+    bytes(length: number): Uint8Array {
+      const out = new Uint8Array(length);
+      for (let at = 0; at < length; at += 32) {
+        const block = sha256(new TextEncoder().encode(`${label}/${counter++}`));
+        out.set(block.subarray(0, Math.min(32, length - at)), at);
+      }
+      drawn.push(Uint8Array.from(out));
+      return out;
+    },
+  };
+}
+
+/** Every way an object can end up in a log or on the wire. */
+export function renderings(value: unknown): string[] {
+  const out = [
+    inspect(value, { depth: Infinity, showHidden: true, getters: true }),
+    inspect(value, { depth: Infinity }),
+    String(value),
+  ];
+  try {
+    out.push(JSON.stringify(value) ?? '');
+  } catch (e) {
+    out.push(String(e));
+  }
+  if (value instanceof Error) out.push(value.message, value.stack ?? '', inspect(value.cause, { depth: Infinity }));
+  return out;
+}
+
+/**
+ * Fails if any rendering of any value contains a secret: as lowercase or uppercase hex, as the
+ * full word sequence or as any three consecutive words of it.
+ */
+export function expectNoSecrets(values: readonly unknown[], secrets: { bytes?: readonly Uint8Array[]; mnemonics?: readonly string[] }): void {
+  const needles: string[] = [];
+  for (const bytes of secrets.bytes ?? []) {
+    const hex = bytesToHex(bytes);
+    needles.push(hex, hex.toUpperCase(), Buffer.from(bytes).toString('base64'));
+    // util.inspect prints byte arrays as decimal lists
+    needles.push(Array.from(bytes.subarray(0, 8)).join(', '));
+  }
+  for (const mnemonic of secrets.mnemonics ?? []) {
+    const words = mnemonic.split(' ');
+    for (let i = 0; i + 3 <= words.length; i++) needles.push(words.slice(i, i + 3).join(' '));
+  }
+  for (const value of values) {
+    for (const text of renderings(value)) {
+      for (const needle of needles) expect(text.includes(needle), `a secret appears in: ${text.slice(0, 200)}`).toBe(false);
+    }
+  }
+}

@@ -57,3 +57,16 @@ export interface SessionTransport {
    */
   peerOf(signer: Uint8Array): string | undefined;
 }
+
+/**
+ * The local signer's key, provided by the keystore. `secretKey()` must return a fresh copy: the
+ * coordinator asks for it only to sign and fills that copy with zeros right after.
+ */
+export interface SignerKey {
+  /** 33-byte compressed public key. */
+  readonly publicKey: Uint8Array;
+  secretKey(): Uint8Array;
+}
+
+/** Durable storage of session records (never secrets); see main/storage/record-store.ts. */
+export type { JsonValue, RecordStore } from '../storage/record-store.ts';

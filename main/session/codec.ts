@@ -1,0 +1,479 @@
+/**
+ * Canonical byte encoding of every session frame (docs/PROTOCOL.md §Encoding). One value has exactly
+ * one encoding: fixed-size fields are raw, every variable field and array is length- or count-
+ * prefixed, integers are big-endian, strings are UTF-8 without normalization, and decoding rejects
+ * anything the encoder could not have produced (trailing bytes, bad UTF-8, out-of-range values).
+ * Pure: no crypto, no I/O. Signatures over these bytes live in announcement.ts and messages.ts.
+ */
+import { CosignerError } from '../errors.ts';
+import {
+  MAX_CODE_BYTES,
+  MAX_DISPLAY_BYTES,
+  MAX_FRAME_BYTES,
+  MAX_LABEL_BYTES,
+  MAX_MESSAGE_BYTES,
+  MAX_REASON_BYTES,
+  MAX_U32,
+  PROTOCOL_MAX_MESSAGES,
+  PROTOCOL_MAX_SIGNERS,
+  PROTOCOL_VERSION,
+} from './limits.ts';
+
+export const PUBLIC_KEY_BYTES = 33;
+export const SESSION_ID_BYTES = 32;
+export const SALT_BYTES = 32;
+export const SIGNATURE_BYTES = 64;
+export const PUBLIC_NONCE_BYTES = 66;
+export const PARTIAL_SIG_BYTES = 32;
+
+export const FRAME_TYPES = {
+  announcement: 0x01,
+  approve: 0x10,
+  decline: 0x11,
+  nonces: 0x12,
+  partials: 0x13,
+  abort: 0x14,
+} as const;
+export type FrameType = keyof typeof FRAME_TYPES;
+export type MessageType = Exclude<FrameType, 'announcement'>;
+
+const TWEAKS = ['none', 'taproot'] as const;
+export type TweakMode = (typeof TWEAKS)[number];
+
+/** Payload kinds are a tagged union; a kind this version does not know decodes to UNSUPPORTED_VERSION. */
+export const PAYLOAD_KINDS = { message: 0x01, batch: 0x02 } as const;
+export type PayloadKind = keyof typeof PAYLOAD_KINDS;
+
+export interface BatchItem {
+  message: Uint8Array;
+  label: string;
+}
+/** `label` is the creator's display text for a message (e.g. the text it encodes, or "input 2 of tx …"). */
+export type Payload =
+  | { kind: 'message'; message: Uint8Array; label: string }
+  | { kind: 'batch'; items: readonly BatchItem[] };
+
+export interface AnnouncementBody {
+  signers: readonly Uint8Array[];
+  creatorIndex: number;
+  tweak: TweakMode;
+  createdAt: number;
+  expiresAt: number;
+  salt: Uint8Array;
+  display: string;
+  payload: Payload;
+}
+
+export interface MessageHeader {
+  sessionId: Uint8Array;
+  sender: number;
+  attempt: number;
+  sequence: number;
+  timestamp: number;
+}
+
+/** A signer's NONCES message as another signer received it, enough to re-check its signature. */
+export interface NonceEvidence {
+  sequence: number;
+  timestamp: number;
+  signature: Uint8Array;
+  nonces: readonly Uint8Array[];
+}
+
+export type MessageBody =
+  | { type: 'approve' }
+  | { type: 'decline'; reason: string }
+  | { type: 'nonces'; nonces: readonly Uint8Array[] }
+  | { type: 'partials'; partials: readonly Uint8Array[]; evidence: readonly NonceEvidence[] }
+  | { type: 'abort'; code: string; blame: readonly number[]; reason: string };
+
+export type SessionMessage = MessageHeader & { body: MessageBody };
+
+/** A decoded frame: `signed` is every byte before the trailing 64-byte signature. */
+export type DecodedFrame =
+  | { type: 'announcement'; body: AnnouncementBody; signed: Uint8Array; signature: Uint8Array }
+  | { type: MessageType; message: SessionMessage; signed: Uint8Array; signature: Uint8Array };
+
+const utf8 = new TextEncoder();
+/** TextEncoder would silently turn a lone surrogate into U+FFFD, so such text has no faithful encoding. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+function invalid(message: string, context: Record<string, string | number> = {}): CosignerError {
+  return new CosignerError('INVALID_INPUT', message, context);
+}
+
+function malformed(message: string, context: Record<string, string | number> = {}): CosignerError {
+  return new CosignerError('MALFORMED_MESSAGE', message, context);
+}
+
+class Writer {
+  #chunks: Uint8Array[] = [];
+  #length = 0;
+
+  #push(chunk: Uint8Array): void {
+    this.#length += chunk.length;
+    if (this.#length > MAX_FRAME_BYTES) {
+      throw new CosignerError('OVERSIZED_MESSAGE', 'frame exceeds the maximum size', { max: MAX_FRAME_BYTES });
+    }
+    this.#chunks.push(chunk);
+  }
+
+  #int(value: number, bytes: 1 | 2 | 4, field: string): void {
+    if (!Number.isInteger(value) || value < 0 || value >= 2 ** (8 * bytes)) {
+      throw invalid(`${field} out of range`, { field });
+    }
+    const out = new Uint8Array(bytes);
+    for (let i = bytes - 1, v = value; i >= 0; i--, v = Math.floor(v / 256)) out[i] = v % 256;
+    this.#push(out);
+  }
+
+  u8(value: number, field: string): this {
+    this.#int(value, 1, field);
+    return this;
+  }
+  u16(value: number, field: string): this {
+    this.#int(value, 2, field);
+    return this;
+  }
+  u32(value: number, field: string): this {
+    this.#int(value, 4, field);
+    return this;
+  }
+  /** Times in ms since the epoch; only safe integers, so a decoded value round-trips through a JS number. */
+  u64(value: number, field: string): this {
+    if (!Number.isSafeInteger(value) || value < 0) throw invalid(`${field} out of range`, { field });
+    const out = new Uint8Array(8);
+    new DataView(out.buffer).setBigUint64(0, BigInt(value));
+    this.#push(out);
+    return this;
+  }
+  fixed(value: Uint8Array, length: number, field: string): this {
+    if (!(value instanceof Uint8Array) || value.length !== length) {
+      throw invalid(`${field} must be ${length} bytes`, { field });
+    }
+    this.#push(value.slice());
+    return this;
+  }
+  bytes(value: Uint8Array, min: number, max: number, field: string): this {
+    if (!(value instanceof Uint8Array) || value.length < min || value.length > max) {
+      throw invalid(`${field} must be ${min}..${max} bytes`, { field });
+    }
+    this.u32(value.length, field);
+    this.#push(value.slice());
+    return this;
+  }
+  string(value: string, max: number, field: string): this {
+    if (typeof value !== 'string' || LONE_SURROGATE.test(value)) throw invalid(`${field} must be well-formed text`, { field });
+    return this.bytes(utf8.encode(value), 0, max, field);
+  }
+  count(value: number, max: number, wide: boolean, field: string): this {
+    if (value > max) throw invalid(`${field} exceeds ${max}`, { field });
+    return wide ? this.u16(value, field) : this.u8(value, field);
+  }
+  finish(): Uint8Array {
+    const out = new Uint8Array(this.#length);
+    let offset = 0;
+    for (const chunk of this.#chunks) {
+      out.set(chunk, offset);
+      offset += chunk.length;
+    }
+    return out;
+  }
+}
+
+class Reader {
+  readonly #data: Uint8Array;
+  #offset = 0;
+
+  constructor(data: Uint8Array) {
+    this.#data = data;
+  }
+
+  get offset(): number {
+    return this.#offset;
+  }
+
+  #take(length: number, field: string): Uint8Array {
+    if (this.#offset + length > this.#data.length) throw malformed(`truncated at ${field}`, { field });
+    const out = this.#data.slice(this.#offset, this.#offset + length);
+    this.#offset += length;
+    return out;
+  }
+
+  #int(bytes: 1 | 2 | 4, field: string): number {
+    let value = 0;
+    for (const byte of this.#take(bytes, field)) value = value * 256 + byte;
+    return value;
+  }
+
+  u8(field: string): number {
+    return this.#int(1, field);
+  }
+  u16(field: string): number {
+    return this.#int(2, field);
+  }
+  u32(field: string): number {
+    return this.#int(4, field);
+  }
+  u64(field: string): number {
+    const value = new DataView(this.#take(8, field).buffer).getBigUint64(0);
+    if (value > BigInt(Number.MAX_SAFE_INTEGER)) throw malformed(`${field} out of range`, { field });
+    return Number(value);
+  }
+  fixed(length: number, field: string): Uint8Array {
+    return this.#take(length, field);
+  }
+  bytes(min: number, max: number, field: string): Uint8Array {
+    const length = this.u32(field);
+    if (length < min || length > max) throw malformed(`${field} must be ${min}..${max} bytes`, { field });
+    return this.#take(length, field);
+  }
+  string(max: number, field: string): string {
+    try {
+      return strictUtf8.decode(this.bytes(0, max, field));
+    } catch (e) {
+      if (e instanceof CosignerError) throw e;
+      throw malformed(`${field} is not valid UTF-8`, { field });
+    }
+  }
+  count(max: number, wide: boolean, field: string): number {
+    const value = wide ? this.u16(field) : this.u8(field);
+    if (value > max) throw malformed(`${field} exceeds ${max}`, { field });
+    return value;
+  }
+  end(): void {
+    if (this.#offset !== this.#data.length) throw malformed('trailing bytes after frame', { extra: this.#data.length - this.#offset });
+  }
+}
+
+function header(writer: Writer, type: FrameType): Writer {
+  return writer.u8(PROTOCOL_VERSION, 'version').u8(FRAME_TYPES[type], 'type');
+}
+
+// ---------------------------------------------------------------- announcement
+
+function encodePayload(writer: Writer, payload: Payload): void {
+  const body = new Writer();
+  switch (payload.kind) {
+    case 'message':
+      body.bytes(payload.message, 1, MAX_MESSAGE_BYTES, 'message').string(payload.label, MAX_LABEL_BYTES, 'label');
+      break;
+    case 'batch':
+      if (payload.items.length < 1) throw invalid('a batch needs at least one message', { field: 'items' });
+      body.count(payload.items.length, PROTOCOL_MAX_MESSAGES, true, 'items');
+      for (const item of payload.items) {
+        body.bytes(item.message, 1, MAX_MESSAGE_BYTES, 'message').string(item.label, MAX_LABEL_BYTES, 'label');
+      }
+      break;
+    default:
+      throw invalid('unknown payload kind', { field: 'payload' });
+  }
+  writer.u8(PAYLOAD_KINDS[payload.kind], 'payloadKind').bytes(body.finish(), 0, MAX_FRAME_BYTES, 'payload');
+}
+
+function decodePayload(reader: Reader): Payload {
+  const kind = reader.u8('payloadKind');
+  const body = new Reader(reader.bytes(0, MAX_FRAME_BYTES, 'payload'));
+  let payload: Payload;
+  if (kind === PAYLOAD_KINDS.message) {
+    payload = {
+      kind: 'message',
+      message: body.bytes(1, MAX_MESSAGE_BYTES, 'message'),
+      label: body.string(MAX_LABEL_BYTES, 'label'),
+    };
+  } else if (kind === PAYLOAD_KINDS.batch) {
+    const count = body.count(PROTOCOL_MAX_MESSAGES, true, 'items');
+    if (count < 1) throw malformed('a batch needs at least one message', { field: 'items' });
+    const items: BatchItem[] = [];
+    for (let i = 0; i < count; i++) {
+      items.push({ message: body.bytes(1, MAX_MESSAGE_BYTES, 'message'), label: body.string(MAX_LABEL_BYTES, 'label') });
+    }
+    payload = { kind: 'batch', items };
+  } else {
+    throw new CosignerError('UNSUPPORTED_VERSION', 'unknown payload kind', { payloadKind: kind });
+  }
+  body.end();
+  return payload;
+}
+
+/** Every byte the creator signs: the whole announcement but its signature. */
+export function encodeAnnouncementBody(body: AnnouncementBody): Uint8Array {
+  const w = header(new Writer(), 'announcement');
+  if (!Array.isArray(body.signers) || body.signers.length < 2) throw invalid('at least two signers', { field: 'signers' });
+  w.count(body.signers.length, PROTOCOL_MAX_SIGNERS, false, 'signers');
+  for (const key of body.signers) w.fixed(key, PUBLIC_KEY_BYTES, 'signer');
+  if (body.creatorIndex >= body.signers.length) throw invalid('creator index out of range', { field: 'creatorIndex' });
+  const tweak = TWEAKS.indexOf(body.tweak);
+  if (tweak < 0) throw invalid('unknown tweak', { field: 'tweak' });
+  w.u8(body.creatorIndex, 'creatorIndex')
+    .u8(tweak, 'tweak')
+    .u64(body.createdAt, 'createdAt')
+    .u64(body.expiresAt, 'expiresAt')
+    .fixed(body.salt, SALT_BYTES, 'salt')
+    .string(body.display, MAX_DISPLAY_BYTES, 'display');
+  encodePayload(w, body.payload);
+  return w.finish();
+}
+
+function decodeAnnouncementBody(reader: Reader): AnnouncementBody {
+  const n = reader.count(PROTOCOL_MAX_SIGNERS, false, 'signers');
+  if (n < 2) throw malformed('at least two signers', { field: 'signers' });
+  const signers: Uint8Array[] = [];
+  for (let i = 0; i < n; i++) signers.push(reader.fixed(PUBLIC_KEY_BYTES, 'signer'));
+  const creatorIndex = reader.u8('creatorIndex');
+  if (creatorIndex >= n) throw malformed('creator index out of range', { field: 'creatorIndex' });
+  const tweak = TWEAKS[reader.u8('tweak')];
+  if (tweak === undefined) throw malformed('unknown tweak', { field: 'tweak' });
+  return {
+    signers,
+    creatorIndex,
+    tweak,
+    createdAt: reader.u64('createdAt'),
+    expiresAt: reader.u64('expiresAt'),
+    salt: reader.fixed(SALT_BYTES, 'salt'),
+    display: reader.string(MAX_DISPLAY_BYTES, 'display'),
+    payload: decodePayload(reader),
+  };
+}
+
+// ---------------------------------------------------------------- session messages
+
+function writeNonces(w: Writer, nonces: readonly Uint8Array[]): void {
+  w.count(nonces.length, PROTOCOL_MAX_MESSAGES, true, 'nonces');
+  for (const nonce of nonces) w.fixed(nonce, PUBLIC_NONCE_BYTES, 'nonce');
+}
+
+function readNonces(r: Reader): Uint8Array[] {
+  const count = r.count(PROTOCOL_MAX_MESSAGES, true, 'nonces');
+  const nonces: Uint8Array[] = [];
+  for (let i = 0; i < count; i++) nonces.push(r.fixed(PUBLIC_NONCE_BYTES, 'nonce'));
+  return nonces;
+}
+
+const ABORT_CODE = /^[A-Z][A-Z0-9_]*$/;
+
+/** Every byte the sender signs: the whole message but its signature. */
+export function encodeMessageBody(message: SessionMessage): Uint8Array {
+  const w = header(new Writer(), message.body.type)
+    .fixed(message.sessionId, SESSION_ID_BYTES, 'sessionId')
+    .u8(message.sender, 'sender')
+    .u32(message.attempt, 'attempt')
+    .u32(message.sequence, 'sequence')
+    .u64(message.timestamp, 'timestamp');
+  const body = message.body;
+  switch (body.type) {
+    case 'approve':
+      break;
+    case 'decline':
+      w.string(body.reason, MAX_REASON_BYTES, 'reason');
+      break;
+    case 'nonces':
+      writeNonces(w, body.nonces);
+      break;
+    case 'partials':
+      w.count(body.partials.length, PROTOCOL_MAX_MESSAGES, true, 'partials');
+      for (const partial of body.partials) w.fixed(partial, PARTIAL_SIG_BYTES, 'partial');
+      w.count(body.evidence.length, PROTOCOL_MAX_SIGNERS, false, 'evidence');
+      for (const e of body.evidence) {
+        w.u32(e.sequence, 'sequence').u64(e.timestamp, 'timestamp').fixed(e.signature, SIGNATURE_BYTES, 'signature');
+        writeNonces(w, e.nonces);
+      }
+      break;
+    case 'abort':
+      if (!ABORT_CODE.test(body.code)) throw invalid('abort code must be an upper-case identifier', { field: 'code' });
+      w.string(body.code, MAX_CODE_BYTES, 'code');
+      w.count(body.blame.length, PROTOCOL_MAX_SIGNERS, false, 'blame');
+      for (const index of body.blame) w.u8(index, 'blame');
+      w.string(body.reason, MAX_REASON_BYTES, 'reason');
+      break;
+    default:
+      throw invalid('unknown message type', { field: 'type' });
+  }
+  return w.finish();
+}
+
+function decodeMessageBody(r: Reader, type: MessageType): SessionMessage {
+  const head: MessageHeader = {
+    sessionId: r.fixed(SESSION_ID_BYTES, 'sessionId'),
+    sender: r.u8('sender'),
+    attempt: r.u32('attempt'),
+    sequence: r.u32('sequence'),
+    timestamp: r.u64('timestamp'),
+  };
+  if (head.attempt < 1) throw malformed('attempts start at 1', { field: 'attempt' });
+  if (head.sequence < 1) throw malformed('sequence numbers start at 1', { field: 'sequence' });
+  switch (type) {
+    case 'approve':
+      return { ...head, body: { type } };
+    case 'decline':
+      return { ...head, body: { type, reason: r.string(MAX_REASON_BYTES, 'reason') } };
+    case 'nonces':
+      return { ...head, body: { type, nonces: readNonces(r) } };
+    case 'partials': {
+      const partialCount = r.count(PROTOCOL_MAX_MESSAGES, true, 'partials');
+      const partials: Uint8Array[] = [];
+      for (let i = 0; i < partialCount; i++) partials.push(r.fixed(PARTIAL_SIG_BYTES, 'partial'));
+      const evidenceCount = r.count(PROTOCOL_MAX_SIGNERS, false, 'evidence');
+      const evidence: NonceEvidence[] = [];
+      for (let i = 0; i < evidenceCount; i++) {
+        evidence.push({
+          sequence: r.u32('sequence'),
+          timestamp: r.u64('timestamp'),
+          signature: r.fixed(SIGNATURE_BYTES, 'signature'),
+          nonces: readNonces(r),
+        });
+      }
+      return { ...head, body: { type, partials, evidence } };
+    }
+    case 'abort': {
+      const code = r.string(MAX_CODE_BYTES, 'code');
+      if (!ABORT_CODE.test(code)) throw malformed('abort code must be an upper-case identifier', { field: 'code' });
+      const blameCount = r.count(PROTOCOL_MAX_SIGNERS, false, 'blame');
+      const blame: number[] = [];
+      for (let i = 0; i < blameCount; i++) blame.push(r.u8('blame'));
+      return { ...head, body: { type, code, blame, reason: r.string(MAX_REASON_BYTES, 'reason') } };
+    }
+  }
+}
+
+// ---------------------------------------------------------------- frames
+
+const TYPE_BY_BYTE = new Map<number, FrameType>(
+  Object.entries(FRAME_TYPES).map(([name, byte]) => [byte, name as FrameType]),
+);
+
+/** A signed frame is its signed bytes followed by the 64-byte BIP340 signature. */
+export function appendSignature(signed: Uint8Array, signature: Uint8Array): Uint8Array {
+  if (signature.length !== SIGNATURE_BYTES) throw invalid('signature must be 64 bytes', { field: 'signature' });
+  if (signed.length + SIGNATURE_BYTES > MAX_FRAME_BYTES) {
+    throw new CosignerError('OVERSIZED_MESSAGE', 'frame exceeds the maximum size', { max: MAX_FRAME_BYTES });
+  }
+  const frame = new Uint8Array(signed.length + SIGNATURE_BYTES);
+  frame.set(signed);
+  frame.set(signature, signed.length);
+  return frame;
+}
+
+export function decodeFrame(frame: Uint8Array): DecodedFrame {
+  if (!(frame instanceof Uint8Array)) throw malformed('frame must be bytes');
+  if (frame.length > MAX_FRAME_BYTES) {
+    throw new CosignerError('OVERSIZED_MESSAGE', 'frame exceeds the maximum size', { size: frame.length, max: MAX_FRAME_BYTES });
+  }
+  if (frame.length < 2 + SIGNATURE_BYTES) throw malformed('frame too short', { size: frame.length });
+  if (frame[0] !== PROTOCOL_VERSION) throw new CosignerError('UNSUPPORTED_VERSION', 'unknown protocol version', { version: frame[0] ?? -1 });
+  const type = TYPE_BY_BYTE.get(frame[1] ?? -1);
+  if (type === undefined) throw new CosignerError('UNSUPPORTED_VERSION', 'unknown frame type', { type: frame[1] ?? -1 });
+  const signed = frame.slice(0, frame.length - SIGNATURE_BYTES);
+  const signature = frame.slice(frame.length - SIGNATURE_BYTES);
+  const reader = new Reader(signed);
+  reader.fixed(2, 'header');
+  if (type === 'announcement') {
+    const body = decodeAnnouncementBody(reader);
+    reader.end();
+    return { type, body, signed, signature };
+  }
+  const message = decodeMessageBody(reader, type);
+  reader.end();
+  return { type, message, signed, signature };
+}

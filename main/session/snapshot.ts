@@ -1,0 +1,109 @@
+/**
+ * What the UI and the daemon see of a session: plain JSON (hex strings), never a secret. The shape is
+ * preload/contract.ts's SessionSnapshot plus a few fields the contract may adopt (blame list,
+ * reporter, resumability, local approval pending).
+ */
+import { bytesToHex } from '@noble/hashes/utils.js';
+import type { Announcement } from './announcement.ts';
+import { itemsOf } from './announcement.ts';
+import type { TweakMode } from './codec.ts';
+import { canAct, isExchange, isTerminal, type Phase, type SessionState } from './state.ts';
+
+export interface SignerProgress {
+  index: number;
+  publicKey: string;
+  isLocal: boolean;
+  approved: boolean;
+  nonceReceived: boolean;
+  partialSignatureReceived: boolean;
+}
+
+export interface FailureView {
+  code: string;
+  reason: string;
+  /** The first blamed signer, or null (contract field). */
+  blamedSignerIndex: number | null;
+  blame: number[];
+  /** Signer index that ended the session (the local one when detected here). */
+  reportedBy: number;
+}
+
+export interface SessionSnapshot {
+  sessionId: string;
+  version: number;
+  phase: Phase;
+  attempt: number;
+  createdAt: number;
+  expiresAt: number;
+  updatedAt: number;
+  phaseSince: number;
+  creator: string;
+  isCreator: boolean;
+  signers: SignerProgress[];
+  /** What is signed: each message in hex with the creator's label for it. */
+  messages: { hex: string; display: string }[];
+  payloadKind: 'message' | 'batch';
+  description: string;
+  tweak: TweakMode;
+  /** x-only key the final signatures verify under. */
+  signingKey: string;
+  signatures: string[];
+  failure: FailureView | null;
+  /** The local user has not decided yet. */
+  awaitingLocalApproval: boolean;
+  /** This node restarted during the current attempt and cannot continue it: resume to go on. */
+  interrupted: boolean;
+  /** resume() would start a new attempt. */
+  resumable: boolean;
+}
+
+export interface SnapshotInput {
+  announcement: Announcement;
+  state: SessionState;
+  localIndex: number;
+  signingKey: Uint8Array;
+  maxAttempts: number;
+}
+
+export function snapshotOf({ announcement, state, localIndex, signingKey, maxAttempts }: SnapshotInput): SessionSnapshot {
+  const { body } = announcement;
+  const done = state.phase === 'COMPLETE';
+  return {
+    sessionId: announcement.idHex,
+    version: state.version,
+    phase: state.phase,
+    attempt: state.attempt,
+    createdAt: body.createdAt,
+    expiresAt: body.expiresAt,
+    updatedAt: state.updatedAt,
+    phaseSince: state.phaseSince,
+    creator: bytesToHex(body.signers[body.creatorIndex] as Uint8Array),
+    isCreator: body.creatorIndex === localIndex,
+    signers: body.signers.map((key, index) => ({
+      index,
+      publicKey: bytesToHex(key),
+      isLocal: index === localIndex,
+      approved: state.approved[index] === true,
+      nonceReceived: done || state.nonces[index] !== undefined,
+      partialSignatureReceived: done || state.partials[index] !== undefined,
+    })),
+    messages: itemsOf(body.payload).map((item) => ({ hex: bytesToHex(item.message), display: item.label })),
+    payloadKind: body.payload.kind,
+    description: body.display,
+    tweak: body.tweak,
+    signingKey: bytesToHex(signingKey),
+    signatures: state.signatures.map(bytesToHex),
+    failure: state.failure
+      ? {
+          code: state.failure.code,
+          reason: state.failure.reason,
+          blamedSignerIndex: state.failure.blame[0] ?? null,
+          blame: [...state.failure.blame],
+          reportedBy: state.failure.reportedBy,
+        }
+      : null,
+    awaitingLocalApproval: !isTerminal(state.phase) && state.approved[localIndex] !== true,
+    interrupted: !isTerminal(state.phase) && !canAct(state),
+    resumable: isExchange(state.phase) && state.attempt < maxAttempts,
+  };
+}

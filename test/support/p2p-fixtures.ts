@@ -1,0 +1,119 @@
+/** Fixtures for the p2p tests. Deterministic ports: a manual clock and scheduler, and a seeded random source. */
+import { sha256 } from '@noble/hashes/sha2.js';
+import { schnorr, secp256k1 } from '@noble/curves/secp256k1.js';
+import { equalBytes } from '@noble/curves/utils.js';
+import { ByteReader, ByteWriter } from '../../main/p2p/byte-codec.ts';
+import type { AnnouncementFacts } from '../../main/p2p/dht-records.ts';
+import type { Clock, Random, Scheduler, TimerHandle } from '../../main/session/ports.ts';
+import type { SignerKey } from '../../main/p2p/signer-card.ts';
+
+export class ManualTime implements Clock, Scheduler {
+  #now: number;
+  #nextId = 1;
+  readonly #timers = new Map<number, { at: number; fn: () => void; every?: number }>();
+
+  constructor(start = 1_700_000_000_000) {
+    this.#now = start;
+  }
+
+  now(): number {
+    return this.#now;
+  }
+
+  setTimeout(fn: () => void, ms: number): TimerHandle {
+    const id = this.#nextId++;
+    this.#timers.set(id, { at: this.#now + Math.max(0, ms), fn });
+    return { id };
+  }
+
+  setInterval(fn: () => void, ms: number): TimerHandle {
+    const id = this.#nextId++;
+    this.#timers.set(id, { at: this.#now + ms, fn, every: ms });
+    return { id };
+  }
+
+  clear(handle: TimerHandle): void {
+    this.#timers.delete(handle.id);
+  }
+
+  get pendingTimers(): number {
+    return this.#timers.size;
+  }
+
+  /** Moves time forward, firing due timers in order and letting promise callbacks run between them. */
+  async advance(ms: number): Promise<void> {
+    const end = this.#now + ms;
+    for (;;) {
+      await flush();
+      let next: [number, { at: number; fn: () => void; every?: number }] | undefined;
+      for (const entry of this.#timers) if (entry[1].at <= end && (next === undefined || entry[1].at < next[1].at)) next = entry;
+      if (next === undefined) break;
+      const [id, timer] = next;
+      this.#now = Math.max(this.#now, timer.at);
+      if (timer.every !== undefined) timer.at += timer.every;
+      else this.#timers.delete(id);
+      timer.fn();
+    }
+    this.#now = end;
+    await flush();
+  }
+}
+
+export async function flush(): Promise<void> {
+  for (let i = 0; i < 20; i++) await Promise.resolve();
+}
+
+export function seededRandom(seed: string): Random {
+  let counter = 0;
+  return {
+    bytes(length: number): Uint8Array {
+      const out = new Uint8Array(length);
+      for (let off = 0; off < length; off += 32) {
+        const block = sha256(new TextEncoder().encode(`${seed}/${counter++}`));
+        out.set(block.subarray(0, Math.min(32, length - off)), off);
+      }
+      return out;
+    },
+  };
+}
+
+export function signerKeyFrom(label: string): SignerKey {
+  const secret = sha256(new TextEncoder().encode(`signer/${label}`));
+  const publicKey = secp256k1.getPublicKey(secret, true);
+  return { publicKey, secretKey: () => secret.slice() };
+}
+
+/**
+ * A stand-in announcement for transport tests, so they do not depend on the session codec:
+ *   "TANN" | creator 33 | count u8 | signers 33* | expiresAt u64 | nonce 8 | BIP340 signature 64 by the creator.
+ * Its inspector has the same shape as the session's `inspectAnnouncement`.
+ */
+export function makeTestAnnouncement(creator: SignerKey, signers: readonly Uint8Array[], expiresAt: number, nonce: number): Uint8Array {
+  const body = new ByteWriter().bytes(TANN).bytes(creator.publicKey).u8(signers.length);
+  for (const s of signers) body.bytes(s);
+  const signed = body.u64(expiresAt).u64(nonce).finish();
+  const sig = schnorr.sign(schnorr.utils.taggedHash('test/announcement', signed), creator.secretKey(), new Uint8Array(32));
+  return new ByteWriter().bytes(signed).bytes(sig).finish();
+}
+
+export function inspectTestAnnouncement(bytes: Uint8Array): AnnouncementFacts {
+  try {
+    const r = new ByteReader(bytes, 'test announcement');
+    if (!equalBytes(r.bytes(4), TANN)) return { ok: false, reason: 'magic' };
+    const creator = r.bytes(33);
+    const count = r.u8();
+    const signers: Uint8Array[] = [];
+    for (let i = 0; i < count; i++) signers.push(r.bytes(33));
+    const expiresAt = r.u64();
+    r.u64();
+    const signed = bytes.subarray(0, r.offset);
+    const sig = r.bytes(64);
+    r.end();
+    if (!schnorr.verify(sig, schnorr.utils.taggedHash('test/announcement', signed), creator.subarray(1))) return { ok: false, reason: 'BAD_SIGNATURE' };
+    return { ok: true, creator, signers, expiresAt };
+  } catch {
+    return { ok: false, reason: 'MALFORMED_MESSAGE' };
+  }
+}
+
+const TANN = new TextEncoder().encode('TANN');

@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { PeerGuard } from '../../../main/p2p/peer-guard.ts';
+import { ManualTime } from '../../support/p2p-fixtures.ts';
+
+describe('peer guard', () => {
+  it('allows a burst, then refills at the sustained rate', async () => {
+    const time = new ManualTime();
+    const guard = new PeerGuard(time, { burst: 5, ratePerSecond: 2 });
+    for (let i = 0; i < 5; i++) expect(guard.allowFrame('p')).toBe(true);
+    expect(guard.allowFrame('p')).toBe(false);
+    expect(guard.allowFrame('q')).toBe(true); // per peer
+    await time.advance(1000);
+    expect(guard.allowFrame('p')).toBe(true);
+    expect(guard.allowFrame('p')).toBe(true);
+    expect(guard.allowFrame('p')).toBe(false);
+  });
+
+  it('bans after the strike limit within the window, for the ban duration only', async () => {
+    const time = new ManualTime();
+    const guard = new PeerGuard(time, { strikeLimit: 3, strikeWindowMs: 10_000, banMs: 60_000 });
+    expect(guard.reject('p', 'malformed').banned).toBe(false);
+    expect(guard.reject('p', 'oversized').banned).toBe(false);
+    const outcome = guard.reject('p', 'unknown-type');
+    expect(outcome).toEqual({ banned: true, until: time.now() + 60_000 });
+    expect(guard.isBanned('p')).toBe(true);
+    expect(guard.isBanned('q')).toBe(false);
+    expect(guard.rejectCounts()).toMatchObject({ malformed: 1, oversized: 1, 'unknown-type': 1, timeout: 0 });
+    expect(guard.bannedPeers()).toEqual([{ peerId: 'p', until: time.now() + 60_000 }]);
+    await time.advance(60_000);
+    expect(guard.isBanned('p')).toBe(false);
+    expect(guard.bansIssued).toBe(1);
+  });
+
+  it('forgets strikes outside the window', async () => {
+    const time = new ManualTime();
+    const guard = new PeerGuard(time, { strikeLimit: 2, strikeWindowMs: 1000 });
+    guard.reject('p', 'malformed');
+    await time.advance(1001);
+    expect(guard.reject('p', 'malformed').banned).toBe(false);
+  });
+
+  it('tracks a bounded number of peers', () => {
+    const time = new ManualTime();
+    const guard = new PeerGuard(time, { maxTrackedPeers: 10, strikeLimit: 1, banMs: 1000 });
+    for (let i = 0; i < 1000; i++) guard.reject(`peer-${i}`, 'malformed');
+    expect(guard.bannedPeers().length).toBe(10);
+  });
+});

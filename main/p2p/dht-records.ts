@@ -1,0 +1,201 @@
+/**
+ * What Cosigner stores in its Kademlia DHT, and the validators and selectors that keep it honest.
+ *
+ *   /cosigner-card/<signer hex>                   the newest signer card of that key
+ *   /cosigner-ann/<recipient hex>/<creator hex>   an inbox: the creator's pending announcements to the recipient
+ *
+ * Nobody can overwrite another's record: a card is valid under its key only when signed by that very
+ * signer key, and an inbox record only when signed by the creator named in its key. Keying the inbox
+ * by (recipient, creator) means a stranger who spams a recipient only fills their own inbox slot and
+ * can never evict a legitimate creator's announcements. Selectors pick the newest record (card
+ * `issuedAt`, inbox `seq`), so a replayed older record loses to the current one wherever both are seen.
+ *
+ * Inbox record encoding (big-endian):
+ *   version u8 (=1) | recipient 33 | creator 33 | seq u64 | count u8 | (len u32 | announcement)* | sig 64
+ *   sig = BIP340(taggedHash("Cosigner/announcement-inbox", everything before sig)) by the creator key.
+ */
+import { schnorr } from '@noble/curves/secp256k1.js';
+import { equalBytes } from '@noble/curves/utils.js';
+import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
+import type { SelectFn, ValidateFn } from '@libp2p/kad-dht';
+import { CosignerError } from '../errors.ts';
+import type { Clock, Random } from '../session/ports.ts';
+import { ByteReader, ByteWriter } from './byte-codec.ts';
+import { decodeSignerCard, isCardFromTheFuture, isValidSignerKey } from './signer-card.ts';
+import type { SignerKey } from './signer-card.ts';
+import { MAX_PAYLOAD_BYTES } from './wire.ts';
+
+export const CARD_NAMESPACE = 'cosigner-card';
+export const INBOX_NAMESPACE = 'cosigner-ann';
+export const INBOX_VERSION = 1;
+export const INBOX_TAG = 'Cosigner/announcement-inbox';
+export const MAX_INBOX_ENTRIES = 8;
+export const MAX_INBOX_RECORD_BYTES = 512 * 1024;
+/** An announcement may not claim a longer life than this, which bounds how long records linger. */
+export const MAX_ANNOUNCEMENT_LIFETIME_MS = 7 * 24 * 3600_000;
+const MAX_SEQ_CLOCK_SKEW_MS = 10 * 60_000;
+
+/** What the transport needs to know about an announcement; the session codec supplies it. */
+export type AnnouncementFacts =
+  | { ok: true; creator: Uint8Array; signers: readonly Uint8Array[]; expiresAt: number }
+  | { ok: false; reason: string };
+
+/** Decodes and verifies (signature included) an announcement; injected so p2p does not depend on the session codec. */
+export type AnnouncementInspector = (announcement: Uint8Array) => AnnouncementFacts;
+
+export interface InboxRecord {
+  readonly recipient: Uint8Array;
+  readonly creator: Uint8Array;
+  readonly seq: number;
+  readonly announcements: readonly Uint8Array[];
+  readonly bytes: Uint8Array;
+}
+
+const utf8 = new TextEncoder();
+const utf8Decoder = new TextDecoder();
+
+export function cardKey(signer: Uint8Array): Uint8Array {
+  return utf8.encode(`/${CARD_NAMESPACE}/${bytesToHex(signer)}`);
+}
+
+export function inboxKey(recipient: Uint8Array, creator: Uint8Array): Uint8Array {
+  return utf8.encode(`/${INBOX_NAMESPACE}/${bytesToHex(recipient)}/${bytesToHex(creator)}`);
+}
+
+export function encodeInboxRecord(
+  fields: { recipient: Uint8Array; seq: number; announcements: readonly Uint8Array[] },
+  creator: SignerKey,
+  random: Random,
+): Uint8Array {
+  if (fields.announcements.length === 0 || fields.announcements.length > MAX_INBOX_ENTRIES) {
+    throw new CosignerError('INVALID_INPUT', 'an inbox record holds 1 to 8 announcements', { count: fields.announcements.length });
+  }
+  const w = new ByteWriter().u8(INBOX_VERSION).bytes(fields.recipient).bytes(creator.publicKey).u64(fields.seq).u8(fields.announcements.length);
+  for (const a of fields.announcements) w.long(a);
+  const body = w.finish();
+  const signature = schnorr.sign(inboxDigest(body), creator.secretKey(), random.bytes(32));
+  const bytes = new ByteWriter().bytes(body).bytes(signature).finish();
+  if (bytes.length > MAX_INBOX_RECORD_BYTES) throw new CosignerError('OVERSIZED_MESSAGE', 'inbox record too large', { length: bytes.length });
+  return bytes;
+}
+
+/** Decodes an inbox record and verifies the creator's signature; throws MALFORMED_MESSAGE / BAD_SIGNATURE. */
+export function decodeInboxRecord(bytes: Uint8Array): InboxRecord {
+  if (bytes.length > MAX_INBOX_RECORD_BYTES) throw new CosignerError('OVERSIZED_MESSAGE', 'inbox record too large', { length: bytes.length });
+  const r: ByteReader = new ByteReader(bytes, 'inbox record');
+  const version = r.u8();
+  if (version !== INBOX_VERSION) throw new CosignerError('UNSUPPORTED_VERSION', 'unknown inbox record version', { version });
+  const recipient = r.bytes(33);
+  const creator = r.bytes(33);
+  if (!isValidSignerKey(recipient) || !isValidSignerKey(creator)) r.fail('invalid key');
+  const seq = r.u64();
+  const count = r.u8();
+  if (count === 0 || count > MAX_INBOX_ENTRIES) r.fail('bad announcement count');
+  const announcements: Uint8Array[] = [];
+  for (let i = 0; i < count; i++) {
+    const a = r.long(MAX_PAYLOAD_BYTES);
+    if (a.length === 0) r.fail('empty announcement');
+    announcements.push(a.slice());
+  }
+  const body = bytes.subarray(0, r.offset);
+  const signature = r.bytes(64);
+  r.end();
+  let valid = false;
+  try {
+    valid = schnorr.verify(signature, inboxDigest(body), creator.subarray(1));
+  } catch {
+    valid = false;
+  }
+  if (!valid) throw new CosignerError('BAD_SIGNATURE', 'inbox record signature does not verify', { creator: bytesToHex(creator) });
+  return { recipient: recipient.slice(), creator: creator.slice(), seq, announcements, bytes: bytes.slice() };
+}
+
+/**
+ * The announcements of an inbox record that are addressed to its recipient and not expired; throws
+ * when the record holds anything the creator could not legitimately have put there.
+ */
+export function checkInboxAnnouncements(record: InboxRecord, inspect: AnnouncementInspector, now: number): Uint8Array[] {
+  const live: Uint8Array[] = [];
+  for (const a of record.announcements) {
+    const facts = inspect(a);
+    if (!facts.ok) throw new CosignerError('MALFORMED_MESSAGE', `inbox holds an invalid announcement: ${facts.reason}`);
+    if (!equalBytes(facts.creator, record.creator)) throw new CosignerError('BAD_SIGNATURE', 'inbox announcement is not from the inbox creator');
+    if (!facts.signers.some((s) => equalBytes(s, record.recipient))) throw new CosignerError('NOT_A_SIGNER', 'inbox announcement does not list the recipient');
+    if (facts.expiresAt > now + MAX_ANNOUNCEMENT_LIFETIME_MS) throw new CosignerError('INVALID_INPUT', 'inbox announcement expires too far in the future');
+    if (facts.expiresAt > now) live.push(a);
+  }
+  return live;
+}
+
+export interface DhtRecordRules {
+  validators: Record<string, ValidateFn>;
+  selectors: Record<string, SelectFn>;
+}
+
+export function createDhtRecordRules(deps: { clock: Clock; inspectAnnouncement: AnnouncementInspector }): DhtRecordRules {
+  const validateCard: ValidateFn = async (key, value) => {
+    const [signerHex] = keyParts(key, CARD_NAMESPACE, 1);
+    const card = decodeSignerCard(value);
+    if (bytesToHex(card.signerKey) !== signerHex) throw new CosignerError('BAD_SIGNATURE', 'card signer does not match its DHT key');
+    if (isCardFromTheFuture(card, deps.clock.now())) throw new CosignerError('TIMESTAMP_OUT_OF_WINDOW', 'card issued in the future');
+  };
+  const validateInbox: ValidateFn = async (key, value) => {
+    const [recipientHex, creatorHex] = keyParts(key, INBOX_NAMESPACE, 2);
+    const record = decodeInboxRecord(value);
+    if (bytesToHex(record.recipient) !== recipientHex || bytesToHex(record.creator) !== creatorHex) {
+      throw new CosignerError('BAD_SIGNATURE', 'inbox record does not match its DHT key');
+    }
+    const now = deps.clock.now();
+    if (record.seq > now + MAX_SEQ_CLOCK_SKEW_MS) throw new CosignerError('TIMESTAMP_OUT_OF_WINDOW', 'inbox record from the future');
+    if (checkInboxAnnouncements(record, deps.inspectAnnouncement, now).length === 0) {
+      throw new CosignerError('EXPIRED', 'every announcement in the inbox record has expired');
+    }
+  };
+  return {
+    validators: { [CARD_NAMESPACE]: validateCard, [INBOX_NAMESPACE]: validateInbox },
+    selectors: {
+      [CARD_NAMESPACE]: newestBy((v) => decodeSignerCard(v).issuedAt),
+      [INBOX_NAMESPACE]: newestBy((v) => decodeInboxRecord(v).seq),
+    },
+  };
+}
+
+/** Index of the record with the largest version number; undecodable records never win. */
+function newestBy(version: (value: Uint8Array) => number): SelectFn {
+  return (_key, records) => {
+    let best = 0;
+    let bestVersion = -1;
+    records.forEach((record, i) => {
+      let v = -1;
+      try {
+        v = version(record);
+      } catch {
+        v = -1;
+      }
+      if (v > bestVersion) {
+        best = i;
+        bestVersion = v;
+      }
+    });
+    return best;
+  };
+}
+
+/** Splits `/<namespace>/<hex>[/<hex>]` into its key components, each a valid signer key in lowercase hex. */
+function keyParts(key: Uint8Array, namespace: string, count: number): string[] {
+  const parts = utf8Decoder.decode(key).split('/');
+  if (parts.length !== count + 2 || parts[0] !== '' || parts[1] !== namespace) {
+    throw new CosignerError('MALFORMED_MESSAGE', 'bad DHT key shape', { namespace });
+  }
+  const hexes = parts.slice(2);
+  for (const hex of hexes) {
+    if (!/^[0-9a-f]{66}$/.test(hex) || !isValidSignerKey(hexToBytes(hex))) {
+      throw new CosignerError('MALFORMED_MESSAGE', 'DHT key does not hold a signer key', { namespace });
+    }
+  }
+  return hexes;
+}
+
+function inboxDigest(body: Uint8Array): Uint8Array {
+  return schnorr.utils.taggedHash(INBOX_TAG, body);
+}

@@ -1,0 +1,96 @@
+import { describe, expect, it } from 'vitest';
+import { generatePeerIdentity, peerIdOf } from '../../../main/p2p/identity.ts';
+import { createSignerCard } from '../../../main/p2p/signer-card.ts';
+import {
+  CARD_NAMESPACE,
+  cardKey,
+  createDhtRecordRules,
+  decodeInboxRecord,
+  encodeInboxRecord,
+  INBOX_NAMESPACE,
+  inboxKey,
+  MAX_INBOX_ENTRIES,
+} from '../../../main/p2p/dht-records.ts';
+import { inspectTestAnnouncement, makeTestAnnouncement, ManualTime, seededRandom, signerKeyFrom } from '../../support/p2p-fixtures.ts';
+
+const time = new ManualTime();
+const random = seededRandom('dht-records');
+const rules = createDhtRecordRules({ clock: time, inspectAnnouncement: inspectTestAnnouncement });
+const validateCard = rules.validators[CARD_NAMESPACE]!;
+const validateInbox = rules.validators[INBOX_NAMESPACE]!;
+const alice = signerKeyFrom('alice');
+const bob = signerKeyFrom('bob');
+const mallory = signerKeyFrom('mallory');
+const peerId = peerIdOf(await generatePeerIdentity(seededRandom('p')));
+const card = (signer = alice, issuedAt = time.now()) => createSignerCard({ peerId, displayName: 'n', multiaddrs: [], issuedAt }, signer, random);
+const later = time.now() + 3600_000;
+
+describe('DHT card records', () => {
+  it('accept a card under its own signer key only', async () => {
+    await expect(validateCard(cardKey(alice.publicKey), card().bytes)).resolves.toBeUndefined();
+    // Mallory tries to put her card (or Alice's) under Bob's key: an overwrite attempt.
+    await expect(async () => validateCard(cardKey(bob.publicKey), card(mallory).bytes)).rejects.toMatchObject({ code: 'BAD_SIGNATURE' });
+    await expect(async () => validateCard(cardKey(bob.publicKey), card(alice).bytes)).rejects.toMatchObject({ code: 'BAD_SIGNATURE' });
+  });
+
+  it('reject forged, malformed and future cards and malformed keys', async () => {
+    const forged = card().bytes.slice();
+    forged[forged.length - 1] = (forged[forged.length - 1] as number) ^ 1;
+    await expect(async () => validateCard(cardKey(alice.publicKey), forged)).rejects.toMatchObject({ code: 'BAD_SIGNATURE' });
+    await expect(async () => validateCard(cardKey(alice.publicKey), new Uint8Array([1, 2, 3]))).rejects.toMatchObject({ code: 'MALFORMED_MESSAGE' });
+    await expect(async () => validateCard(cardKey(alice.publicKey), card(alice, time.now() + 3600_000).bytes)).rejects.toMatchObject({ code: 'TIMESTAMP_OUT_OF_WINDOW' });
+    const upper = new TextEncoder().encode(new TextDecoder().decode(cardKey(alice.publicKey)).toUpperCase().replace('/COSIGNER-CARD/', '/cosigner-card/'));
+    await expect(async () => validateCard(upper, card().bytes)).rejects.toMatchObject({ code: 'MALFORMED_MESSAGE' });
+  });
+
+  it('select the newest card, whatever the order', async () => {
+    const select = rules.selectors[CARD_NAMESPACE]!;
+    const old = card(alice, time.now() - 1000).bytes;
+    const mid = card(alice, time.now() - 500).bytes;
+    const now = card(alice, time.now()).bytes;
+    expect(await select(cardKey(alice.publicKey), [old, now, mid])).toBe(1);
+    expect(await select(cardKey(alice.publicKey), [new Uint8Array([9]), old])).toBe(1);
+  });
+});
+
+describe('DHT inbox records', () => {
+  const ann = (creator = alice, signers = [alice.publicKey, bob.publicKey], expiresAt = later, nonce = 1) => makeTestAnnouncement(creator, signers, expiresAt, nonce);
+  const record = (creator = alice, announcements = [ann()], seq = time.now(), recipient = bob.publicKey) =>
+    encodeInboxRecord({ recipient, seq, announcements }, creator, random);
+
+  it('accept the creator-signed inbox of announcements listing the recipient', async () => {
+    await expect(validateInbox(inboxKey(bob.publicKey, alice.publicKey), record())).resolves.toBeUndefined();
+    const decoded = decodeInboxRecord(record());
+    expect(decoded.creator).toEqual(alice.publicKey);
+    expect(decoded.announcements).toHaveLength(1);
+  });
+
+  it('cannot be written by anyone but the creator named in the key', async () => {
+    // Mallory signs a record holding a real announcement of Alice's, and puts it in Alice's slot.
+    const forged = encodeInboxRecord({ recipient: bob.publicKey, seq: time.now(), announcements: [ann()] }, mallory, random);
+    await expect(async () => validateInbox(inboxKey(bob.publicKey, alice.publicKey), forged)).rejects.toMatchObject({ code: 'BAD_SIGNATURE' });
+    // ... or moves Alice's record to another recipient's slot.
+    await expect(async () => validateInbox(inboxKey(mallory.publicKey, alice.publicKey), record())).rejects.toMatchObject({ code: 'BAD_SIGNATURE' });
+  });
+
+  it('holds only valid announcements from its creator that list the recipient and have not all expired', async () => {
+    const key = inboxKey(bob.publicKey, alice.publicKey);
+    const notListing = ann(alice, [alice.publicKey, mallory.publicKey]);
+    await expect(async () => validateInbox(key, record(alice, [notListing]))).rejects.toMatchObject({ code: 'NOT_A_SIGNER' });
+    const fromMallory = ann(mallory, [mallory.publicKey, bob.publicKey]);
+    await expect(async () => validateInbox(key, record(alice, [fromMallory]))).rejects.toMatchObject({ code: 'BAD_SIGNATURE' });
+    const forgedAnn = ann().slice();
+    forgedAnn[forgedAnn.length - 1] = (forgedAnn[forgedAnn.length - 1] as number) ^ 1;
+    await expect(async () => validateInbox(key, record(alice, [forgedAnn]))).rejects.toMatchObject({ code: 'MALFORMED_MESSAGE' });
+    const expired = ann(alice, [alice.publicKey, bob.publicKey], time.now() - 1);
+    await expect(async () => validateInbox(key, record(alice, [expired]))).rejects.toMatchObject({ code: 'EXPIRED' });
+    await expect(validateInbox(key, record(alice, [expired, ann()]))).resolves.toBeUndefined();
+    expect(() => record(alice, Array.from({ length: MAX_INBOX_ENTRIES + 1 }, (_, i) => ann(alice, undefined, later, i)))).toThrow();
+  });
+
+  it('select the highest sequence number', async () => {
+    const select = rules.selectors[INBOX_NAMESPACE]!;
+    const key = inboxKey(bob.publicKey, alice.publicKey);
+    expect(await select(key, [record(alice, [ann()], 5), record(alice, [ann()], 9), record(alice, [ann()], 7)])).toBe(1);
+  });
+});

@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import { Directory } from '../../../main/p2p/directory.ts';
+import { generatePeerIdentity, peerIdOf } from '../../../main/p2p/identity.ts';
+import { createSignerCard } from '../../../main/p2p/signer-card.ts';
+import { ManualTime, seededRandom, signerKeyFrom } from '../../support/p2p-fixtures.ts';
+
+const time = new ManualTime();
+const random = seededRandom('directory');
+const alice = signerKeyFrom('alice');
+const bob = signerKeyFrom('bob');
+const peerA = peerIdOf(await generatePeerIdentity(seededRandom('pa')));
+const peerB = peerIdOf(await generatePeerIdentity(seededRandom('pb')));
+const card = (signer = alice, peerId = peerA, issuedAt = time.now()) => createSignerCard({ peerId, displayName: 'x', multiaddrs: [], issuedAt }, signer, random);
+
+describe('signer directory', () => {
+  it('keeps the newest card per signer and reports replays as stale', () => {
+    const dir = new Directory({ clock: time, lookup: async () => undefined });
+    const seen: string[] = [];
+    dir.onCard((c, source) => seen.push(`${c.peerId === peerA ? 'A' : 'B'}:${source}`));
+    expect(dir.learn(card(alice, peerA, time.now() - 10).bytes, 'dht').status).toBe('new');
+    expect(dir.learn(card(alice, peerB, time.now()).bytes, 'dht').status).toBe('updated');
+    expect(dir.learn(card(alice, peerA, time.now() - 5).bytes, 'dht').status).toBe('stale');
+    expect(dir.peerOf(alice.publicKey)).toBe(peerB);
+    expect(seen).toEqual(['A:dht', 'B:dht']);
+  });
+
+  it('accepts a directly exchanged card only from the peer it names', () => {
+    const dir = new Directory({ clock: time, lookup: async () => undefined });
+    expect(dir.learn(card(alice, peerA).bytes, 'direct', peerB)).toEqual({ status: 'rejected', reason: 'WRONG_PEER' });
+    expect(dir.learn(card(alice, peerA).bytes, 'direct', peerA).status).toBe('new');
+    expect(dir.byPeer(peerA).map((c) => c.displayName)).toEqual(['x']);
+  });
+
+  it('rejects forged bytes and cards from the future', () => {
+    const dir = new Directory({ clock: time, lookup: async () => undefined });
+    const forged = card().bytes.slice();
+    forged[40] = (forged[40] as number) ^ 1;
+    expect(dir.learn(forged, 'dht')).toEqual({ status: 'rejected', reason: 'BAD_SIGNATURE' });
+    expect(dir.learn(card(alice, peerA, time.now() + 3600_000).bytes, 'dht').status).toBe('rejected');
+    expect(dir.get(alice.publicKey)).toBeUndefined();
+  });
+
+  it('resolves through the lookup once, sharing concurrent lookups', async () => {
+    let lookups = 0;
+    const bytes = card(bob, peerB).bytes;
+    const dir = new Directory({
+      clock: time,
+      lookup: async () => {
+        lookups++;
+        return bytes;
+      },
+    });
+    const signal = new AbortController().signal;
+    const [a, b] = await Promise.all([dir.resolve(bob.publicKey, { signal }), dir.resolve(bob.publicKey, { signal })]);
+    expect(a?.peerId).toBe(peerB);
+    expect(b?.peerId).toBe(peerB);
+    await dir.resolve(bob.publicKey, { signal });
+    expect(lookups).toBe(1);
+    await dir.resolve(bob.publicKey, { signal, refresh: true });
+    expect(lookups).toBe(2);
+  });
+
+  it('is bounded', () => {
+    const dir = new Directory({ clock: time, lookup: async () => undefined, maxEntries: 3 });
+    for (let i = 0; i < 10; i++) dir.learn(card(signerKeyFrom(`s${i}`)).bytes, 'dht');
+    expect(dir.cards()).toHaveLength(3);
+  });
+});

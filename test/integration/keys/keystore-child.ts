@@ -1,0 +1,36 @@
+/**
+ * Runs one keystore operation in a fresh process and prints the result as one JSON line, so
+ * tests can check what a NEW process reads back (and what it loads).
+ *
+ *   node keystore-child.ts <info|peer-id|modules> '<OpenKeystoreOptions as JSON>'
+ *
+ * `modules` runs `info` and then reports whether the keytar module was loaded.
+ */
+import { createRequire } from 'node:module';
+import { isCosignerError } from '../../../main/errors.ts';
+import { openKeystore, type OpenKeystoreOptions } from '../../../main/keys/index.ts';
+
+const [command, optionsJson] = process.argv.slice(2);
+const options = JSON.parse(optionsJson ?? '{}') as OpenKeystoreOptions;
+
+function keytarLoaded(): boolean {
+  return Object.keys(createRequire(import.meta.url).cache).some((path) => /[\\/]keytar[\\/]/.test(path));
+}
+
+try {
+  const keystore = openKeystore(options);
+  if (command === 'peer-id') {
+    console.log(JSON.stringify({ peerId: (await keystore.peerIdentity()).peerId }));
+  } else {
+    const info = await keystore.info();
+    console.log(JSON.stringify(command === 'modules' ? { info, keytarLoaded: keytarLoaded() } : { info }));
+  }
+} catch (e) {
+  console.log(
+    JSON.stringify(
+      isCosignerError(e)
+        ? { error: e.code, message: e.message, context: e.context, keytarLoaded: keytarLoaded() }
+        : { error: 'FOREIGN', message: String(e) },
+    ),
+  );
+}

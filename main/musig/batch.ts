@@ -3,7 +3,7 @@ import { concatBytes, equalBytes } from '@noble/curves/utils.js';
 import { CosignerError, type ErrorContext } from '../errors.ts';
 import { keyAggInternals, type KeyAggContext, type KeyAggInternals } from './key-agg.ts';
 import { isBytes, publicKeyOf, secretScalar } from './keys.ts';
-import { aggregateNonces, publicNonceOf, takeSecretNonce, type SecretNonce, type TakenNonce } from './nonce.ts';
+import { aggregateNonces, publicNonceOf, takeSecretNonce, type SecretNonce } from './nonce.ts';
 import { sessionValues, type SessionValues } from './session-values.ts';
 import { partialSign } from './sign.ts';
 import { partialSigValid } from './verify.ts';
@@ -106,13 +106,13 @@ export class SigningBatch {
         });
       }
     });
-    const taken: TakenNonce[] = secretNonces.map(takeSecretNonce);
+    const taken = secretNonces.map(takeSecretNonce);
     try {
       return this.#sessions.map((session, messageIndex) =>
-        partialSign(this.#key, session, signerIndex, d, (taken[messageIndex] as TakenNonce).secnonce),
+        partialSign(this.#key, session, signerIndex, d, taken[messageIndex] as Uint8Array),
       );
     } finally {
-      for (const t of taken) t.secnonce.fill(0);
+      for (const secnonce of taken) secnonce.fill(0);
     }
   }
 
@@ -145,7 +145,13 @@ export class SigningBatch {
       const column = partialSigs.map((list) => list[messageIndex] as Uint8Array);
       let s = Fn.ZERO;
       column.forEach((partialSig, signerIndex) => {
-        const si = isBytes(partialSig, 32) ? Fn.fromBytes(partialSig, true) : Fn.ORDER;
+        if (!isBytes(partialSig, 32)) {
+          throw new CosignerError('INVALID_PARTIAL_SIGNATURE', 'partial signature must be 32 bytes', {
+            signerIndex,
+            messageIndex,
+          });
+        }
+        const si = Fn.fromBytes(partialSig, true);
         if (!Fn.isValid(si)) {
           throw new CosignerError('INVALID_PARTIAL_SIGNATURE', 'partial signature is not a scalar below n', {
             signerIndex,

@@ -4,6 +4,7 @@ import { equalBytes } from '@noble/curves/utils.js';
 import { InvalidContributionErr, keyAggregate } from '@scure/btc-signer/musig2.js';
 import { hasEven } from '@scure/btc-signer/utils.js';
 import { CosignerError } from '../errors.ts';
+import { taggedScalar } from './hash.ts';
 import { isBytes } from './keys.ts';
 
 type Point = WeierstrassPoint<bigint>;
@@ -34,7 +35,6 @@ export interface KeyAggInternals {
   readonly points: readonly Point[];
   /** KeyAggCoeff a_i for the key at each position. */
   readonly coefficients: readonly bigint[];
-  readonly Q: Point;
   readonly xOnlyQ: Uint8Array;
   /** g * gacc of BIP327 Sign and PartialSigVerifyInternal, g = 1 if Q has even y else n - 1. */
   readonly signFactor: bigint;
@@ -51,17 +51,13 @@ export function keyAggInternals(ctx: KeyAggContext): KeyAggInternals {
   return internals;
 }
 
-function hashScalar(tag: string, ...parts: Uint8Array[]): bigint {
-  return Fn.create(Fn.fromBytes(taggedHash(tag, ...parts), true));
-}
-
 /** BIP327 KeyAggCoeff for every position: L and the second key are shared by all of them. */
 function keyAggCoefficients(publicKeys: readonly Uint8Array[]): bigint[] {
   const L = taggedHash('KeyAgg list', ...publicKeys);
   const first = publicKeys[0] as Uint8Array;
   const second = publicKeys.find((key) => !equalBytes(key, first));
   return publicKeys.map((key) =>
-    second !== undefined && equalBytes(key, second) ? Fn.ONE : hashScalar('KeyAgg coefficient', L, key),
+    second !== undefined && equalBytes(key, second) ? Fn.ONE : taggedScalar('KeyAgg coefficient', L, key),
   );
 }
 
@@ -111,7 +107,6 @@ export function aggregateKeys(publicKeys: readonly Uint8Array[], tweaks: readonl
     tweaks: Object.freeze(ownTweaks),
     points: Object.freeze(keys.map((key) => Point.fromBytes(key))),
     coefficients: Object.freeze(keyAggCoefficients(keys)),
-    Q,
     xOnlyQ: pointToBytes(Q),
     signFactor: Fn.mul(g, agg.gAcc),
     tweakTerm: Fn.mul(g, agg.tweakAcc),

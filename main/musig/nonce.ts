@@ -26,19 +26,13 @@ export interface NonceGenInput {
   rand?: Uint8Array;
 }
 
-export interface TakenNonce {
-  /** BIP327 secnonce k1 || k2 || pk (97 bytes), now owned by the taker, who must zeroize it. */
-  readonly secnonce: Uint8Array;
-  /** The public nonce generated with it, to check it is used in the slot it was announced for. */
-  readonly publicNonce: Uint8Array;
-}
-
-let take: (nonce: SecretNonce) => TakenNonce;
+let take: (nonce: SecretNonce) => Uint8Array;
 let peekPublicNonce: (nonce: SecretNonce) => Uint8Array;
 
 class SecretNonceHandle implements SecretNonce {
   // A private field, so no enumeration, JSON, clone or inspection can reach the bytes.
   #secnonce: Uint8Array | null;
+  /** The public nonce generated with it, to check it is used in the slot it was announced for. */
   readonly #publicNonce: Uint8Array;
 
   constructor(secnonce: Uint8Array, publicNonce: Uint8Array) {
@@ -70,7 +64,7 @@ class SecretNonceHandle implements SecretNonce {
       const secnonce = handle.#secnonce;
       if (secnonce === null) throw new CosignerError('NONCE_REUSED', 'this secret nonce was already used');
       handle.#secnonce = null;
-      return { secnonce, publicNonce: handle.#publicNonce };
+      return secnonce;
     };
     peekPublicNonce = (nonce) => {
       const handle = own(nonce);
@@ -91,8 +85,11 @@ export function adoptSecretNonce(secnonce: Uint8Array, publicNonce: Uint8Array):
   return new SecretNonceHandle(secnonce, Uint8Array.from(publicNonce));
 }
 
-/** Consumes the nonce: later takes and peeks throw NONCE_REUSED. Engine-internal. */
-export function takeSecretNonce(nonce: SecretNonce): TakenNonce {
+/**
+ * Consumes the nonce and hands over its BIP327 secnonce k1 || k2 || pk (97 bytes), which the taker
+ * must zeroize; later takes and peeks throw NONCE_REUSED. Engine-internal.
+ */
+export function takeSecretNonce(nonce: SecretNonce): Uint8Array {
   return take(nonce);
 }
 
@@ -122,7 +119,7 @@ export function generateNonce(input: NonceGenInput): { publicNonce: Uint8Array; 
     extraIn,
     rand ?? crypto.getRandomValues(new Uint8Array(32)),
   );
-  return { publicNonce: nonces.public, secretNonce: new SecretNonceHandle(nonces.secret, nonces.public) };
+  return { publicNonce: nonces.public, secretNonce: new SecretNonceHandle(nonces.secret, Uint8Array.from(nonces.public)) };
 }
 
 /** BIP327 NonceAgg; a bad nonce throws INVALID_PUBLIC_NONCE with context.signerIndex. */

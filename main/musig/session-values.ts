@@ -1,12 +1,12 @@
 import type { WeierstrassPoint } from '@noble/curves/abstract/weierstrass.js';
 import { schnorr, secp256k1 } from '@noble/curves/secp256k1.js';
 import { CosignerError } from '../errors.ts';
+import { taggedScalar } from './hash.ts';
 import type { KeyAggInternals } from './key-agg.ts';
 
 type Point = WeierstrassPoint<bigint>;
 const Point = secp256k1.Point;
-const Fn = Point.Fn;
-const { taggedHash, pointToBytes } = schnorr.utils;
+const { pointToBytes } = schnorr.utils;
 
 /** BIP327 GetSessionValues output that depends on the message and the aggregate nonce. */
 export interface SessionValues {
@@ -26,10 +26,6 @@ export function noncePoints(nonce: Uint8Array): [Point, Point] {
   return [decodeExt(nonce.subarray(0, 33)), decodeExt(nonce.subarray(33, 66))];
 }
 
-function hashScalar(tag: string, ...parts: Uint8Array[]): bigint {
-  return Fn.create(Fn.fromBytes(taggedHash(tag, ...parts), true));
-}
-
 /** BIP327 GetSessionValues for one message, reusing the key aggregation done once per context. */
 export function sessionValues(key: KeyAggInternals, aggNonce: Uint8Array, message: Uint8Array): SessionValues {
   let R1: Point;
@@ -40,10 +36,10 @@ export function sessionValues(key: KeyAggInternals, aggNonce: Uint8Array, messag
   } catch (e) {
     throw new CosignerError('INVALID_PUBLIC_NONCE', 'aggregate nonce is invalid', { contrib: 'aggnonce' }, { cause: e });
   }
-  const b = hashScalar('MuSig/noncecoef', aggNonce, key.xOnlyQ, message);
+  const b = taggedScalar('MuSig/noncecoef', aggNonce, key.xOnlyQ, message);
   // b and the nonce points are public, so variable-time multiplication is safe here.
   const sum = R1.add(R2.multiplyUnsafe(b));
   const R = sum.is0() ? Point.BASE : sum;
-  const e = hashScalar('BIP0340/challenge', pointToBytes(R), key.xOnlyQ, message);
+  const e = taggedScalar('BIP0340/challenge', pointToBytes(R), key.xOnlyQ, message);
   return Object.freeze({ b, R, e, message: Uint8Array.from(message) });
 }

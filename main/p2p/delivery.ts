@@ -73,7 +73,7 @@ export class Delivery {
       if (this.#queues.size >= this.#maxSigners) {
         return Promise.reject(new CosignerError('LIMIT_REACHED', 'too many recipients with pending deliveries', { limit: this.#maxSigners }));
       }
-      queue = { signer: toSigner.slice(), items: [], busy: false, timer: undefined, controller: undefined };
+      queue = { signer: Uint8Array.from(toSigner), items: [], busy: false, timer: undefined, controller: undefined };
       this.#queues.set(hex, queue);
     }
     if (queue.items.length >= this.#maxQueue) {

@@ -95,7 +95,7 @@ export function decodeInboxRecord(bytes: Uint8Array): InboxRecord {
   for (let i = 0; i < count; i++) {
     const a = r.long(MAX_PAYLOAD_BYTES);
     if (a.length === 0) r.fail('empty announcement');
-    announcements.push(a.slice());
+    announcements.push(Uint8Array.from(a));
   }
   const body = bytes.subarray(0, r.offset);
   const signature = r.bytes(64);
@@ -107,7 +107,7 @@ export function decodeInboxRecord(bytes: Uint8Array): InboxRecord {
     valid = false;
   }
   if (!valid) throw new CosignerError('BAD_SIGNATURE', 'inbox record signature does not verify', { creator: bytesToHex(creator) });
-  return { recipient: recipient.slice(), creator: creator.slice(), seq, announcements, bytes: bytes.slice() };
+  return { recipient: Uint8Array.from(recipient), creator: Uint8Array.from(creator), seq, announcements, bytes: Uint8Array.from(bytes) };
 }
 
 /**

@@ -51,7 +51,7 @@ export class Outbox {
     let slot = this.#slots.get(id);
     if (slot === undefined) {
       if (this.#slots.size >= this.#maxSlots) throw new CosignerError('LIMIT_REACHED', 'too many DHT inboxes to keep', { limit: this.#maxSlots });
-      slot = { recipient: recipient.slice(), creator: creator.slice(), entries: [], seq: 0 };
+      slot = { recipient: Uint8Array.from(recipient), creator: Uint8Array.from(creator), entries: [], seq: 0 };
       this.#slots.set(id, slot);
     }
     if (!slot.entries.some((e) => equalBytes(e.announcement, announcement))) {

@@ -121,7 +121,7 @@ export function decodeSignerCard(bytes: Uint8Array): SignerCard {
     valid = false;
   }
   if (!valid) throw new CosignerError('BAD_SIGNATURE', 'signer card signature does not verify', { signer: signerKeyHex(signerKey) });
-  return { signerKey: signerKey.slice(), peerId, displayName, multiaddrs, issuedAt, bytes: bytes.slice() };
+  return { signerKey: Uint8Array.from(signerKey), peerId, displayName, multiaddrs, issuedAt, bytes: Uint8Array.from(bytes) };
 }
 
 /** True when `candidate` should replace `current` for the same signer key. */

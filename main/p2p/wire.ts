@@ -130,7 +130,8 @@ export class FrameChannel {
     const signal = AbortSignal.timeout(timeoutMs);
     let frame: Uint8Array;
     try {
-      frame = (await this.#lp.read({ signal })).subarray();
+      // A fresh Uint8Array: the lp reader hands out Node Buffers, whose slice() shares memory.
+      frame = Uint8Array.from((await this.#lp.read({ signal })).subarray());
     } catch (err) {
       if (signal.aborted) return { status: 'rejected', reason: 'timeout' };
       const name = (err as Error | undefined)?.name;

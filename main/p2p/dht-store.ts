@@ -1,0 +1,71 @@
+/**
+ * The node's in-memory datastore with a hard cap on what remote peers can make it hold. Any peer may
+ * PUT valid DHT records (anyone can mint signer keys and sign cards for them), so the part of the
+ * store under the DHT prefix is bounded by entry count and bytes, evicting the oldest entries first.
+ * Our own records are republished periodically, so an eviction only costs a later lookup.
+ */
+import { MemoryDatastore } from 'datastore-core';
+import { Key } from 'interface-datastore';
+import type { AbortOptions } from '@libp2p/interface';
+
+export interface DhtStoreLimits {
+  maxEntries: number;
+  maxBytes: number;
+}
+
+export const DEFAULT_DHT_STORE_LIMITS: DhtStoreLimits = { maxEntries: 4096, maxBytes: 64 * 1024 * 1024 };
+
+export class BoundedDhtDatastore extends MemoryDatastore {
+  readonly #prefix: string;
+  readonly #limits: DhtStoreLimits;
+  /** DHT keys in insertion order, with their value sizes. */
+  readonly #sizes = new Map<string, number>();
+  #bytes = 0;
+
+  constructor(limits: DhtStoreLimits = DEFAULT_DHT_STORE_LIMITS, prefix = '/dht/') {
+    super();
+    this.#limits = limits;
+    this.#prefix = prefix;
+  }
+
+  override put(key: Key, val: Uint8Array, options?: AbortOptions): Key {
+    const id = key.toString();
+    super.put(key, val, options);
+    if (id.startsWith(this.#prefix)) {
+      this.#forget(id);
+      this.#sizes.set(id, val.byteLength);
+      this.#bytes += val.byteLength;
+      this.#evict();
+    }
+    return key;
+  }
+
+  override delete(key: Key, options?: AbortOptions): void {
+    super.delete(key, options);
+    this.#forget(key.toString());
+  }
+
+  get dhtEntries(): number {
+    return this.#sizes.size;
+  }
+
+  get dhtBytes(): number {
+    return this.#bytes;
+  }
+
+  #forget(id: string): void {
+    const size = this.#sizes.get(id);
+    if (size === undefined) return;
+    this.#sizes.delete(id);
+    this.#bytes -= size;
+  }
+
+  #evict(): void {
+    while (this.#sizes.size > this.#limits.maxEntries || this.#bytes > this.#limits.maxBytes) {
+      const oldest = this.#sizes.keys().next();
+      if (oldest.done === true) return;
+      this.#forget(oldest.value);
+      super.delete(new Key(oldest.value));
+    }
+  }
+}

@@ -1,0 +1,312 @@
+/**
+ * CosignerNetwork: the p2p layer as the rest of the back end sees it. It owns the libp2p node and
+ * wires the parts together: signer cards (made from the local signer keys, exchanged on connect,
+ * published in the DHT), the directory, the peer guard, mDNS LAN discovery, bootstrap peers, and
+ * the SessionTransport the coordinator uses (`.transport`).
+ */
+import { peerIdFromString } from '@libp2p/peer-id';
+import type { PeerId, PeerInfo } from '@libp2p/interface';
+import { multiaddr } from '@multiformats/multiaddr';
+import { CosignerError } from '../errors.ts';
+import type { Clock, Random, Scheduler, TimerHandle } from '../session/ports.ts';
+import { BoundedMap } from './bounded-map.ts';
+import { CardExchange } from './card-exchange.ts';
+import { dhtPut, dhtGet } from './dht-client.ts';
+import { cardKey, createDhtRecordRules } from './dht-records.ts';
+import type { AnnouncementInspector, DhtRecordRules } from './dht-records.ts';
+import type { DhtStoreLimits } from './dht-store.ts';
+import type { RetryPolicy } from './delivery.ts';
+import { Directory } from './directory.ts';
+import type { CardListener } from './directory.ts';
+import type { PeerIdentity } from './identity.ts';
+import { InboundPolicy } from './inbound-policy.ts';
+import { createCosignerNode, dialBootstrapPeers } from './node.ts';
+import type { CosignerLibp2p, CosignerNode } from './node.ts';
+import { PeerGuard } from './peer-guard.ts';
+import type { PeerGuardConfig } from './peer-guard.ts';
+import { createSignerCard, MAX_CARD_ADDR_BYTES, MAX_CARD_ADDRS } from './signer-card.ts';
+import type { SignerCard, SignerKey } from './signer-card.ts';
+import { collectNodeStatus, summarizeCard } from './status.ts';
+import type { LanPeer, NodeStatus } from './status.ts';
+import { CosignerTransport, DEFAULT_TRANSPORT_TIMEOUTS } from './transport.ts';
+import type { TransportTimeouts } from './transport.ts';
+
+export interface NetworkTimeouts extends TransportTimeouts {
+  /** How often our cards are re-put into the DHT (records expire and the closest peers change). */
+  cardRepublishIntervalMs: number;
+  /** How often bootstrap peers are dialled again while we have no connection at all. */
+  bootstrapRetryMs: number;
+}
+
+export const DEFAULT_NETWORK_TIMEOUTS: NetworkTimeouts = {
+  ...DEFAULT_TRANSPORT_TIMEOUTS,
+  cardRepublishIntervalMs: 30 * 60_000,
+  bootstrapRetryMs: 30_000,
+};
+
+export interface NetworkConfig {
+  identity: PeerIdentity;
+  /** The local signer keys this node speaks for (one card each). */
+  signers: readonly SignerKey[];
+  displayName: string;
+  /** The session codec's announcement check (main/session/announcement.ts `inspectAnnouncement`). */
+  inspectAnnouncement: AnnouncementInspector;
+  clock: Clock;
+  scheduler: Scheduler;
+  random: Random;
+  listen?: readonly string[];
+  announce?: readonly string[];
+  /** Multiaddrs with /p2p/<peer id> of nodes to join the DHT through. */
+  bootstrap?: readonly string[];
+  mdns?: { enabled: boolean; serviceTag?: string; intervalMs?: number };
+  dht?: { mode?: 'server' | 'client'; addresses?: 'all' | 'public-only' };
+  /** Co-signer keys whose DHT announcements to us we look for. */
+  cosigners?: readonly Uint8Array[];
+  guard?: Partial<PeerGuardConfig>;
+  timeouts?: Partial<NetworkTimeouts>;
+  retry?: Partial<RetryPolicy>;
+  storeLimits?: DhtStoreLimits;
+}
+
+interface Running {
+  node: CosignerNode;
+  libp2p: CosignerLibp2p;
+  rules: DhtRecordRules;
+  directory: Directory;
+  cards: CardExchange;
+  transport: CosignerTransport;
+  timers: TimerHandle[];
+  detach: (() => void)[];
+}
+
+const MAX_LAN_PEERS = 256;
+const P2P_CODE = 421;
+
+export class CosignerNetwork {
+  readonly #config: NetworkConfig;
+  readonly #timeouts: NetworkTimeouts;
+  readonly #guard: PeerGuard;
+  readonly #listeners = new Set<CardListener>();
+  readonly #lan = new BoundedMap<string, { addresses: string[] }>(MAX_LAN_PEERS);
+  #ownCards: SignerCard[] = [];
+  #displayName: string;
+  #running: Running | undefined;
+
+  constructor(config: NetworkConfig) {
+    if (config.signers.length === 0) throw new CosignerError('INVALID_INPUT', 'the network needs at least one local signer key');
+    this.#config = config;
+    this.#timeouts = { ...DEFAULT_NETWORK_TIMEOUTS, ...config.timeouts };
+    this.#guard = new PeerGuard(config.clock, config.guard);
+    this.#displayName = config.displayName;
+  }
+
+  get running(): boolean {
+    return this.#running !== undefined;
+  }
+
+  get transport(): CosignerTransport {
+    return this.#need().transport;
+  }
+
+  get peerId(): string {
+    return this.#need().libp2p.peerId.toString();
+  }
+
+  /** The libp2p node, for diagnostics and tests. */
+  get libp2p(): CosignerLibp2p {
+    return this.#need().libp2p;
+  }
+
+  async start(): Promise<void> {
+    if (this.#running !== undefined) return;
+    const config = this.#config;
+    const guard = this.#guard;
+    const banned = (peerId: PeerId): boolean => guard.isBanned(peerId.toString());
+    const rules = createDhtRecordRules({ clock: config.clock, inspectAnnouncement: config.inspectAnnouncement });
+    const node = await createCosignerNode({
+      identity: config.identity,
+      ...(config.listen !== undefined ? { listen: config.listen } : {}),
+      ...(config.announce !== undefined ? { announce: config.announce } : {}),
+      ...(config.mdns !== undefined ? { mdns: config.mdns } : {}),
+      dht: { mode: config.dht?.mode ?? 'server', addresses: config.dht?.addresses ?? 'all', rules },
+      connectionGater: { denyDialPeer: banned, denyInboundEncryptedConnection: banned, denyOutboundEncryptedConnection: banned },
+      ...(config.storeLimits !== undefined ? { storeLimits: config.storeLimits } : {}),
+    });
+    const libp2p = node.libp2p;
+    const dhtMs = this.#timeouts.dhtMs;
+    const directory = new Directory({
+      clock: config.clock,
+      lookup: (signer, signal) => dhtGet(libp2p, rules, cardKey(signer), AbortSignal.any([signal, AbortSignal.timeout(dhtMs)])),
+    });
+    const policy = new InboundPolicy(libp2p, guard);
+    const cards = new CardExchange({ libp2p, directory, policy, ownCards: () => this.#ownCards, frameTimeoutMs: this.#timeouts.frameMs });
+    const transport = new CosignerTransport({
+      libp2p,
+      rules,
+      directory,
+      policy,
+      cards,
+      clock: config.clock,
+      scheduler: config.scheduler,
+      random: config.random,
+      signers: config.signers,
+      inspectAnnouncement: config.inspectAnnouncement,
+      timeouts: this.#timeouts,
+      ...(config.retry !== undefined ? { retry: config.retry } : {}),
+    });
+    const running: Running = { node, libp2p, rules, directory, cards, transport, timers: [], detach: [] };
+    this.#running = running;
+    try {
+      this.#wire(running);
+      this.#ownCards = this.#makeCards(running);
+      for (const card of this.#ownCards) directory.learn(card.bytes, 'self');
+      transport.watchCosigners(config.cosigners ?? []);
+      await cards.start();
+      await transport.start();
+      const { scheduler } = config;
+      running.timers.push(scheduler.setInterval(() => void this.publishCard().catch(() => undefined), this.#timeouts.cardRepublishIntervalMs));
+      running.timers.push(
+        scheduler.setInterval(() => {
+          if (libp2p.getConnections().length === 0) void this.#bootstrap(running);
+        }, this.#timeouts.bootstrapRetryMs),
+      );
+    } catch (err) {
+      await this.stop();
+      throw err;
+    }
+    // Joining the DHT, publishing and the first inbox poll happen in the background: start() must not
+    // wait on the network, which may be absent.
+    void this.#bootstrap(running).then(() => {
+      void this.publishCard().catch(() => undefined);
+      void transport.pollInbox();
+    });
+  }
+
+  async stop(): Promise<void> {
+    const running = this.#running;
+    if (running === undefined) return;
+    this.#running = undefined;
+    for (const t of running.timers) this.#config.scheduler.clear(t);
+    for (const detach of running.detach) detach();
+    await running.transport.stop();
+    await running.cards.stop().catch(() => undefined);
+    await running.libp2p.stop();
+    this.#lan.clear();
+  }
+
+  /**
+   * Issues fresh cards (with the current addresses and, if given, a new display name), sends them to
+   * connected peers and puts them in the DHT; resolves with the cards and how many DHT peers took them.
+   */
+  async publishCard(update: { displayName?: string } = {}): Promise<{ cards: SignerCard[]; dhtPeersAccepted: number }> {
+    const running = this.#need();
+    if (update.displayName !== undefined) this.#displayName = update.displayName;
+    this.#ownCards = this.#makeCards(running);
+    for (const card of this.#ownCards) running.directory.learn(card.bytes, 'self');
+    void running.cards.pushToConnected();
+    const results = await Promise.all(
+      this.#ownCards.map((card) => dhtPut(running.libp2p, cardKey(card.signerKey), card.bytes, AbortSignal.timeout(this.#timeouts.dhtMs))),
+    );
+    return { cards: this.#ownCards, dhtPeersAccepted: Math.min(...results) };
+  }
+
+  /** The card of a signer key: from the directory, else looked up in the DHT. */
+  async findSigner(signer: Uint8Array, options: { refresh?: boolean } = {}): Promise<SignerCard | undefined> {
+    return this.#need().directory.resolve(signer, { signal: AbortSignal.timeout(this.#timeouts.dhtMs), ...options });
+  }
+
+  /** Adds co-signer keys whose DHT inboxes to us are polled (the daemon passes every wallet's co-signers). */
+  watchCosigners(keys: readonly Uint8Array[]): void {
+    this.#need().transport.watchCosigners(keys);
+  }
+
+  /** Co-signer nodes found on the LAN by mDNS, with the cards they presented. */
+  lanPeers(): LanPeer[] {
+    const running = this.#running;
+    if (running === undefined) return [];
+    return [...this.#lan.entries()].map(([peerId, info]) => ({
+      peerId,
+      addresses: info.addresses,
+      connected: running.libp2p.getConnections(peerIdFromString(peerId)).length > 0,
+      cards: running.directory.byPeer(peerId).map(summarizeCard),
+    }));
+  }
+
+  status(): NodeStatus {
+    const running = this.#need();
+    return collectNodeStatus({
+      node: running.node,
+      running: true,
+      guard: this.#guard,
+      transport: running.transport.stats(),
+      knownSigners: running.directory.cards().length,
+      lanPeers: this.lanPeers(),
+    });
+  }
+
+  on(event: 'card', listener: CardListener): () => void {
+    if (event !== 'card') throw new CosignerError('INVALID_INPUT', `unknown network event ${String(event)}`);
+    this.#listeners.add(listener);
+    return () => {
+      this.#listeners.delete(listener);
+    };
+  }
+
+  #wire(running: Running): void {
+    const { libp2p, directory, transport } = running;
+    running.detach.push(
+      directory.onCard((card, source) => {
+        if (source !== 'self') {
+          // Make the card's addresses dialable, and retry anything waiting for this signer right away.
+          const addrs = card.multiaddrs.map((a) => multiaddr(a));
+          if (addrs.length > 0) libp2p.peerStore.merge(peerIdFromString(card.peerId), { multiaddrs: addrs }).catch(() => undefined);
+          transport.kick(card.signerKey);
+        }
+        for (const listener of this.#listeners) listener(card, source);
+      }),
+    );
+    const onConnect = (evt: CustomEvent<PeerId>): void => {
+      for (const card of directory.byPeer(evt.detail.toString())) transport.kick(card.signerKey);
+    };
+    libp2p.addEventListener('peer:connect', onConnect);
+    running.detach.push(() => libp2p.removeEventListener('peer:connect', onConnect));
+    const mdns = libp2p.services.mdns;
+    if (mdns !== undefined) {
+      const onLanPeer = (evt: CustomEvent<PeerInfo>): void => {
+        const peer = evt.detail;
+        if (peer.id.equals(libp2p.peerId) || this.#guard.isBanned(peer.id.toString())) return;
+        this.#lan.set(peer.id.toString(), { addresses: peer.multiaddrs.map((a) => a.toString()) });
+        // libp2p 3 does not dial discovered peers by itself: connect, and the card exchange follows.
+        if (libp2p.getConnections(peer.id).length === 0) {
+          libp2p.dial(peer.id, { signal: AbortSignal.timeout(this.#timeouts.frameMs) }).catch(() => undefined);
+        }
+      };
+      mdns.addEventListener('peer', onLanPeer);
+      running.detach.push(() => mdns.removeEventListener('peer', onLanPeer));
+    }
+  }
+
+  #makeCards(running: Running): SignerCard[] {
+    const previous = Math.max(0, ...this.#ownCards.map((c) => c.issuedAt));
+    const issuedAt = Math.max(this.#config.clock.now(), previous + 1);
+    const addrs = running.libp2p
+      .getMultiaddrs()
+      .map((a) => a.decapsulateCode(P2P_CODE))
+      .filter((a) => a.bytes.length <= MAX_CARD_ADDR_BYTES)
+      .map((a) => a.toString());
+    const multiaddrs = [...new Set(addrs)].slice(0, MAX_CARD_ADDRS);
+    const peerId = running.libp2p.peerId.toString();
+    return this.#config.signers.map((signer) => createSignerCard({ peerId, displayName: this.#displayName, multiaddrs, issuedAt }, signer, this.#config.random));
+  }
+
+  async #bootstrap(running: Running): Promise<void> {
+    const addrs = this.#config.bootstrap ?? [];
+    if (addrs.length === 0) return;
+    await dialBootstrapPeers(running.libp2p, addrs, this.#timeouts.frameMs);
+  }
+
+  #need(): Running {
+    if (this.#running === undefined) throw new CosignerError('NOT_RUNNING', 'the network is not running');
+    return this.#running;
+  }
+}

@@ -1,0 +1,318 @@
+/**
+ * The SessionTransport over libp2p. Frames go directly to the recipient's node (found through its
+ * signer card: direct exchange, the peer store, or the DHT) over /cosigner/session/1.0.0, one
+ * DELIVER frame per stream answered by ACK or NACK, with retries and backoff until the frame's
+ * expiry. Announcements are also written into the recipient's DHT inbox (keyed by recipient and
+ * creator, signed by the creator), and each local signer's inboxes are polled at start and
+ * periodically, so a signer that comes online late still receives requests addressed to it.
+ */
+import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesToHex } from '@noble/hashes/utils.js';
+import { equalBytes } from '@noble/curves/utils.js';
+import { peerIdFromString } from '@libp2p/peer-id';
+import { multiaddr } from '@multiformats/multiaddr';
+import type { Connection, Stream } from '@libp2p/interface';
+import { CosignerError } from '../errors.ts';
+import type { Clock, FrameKind, InboundFrame, OutboundMeta, Random, Scheduler, SessionTransport, TimerHandle } from '../session/ports.ts';
+import { BoundedMap } from './bounded-map.ts';
+import type { CardExchange } from './card-exchange.ts';
+import { dhtGet, dhtPut } from './dht-client.ts';
+import { checkInboxAnnouncements, decodeInboxRecord, encodeInboxRecord, inboxKey } from './dht-records.ts';
+import type { AnnouncementInspector, DhtRecordRules } from './dht-records.ts';
+import { Delivery } from './delivery.ts';
+import type { RetryPolicy } from './delivery.ts';
+import type { Directory } from './directory.ts';
+import type { InboundPolicy } from './inbound-policy.ts';
+import type { CosignerLibp2p } from './node.ts';
+import { Outbox } from './outbox.ts';
+import type { OutboxSlot } from './outbox.ts';
+import { isValidSignerKey } from './signer-card.ts';
+import type { SignerKey } from './signer-card.ts';
+import { FrameChannel, MAX_PAYLOAD_BYTES, SESSION_PROTOCOL } from './wire.ts';
+
+/** A session stream may carry a few frames; more is a misbehaving peer. */
+const MAX_FRAMES_PER_STREAM = 16;
+const MAX_WATCHED_COSIGNERS = 1024;
+
+export interface TransportTimeouts {
+  /** Reading or writing one frame. */
+  frameMs: number;
+  /** One DHT get or put. */
+  dhtMs: number;
+  inboxPollIntervalMs: number;
+  inboxRepublishIntervalMs: number;
+}
+
+export const DEFAULT_TRANSPORT_TIMEOUTS: TransportTimeouts = {
+  frameMs: 10_000,
+  dhtMs: 15_000,
+  inboxPollIntervalMs: 60_000,
+  inboxRepublishIntervalMs: 10 * 60_000,
+};
+
+export interface TransportDeps {
+  libp2p: CosignerLibp2p;
+  rules: DhtRecordRules;
+  directory: Directory;
+  policy: InboundPolicy;
+  cards: CardExchange;
+  clock: Clock;
+  scheduler: Scheduler;
+  random: Random;
+  /** The local signer keys: inboxes are polled for them, and they sign the inbox records they create. */
+  signers: readonly SignerKey[];
+  inspectAnnouncement: AnnouncementInspector;
+  timeouts?: Partial<TransportTimeouts>;
+  retry?: Partial<RetryPolicy>;
+}
+
+export interface TransportStats {
+  framesDelivered: number;
+  inboxAnnouncementsDelivered: number;
+  inboxRecordsPublished: number;
+  inboxPublishFailures: number;
+  pendingDeliveries: number;
+  watchedCosigners: number;
+}
+
+type Handler = (inbound: InboundFrame) => void;
+
+export class CosignerTransport implements SessionTransport {
+  readonly localPeerId: string;
+  readonly #deps: TransportDeps;
+  readonly #timeouts: TransportTimeouts;
+  readonly #delivery: Delivery;
+  readonly #outbox = new Outbox();
+  readonly #handlers = new Set<Handler>();
+  /** Hashes of announcements already handed to the coordinator, so inbox polls do not repeat them. */
+  readonly #seen = new BoundedMap<string, true>(4096);
+  readonly #watched = new BoundedMap<string, Uint8Array>(MAX_WATCHED_COSIGNERS);
+  readonly #timers: TimerHandle[] = [];
+  #running = false;
+  #polling: Promise<number> | undefined;
+  readonly #stats = { framesDelivered: 0, inboxAnnouncementsDelivered: 0, inboxRecordsPublished: 0, inboxPublishFailures: 0 };
+
+  constructor(deps: TransportDeps) {
+    this.#deps = deps;
+    this.#timeouts = { ...DEFAULT_TRANSPORT_TIMEOUTS, ...deps.timeouts };
+    this.localPeerId = deps.libp2p.peerId.toString();
+    this.#delivery = new Delivery({
+      clock: deps.clock,
+      scheduler: deps.scheduler,
+      random: deps.random,
+      attempt: (to, frame, kind, signal, attempt) => this.#attempt(to, frame, kind, signal, attempt),
+      ...(deps.retry !== undefined ? { policy: deps.retry } : {}),
+    });
+  }
+
+  async start(): Promise<void> {
+    await this.#deps.libp2p.handle(SESSION_PROTOCOL, (stream, connection) => this.#onStream(stream, connection), {
+      maxInboundStreams: 4,
+      maxOutboundStreams: 16,
+    });
+    this.#running = true;
+    const { scheduler } = this.#deps;
+    this.#timers.push(scheduler.setInterval(() => void this.pollInbox(), this.#timeouts.inboxPollIntervalMs));
+    this.#timers.push(scheduler.setInterval(() => void this.#republishInboxes(), this.#timeouts.inboxRepublishIntervalMs));
+  }
+
+  async stop(): Promise<void> {
+    this.#running = false;
+    for (const t of this.#timers.splice(0)) this.#deps.scheduler.clear(t);
+    this.#delivery.stop();
+    await this.#deps.libp2p.unhandle(SESSION_PROTOCOL).catch(() => undefined);
+  }
+
+  send(toSigner: Uint8Array, frame: Uint8Array, meta: OutboundMeta): Promise<void> {
+    if (!this.#running) return Promise.reject(new CosignerError('NOT_RUNNING', 'the network is not running'));
+    if (!isValidSignerKey(toSigner)) return Promise.reject(new CosignerError('INVALID_PUBLIC_KEY', 'recipient is not a valid signer key'));
+    if (frame.length === 0 || frame.length > MAX_PAYLOAD_BYTES) {
+      return Promise.reject(new CosignerError('OVERSIZED_MESSAGE', 'frame is empty or larger than the wire allows', { length: frame.length, max: MAX_PAYLOAD_BYTES }));
+    }
+    if (meta.expiresAt <= this.#deps.clock.now()) return Promise.reject(new CosignerError('EXPIRED', 'frame expired before sending', { sessionId: meta.sessionId }));
+    if (meta.kind === 'announcement') this.#storeInInbox(toSigner, frame, meta.expiresAt);
+    return this.#delivery.send(toSigner, frame, meta);
+  }
+
+  subscribe(handler: Handler): () => void {
+    this.#handlers.add(handler);
+    return () => {
+      this.#handlers.delete(handler);
+    };
+  }
+
+  peerOf(signer: Uint8Array): string | undefined {
+    return this.#deps.directory.peerOf(signer);
+  }
+
+  /** The co-signer keys whose announcements to us we look for in the DHT (the creators of our inboxes). */
+  watchCosigners(keys: readonly Uint8Array[]): void {
+    for (const key of keys) if (isValidSignerKey(key)) this.#watched.set(bytesToHex(key), Uint8Array.from(key));
+  }
+
+  /** Retries pending deliveries to this signer now (its card or a connection just appeared). */
+  kick(signer: Uint8Array): void {
+    this.#delivery.kick(signer);
+  }
+
+  /** Fetches our DHT inboxes and hands new, valid, unexpired announcements to the subscribers. */
+  pollInbox(): Promise<number> {
+    this.#polling ??= this.#poll().finally(() => {
+      this.#polling = undefined;
+    });
+    return this.#polling;
+  }
+
+  stats(): TransportStats {
+    return { ...this.#stats, pendingDeliveries: this.#delivery.pendingCount(), watchedCosigners: this.#watched.size };
+  }
+
+  async #attempt(toSigner: Uint8Array, frame: Uint8Array, kind: FrameKind, signal: AbortSignal, attempt: number): Promise<void> {
+    const { directory, libp2p } = this.#deps;
+    // After a failed attempt the card may be outdated (new addresses, new node): look it up again.
+    const card = await directory.resolve(toSigner, { signal, refresh: attempt > 1 });
+    if (card === undefined) throw new Error('no signer card found for this key');
+    if (card.peerId === this.localPeerId) {
+      this.#dispatch({ frame, fromPeer: this.localPeerId }, kind);
+      return;
+    }
+    const peerId = peerIdFromString(card.peerId);
+    if (card.multiaddrs.length > 0) {
+      await libp2p.peerStore.merge(peerId, { multiaddrs: card.multiaddrs.map((a) => multiaddr(a)) }).catch(() => undefined);
+    }
+    const stream = await libp2p.dialProtocol(peerId, SESSION_PROTOCOL, { signal });
+    const channel = new FrameChannel(stream);
+    try {
+      await channel.write({ type: 'deliver', kind, payload: frame }, this.#timeouts.frameMs);
+      const reply = await channel.read(this.#timeouts.frameMs);
+      if (reply.status === 'message' && reply.message.type === 'ack') return;
+      if (reply.status === 'message' && reply.message.type === 'nack') throw new Error(`peer refused the frame: ${reply.message.reason}`);
+      throw new Error(reply.status === 'rejected' ? `bad reply: ${reply.reason}` : 'stream ended before an ack');
+    } finally {
+      await channel.close(this.#timeouts.frameMs);
+    }
+  }
+
+  async #onStream(stream: Stream, connection: Connection): Promise<void> {
+    const peer = connection.remotePeer.toString();
+    const { policy } = this.#deps;
+    if (!policy.admitStream(peer, stream)) return;
+    const channel = new FrameChannel(stream);
+    try {
+      for (let i = 0; i < MAX_FRAMES_PER_STREAM; i++) {
+        const result = await channel.read(this.#timeouts.frameMs);
+        if (result.status === 'end') break;
+        if (result.status === 'rejected') {
+          policy.reject(peer, result.reason, stream);
+          return;
+        }
+        if (!policy.admitFrame(peer)) {
+          await channel.write({ type: 'nack', reason: 'rate-limited' }, this.#timeouts.frameMs);
+          break;
+        }
+        const message = result.message;
+        if (message.type !== 'deliver') {
+          policy.reject(peer, 'unexpected-type', stream);
+          return;
+        }
+        if (this.#handlers.size === 0) {
+          await channel.write({ type: 'nack', reason: 'not-ready' }, this.#timeouts.frameMs);
+          break;
+        }
+        await this.#ensureCardOf(peer);
+        this.#dispatch({ frame: Uint8Array.from(message.payload), fromPeer: peer }, message.kind);
+        await channel.write({ type: 'ack' }, this.#timeouts.frameMs);
+      }
+      await channel.close(this.#timeouts.frameMs);
+    } catch {
+      channel.abort('session stream failed');
+    }
+  }
+
+  /**
+   * The coordinator authenticates a sender through peerOf(), so make sure we hold the sender's card
+   * before handing its frame over (the card exchange on connect may still be in flight).
+   */
+  async #ensureCardOf(peer: string): Promise<void> {
+    if (this.#deps.directory.byPeer(peer).length > 0) return;
+    await this.#deps.cards.exchange(peer, AbortSignal.timeout(this.#timeouts.frameMs)).catch(() => undefined);
+  }
+
+  /**
+   * Hands a frame to the subscribers. An announcement is immutable and may reach us twice (directly
+   * and from the DHT inbox), so each one is handed over once; session messages always pass.
+   */
+  #dispatch(inbound: InboundFrame, kind: FrameKind): void {
+    if (kind === 'announcement') {
+      const hash = bytesToHex(sha256(inbound.frame));
+      if (this.#seen.has(hash)) return;
+      this.#seen.set(hash, true);
+    }
+    this.#stats.framesDelivered += 1;
+    for (const handler of this.#handlers) {
+      try {
+        handler(inbound);
+      } catch {
+        // a subscriber's failure is its own; the frame was delivered
+      }
+    }
+  }
+
+  #storeInInbox(toSigner: Uint8Array, frame: Uint8Array, expiresAt: number): void {
+    const facts = this.#deps.inspectAnnouncement(frame);
+    if (!facts.ok || !facts.signers.some((s) => equalBytes(s, toSigner))) return;
+    if (!this.#deps.signers.some((s) => equalBytes(s.publicKey, facts.creator))) return;
+    let slot: OutboxSlot;
+    try {
+      slot = this.#outbox.add(toSigner, facts.creator, frame, Math.min(expiresAt, facts.expiresAt), this.#deps.clock.now());
+    } catch {
+      this.#stats.inboxPublishFailures += 1;
+      return;
+    }
+    void this.#publishSlot(slot);
+  }
+
+  async #republishInboxes(): Promise<void> {
+    for (const slot of this.#outbox.republish(this.#deps.clock.now())) await this.#publishSlot(slot);
+  }
+
+  async #publishSlot(slot: OutboxSlot): Promise<void> {
+    const creator = this.#deps.signers.find((s) => equalBytes(s.publicKey, slot.creator));
+    if (creator === undefined || !this.#running) return;
+    const record = encodeInboxRecord({ recipient: slot.recipient, seq: slot.seq, announcements: slot.entries.map((e) => e.announcement) }, creator, this.#deps.random);
+    const accepted = await dhtPut(this.#deps.libp2p, inboxKey(slot.recipient, slot.creator), record, AbortSignal.timeout(this.#timeouts.dhtMs));
+    if (accepted > 0) this.#stats.inboxRecordsPublished += 1;
+    else this.#stats.inboxPublishFailures += 1;
+  }
+
+  async #poll(): Promise<number> {
+    let delivered = 0;
+    const { libp2p, rules, directory, inspectAnnouncement, clock } = this.#deps;
+    for (const local of this.#deps.signers) {
+      for (const creator of [...this.#watched.values()]) {
+        if (!this.#running || this.#handlers.size === 0) return delivered;
+        if (equalBytes(creator, local.publicKey)) continue;
+        const value = await dhtGet(libp2p, rules, inboxKey(local.publicKey, creator), AbortSignal.timeout(this.#timeouts.dhtMs));
+        if (value === undefined) continue;
+        let live: Uint8Array[];
+        try {
+          live = checkInboxAnnouncements(decodeInboxRecord(value), inspectAnnouncement, clock.now());
+        } catch {
+          continue;
+        }
+        const fresh = live.filter((a) => !this.#seen.has(bytesToHex(sha256(a))));
+        if (fresh.length === 0) continue;
+        // The record is signed by the creator's key, so it speaks for the creator's node: deliver it as
+        // coming from the peer the creator's card names, which the coordinator can check with peerOf().
+        const card = await directory.resolve(creator, { signal: AbortSignal.timeout(this.#timeouts.dhtMs) });
+        if (card === undefined) continue;
+        for (const a of fresh) {
+          this.#dispatch({ frame: a, fromPeer: card.peerId }, 'announcement');
+          this.#stats.inboxAnnouncementsDelivered += 1;
+          delivered += 1;
+        }
+      }
+    }
+    return delivered;
+  }
+}

@@ -1,0 +1,75 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { multiaddr } from '@multiformats/multiaddr';
+import { collect, startNode, stopAll, waitFor } from './harness.ts';
+import type { TestNode } from './harness.ts';
+import { makeTestAnnouncement } from '../../support/p2p-fixtures.ts';
+
+let nodes: TestNode[] = [];
+afterEach(async () => {
+  await stopAll(nodes);
+  nodes = [];
+});
+
+describe('two Cosigner nodes on loopback', () => {
+  it('exchange signer cards when they connect', async () => {
+    const a = await startNode('alice');
+    const b = await startNode('bob', { bootstrap: [] });
+    nodes = [a, b];
+    const cardEvents: string[] = [];
+    a.network.on('card', (card, source) => cardEvents.push(`${card.displayName}:${source}`));
+    await b.network.libp2p.dial(multiaddr(a.addr));
+    await waitFor('cards both ways', () => a.network.transport.peerOf(b.signer.publicKey) !== undefined && b.network.transport.peerOf(a.signer.publicKey) !== undefined);
+    expect(a.network.transport.peerOf(b.signer.publicKey)).toBe(b.network.peerId);
+    expect(b.network.transport.peerOf(a.signer.publicKey)).toBe(a.network.peerId);
+    expect(cardEvents).toContain('bob:direct');
+  });
+
+  it('deliver frames both ways with the authenticated sender, and report status', async () => {
+    const a = await startNode('alice');
+    const b = await startNode('bob', { bootstrap: [a.addr] });
+    nodes = [a, b];
+    const atA = collect(a);
+    const atB = collect(b);
+    await waitFor('card of alice at bob', () => b.network.transport.peerOf(a.signer.publicKey));
+    const expiresAt = Date.now() + 30_000;
+    await b.network.transport.send(a.signer.publicKey, new Uint8Array([1, 2, 3]), { kind: 'session-message', sessionId: 'aa', expiresAt });
+    const announcement = makeTestAnnouncement(a.signer, [a.signer.publicKey, b.signer.publicKey], expiresAt, 1);
+    await a.network.transport.send(b.signer.publicKey, announcement, { kind: 'announcement', sessionId: 'aa', expiresAt });
+    expect(atA).toEqual([{ frame: new Uint8Array([1, 2, 3]), fromPeer: b.network.peerId }]);
+    expect(atB).toEqual([{ frame: announcement, fromPeer: a.network.peerId }]);
+
+    const status = a.network.status();
+    expect(status).toMatchObject({ running: true, peerId: a.network.peerId, mdns: { enabled: false, lanPeers: [] }, bannedPeers: 0 });
+    expect(status.connections).toBeGreaterThanOrEqual(1);
+    expect(status.listenAddresses[0]).toMatch(/^\/ip4\/127\.0\.0\.1\/tcp\/\d+\/p2p\//);
+    expect(status.dht.mode).toBe('server');
+    await waitFor('routing table entry', () => a.network.status().dht.routingTableSize >= 1);
+    expect(Object.values(status.rejects).every((n) => n === 0)).toBe(true);
+    expect(JSON.parse(JSON.stringify(status))).toEqual(status);
+  });
+
+  it('answers NOT_READY until the coordinator subscribes, then delivers on retry', async () => {
+    const a = await startNode('alice');
+    const b = await startNode('bob', { bootstrap: [a.addr] });
+    nodes = [a, b];
+    await waitFor('card of alice at bob', () => b.network.transport.peerOf(a.signer.publicKey));
+    const sent = b.network.transport.send(a.signer.publicKey, new Uint8Array([7]), { kind: 'session-message', sessionId: 'bb', expiresAt: Date.now() + 30_000 });
+    await new Promise((r) => setTimeout(r, 300));
+    const atA = collect(a);
+    await sent;
+    expect(atA.map((f) => f.frame[0])).toEqual([7]);
+  });
+
+  it('refuses bad sends with typed errors', async () => {
+    const a = await startNode('alice');
+    nodes = [a];
+    const t = a.network.transport;
+    const later = Date.now() + 10_000;
+    await expect(t.send(new Uint8Array(33), new Uint8Array([1]), { kind: 'session-message', sessionId: 'x', expiresAt: later })).rejects.toMatchObject({ code: 'INVALID_PUBLIC_KEY' });
+    await expect(t.send(a.signer.publicKey, new Uint8Array(0), { kind: 'session-message', sessionId: 'x', expiresAt: later })).rejects.toMatchObject({ code: 'OVERSIZED_MESSAGE' });
+    await expect(t.send(a.signer.publicKey, new Uint8Array(256 * 1024 + 1), { kind: 'session-message', sessionId: 'x', expiresAt: later })).rejects.toMatchObject({ code: 'OVERSIZED_MESSAGE' });
+    await expect(t.send(a.signer.publicKey, new Uint8Array([1]), { kind: 'session-message', sessionId: 'x', expiresAt: Date.now() - 1 })).rejects.toMatchObject({ code: 'EXPIRED' });
+    await a.network.stop();
+    expect(() => a.network.transport).toThrow(expect.objectContaining({ code: 'NOT_RUNNING' }));
+  });
+});

@@ -1,0 +1,1094 @@
+/**
+ * The session coordinator: runs co-signing sessions over injected ports (clock, scheduler, randomness,
+ * transport, record store, signer key), so it behaves the same in tests, the headless daemon and
+ * Electron. The protocol it implements is docs/PROTOCOL.md; the pure parts live in codec.ts, state.ts,
+ * replay-guard.ts and friends, and this file wires them: queues, timers, storage, events, sending.
+ *
+ * Concurrency: every operation on a session (an inbound message, a user action, a timeout) runs in
+ * that session's serial queue, and announcements in one intake queue, so state changes never
+ * interleave. Every queue, map and timer is bounded (limits.ts).
+ */
+import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
+import { CosignerError, isCosignerError, type ErrorCode } from '../errors.ts';
+import { verifySignature, type SecretNonce, type SigningBatch } from '../musig/index.ts';
+import { checkAnnouncementBody, equalKeys, signAnnouncement, verifyAnnouncement, type Announcement } from './announcement.ts';
+import {
+  decodeFrame,
+  SALT_BYTES,
+  type AnnouncementBody,
+  type DecodedFrame,
+  type MessageBody,
+  type NonceEvidence,
+  type Payload,
+  type SessionMessage,
+  type TweakMode,
+} from './codec.ts';
+import { MAX_REASON_BYTES, resolveOptions, type CoordinatorOptions } from './limits.ts';
+import { messageSignatureValid, nonceEvidenceValid, signMessage } from './messages.ts';
+import { OrphanBuffer } from './orphan-buffer.ts';
+import type { Clock, FrameKind, InboundFrame, Random, RecordStore, Scheduler, SessionTransport, SignerKey, TimerHandle } from './ports.ts';
+import { PeerRateLimiter } from './rate-limiter.ts';
+import { fromRecord, toRecord } from './records.ts';
+import { checkTimestamp, nextSequence, SequenceTracker } from './replay-guard.ts';
+import {
+  aggregatePartials,
+  invalidNonceIndex,
+  makeNonces,
+  sessionKeys,
+  signingBatch,
+  signPartials,
+  type SessionKeys,
+} from './session-crypto.ts';
+import { snapshotOf, type SessionSnapshot } from './snapshot.ts';
+import {
+  approve as approveState,
+  canAct,
+  complete,
+  derivePhase,
+  end,
+  initialState,
+  isExchange,
+  isTerminal,
+  PHASES,
+  recordNonces,
+  recordPartials,
+  startAttempt,
+  timeoutOf,
+  withPhase,
+  type Failure,
+  type Phase,
+  type SessionState,
+} from './state.ts';
+
+export interface CoordinatorDeps {
+  clock: Clock;
+  scheduler: Scheduler;
+  random: Random;
+  transport: SessionTransport;
+  store: RecordStore;
+  signer: SignerKey;
+  options?: Partial<CoordinatorOptions>;
+}
+
+export interface MessageInput {
+  /** Hex bytes to sign (1..4096 bytes). */
+  message: string;
+  /** What the message is, for the co-signers' screens. */
+  label?: string;
+}
+
+export interface CreateSessionInput {
+  /** 33-byte compressed keys in hex, the local signer among them. Order is kept for indices; the
+   *  aggregate key does not depend on it (KeySort). */
+  signers: readonly string[];
+  payload: ({ kind: 'message' } & MessageInput) | { kind: 'batch'; items: readonly MessageInput[] };
+  description?: string;
+  /** Sign under the plain aggregate key or its BIP341 key-path taproot output key. No default: it
+   *  decides which key the signature is valid for. */
+  tweak: TweakMode;
+  /** Expiry, from now; default `defaultSessionTtlMs`, at most `sessionTimeoutMs`. */
+  expiresInMs?: number;
+}
+
+export interface CoordinatorHealth {
+  running: boolean;
+  sessionsByPhase: Record<Phase, number>;
+  /** Age of the oldest session not ended, or null. */
+  oldestSessionAgeMs: number | null;
+  pendingApprovals: number;
+  lastCleanupAt: number | null;
+  /** Inbound frames rejected, by error code. */
+  rejectedMessages: Record<string, number>;
+  orphanedFrames: number;
+  trackedPeers: number;
+  sendFailures: number;
+  storageFailures: number;
+  corruptRecords: number;
+  listenerErrors: number;
+}
+
+export interface SweepReport {
+  expired: number;
+  stuck: number;
+  evicted: number;
+  orphansDropped: number;
+}
+
+export interface CoordinatorEvents {
+  /** Any change of a session, with its full snapshot (compare `version` to drop stale ones). */
+  session: SessionSnapshot;
+  /** A new request from another signer, verified and stored, waiting for the local user. */
+  request: SessionSnapshot;
+}
+type Listener<E extends keyof CoordinatorEvents> = (payload: CoordinatorEvents[E]) => void;
+
+const MAX_LISTENERS = 64;
+
+interface Live {
+  readonly announcement: Announcement;
+  readonly localIndex: number;
+  readonly keys: SessionKeys;
+  /** min(announced expiry, creation + sessionTimeout) */
+  readonly deadline: number;
+  readonly replay: SequenceTracker;
+  state: SessionState;
+  localSequence: number;
+  /** Only in memory, only for the attempt they were made for; dropped on any change of attempt or end. */
+  secrets: { attempt: number; nonces: SecretNonce[] } | undefined;
+  batch: { attempt: number; batch: SigningBatch } | undefined;
+  queue: Promise<unknown>;
+  queued: number;
+}
+
+type Outcome = { state: SessionState } | { failure: Failure };
+
+function fail(code: ErrorCode, reason: string, blame: number[], reportedBy: number): Outcome {
+  return { failure: { code, reason, blame, reportedBy } };
+}
+
+const utf8 = new TextEncoder();
+
+/** Cuts `text` to at most `max` UTF-8 bytes without splitting a character. */
+function clip(text: string, max: number): string {
+  let out = '';
+  let size = 0;
+  for (const char of text) {
+    size += utf8.encode(char).length;
+    if (size > max) break;
+    out += char;
+  }
+  return out;
+}
+
+function parseHex(value: string, field: string): Uint8Array {
+  if (typeof value !== 'string' || !/^(?:[0-9a-fA-F]{2})*$/.test(value)) {
+    throw new CosignerError('INVALID_INPUT', `${field} must be hex`, { field });
+  }
+  return hexToBytes(value.toLowerCase());
+}
+
+function sameNonces(a: readonly Uint8Array[], b: readonly Uint8Array[]): boolean {
+  return a.length === b.length && a.every((x, i) => equalKeys(x, b[i] as Uint8Array));
+}
+
+export class SessionCoordinator {
+  readonly #clock: Clock;
+  readonly #scheduler: Scheduler;
+  readonly #random: Random;
+  readonly #transport: SessionTransport;
+  readonly #store: RecordStore;
+  readonly #signer: SignerKey;
+  readonly #localKey: Uint8Array;
+  readonly options: Readonly<CoordinatorOptions>;
+
+  readonly #sessions = new Map<string, Live>();
+  readonly #orphans: OrphanBuffer;
+  readonly #rate: PeerRateLimiter;
+  readonly #listeners: { [E in keyof CoordinatorEvents]: Set<Listener<E>> } = { session: new Set(), request: new Set() };
+  readonly #inflight = new Set<Promise<unknown>>();
+  #intake: Promise<unknown> = Promise.resolve();
+  #intakeQueued = 0;
+
+  #running = false;
+  #unsubscribe: (() => void) | undefined;
+  #timer: TimerHandle | undefined;
+  #lastCleanupAt: number | null = null;
+  readonly #rejected = new Map<string, number>();
+  readonly #counters = { sendFailures: 0, storageFailures: 0, corruptRecords: 0, listenerErrors: 0 };
+
+  constructor(deps: CoordinatorDeps) {
+    this.#clock = deps.clock;
+    this.#scheduler = deps.scheduler;
+    this.#random = deps.random;
+    this.#transport = deps.transport;
+    this.#store = deps.store;
+    this.#signer = deps.signer;
+    this.#localKey = Uint8Array.from(deps.signer.publicKey);
+    this.options = Object.freeze(resolveOptions(deps.options));
+    this.#orphans = new OrphanBuffer({
+      maxFrames: this.options.maxOrphanFrames,
+      maxPerPeer: this.options.maxOrphansPerPeer,
+      ttlMs: this.options.orphanTtlMs,
+    });
+    this.#rate = new PeerRateLimiter({
+      ratePerSecond: this.options.ratePerPeerPerSecond,
+      burst: this.options.rateBurst,
+      maxPeers: this.options.maxTrackedPeers,
+    });
+  }
+
+  // ------------------------------------------------------------------ lifecycle
+
+  /** Loads the stored sessions of the local signer, subscribes to the transport, starts the sweep timer. */
+  async start(): Promise<void> {
+    if (this.#running) return;
+    await this.#load();
+    this.#running = true;
+    this.#unsubscribe = this.#transport.subscribe((inbound) => this.#onFrame(inbound));
+    if (this.options.enableAutoCleanup) {
+      this.#timer = this.#scheduler.setInterval(() => void this.sweep().catch(() => undefined), this.options.cleanupIntervalMs);
+    }
+    await this.sweep();
+  }
+
+  /**
+   * Stops the timer and the intake, lets queued work finish (so what was decided is stored), then
+   * closes every session: secret nonces are dropped and memory emptied. Stored records stay; a later
+   * start() picks the sessions up again (those cut off mid-exchange need a resume).
+   */
+  async cleanup(): Promise<void> {
+    if (!this.#running) return;
+    this.#running = false;
+    if (this.#timer !== undefined) this.#scheduler.clear(this.#timer);
+    this.#timer = undefined;
+    this.#unsubscribe?.();
+    this.#unsubscribe = undefined;
+    await this.idle();
+    for (const live of this.#sessions.values()) {
+      live.secrets = undefined;
+      live.batch = undefined;
+    }
+    this.#sessions.clear();
+    this.#orphans.clear();
+  }
+
+  get running(): boolean {
+    return this.#running;
+  }
+
+  /** Resolves once every queued operation has finished. */
+  async idle(): Promise<void> {
+    while (this.#inflight.size > 0) await Promise.allSettled([...this.#inflight]);
+  }
+
+  on<E extends keyof CoordinatorEvents>(event: E, listener: Listener<E>): () => void {
+    const set = this.#listeners[event] as Set<Listener<E>>;
+    if (set.size >= MAX_LISTENERS) throw new CosignerError('LIMIT_REACHED', 'too many listeners', { event });
+    set.add(listener);
+    return () => set.delete(listener);
+  }
+
+  // ------------------------------------------------------------------ queries
+
+  list(): SessionSnapshot[] {
+    return [...this.#sessions.values()].map((live) => this.#snapshot(live));
+  }
+
+  /** A session in memory, or else from the store (finished sessions leave memory after sessionTimeout). */
+  async get(sessionId: string): Promise<SessionSnapshot | undefined> {
+    const live = this.#sessions.get(sessionId);
+    if (live) return this.#snapshot(live);
+    if (!/^[0-9a-f]{64}$/.test(sessionId)) return undefined;
+    const json = await this.#store.get(sessionId);
+    return json === undefined ? undefined : this.#restoredSnapshot(json);
+  }
+
+  /** Every stored session of the local signer, newest first, at most `limit`. */
+  async history(limit = 100): Promise<SessionSnapshot[]> {
+    const snapshots: SessionSnapshot[] = [];
+    for (const key of await this.#store.keys()) {
+      const json = await this.#store.get(key).catch(() => undefined);
+      const snapshot = json === undefined ? undefined : this.#restoredSnapshot(json);
+      if (snapshot) snapshots.push(snapshot);
+    }
+    return snapshots.sort((a, b) => b.createdAt - a.createdAt).slice(0, limit);
+  }
+
+  health(): CoordinatorHealth {
+    const now = this.#clock.now();
+    const sessionsByPhase = Object.fromEntries(PHASES.map((p) => [p, 0])) as Record<Phase, number>;
+    let oldest: number | null = null;
+    let pendingApprovals = 0;
+    for (const live of this.#sessions.values()) {
+      const { phase } = live.state;
+      sessionsByPhase[phase] += 1;
+      if (!isTerminal(phase)) {
+        const age = Math.max(0, now - live.announcement.body.createdAt);
+        oldest = oldest === null ? age : Math.max(oldest, age);
+      }
+      if (this.#awaitsLocalDecision(live)) pendingApprovals += 1;
+    }
+    return {
+      running: this.#running,
+      sessionsByPhase,
+      oldestSessionAgeMs: oldest,
+      pendingApprovals,
+      lastCleanupAt: this.#lastCleanupAt,
+      rejectedMessages: Object.fromEntries(this.#rejected),
+      orphanedFrames: this.#orphans.size,
+      trackedPeers: this.#rate.size,
+      ...this.#counters,
+    };
+  }
+
+  // ------------------------------------------------------------------ user actions
+
+  /** Builds, signs, stores and sends a signing request; the creator's signature is its approval. */
+  async createSession(input: CreateSessionInput): Promise<SessionSnapshot> {
+    this.#assertRunning();
+    const now = this.#clock.now();
+    const body = this.#buildBody(input, now);
+    checkAnnouncementBody(body, this.options.maxSigners);
+    return this.#enqueueIntake(async () => {
+      this.#makeRoom();
+      const secretKey = this.#signer.secretKey();
+      let announcement: Announcement;
+      try {
+        announcement = signAnnouncement(body, secretKey, this.#random.bytes(32));
+      } finally {
+        secretKey.fill(0);
+      }
+      const live = this.#newLive(announcement, body.creatorIndex, initialState(body.signers.length, body.creatorIndex, now));
+      await this.#commit(live, live.state, [], true);
+      this.#sessions.set(announcement.idHex, live);
+      this.#broadcast(live, announcement.frame, 'announcement');
+      return this.#snapshot(live);
+    });
+  }
+
+  /** The local user's approval: only now may this node make nonces and sign. Idempotent. */
+  approve(sessionId: string): Promise<SessionSnapshot> {
+    return this.#act(sessionId, async (live) => {
+      this.#assertOpen(live);
+      if (!live.state.approved[live.localIndex]) await this.#approveLocally(live);
+      return this.#snapshot(live);
+    });
+  }
+
+  /** Declines a request not yet approved: the session ends DECLINED for everyone. */
+  decline(sessionId: string, reason = ''): Promise<SessionSnapshot> {
+    return this.#act(sessionId, async (live) => {
+      this.#assertOpen(live);
+      if (live.state.approved[live.localIndex]) {
+        throw new CosignerError('WRONG_PHASE', 'already approved: abort instead', { sessionId });
+      }
+      const text = clip(reason, MAX_REASON_BYTES);
+      await this.#end(live, 'DECLINED', { code: 'DECLINED', reason: text, blame: [live.localIndex], reportedBy: live.localIndex }, {
+        type: 'decline',
+        reason: text,
+      });
+      return this.#snapshot(live);
+    });
+  }
+
+  /** Ends a session not finished yet, for everyone (e.g. the user cancels after approving). */
+  abort(sessionId: string, reason = 'cancelled by the user'): Promise<SessionSnapshot> {
+    return this.#act(sessionId, async (live) => {
+      this.#assertOpen(live);
+      await this.#endWithAbort(live, 'ABORTED', { code: 'ABORTED', reason: clip(reason, MAX_REASON_BYTES), blame: [], reportedBy: live.localIndex });
+      return this.#snapshot(live);
+    });
+  }
+
+  /**
+   * Starts the next attempt of a session cut off in an exchange phase: everyone makes fresh nonces.
+   * No one is asked to approve again: the content, which is what was approved, is the same (the
+   * session id commits to it); only the nonces change.
+   */
+  resume(sessionId: string): Promise<SessionSnapshot> {
+    return this.#act(sessionId, async (live) => {
+      this.#assertOpen(live);
+      const { state } = live;
+      if (!isExchange(state.phase)) {
+        throw new CosignerError('WRONG_PHASE', 'only a session in an exchange phase can be resumed', { phase: state.phase });
+      }
+      if (state.attempt >= this.options.maxAttempts) {
+        throw new CosignerError('LIMIT_REACHED', 'no attempts left', { attempts: state.attempt });
+      }
+      this.#dropSecrets(live);
+      await this.#commit(live, startAttempt(state, state.attempt + 1, this.#clock.now()));
+      await this.#advance(live);
+      return this.#snapshot(live);
+    });
+  }
+
+  /**
+   * One cleanup pass: ends sessions past their deadline (EXPIRED) or stuck in an exchange phase
+   * (ABORTED, SESSION_STUCK), lets finished sessions older than sessionTimeout leave memory, drops
+   * orphaned frames past their TTL. The timer runs it every cleanupInterval.
+   */
+  async sweep(): Promise<SweepReport> {
+    const report: SweepReport = { expired: 0, stuck: 0, evicted: 0, orphansDropped: 0 };
+    for (const live of [...this.#sessions.values()]) {
+      const ended = await this.#enqueue(live, () => this.#applyTimeouts(live), false).catch(() => undefined);
+      if (ended === 'EXPIRED') report.expired += 1;
+      if (ended === 'ABORTED') report.stuck += 1;
+    }
+    const now = this.#clock.now();
+    for (const [id, live] of this.#sessions) {
+      if (isTerminal(live.state.phase) && now - live.announcement.body.createdAt >= this.options.sessionTimeoutMs) {
+        this.#sessions.delete(id);
+        report.evicted += 1;
+      }
+    }
+    report.orphansDropped = this.#orphans.prune(now);
+    this.#lastCleanupAt = now;
+    return report;
+  }
+
+  // ------------------------------------------------------------------ inbound
+
+  #onFrame(inbound: InboundFrame): void {
+    if (!this.#running) return;
+    if (!this.#rate.allow(inbound.fromPeer, this.#clock.now())) {
+      this.#reject('RATE_LIMITED');
+      return;
+    }
+    this.#dispatch(inbound);
+  }
+
+  #dispatch(inbound: InboundFrame): void {
+    let decoded: DecodedFrame;
+    try {
+      decoded = decodeFrame(inbound.frame);
+    } catch (e) {
+      this.#reject(isCosignerError(e) ? e.code : 'MALFORMED_MESSAGE');
+      return;
+    }
+    if (decoded.type === 'announcement') {
+      this.#enqueueIntake(() => this.#receiveAnnouncement(decoded, inbound)).catch((e: unknown) => this.#rejectError(e));
+      return;
+    }
+    const id = bytesToHex(decoded.message.sessionId);
+    const live = this.#sessions.get(id);
+    if (!live) {
+      // Possibly ahead of its announcement: held, unverified and bounded, until the announcement comes.
+      if (!this.#orphans.add(id, inbound, this.#clock.now())) this.#reject('UNKNOWN_SESSION');
+      return;
+    }
+    this.#enqueue(live, () => this.#receiveMessage(live, decoded, inbound), true).catch((e: unknown) => this.#rejectError(e));
+  }
+
+  async #receiveAnnouncement(decoded: DecodedFrame, inbound: InboundFrame): Promise<void> {
+    if (decoded.type !== 'announcement') return;
+    const now = this.#clock.now();
+    const announcement = verifyAnnouncement(decoded, {
+      localKey: this.#localKey,
+      now,
+      maxSigners: this.options.maxSigners,
+      timestampWindowMs: this.options.timestampWindowMs,
+    });
+    const { body } = announcement;
+    const creator = body.signers[body.creatorIndex] as Uint8Array;
+    if (this.#transport.peerOf(creator) !== inbound.fromPeer) {
+      throw new CosignerError('WRONG_PEER', 'announcement not from the peer bound to its creator');
+    }
+    if (body.createdAt + this.options.sessionTimeoutMs <= now) {
+      throw new CosignerError('EXPIRED', 'the announcement is older than the session timeout');
+    }
+    if (this.#sessions.has(announcement.idHex) || (await this.#store.get(announcement.idHex)) !== undefined) {
+      throw new CosignerError('REPLAYED', 'announcement already seen', { sessionId: announcement.idHex });
+    }
+    const pending = [...this.#sessions.values()].filter((l) => this.#awaitsLocalDecision(l));
+    if (pending.length >= this.options.maxPendingApprovals) {
+      throw new CosignerError('LIMIT_REACHED', 'too many requests awaiting approval');
+    }
+    const fromCreator = pending.filter((l) => equalKeys(l.announcement.body.signers[l.announcement.body.creatorIndex] as Uint8Array, creator));
+    if (fromCreator.length >= this.options.maxPendingPerCreator) {
+      throw new CosignerError('LIMIT_REACHED', 'too many requests awaiting approval from this creator');
+    }
+    this.#makeRoom();
+    const localIndex = body.signers.findIndex((key) => equalKeys(key, this.#localKey));
+    const live = this.#newLive(announcement, localIndex, initialState(body.signers.length, body.creatorIndex, now));
+    await this.#commit(live, live.state, [], true);
+    this.#sessions.set(announcement.idHex, live);
+    const snapshot = this.#snapshot(live);
+    this.#emit('request', snapshot);
+    for (const orphan of this.#orphans.take(announcement.idHex)) this.#dispatch(orphan);
+    if (this.#autoApproves(snapshot)) {
+      await this.#enqueue(live, async () => {
+        if (!isTerminal(live.state.phase) && !live.state.approved[localIndex]) await this.#approveLocally(live);
+      }, false);
+    }
+  }
+
+  async #receiveMessage(live: Live, decoded: DecodedFrame, inbound: InboundFrame): Promise<void> {
+    if (decoded.type === 'announcement') return;
+    const m = decoded.message;
+    const { signers } = live.announcement.body;
+    const senderKey = signers[m.sender];
+    if (senderKey === undefined) throw new CosignerError('NOT_A_SIGNER', 'no signer at this index', { sender: m.sender });
+    if (m.sender === live.localIndex) throw new CosignerError('REPLAYED', "a copy of this node's own message");
+    // The transport's authenticated peer must be the one bound to the signer: a signature alone would
+    // let any peer inject (or re-send) a signer's messages.
+    if (this.#transport.peerOf(senderKey) !== inbound.fromPeer) {
+      throw new CosignerError('WRONG_PEER', 'message not from the peer bound to its signer', { sender: m.sender });
+    }
+    const now = this.#clock.now();
+    checkTimestamp(m.timestamp, now, this.options);
+    if (!messageSignatureValid(decoded.signed, decoded.signature, senderKey)) {
+      throw new CosignerError('BAD_SIGNATURE', 'message not signed by its sender', { sender: m.sender });
+    }
+    live.replay.accept(m.sender, m.sequence);
+    if (m.attempt > this.options.maxAttempts) throw new CosignerError('LIMIT_REACHED', 'attempt beyond the limit', { attempt: m.attempt });
+    if (isTerminal(live.state.phase) || (await this.#applyTimeouts(live)) !== undefined) {
+      throw new CosignerError('WRONG_PHASE', 'the session has ended', { phase: live.state.phase });
+    }
+    const body = m.body;
+    switch (body.type) {
+      case 'decline':
+        await this.#end(live, 'DECLINED', { code: 'DECLINED', reason: body.reason, blame: [m.sender], reportedBy: m.sender });
+        return;
+      case 'abort':
+        await this.#end(live, 'ABORTED', {
+          code: body.code,
+          reason: body.reason,
+          blame: [...new Set(body.blame)].filter((i) => i < signers.length),
+          reportedBy: m.sender,
+        });
+        return;
+      default:
+        await this.#receiveContribution(live, m, decoded.signature);
+    }
+  }
+
+  async #receiveContribution(live: Live, m: SessionMessage, signature: Uint8Array): Promise<void> {
+    const now = this.#clock.now();
+    // Approval is for the session, so any contribution, of any attempt, says its sender approved.
+    let state = approveState(live.state, m.sender, now);
+    if (m.attempt <= state.attemptFloor || m.attempt < state.attempt) {
+      if (state !== live.state) {
+        await this.#commit(live, withPhase(state, now));
+        await this.#advance(live);
+      }
+      throw new CosignerError('STALE_ATTEMPT', 'message of an attempt this node cannot act in', { attempt: m.attempt });
+    }
+    if (m.attempt > state.attempt) {
+      this.#dropSecrets(live);
+      state = startAttempt(state, m.attempt, now);
+    }
+    const outcome =
+      m.body.type === 'nonces'
+        ? this.#acceptNonces(live, state, m.sender, {
+            sequence: m.sequence,
+            timestamp: m.timestamp,
+            signature,
+            nonces: m.body.nonces,
+          })
+        : m.body.type === 'partials'
+          ? this.#acceptPartials(live, state, m)
+          : { state };
+    if ('failure' in outcome) {
+      await this.#endWithAbort(live, 'ABORTED', outcome.failure);
+      return;
+    }
+    if (outcome.state !== live.state) await this.#commit(live, withPhase(outcome.state, now));
+    await this.#advance(live);
+  }
+
+  #acceptNonces(live: Live, state: SessionState, sender: number, evidence: NonceEvidence): Outcome {
+    const local = live.localIndex;
+    if (evidence.nonces.length !== live.keys.messages.length) {
+      return fail('MALFORMED_MESSAGE', `signer ${sender} sent ${evidence.nonces.length} nonces for ${live.keys.messages.length} messages`, [sender], local);
+    }
+    const bad = invalidNonceIndex(evidence.nonces);
+    if (bad !== undefined) return fail('INVALID_PUBLIC_NONCE', `signer ${sender} sent an invalid nonce for message ${bad}`, [sender], local);
+    const recorded = recordNonces(state, sender, evidence, this.#clock.now());
+    if (recorded.kind === 'equivocation') {
+      return fail('EQUIVOCATION', `signer ${sender} sent two different nonces in attempt ${state.attempt}`, [sender], local);
+    }
+    return { state: recorded.kind === 'new' ? recorded.state : state };
+  }
+
+  /**
+   * A PARTIAL_SIGS message carries the signed NONCES messages its sender signed with. Where they match
+   * ours nothing is checked; a nonce set we lack (its message was lost or overtaken) is adopted once its
+   * signature checks; a different one with a valid signature proves its signer equivocated, and one with
+   * an invalid signature proves the sender lies. So a signer who shows different nonces to different
+   * peers is named, not the honest peer whose partial signature then fails to verify for us.
+   */
+  #acceptPartials(live: Live, state: SessionState, m: SessionMessage): Outcome {
+    if (m.body.type !== 'partials') return { state };
+    const { partials, evidence } = m.body;
+    const { signers } = live.announcement.body;
+    const local = live.localIndex;
+    const count = live.keys.messages.length;
+    if (partials.length !== count || evidence.length !== signers.length || evidence.some((e) => e.nonces.length !== count)) {
+      return fail('MALFORMED_MESSAGE', `signer ${m.sender} sent a partial signature message of the wrong shape`, [m.sender], local);
+    }
+    let next = state;
+    for (const [i, e] of evidence.entries()) {
+      const held = next.nonces[i];
+      if (held !== undefined && sameNonces(held.nonces, e.nonces)) continue;
+      if (!nonceEvidenceValid(live.announcement.id, i, m.attempt, e, signers[i] as Uint8Array)) {
+        return fail('BAD_SIGNATURE', `signer ${m.sender} forwarded nonces signer ${i} did not sign`, [m.sender], local);
+      }
+      if (i === local) {
+        return fail('EQUIVOCATION', 'this signer key signed nonces this node did not make: is the key in use on another device?', [local], local);
+      }
+      if (held !== undefined) {
+        return fail('EQUIVOCATION', `signer ${i} signed two different nonces in attempt ${m.attempt}`, [i], local);
+      }
+      const adopted = this.#acceptNonces(live, next, i, e);
+      if ('failure' in adopted) return adopted;
+      next = adopted.state;
+    }
+    const recorded = recordPartials(next, m.sender, partials, this.#clock.now());
+    if (recorded.kind === 'equivocation') {
+      return fail('EQUIVOCATION', `signer ${m.sender} sent two different partial signatures in attempt ${m.attempt}`, [m.sender], local);
+    }
+    return { state: recorded.kind === 'new' ? recorded.state : next };
+  }
+
+  // ------------------------------------------------------------------ protocol steps
+
+  async #approveLocally(live: Live): Promise<void> {
+    const now = this.#clock.now();
+    const state = withPhase(approveState(live.state, live.localIndex, now), now);
+    const frame = this.#message(live, state.attempt, { type: 'approve' }, now);
+    await this.#commit(live, state, [frame.frame]);
+    await this.#advance(live);
+  }
+
+  /** Contributes whatever the current phase needs from this node, and finishes when everything is in. */
+  async #advance(live: Live): Promise<void> {
+    for (;;) {
+      const { state } = live;
+      if (isTerminal(state.phase) || !canAct(state)) return;
+      const phase = derivePhase(state);
+      const local = live.localIndex;
+      if (phase === 'NONCE_EXCHANGE' && state.nonces[local] === undefined) {
+        await this.#contributeNonces(live);
+      } else if (phase === 'PARTIAL_SIG_EXCHANGE' && state.partials[local] === undefined) {
+        if (!(await this.#contributePartials(live))) return;
+      } else if (phase === 'PARTIAL_SIG_EXCHANGE' && state.partials.every((p) => p !== undefined)) {
+        await this.#finish(live);
+        return;
+      } else {
+        if (phase !== state.phase) await this.#commit(live, withPhase(state, this.#clock.now()));
+        return;
+      }
+    }
+  }
+
+  /** Fresh nonces for this attempt. The record says NONCE_EXCHANGE before they leave this node, so a
+   *  restart from here on can never make a second set for the same attempt. */
+  async #contributeNonces(live: Live): Promise<void> {
+    const now = this.#clock.now();
+    const state = withPhase(live.state, now);
+    const secretKey = this.#signer.secretKey();
+    let made: ReturnType<typeof makeNonces>;
+    let sent: { frame: Uint8Array; sequence: number };
+    try {
+      made = makeNonces(live.keys, live.announcement.id, state.attempt, secretKey);
+      sent = this.#message(live, state.attempt, { type: 'nonces', nonces: made.publicNonces }, now, secretKey);
+    } finally {
+      secretKey.fill(0);
+    }
+    const evidence: NonceEvidence = {
+      sequence: sent.sequence,
+      timestamp: now,
+      signature: sent.frame.slice(sent.frame.length - 64),
+      nonces: made.publicNonces,
+    };
+    const recorded = recordNonces(state, live.localIndex, evidence, now);
+    if (recorded.kind !== 'new') throw new CosignerError('INTERNAL', 'local nonces already recorded for this attempt');
+    live.secrets = { attempt: state.attempt, nonces: made.secretNonces };
+    await this.#commit(live, withPhase(recorded.state, now), [sent.frame]);
+  }
+
+  /** Signs with this attempt's secret nonces (which the engine consumes), sends the partial signatures
+   *  with the nonce messages they were made against. False when the session ended instead. */
+  async #contributePartials(live: Live): Promise<boolean> {
+    const now = this.#clock.now();
+    const { state } = live;
+    const secrets = live.secrets;
+    if (secrets === undefined || secrets.attempt !== state.attempt) {
+      throw new CosignerError('INTERNAL', 'no secret nonces for the current attempt');
+    }
+    const batch = this.#batchOf(live);
+    if ('failure' in batch) {
+      await this.#endWithAbort(live, 'ABORTED', batch.failure);
+      return false;
+    }
+    const evidence = state.nonces as readonly NonceEvidence[];
+    const secretKey = this.#signer.secretKey();
+    let partials: Uint8Array[];
+    let sent: { frame: Uint8Array; sequence: number };
+    try {
+      live.secrets = undefined;
+      partials = signPartials(live.keys, batch.batch, live.localIndex, secretKey, secrets.nonces);
+      sent = this.#message(live, state.attempt, { type: 'partials', partials, evidence }, now, secretKey);
+    } finally {
+      secretKey.fill(0);
+    }
+    const recorded = recordPartials(state, live.localIndex, partials, now);
+    if (recorded.kind !== 'new') throw new CosignerError('INTERNAL', 'local partial signatures already recorded');
+    await this.#commit(live, recorded.state, [sent.frame]);
+    return true;
+  }
+
+  async #finish(live: Live): Promise<void> {
+    const now = this.#clock.now();
+    const { state } = live;
+    const batch = this.#batchOf(live);
+    if ('failure' in batch) {
+      await this.#endWithAbort(live, 'ABORTED', batch.failure);
+      return;
+    }
+    let signatures: Uint8Array[];
+    try {
+      signatures = aggregatePartials(live.keys, batch.batch, state.partials as readonly (readonly Uint8Array[])[]);
+      // The engine verified them; checking again costs little and guards what is stored as final.
+      const key = live.keys.ctx.xOnlyKey;
+      if (!signatures.every((sig, i) => verifySignature(sig, live.keys.messages[i] as Uint8Array, key))) {
+        throw new CosignerError('SIGNATURE_INVALID', 'aggregate signature does not verify');
+      }
+    } catch (e) {
+      if (!isCosignerError(e)) throw e;
+      const blamed = e.code === 'INVALID_PARTIAL_SIGNATURE' ? e.context.signerIndex : undefined;
+      await this.#endWithAbort(live, 'ABORTED', {
+        code: e.code,
+        reason:
+          typeof blamed === 'number'
+            ? `signer ${blamed} sent an invalid partial signature for message ${String(e.context.messageIndex)}`
+            : e.message,
+        blame: typeof blamed === 'number' ? [blamed] : [],
+        reportedBy: live.localIndex,
+      });
+      return;
+    }
+    live.batch = undefined;
+    await this.#commit(live, complete(state, signatures, now));
+  }
+
+  #batchOf(live: Live): { batch: SigningBatch } | { failure: Failure } {
+    const { attempt } = live.state;
+    if (live.batch?.attempt === attempt) return { batch: live.batch.batch };
+    try {
+      const batch = signingBatch(live.keys, live.state.nonces.map((e) => (e as NonceEvidence).nonces));
+      live.batch = { attempt, batch };
+      return { batch };
+    } catch (e) {
+      if (isCosignerError(e, 'INVALID_PUBLIC_NONCE')) {
+        const position = e.context.signerIndex;
+        const blame = typeof position === 'number' ? [live.keys.indexAt[position] as number] : [];
+        return { failure: { code: e.code, reason: e.message, blame, reportedBy: live.localIndex } };
+      }
+      throw e;
+    }
+  }
+
+  /** Ends the session and tells the others (ABORT), so they stop waiting. */
+  async #endWithAbort(live: Live, phase: 'ABORTED', failure: Failure): Promise<void> {
+    await this.#end(live, phase, failure, {
+      type: 'abort',
+      code: failure.code,
+      blame: failure.blame,
+      reason: clip(failure.reason, MAX_REASON_BYTES),
+    });
+  }
+
+  async #end(live: Live, phase: 'ABORTED' | 'DECLINED' | 'EXPIRED', failure: Failure, notify?: MessageBody): Promise<void> {
+    const now = this.#clock.now();
+    this.#dropSecrets(live);
+    const frames = notify ? [this.#message(live, live.state.attempt, notify, now).frame] : [];
+    await this.#commit(live, end(live.state, phase, failure, now), frames);
+  }
+
+  /** Ends the session if a timeout calls for it; returns the phase it ended in. */
+  async #applyTimeouts(live: Live): Promise<Phase | undefined> {
+    const timeout = timeoutOf(live.state, live.localIndex, this.#deadlines(live), this.#clock.now());
+    if (timeout === undefined) return undefined;
+    // Everyone expires at the same announced time; a stuck session is local knowledge worth sharing.
+    if (timeout.phase === 'ABORTED') await this.#endWithAbort(live, 'ABORTED', timeout.failure);
+    else await this.#end(live, timeout.phase, timeout.failure);
+    return timeout.phase;
+  }
+
+  // ------------------------------------------------------------------ plumbing
+
+  #newLive(announcement: Announcement, localIndex: number, state: SessionState, localSequence = 0, peerSequences?: readonly number[]): Live {
+    const { body } = announcement;
+    return {
+      announcement,
+      localIndex,
+      keys: sessionKeys(body),
+      deadline: Math.min(body.expiresAt, body.createdAt + this.options.sessionTimeoutMs),
+      replay: new SequenceTracker(body.signers.length, this.options, peerSequences),
+      state,
+      localSequence,
+      secrets: undefined,
+      batch: undefined,
+      queue: Promise.resolve(),
+      queued: 0,
+    };
+  }
+
+  #deadlines(live: Live): { expiresAt: number; stuckSessionTimeoutMs: number } {
+    return { expiresAt: live.deadline, stuckSessionTimeoutMs: this.options.stuckSessionTimeoutMs };
+  }
+
+  /** A signed message with this node's next sequence number (reserved now, stored by the commit that sends it). */
+  #message(
+    live: Live,
+    attempt: number,
+    body: MessageBody,
+    now: number,
+    secretKey?: Uint8Array,
+  ): { frame: Uint8Array; sequence: number } {
+    const sequence = nextSequence(live.localSequence);
+    const message: SessionMessage = {
+      sessionId: live.announcement.id,
+      sender: live.localIndex,
+      attempt,
+      sequence,
+      timestamp: now,
+      body,
+    };
+    const key = secretKey ?? this.#signer.secretKey();
+    try {
+      const frame = signMessage(message, key, this.#random.bytes(32));
+      live.localSequence = sequence;
+      return { frame, sequence };
+    } finally {
+      if (secretKey === undefined) key.fill(0);
+    }
+  }
+
+  /**
+   * Makes `next` the session's state: stored first when the record changes (or a message is about to
+   * leave, since its sequence number must survive a restart), then reported, then the frames sent.
+   * If the store fails nothing is sent or reported as done: the session ends ABORTED (STORAGE_FAILED)
+   * in memory and the error is thrown.
+   */
+  async #commit(live: Live, next: SessionState, frames: readonly Uint8Array[] = [], force = false): Promise<void> {
+    const previous = live.state;
+    if (force || frames.length > 0 || this.#recordChanged(previous, next)) {
+      try {
+        await this.#store.put(
+          live.announcement.idHex,
+          toRecord({
+            announcement: live.announcement,
+            localKey: this.#localKey,
+            state: next,
+            localSequence: live.localSequence,
+            peerSequences: live.replay.snapshot(),
+          }),
+        );
+      } catch (e) {
+        this.#counters.storageFailures += 1;
+        this.#dropSecrets(live);
+        if (!isTerminal(previous.phase)) {
+          const now = this.#clock.now();
+          live.state = end(previous, 'ABORTED', { code: 'STORAGE_FAILED', reason: 'could not store the session', blame: [], reportedBy: live.localIndex }, now);
+          this.#emit('session', this.#snapshot(live));
+        }
+        throw isCosignerError(e) ? e : new CosignerError('STORAGE_FAILED', 'could not store the session', {}, { cause: e });
+      }
+    }
+    live.state = next;
+    if (next !== previous) this.#emit('session', this.#snapshot(live));
+    for (const frame of frames) this.#broadcast(live, frame, 'session-message');
+  }
+
+  #recordChanged(a: SessionState, b: SessionState): boolean {
+    return (
+      a.phase !== b.phase ||
+      a.attempt !== b.attempt ||
+      a.attemptFloor !== b.attemptFloor ||
+      a.failure !== b.failure ||
+      a.signatures !== b.signatures ||
+      a.approved.some((approved, i) => approved !== b.approved[i])
+    );
+  }
+
+  #broadcast(live: Live, frame: Uint8Array, kind: FrameKind): void {
+    const meta = { kind, sessionId: live.announcement.idHex, expiresAt: live.deadline };
+    live.announcement.body.signers.forEach((key, index) => {
+      if (index === live.localIndex) return;
+      this.#transport.send(key, frame, meta).catch(() => {
+        this.#counters.sendFailures += 1;
+      });
+    });
+  }
+
+  #dropSecrets(live: Live): void {
+    live.secrets = undefined;
+    live.batch = undefined;
+  }
+
+  #enqueue<T>(live: Live, op: () => Promise<T>, inbound: boolean): Promise<T> {
+    if (inbound && live.queued >= this.options.maxQueuedPerSession) {
+      return Promise.reject(new CosignerError('RATE_LIMITED', 'too much queued on this session'));
+    }
+    live.queued += 1;
+    const run = live.queue.then(op);
+    live.queue = run.catch(() => undefined);
+    return this.#track(run.finally(() => (live.queued -= 1)));
+  }
+
+  #enqueueIntake<T>(op: () => Promise<T>): Promise<T> {
+    if (this.#intakeQueued >= this.options.maxQueuedPerSession) {
+      return Promise.reject(new CosignerError('RATE_LIMITED', 'too many announcements queued'));
+    }
+    this.#intakeQueued += 1;
+    const run = this.#intake.then(op);
+    this.#intake = run.catch(() => undefined);
+    return this.#track(run.finally(() => (this.#intakeQueued -= 1)));
+  }
+
+  #track<T>(promise: Promise<T>): Promise<T> {
+    const settled = promise.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.#inflight.add(settled);
+    void settled.then(() => this.#inflight.delete(settled));
+    return promise;
+  }
+
+  #act<T>(sessionId: string, op: (live: Live) => Promise<T>): Promise<T> {
+    try {
+      this.#assertRunning();
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    const live = this.#sessions.get(sessionId);
+    if (!live) return Promise.reject(new CosignerError('UNKNOWN_SESSION', 'no such active session', { sessionId }));
+    return this.#enqueue(
+      live,
+      async () => {
+        await this.#applyTimeouts(live);
+        return op(live);
+      },
+      false,
+    );
+  }
+
+  #assertRunning(): void {
+    if (!this.#running) throw new CosignerError('NOT_RUNNING', 'the coordinator is not running');
+  }
+
+  #assertOpen(live: Live): void {
+    const { phase, failure } = live.state;
+    if (!isTerminal(phase)) return;
+    const code: ErrorCode = phase === 'EXPIRED' ? 'EXPIRED' : phase === 'DECLINED' ? 'DECLINED' : phase === 'ABORTED' ? 'ABORTED' : 'WRONG_PHASE';
+    throw new CosignerError(code, `the session is ${phase}`, { sessionId: live.announcement.idHex, cause: failure?.code });
+  }
+
+  #awaitsLocalDecision(live: Live): boolean {
+    return !isTerminal(live.state.phase) && !live.state.approved[live.localIndex];
+  }
+
+  #autoApproves(snapshot: SessionSnapshot): boolean {
+    try {
+      return this.options.autoApprove?.(snapshot) === true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Room for one more session: the oldest finished one leaves memory if needed (it stays stored). */
+  #makeRoom(): void {
+    if (this.#sessions.size < this.options.maxSessions) return;
+    let oldest: [string, Live] | undefined;
+    for (const entry of this.#sessions) {
+      if (isTerminal(entry[1].state.phase) && (!oldest || entry[1].state.updatedAt < oldest[1].state.updatedAt)) oldest = entry;
+    }
+    if (!oldest) throw new CosignerError('LIMIT_REACHED', 'too many active sessions', { max: this.options.maxSessions });
+    this.#sessions.delete(oldest[0]);
+  }
+
+  #buildBody(input: CreateSessionInput, now: number): AnnouncementBody {
+    if (typeof input !== 'object' || input === null || !Array.isArray(input.signers)) {
+      throw new CosignerError('INVALID_INPUT', 'signers are required');
+    }
+    const signers = input.signers.map((key, i) => parseHex(key, `signers[${i}]`));
+    const creatorIndex = signers.findIndex((key) => equalKeys(key, this.#localKey));
+    if (creatorIndex < 0) throw new CosignerError('NOT_A_SIGNER', 'the local signer must be one of the signers');
+    if (input.tweak !== 'none' && input.tweak !== 'taproot') throw new CosignerError('INVALID_INPUT', 'tweak must be none or taproot');
+    const ttl = input.expiresInMs ?? this.options.defaultSessionTtlMs;
+    if (!Number.isSafeInteger(ttl) || ttl <= 0 || ttl > this.options.sessionTimeoutMs) {
+      throw new CosignerError('INVALID_INPUT', 'expiry must be within the session timeout', { max: this.options.sessionTimeoutMs });
+    }
+    const item = (m: MessageInput, i: number) => ({ message: parseHex(m.message, `message ${i}`), label: m.label ?? '' });
+    let payload: Payload;
+    if (input.payload?.kind === 'message') {
+      payload = { kind: 'message', ...item(input.payload, 0) };
+    } else if (input.payload?.kind === 'batch' && Array.isArray(input.payload.items)) {
+      payload = { kind: 'batch', items: input.payload.items.map(item) };
+    } else {
+      throw new CosignerError('INVALID_INPUT', 'payload must be a message or a batch');
+    }
+    return {
+      signers,
+      creatorIndex,
+      tweak: input.tweak,
+      createdAt: now,
+      expiresAt: now + ttl,
+      salt: this.#random.bytes(SALT_BYTES),
+      display: input.description ?? '',
+      payload,
+    };
+  }
+
+  async #load(): Promise<void> {
+    const now = this.#clock.now();
+    const restored: Live[] = [];
+    for (const key of await this.#store.keys()) {
+      let live: Live;
+      try {
+        const record = fromRecord(await this.#store.get(key));
+        if (!equalKeys(record.localKey, this.#localKey)) continue;
+        live = this.#newLive(record.announcement, record.localIndex, record.state, record.localSequence, record.peerSequences);
+        const { signatures } = record.state;
+        if (!signatures.every((sig, i) => verifySignature(sig, live.keys.messages[i] as Uint8Array, live.keys.ctx.xOnlyKey))) {
+          throw new Error('stored signature does not verify');
+        }
+      } catch {
+        this.#counters.corruptRecords += 1;
+        continue;
+      }
+      const recent = now - live.announcement.body.createdAt < this.options.sessionTimeoutMs;
+      if (!isTerminal(live.state.phase) || recent) restored.push(live);
+    }
+    // Sessions still open first, then the most recent: what fits in memory is what matters most.
+    restored.sort((a, b) => Number(isTerminal(a.state.phase)) - Number(isTerminal(b.state.phase)) || b.state.updatedAt - a.state.updatedAt);
+    for (const live of restored.slice(0, this.options.maxSessions)) this.#sessions.set(live.announcement.idHex, live);
+  }
+
+  #restoredSnapshot(json: unknown): SessionSnapshot | undefined {
+    try {
+      const record = fromRecord(json);
+      if (!equalKeys(record.localKey, this.#localKey)) return undefined;
+      return snapshotOf({
+        announcement: record.announcement,
+        state: record.state,
+        localIndex: record.localIndex,
+        signingKey: sessionKeys(record.announcement.body).ctx.xOnlyKey,
+        maxAttempts: this.options.maxAttempts,
+      });
+    } catch {
+      return undefined;
+    }
+  }
+
+  #snapshot(live: Live): SessionSnapshot {
+    return snapshotOf({
+      announcement: live.announcement,
+      state: live.state,
+      localIndex: live.localIndex,
+      signingKey: live.keys.ctx.xOnlyKey,
+      maxAttempts: this.options.maxAttempts,
+    });
+  }
+
+  #emit<E extends keyof CoordinatorEvents>(event: E, payload: CoordinatorEvents[E]): void {
+    for (const listener of this.#listeners[event] as Set<Listener<E>>) {
+      try {
+        listener(payload);
+      } catch {
+        this.#counters.listenerErrors += 1;
+      }
+    }
+  }
+
+  #reject(code: string): void {
+    this.#rejected.set(code, (this.#rejected.get(code) ?? 0) + 1);
+  }
+
+  #rejectError(e: unknown): void {
+    this.#reject(isCosignerError(e) ? e.code : 'INTERNAL');
+  }
+}

@@ -8,7 +8,8 @@
  * signer key, and an inbox record only when signed by the creator named in its key. Keying the inbox
  * by (recipient, creator) means a stranger who spams a recipient only fills their own inbox slot and
  * can never evict a legitimate creator's announcements. Selectors pick the newest record (card
- * `issuedAt`, inbox `seq`), so a replayed older record loses to the current one wherever both are seen.
+ * `issuedAt`, inbox `seq`), and our datastore keeps the newer record when an older one is replayed
+ * (kad-dht's PUT handler would otherwise let any valid older record replace a newer one).
  *
  * Inbox record encoding (big-endian):
  *   version u8 (=1) | recipient 33 | creator 33 | seq u64 | count u8 | (len u32 | announcement)* | sig 64
@@ -151,27 +152,11 @@ export function createDhtRecordRules(deps: { clock: Clock; inspectAnnouncement: 
       throw new CosignerError('EXPIRED', 'every announcement in the inbox record has expired');
     }
   };
-  return {
-    validators: { [CARD_NAMESPACE]: validateCard, [INBOX_NAMESPACE]: validateInbox },
-    selectors: {
-      [CARD_NAMESPACE]: newestBy((v) => decodeSignerCard(v).issuedAt),
-      [INBOX_NAMESPACE]: newestBy((v) => decodeInboxRecord(v).seq),
-    },
-  };
-}
-
-/** Index of the record with the largest version number; undecodable records never win. */
-function newestBy(version: (value: Uint8Array) => number): SelectFn {
-  return (_key, records) => {
+  const selectNewest: SelectFn = (key, records) => {
     let best = 0;
     let bestVersion = -1;
     records.forEach((record, i) => {
-      let v = -1;
-      try {
-        v = version(record);
-      } catch {
-        v = -1;
-      }
+      const v = recordVersion(key, record) ?? -1;
       if (v > bestVersion) {
         best = i;
         bestVersion = v;
@@ -179,6 +164,26 @@ function newestBy(version: (value: Uint8Array) => number): SelectFn {
     });
     return best;
   };
+  return {
+    validators: { [CARD_NAMESPACE]: validateCard, [INBOX_NAMESPACE]: validateInbox },
+    selectors: { [CARD_NAMESPACE]: selectNewest, [INBOX_NAMESPACE]: selectNewest },
+  };
+}
+
+/**
+ * The version that orders records under one key (card `issuedAt`, inbox `seq`); undefined when the
+ * value does not decode or the key is not ours. Signatures are checked too, so a forged record has
+ * no version. Selectors pick the highest; the datastore refuses to replace a record by a lower one.
+ */
+export function recordVersion(key: Uint8Array, value: Uint8Array): number | undefined {
+  const namespace = utf8Decoder.decode(key).split('/')[1];
+  try {
+    if (namespace === CARD_NAMESPACE) return decodeSignerCard(value).issuedAt;
+    if (namespace === INBOX_NAMESPACE) return decodeInboxRecord(value).seq;
+  } catch {
+    return undefined;
+  }
+  return undefined;
 }
 
 /** Splits `/<namespace>/<hex>[/<hex>]` into its key components, each a valid signer key in lowercase hex. */

@@ -1,12 +1,18 @@
 /**
- * The node's in-memory datastore with a hard cap on what remote peers can make it hold. Any peer may
- * PUT valid DHT records (anyone can mint signer keys and sign cards for them), so the part of the
- * store under the DHT prefix is bounded by entry count and bytes, evicting the oldest entries first.
- * Our own records are republished periodically, so an eviction only costs a later lookup.
+ * The node's in-memory datastore, with two protections kad-dht does not give on its own:
+ * - a hard cap on what remote peers can make it hold: any peer may PUT valid DHT records (anyone can
+ *   mint signer keys and sign cards for them), so the part of the store under the DHT prefix is
+ *   bounded by entry count and bytes, evicting the oldest entries first (our own records are
+ *   republished periodically, so an eviction only costs a later lookup);
+ * - no rollback: kad-dht's PUT handler stores any valid record, so a replayed older card or inbox
+ *   record would replace the newer one; here a stored record is only replaced by one whose version
+ *   (see dht-records.ts `recordVersion`) is at least as high.
  */
 import { MemoryDatastore } from 'datastore-core';
 import { Key } from 'interface-datastore';
+import { Record as DhtRecord } from '@libp2p/kad-dht';
 import type { AbortOptions } from '@libp2p/interface';
+import { recordVersion } from './dht-records.ts';
 
 export interface DhtStoreLimits {
   maxEntries: number;
@@ -22,6 +28,8 @@ export class BoundedDhtDatastore extends MemoryDatastore {
   readonly #sizes = new Map<string, number>();
   #bytes = 0;
 
+  #rollbacksRefused = 0;
+
   constructor(limits: DhtStoreLimits = DEFAULT_DHT_STORE_LIMITS, prefix = '/dht/') {
     super();
     this.#limits = limits;
@@ -30,6 +38,10 @@ export class BoundedDhtDatastore extends MemoryDatastore {
 
   override put(key: Key, val: Uint8Array, options?: AbortOptions): Key {
     const id = key.toString();
+    if (id.startsWith(`${this.#prefix}record/`) && this.#isRollback(key, val)) {
+      this.#rollbacksRefused += 1;
+      return key;
+    }
     super.put(key, val, options);
     if (id.startsWith(this.#prefix)) {
       this.#forget(id);
@@ -51,6 +63,23 @@ export class BoundedDhtDatastore extends MemoryDatastore {
 
   get dhtBytes(): number {
     return this.#bytes;
+  }
+
+  get rollbacksRefused(): number {
+    return this.#rollbacksRefused;
+  }
+
+  #isRollback(key: Key, incoming: Uint8Array): boolean {
+    if (!super.has(key)) return false;
+    try {
+      const current = DhtRecord.deserialize(super.get(key) as Uint8Array);
+      const next = DhtRecord.deserialize(incoming);
+      const currentVersion = recordVersion(current.key, current.value);
+      if (currentVersion === undefined) return false;
+      return (recordVersion(next.key, next.value) ?? -1) < currentVersion;
+    } catch {
+      return false;
+    }
   }
 
   #forget(id: string): void {

@@ -32,7 +32,7 @@ export interface NodeStatus {
   listenAddresses: string[];
   connections: number;
   connectedPeers: number;
-  dht: { mode: 'client' | 'server'; routingTableSize: number; storedRecords: number; storedBytes: number };
+  dht: { mode: 'client' | 'server'; routingTableSize: number; storedRecords: number; storedBytes: number; rollbacksRefused: number };
   mdns: { enabled: boolean; lanPeers: LanPeer[] };
   knownSigners: number;
   rejects: Record<RejectReason, number>;
@@ -63,7 +63,13 @@ export function collectNodeStatus(parts: {
     listenAddresses: libp2p.getMultiaddrs().map((a) => a.toString()),
     connections: connections.length,
     connectedPeers: new Set(connections.map((c) => c.remotePeer.toString())).size,
-    dht: { mode: dht.getMode(), routingTableSize: dht.routingTable.size, storedRecords: datastore.dhtEntries, storedBytes: datastore.dhtBytes },
+    dht: {
+      mode: dht.getMode(),
+      routingTableSize: dht.routingTable.size,
+      storedRecords: datastore.dhtEntries,
+      storedBytes: datastore.dhtBytes,
+      rollbacksRefused: datastore.rollbacksRefused,
+    },
     mdns: { enabled: parts.node.mdnsEnabled, lanPeers: parts.lanPeers },
     knownSigners: parts.knownSigners,
     rejects: parts.guard.rejectCounts(),

@@ -173,9 +173,9 @@ export class KeyManager {
     });
   }
 
-  /** Forgets the pending key, if any. */
-  cancelCreate(): void {
-    this.#discardPending();
+  /** Forgets the pending key, if any (queued: never pulls a key from under a running confirmBackup). */
+  cancelCreate(): Promise<void> {
+    return this.#exclusive(async () => this.#discardPending());
   }
 
   /** Restores a key from its backup phrase (any valid BIP39 English phrase). */

@@ -83,8 +83,19 @@ describe('creating a key: stored only after the backup is confirmed', () => {
     const second = await manager.beginCreate();
     expect(second.id).not.toBe(first.id);
     expect((await failure(manager.confirmBackup(first.id, first.words().join(' ')))).code).toBe('INVALID_INPUT');
-    manager.cancelCreate();
+    await manager.cancelCreate();
     expect((await failure(manager.confirmBackup(second.id, second.words().join(' ')))).code).toBe('INVALID_INPUT');
+  });
+
+  it('a cancel issued while the confirmation is storing waits for it', async () => {
+    const { backend, manager } = setup();
+    const pending = await manager.beginCreate();
+    const confirmed = manager.confirmBackup(pending.id, pending.words().join(' '));
+    const cancelled = manager.cancelCreate();
+    const info = await confirmed;
+    await cancelled;
+    expect(await manager.info()).toEqual(info);
+    expect(backend.entries.size).toBe(1);
   });
 
   it('KEY_EXISTS: creating or importing over an existing key, even one stored after beginCreate', async () => {

@@ -78,8 +78,14 @@ export class FileRecordStore implements RecordStore {
   }
 
   put(key: string, value: JsonValue): Promise<void> {
-    const path = this.#path(key);
-    const data = serializeRecord(value);
+    let path: string;
+    let data: Uint8Array;
+    try {
+      path = this.#path(key);
+      data = serializeRecord(value);
+    } catch (e) {
+      return Promise.reject(e);
+    }
     const previous = this.#chains.get(key) ?? Promise.resolve();
     const write = previous.then(() => writeFileAtomic(path, data)).catch((e: unknown) => {
       throw storageFailed('write a record', key, e);

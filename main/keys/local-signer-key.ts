@@ -1,14 +1,16 @@
 import { inspect } from 'node:util';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { CosignerError } from '../errors.ts';
+import type { SignerKey } from '../session/ports.ts';
 import { fingerprintOf, publicKeyOf } from './key-derivation.ts';
 
 /**
  * The signer key as the rest of the back end sees it. The secret sits in a private field, so
  * JSON, util.inspect, structuredClone and console.log show only the public half; code that signs
- * asks for it explicitly, gets its own copy and should zeroize that copy when done.
+ * asks for it explicitly, gets its own copy and should zeroize that copy when done. It is the
+ * coordinator's SignerKey port.
  */
-export class LocalSignerKey {
+export class LocalSignerKey implements SignerKey {
   readonly fingerprint: string;
   readonly #publicKey: Uint8Array;
   #secret: Uint8Array | null;

@@ -141,7 +141,7 @@ describe('announcement signing', () => {
     const facts = inspectAnnouncement(a.frame);
     expect(facts).toEqual({ ok: true, creator: alice.publicKey, signers: body().signers, expiresAt: body().expiresAt });
     const bad = a.frame.slice();
-    bad[bad.length - 1] ^= 1;
+    bad[bad.length - 1] = (bad[bad.length - 1] as number) ^ 1;
     expect(inspectAnnouncement(bad)).toEqual({ ok: false, reason: 'BAD_SIGNATURE' });
     expect(inspectAnnouncement(new Uint8Array(3))).toEqual({ ok: false, reason: 'MALFORMED_MESSAGE' });
   });

@@ -878,7 +878,7 @@ export class SessionCoordinator {
       }
     }
     live.state = next;
-    if (next !== previous) this.#emit('session', this.#snapshot(live));
+    if (force || next !== previous) this.#emit('session', this.#snapshot(live));
     for (const frame of frames) this.#broadcast(live, frame, 'session-message');
   }
 

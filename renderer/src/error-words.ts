@@ -1,0 +1,82 @@
+/**
+ * Every error the back end can send, in words a co-signer understands. The code is stable
+ * (main/errors.ts ERROR_CODES); the back end's own message is for developers and is shown only as
+ * a detail under these words.
+ */
+import { BridgeError } from '../../preload/contract-kit.ts';
+
+const WORDS: Readonly<Record<string, string>> = {
+  INVALID_INPUT: 'Something you entered is not valid. Check the fields and try again.',
+  MALFORMED_MESSAGE: 'A message from a co-signer could not be read. It was ignored.',
+  OVERSIZED_MESSAGE: 'A message was too large to accept.',
+  UNSUPPORTED_VERSION: 'A co-signer uses a version of Cosigner that this one cannot talk to. One of you should update.',
+  INVALID_PUBLIC_KEY: 'That is not a valid public key. A public key is 66 hex characters starting with 02 or 03.',
+  INVALID_SECRET_KEY: 'That is not a valid secret key. It must be 64 hex characters.',
+  INVALID_TWEAK: 'The key could not be tweaked for a taproot address.',
+  INVALID_PUBLIC_NONCE: 'A co-signer sent an invalid nonce, so the signing stopped.',
+  INVALID_PARTIAL_SIGNATURE: 'A co-signer sent an invalid partial signature, so the signing stopped.',
+  NONCE_REUSED: 'Cosigner refused to reuse a nonce, which could reveal your key. Nothing was signed.',
+  SIGNATURE_INVALID: 'The final signature did not verify, so it was not accepted.',
+  BAD_SIGNATURE: 'A message was not correctly signed by its sender and was ignored.',
+  NOT_A_SIGNER: 'This key is not one of the signers of that request.',
+  WRONG_PEER: 'A message came from a computer that is not bound to its signer key and was ignored.',
+  DUPLICATE_SIGNER: 'The same key appears twice among the signers. Each signer must be listed once.',
+  TOO_MANY_SIGNERS: 'Too many signers: a group can have at most 16.',
+  EXPIRED: 'This request has expired.',
+  REPLAYED: 'A message was received twice and the copy was ignored.',
+  SEQUENCE_GAP: 'Some messages from a co-signer are missing.',
+  TIMESTAMP_OUT_OF_WINDOW: "A co-signer's clock is too far from yours. Check that both computers have the right time.",
+  UNKNOWN_SESSION: 'This request is not known to Cosigner (it may have been removed).',
+  WRONG_PHASE: 'This request has already moved on; the screen will show its current state.',
+  EQUIVOCATION: 'A co-signer sent two different answers for the same step, so the signing stopped.',
+  DECLINED: 'A co-signer declined the request.',
+  ABORTED: 'The signing was stopped.',
+  LIMIT_REACHED: 'Cosigner is holding as many requests as it can. Let some finish or expire, then try again.',
+  RATE_LIMITED: 'Too many requests at once. Wait a moment and try again.',
+  NOT_APPROVED: 'Nothing can be signed until you approve the request.',
+  KEYCHAIN_UNAVAILABLE: 'The system keychain cannot be used.',
+  KEY_NOT_FOUND: 'There is no signer key on this computer yet.',
+  KEY_EXISTS: 'A signer key already exists on this computer. Delete it first if you really mean to replace it.',
+  WRONG_PASSPHRASE: 'The passphrase is wrong.',
+  CORRUPT_KEY_FILE: 'The key file is damaged and cannot be read. Restore your key from its backup words.',
+  INVALID_MNEMONIC: 'Those backup words are not a valid phrase. Check the spelling and order of every word.',
+  CONFIRMATION_MISMATCH: 'What you typed does not match.',
+  PASSPHRASE_REQUIRED: 'A passphrase is needed to unlock the key file.',
+  PEER_UNREACHABLE: 'A co-signer could not be reached. They may be offline or their network may block the connection.',
+  NOT_RUNNING: 'Not connected to Cosigner. It may be starting or stopped; this screen reconnects by itself.',
+  STORAGE_FAILED: 'Cosigner could not save to disk. Check free space and permissions of its data folder.',
+  UNAUTHORIZED: 'This page is not allowed to control Cosigner. Open the link Cosigner printed at start.',
+  INTERNAL: 'Something went wrong inside Cosigner. Try again; if it keeps happening, restart it.',
+};
+
+const FALLBACK = 'Something went wrong. Try again.';
+
+export interface ErrorView {
+  /** Plain words for the user. */
+  words: string;
+  /** The stable code, for support. */
+  code: string;
+  /** The back end's own message, shown small. */
+  detail: string;
+}
+
+/** What to tell the user about a thrown value. */
+export function describeError(error: unknown): ErrorView {
+  if (error instanceof BridgeError) {
+    return { words: wordsFor(error.code, error.context), code: error.code, detail: error.message };
+  }
+  const detail = error instanceof Error ? error.message : String(error);
+  return { words: FALLBACK, code: 'UNKNOWN', detail };
+}
+
+/** Words for a code alone (a session's failure code, a key status problem). */
+export function wordsFor(code: string, context?: Record<string, unknown> | undefined): string {
+  const base = WORDS[code] ?? FALLBACK;
+  const hint = context?.['hint'];
+  if (code === 'KEYCHAIN_UNAVAILABLE' && typeof hint === 'string') return `${base} ${hint}`;
+  const position = context?.['position'];
+  if (code === 'CONFIRMATION_MISMATCH' && context?.['what'] === 'backup-words' && typeof position === 'number') {
+    return `Word ${position} does not match your backup. Check it and try again.`;
+  }
+  return base;
+}

@@ -1,0 +1,99 @@
+/**
+ * DEVELOPMENT TOOL: screenshots of every screen, light and dark, from the UI harness, into
+ * test-results/ui/ (ignored by git), for a person to look at. Also prints any console error or
+ * CSP violation the page reported. Needs a built renderer (npm run build:renderer) and Debian's
+ * chromium at /usr/bin/chromium (or CHROMIUM=path).
+ *
+ *   node test/support/ui-harness-shots.ts [screen-name-filter]
+ */
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Page } from 'playwright-core';
+import { startUiHarness, type UiHarness } from './ui-harness.ts';
+
+const ROOT = path.resolve(fileURLToPath(new URL('../..', import.meta.url)));
+const OUT = path.join(ROOT, 'test-results/ui');
+const FIXED_NOW = Date.UTC(2025, 2, 1, 10, 0, 0);
+const filter = process.argv[2] ?? '';
+
+type Shot = { name: string; view: string; prepare?: (page: Page) => Promise<void> };
+
+function shotsFor(h: UiHarness): Shot[] {
+  return [
+    { name: 'home', view: 'home' },
+    { name: 'cosigners', view: 'cosigners' },
+    { name: 'cosigners-new-group', view: 'cosigners', prepare: async (p) => p.getByTestId('new-group').click() },
+    { name: 'new-request', view: 'new', prepare: async (p) => {
+      await p.getByTestId('request-group').selectOption({ index: 1 });
+      await p.getByTestId('message-input').fill('Pay 0.01 BTC to the plumber');
+      await p.getByTestId('description-input').fill('Plumbing repair, invoice 77');
+    } },
+    { name: 'review-contact', view: `session/${h.sessionIds.pendingFromContact}` },
+    { name: 'review-unknown', view: `session/${h.sessionIds.pendingFromUnknown}` },
+    { name: 'review-decline-dialog', view: `session/${h.sessionIds.pendingFromContact}`, prepare: async (p) => p.getByTestId('decline').click() },
+    { name: 'session-complete', view: `session/${h.sessionIds.complete}` },
+    { name: 'session-blamed', view: `session/${h.sessionIds.blamed}` },
+    { name: 'session-declined', view: `session/${h.sessionIds.declined}` },
+    { name: 'session-resumable', view: `session/${h.sessionIds.resumable}` },
+    { name: 'session-in-progress', view: `session/${h.sessionIds.inProgress}` },
+    { name: 'history', view: 'history' },
+    { name: 'settings', view: 'settings' },
+  ];
+}
+
+const firstRunShots: Shot[] = [
+  { name: 'first-run', view: 'home' },
+  { name: 'first-run-words', view: 'home', prepare: async (p) => p.getByTestId('create-key').click() },
+  { name: 'first-run-check', view: 'home', prepare: async (p) => {
+    await p.getByTestId('create-key').click();
+    await p.getByTestId('backup-written').check();
+    await p.getByTestId('backup-continue').click();
+    await p.getByTestId('confirm-word').first().fill('wrong');
+    await p.getByTestId('confirm-backup').click();
+  } },
+  { name: 'first-run-import', view: 'home', prepare: async (p) => p.getByTestId('import-key').click() },
+];
+
+async function main(): Promise<void> {
+  await mkdir(OUT, { recursive: true });
+  const browser = await chromium.launch({
+    executablePath: process.env['CHROMIUM'] ?? '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  const problems: string[] = [];
+  try {
+    for (const firstRun of [false, true]) {
+      const harness = await startUiHarness({ firstRun, stepMs: 0, now: FIXED_NOW });
+      try {
+        const shots = (firstRun ? firstRunShots : shotsFor(harness)).filter((s) => s.name.includes(filter));
+        for (const scheme of ['light', 'dark'] as const) {
+          for (const shot of shots) {
+            const context = await browser.newContext({ viewport: { width: 1100, height: 800 }, colorScheme: scheme });
+            const page = await context.newPage();
+            page.on('console', (m) => {
+              if (m.type() === 'error' || m.type() === 'warning') problems.push(`${shot.name}/${scheme}: ${m.type()}: ${m.text()}`);
+            });
+            page.on('pageerror', (e) => problems.push(`${shot.name}/${scheme}: page error: ${e.message}`));
+            await page.clock.install({ time: FIXED_NOW });
+            await page.goto(`${harness.url}&view=${shot.view}`);
+            await page.locator('main').first().waitFor();
+            await page.waitForLoadState('networkidle');
+            await shot.prepare?.(page);
+            await page.waitForTimeout(150);
+            await page.screenshot({ path: path.join(OUT, `${shot.name}-${scheme}.png`), fullPage: true });
+            await context.close();
+          }
+        }
+      } finally {
+        await harness.close();
+      }
+    }
+  } finally {
+    await browser.close();
+  }
+  console.log(`screenshots in ${path.relative(ROOT, OUT)}`);
+  if (problems.length > 0) console.log(`page problems:\n${problems.join('\n')}`);
+}
+
+await main();

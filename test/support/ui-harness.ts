@@ -1,0 +1,433 @@
+/**
+ * DEVELOPMENT HARNESS, not part of the product: the real control server (main/daemon/control-server.ts)
+ * serving the built UI (dist/renderer), with in-memory handlers that implement the contract over
+ * fixture data, so the screens can be looked at and driven without a network or a keychain.
+ * The co-signers are simulated: after the local user approves, the others approve, exchange
+ * nonces and partial signatures on a timer, and a session ends with a placeholder signature
+ * (64 bytes of a hash, NOT a real Schnorr signature). Group keys and addresses are real
+ * (main/wallet/group.ts), as are the BIP39 words.
+ *
+ *   node test/support/ui-harness.ts [--first-run] [--step-ms 1500] [--port 0]
+ */
+import { secp256k1 } from '@noble/curves/secp256k1.js';
+import { ripemd160 } from '@noble/hashes/legacy.js';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
+import { entropyToMnemonic, validateMnemonic } from '@scure/bip39';
+import { wordlist } from '@scure/bip39/wordlists/english.js';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { HandlersOf } from '../../preload/contract-kit.ts';
+import {
+  requests,
+  type Contact,
+  type EventName,
+  type Group,
+  type KeyInfo,
+  type NodeStatus,
+  type Requests,
+  type SessionSnapshot,
+  type Settings,
+  type SignerCardView,
+} from '../../preload/contract.ts';
+import { createDispatcher } from '../../main/contract-dispatch.ts';
+import { startControlServer, type ControlServer } from '../../main/daemon/control-server.ts';
+import { CosignerError } from '../../main/errors.ts';
+import { describeGroup } from '../../main/wallet/group.ts';
+
+const ROOT = path.resolve(fileURLToPath(new URL('../..', import.meta.url)));
+
+export interface UiHarnessOptions {
+  /** Start with no signer key, on the first-run screen. */
+  firstRun?: boolean;
+  /** Delay between simulated co-signer steps; 0 turns the simulation off (screens stay as they are). */
+  stepMs?: number;
+  port?: number;
+  staticDir?: string;
+  /** Fixed "now" for the fixture's timestamps (screenshots); defaults to the real time. */
+  now?: number;
+}
+
+export interface UiHarness {
+  readonly url: string;
+  readonly server: ControlServer;
+  /** The fixture's session ids, by name. */
+  readonly sessionIds: Readonly<Record<FixtureSessionName, string>>;
+  emit(event: EventName, payload: unknown): void;
+  close(): Promise<void>;
+}
+
+type FixtureSessionName = 'pendingFromContact' | 'pendingFromUnknown' | 'complete' | 'blamed' | 'declined' | 'resumable' | 'inProgress';
+
+interface Person {
+  name: string;
+  secret: Uint8Array;
+  publicKey: string;
+  peerId: string;
+}
+
+function person(name: string): Person {
+  const secret = sha256(utf8ToBytes(`cosigner ui harness ${name}`));
+  const publicKey = bytesToHex(secp256k1.getPublicKey(secret, true));
+  return { name, secret, publicKey, peerId: `12D3KooW${bytesToHex(sha256(utf8ToBytes(name))).slice(0, 44)}` };
+}
+
+function keyInfo(p: Person): KeyInfo {
+  const pk = secp256k1.getPublicKey(p.secret, true);
+  return { publicKey: p.publicKey, fingerprint: bytesToHex(ripemd160(sha256(pk)).slice(0, 4)) };
+}
+
+function fakeHex(label: string, bytes: number): string {
+  return bytesToHex(sha256(utf8ToBytes(label))).repeat(2).slice(0, bytes * 2);
+}
+
+export async function startUiHarness(options: UiHarnessOptions = {}): Promise<UiHarness> {
+  const stepMs = options.stepMs ?? 1500;
+  const t0 = options.now ?? Date.now();
+  const startedAt = Date.now();
+  const now = () => (options.now === undefined ? Date.now() : options.now + (Date.now() - startedAt));
+  let created = 0;
+
+  const alice = person('alice');
+  const bob = person('bob');
+  const carol = person('carol');
+  const dave = person('dave');
+
+  const listeners = new Set<(event: string, payload: unknown) => void>();
+  const emit = (event: EventName, payload: unknown) => {
+    for (const l of listeners) l(event, payload);
+  };
+  const timers = new Set<ReturnType<typeof setTimeout>>();
+  const later = (ms: number, fn: () => void) => {
+    const t = setTimeout(() => {
+      timers.delete(t);
+      fn();
+    }, ms);
+    timers.add(t);
+  };
+
+  let key: KeyInfo | null = options.firstRun ? null : keyInfo(alice);
+  let pendingBackup: { backupId: string; words: string[] } | null = null;
+  let settings: Settings = {
+    displayName: 'Alice (desktop)',
+    network: 'mainnet',
+    listenAddresses: ['/ip4/0.0.0.0/tcp/0'],
+    bootstrapPeers: [],
+    mdns: true,
+    sessionTimeoutSeconds: 3600,
+    stuckSessionTimeoutSeconds: 300,
+  };
+  const contacts = new Map<string, Contact>([
+    [bob.publicKey, { publicKey: bob.publicKey, name: 'Bob', addedAt: t0 - 86_400_000 * 30 }],
+    [carol.publicKey, { publicKey: carol.publicKey, name: 'Carol', addedAt: t0 - 86_400_000 * 20 }],
+  ]);
+  const groups = new Map<string, Group>();
+  const addGroup = (name: string, keys: string[]) => {
+    const g = describeGroup(name, keys, settings.network);
+    groups.set(g.id, g);
+    return g;
+  };
+  const family = addGroup('Family savings', [alice.publicKey, bob.publicKey, carol.publicKey]);
+  const project = addGroup('Project fund', [alice.publicKey, bob.publicKey, dave.publicKey]);
+
+  const lan: SignerCardView[] = [
+    { publicKey: bob.publicKey, peerId: bob.peerId, displayName: "Bob's laptop", addresses: ['/ip4/192.168.1.23/tcp/40123'], issuedAt: t0 - 60_000, source: 'lan' },
+    { publicKey: dave.publicKey, peerId: dave.peerId, displayName: 'Dave', addresses: ['/ip4/192.168.1.42/tcp/41877'], issuedAt: t0 - 120_000, source: 'lan' },
+  ];
+  const node: NodeStatus = {
+    running: true,
+    peerId: alice.peerId,
+    listenAddresses: ['/ip4/127.0.0.1/tcp/40111', '/ip4/192.168.1.10/tcp/40111'],
+    connections: 3,
+    dhtRoutingTableSize: 12,
+    mdnsEnabled: true,
+    rejectedFrames: { BAD_SIGNATURE: 0, RATE_LIMITED: 2 },
+  };
+
+  // ---------- sessions ----------
+  const sessions = new Map<string, SessionSnapshot>();
+  const put = (s: SessionSnapshot) => {
+    sessions.set(s.sessionId, s);
+    emit('session', s);
+    return s;
+  };
+  const text = (t: string) => ({ hex: bytesToHex(utf8ToBytes(t)), display: t });
+  const make = (
+    label: string,
+    group: Group,
+    creator: Person,
+    phase: SessionSnapshot['phase'],
+    progress: { approved: string[]; nonces?: string[]; partials?: string[] },
+    extra: Partial<SessionSnapshot> = {},
+  ): SessionSnapshot => ({
+    sessionId: fakeHex(`session ${label}`, 32),
+    version: 1,
+    phase,
+    attempt: 0,
+    createdAt: t0 - 600_000,
+    expiresAt: t0 + 3_000_000,
+    updatedAt: t0 - 60_000,
+    creator: creator.publicKey,
+    isCreator: creator === alice,
+    signers: group.publicKeys.map((pk, index) => ({
+      index,
+      publicKey: pk,
+      isLocal: pk === alice.publicKey,
+      approved: progress.approved.includes(pk),
+      nonceReceived: progress.nonces?.includes(pk) ?? false,
+      partialSignatureReceived: progress.partials?.includes(pk) ?? false,
+    })),
+    messages: [text(`Pay 0.0500 BTC to bc1qxy2kgdygjrsqtzq2n0yrf2493p83kkfjhx0wlh (${label})`)],
+    description: '',
+    tweak: 'taproot',
+    signingKey: group.outputKey,
+    signatures: [],
+    failure: null,
+    ...extra,
+  });
+  const everyone = (g: Group) => [...g.publicKeys];
+  const fixture: Record<FixtureSessionName, SessionSnapshot> = {
+    pendingFromContact: make('rent', family, bob, 'AWAITING_APPROVAL', { approved: [bob.publicKey] }, {
+      description: 'Rent for March, as agreed on the phone',
+      createdAt: t0 - 300_000,
+      expiresAt: t0 + 3_300_000,
+    }),
+    pendingFromUnknown: make('urgent', project, dave, 'AWAITING_APPROVAL', { approved: [dave.publicKey] }, {
+      description: 'URGENT: move all funds to the new wallet',
+      createdAt: t0 - 120_000,
+      expiresAt: t0 + 240_000,
+      messages: [text('Move everything to bc1p5d7rjq7g6rdk2yhzks9smlaqtedr4dekq08ge8ztwac72sfr9rusxg3297'), { hex: fakeHex('sighash', 32), display: 'Transaction input 1 sighash' }],
+    }),
+    complete: make('savings', family, alice, 'COMPLETE', { approved: everyone(family), nonces: everyone(family), partials: everyone(family) }, {
+      description: 'Proof of reserves for the bank',
+      createdAt: t0 - 86_400_000,
+      updatedAt: t0 - 86_000_000,
+      expiresAt: t0 - 82_800_000,
+      version: 9,
+      messages: [text('I, the Family savings group, control this address on 2024-03-01.')],
+      signatures: [fakeHex('signature savings', 64)],
+    }),
+    blamed: make('blamed', family, alice, 'ABORTED', { approved: everyone(family), nonces: everyone(family), partials: [alice.publicKey, bob.publicKey] }, {
+      description: 'Quarterly transfer',
+      createdAt: t0 - 3 * 86_400_000,
+      version: 8,
+      failure: { code: 'INVALID_PARTIAL_SIGNATURE', reason: 'partial signature of signer 2 does not verify', blamedSignerIndex: family.publicKeys.indexOf(carol.publicKey) },
+    }),
+    declined: make('declined', family, bob, 'DECLINED', { approved: [bob.publicKey, alice.publicKey] }, {
+      description: 'New roof',
+      createdAt: t0 - 5 * 86_400_000,
+      version: 4,
+      failure: { code: 'DECLINED', reason: 'Too expensive, let us talk first', blamedSignerIndex: null },
+    }),
+    resumable: make('resumable', family, alice, 'ABORTED', { approved: everyone(family), nonces: [alice.publicKey, bob.publicKey] }, {
+      description: 'Insurance premium',
+      createdAt: t0 - 1_800_000,
+      version: 6,
+      failure: { code: 'PEER_UNREACHABLE', reason: 'no answer from a signer during the nonce exchange', blamedSignerIndex: null },
+    }),
+    inProgress: make('progress', project, alice, 'NONCE_EXCHANGE', { approved: everyone(project), nonces: [alice.publicKey] }, {
+      description: 'Server invoice #2041',
+      createdAt: t0 - 900_000,
+      version: 5,
+    }),
+  };
+  for (const s of Object.values(fixture)) sessions.set(s.sessionId, s);
+
+  /** The simulated co-signers carry a session forward, one visible step at a time. */
+  const advance = (sessionId: string) => {
+    if (stepMs <= 0) return;
+    later(stepMs, () => {
+      const s = sessions.get(sessionId);
+      if (!s || s.phase === 'COMPLETE' || s.phase === 'ABORTED' || s.phase === 'DECLINED' || s.phase === 'EXPIRED') return;
+      const bump = (patch: Partial<SessionSnapshot>) => put({ ...s, ...patch, version: s.version + 1, updatedAt: now() });
+      const next = s.signers.find((x) => !x.approved);
+      if (s.phase === 'AWAITING_APPROVAL') {
+        if (next === undefined) bump({ phase: 'NONCE_EXCHANGE' });
+        else if (next.isLocal) return;
+        else bump({ signers: s.signers.map((x) => (x === next ? { ...x, approved: true } : x)) });
+      } else if (s.phase === 'NONCE_EXCHANGE') {
+        if (s.signers.every((x) => x.nonceReceived)) bump({ phase: 'PARTIAL_SIG_EXCHANGE' });
+        else bump({ signers: s.signers.map((x) => ({ ...x, nonceReceived: true })) });
+      } else if (s.phase === 'PARTIAL_SIG_EXCHANGE') {
+        if (s.signers.every((x) => x.partialSignatureReceived)) {
+          bump({ phase: 'COMPLETE', signatures: s.messages.map((m) => fakeHex(`signature ${s.sessionId} ${m.hex}`, 64)) });
+        } else bump({ signers: s.signers.map((x) => ({ ...x, partialSignatureReceived: true })) });
+      }
+      advance(sessionId);
+    });
+  };
+  advance(fixture.inProgress.sessionId);
+
+  const mustGet = (sessionId: string) => {
+    const s = sessions.get(sessionId);
+    if (!s) throw new CosignerError('UNKNOWN_SESSION', 'no such session', { sessionId });
+    return s;
+  };
+  const requireKey = () => {
+    if (!key) throw new CosignerError('KEY_NOT_FOUND', 'no signer key');
+    return key;
+  };
+  const storeKey = (info: KeyInfo) => {
+    if (key) throw new CosignerError('KEY_EXISTS', 'a signer key exists');
+    key = info;
+    emit('keys', { backend: 'keychain', key, problem: null });
+    return info;
+  };
+
+  const handlers: HandlersOf<Requests> = {
+    'app.info': async () => ({ version: '0.1.0-harness', mode: 'headless', dataDir: '/tmp/cosigner-ui-harness' }),
+    'keys.status': async () => ({ backend: 'keychain', key, problem: null }),
+    'keys.beginCreate': async () => {
+      if (key) throw new CosignerError('KEY_EXISTS', 'a signer key exists');
+      const words = entropyToMnemonic(sha256(utf8ToBytes(`harness mnemonic ${now()}`)), wordlist).split(' ');
+      pendingBackup = { backupId: fakeHex(`backup ${now()}`, 16), words };
+      return { ...pendingBackup, key: keyInfo(alice) };
+    },
+    'keys.confirmBackup': async ({ backupId, words }) => {
+      if (!pendingBackup || pendingBackup.backupId !== backupId) throw new CosignerError('INVALID_INPUT', 'no key creation in progress');
+      const wrong = pendingBackup.words.findIndex((w, i) => words[i] !== w);
+      if (wrong >= 0) throw new CosignerError('CONFIRMATION_MISMATCH', 'words differ', { what: 'backup-words', position: wrong + 1 });
+      pendingBackup = null;
+      return storeKey(keyInfo(alice));
+    },
+    'keys.importMnemonic': async ({ mnemonic }) => {
+      if (!validateMnemonic(mnemonic.trim().toLowerCase().split(/\s+/).join(' '), wordlist)) {
+        throw new CosignerError('INVALID_MNEMONIC', 'not a valid BIP39 phrase');
+      }
+      return storeKey(keyInfo(alice));
+    },
+    'keys.importSecret': async () => storeKey(keyInfo(alice)),
+    'keys.delete': async ({ fingerprint }) => {
+      if (requireKey().fingerprint !== fingerprint) throw new CosignerError('CONFIRMATION_MISMATCH', 'wrong fingerprint', { what: 'fingerprint' });
+      key = null;
+      emit('keys', { backend: 'keychain', key, problem: null });
+      return { ok: true };
+    },
+    'node.status': async () => node,
+    'health.get': async () => {
+      const byPhase: Record<string, number> = {};
+      for (const s of sessions.values()) byPhase[s.phase] = (byPhase[s.phase] ?? 0) + 1;
+      const active = [...sessions.values()].filter((s) => s.phase !== 'COMPLETE' && s.phase !== 'ABORTED' && s.phase !== 'DECLINED' && s.phase !== 'EXPIRED');
+      return {
+        node,
+        coordinator: {
+          sessionsByPhase: byPhase,
+          oldestSessionAgeMs: active.length ? now() - Math.min(...active.map((s) => s.createdAt)) : null,
+          pendingApprovals: active.filter((s) => s.signers.some((x) => x.isLocal && !x.approved)).length,
+          lastCleanupAt: now() - 30_000,
+          rejectedMessages: { REPLAYED: 1 },
+        },
+      };
+    },
+    'peers.lan': async () => lan,
+    'peers.lookup': async ({ publicKey }) => lan.find((c) => c.publicKey === publicKey) ?? null,
+    'contacts.list': async () => [...contacts.values()],
+    'contacts.save': async ({ publicKey, name }) => {
+      const c = { publicKey, name, addedAt: now() };
+      contacts.set(publicKey, c);
+      return c;
+    },
+    'contacts.remove': async ({ publicKey }) => {
+      contacts.delete(publicKey);
+      return { ok: true };
+    },
+    'groups.list': async () => [...groups.values()],
+    'groups.save': async ({ name, publicKeys }) => addGroup(name, publicKeys),
+    'groups.remove': async ({ id }) => {
+      groups.delete(id);
+      return { ok: true };
+    },
+    'sessions.create': async ({ groupId, message, description, expiresInSeconds }) => {
+      const me = requireKey();
+      const group = groups.get(groupId);
+      if (!group) throw new CosignerError('INVALID_INPUT', 'no such group');
+      if (!group.publicKeys.includes(me.publicKey)) throw new CosignerError('NOT_A_SIGNER', 'you are not in this group');
+      const m = message.kind === 'text' ? text(message.text) : { hex: message.hex.toLowerCase(), display: `${message.hex.length / 2} bytes (hex)` };
+      const session = make(`created ${++created}`, group, alice, 'AWAITING_APPROVAL', { approved: [me.publicKey] }, {
+        messages: [m],
+        description,
+        createdAt: now(),
+        updatedAt: now(),
+        expiresAt: now() + expiresInSeconds * 1000,
+      });
+      put(session);
+      advance(session.sessionId);
+      return session;
+    },
+    'sessions.approve': async ({ sessionId }) => {
+      const s = mustGet(sessionId);
+      if (s.phase !== 'AWAITING_APPROVAL') throw new CosignerError('WRONG_PHASE', 'not awaiting approval');
+      const updated = put({ ...s, version: s.version + 1, updatedAt: now(), signers: s.signers.map((x) => (x.isLocal ? { ...x, approved: true } : x)) });
+      advance(sessionId);
+      return updated;
+    },
+    'sessions.decline': async ({ sessionId, reason }) => {
+      const s = mustGet(sessionId);
+      if (s.phase !== 'AWAITING_APPROVAL') throw new CosignerError('WRONG_PHASE', 'not awaiting approval');
+      const localIndex = s.signers.find((x) => x.isLocal)?.index ?? null;
+      return put({ ...s, version: s.version + 1, updatedAt: now(), phase: 'DECLINED', failure: { code: 'DECLINED', reason, blamedSignerIndex: localIndex } });
+    },
+    'sessions.resume': async ({ sessionId }) => {
+      const s = mustGet(sessionId);
+      if (s.phase !== 'ABORTED' && s.phase !== 'EXPIRED') throw new CosignerError('WRONG_PHASE', 'nothing to resume');
+      const updated = put({
+        ...s,
+        version: s.version + 1,
+        attempt: s.attempt + 1,
+        updatedAt: now(),
+        phase: 'NONCE_EXCHANGE',
+        failure: null,
+        signers: s.signers.map((x) => ({ ...x, nonceReceived: false, partialSignatureReceived: false })),
+      });
+      advance(sessionId);
+      return updated;
+    },
+    'sessions.list': async () => [...sessions.values()],
+    'sessions.get': async ({ sessionId }) => mustGet(sessionId),
+    'settings.get': async () => settings,
+    'settings.set': async (changes) => {
+      settings = { ...settings, ...Object.fromEntries(Object.entries(changes).filter(([, v]) => v !== undefined)) };
+      return settings;
+    },
+  };
+
+  const server = await startControlServer({
+    dispatch: createDispatcher(requests, handlers, (method, error) => console.error(`[harness] ${method} failed:`, error)),
+    subscribeEvents(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    staticDir: options.staticDir ?? path.join(ROOT, 'dist/renderer'),
+    ...(options.port === undefined ? {} : { port: options.port }),
+  });
+
+  const sessionIds = Object.fromEntries(Object.entries(fixture).map(([k, s]) => [k, s.sessionId])) as Record<FixtureSessionName, string>;
+  return {
+    url: server.url,
+    server,
+    sessionIds,
+    emit,
+    async close() {
+      for (const t of timers) clearTimeout(t);
+      timers.clear();
+      listeners.clear();
+      await server.close();
+    },
+  };
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const arg = (name: string) => {
+    const i = process.argv.indexOf(name);
+    return i >= 0 ? process.argv[i + 1] : undefined;
+  };
+  const harness = await startUiHarness({
+    firstRun: process.argv.includes('--first-run'),
+    stepMs: Number(arg('--step-ms') ?? 1500),
+    port: Number(arg('--port') ?? 0),
+  });
+  console.log(`UI harness (fixture data, simulated co-signers): ${harness.url}`);
+  const stop = () => void harness.close().then(() => process.exit(0));
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}

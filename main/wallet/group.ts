@@ -28,6 +28,11 @@ export function groupKeyAgg(publicKeysHex: readonly string[]): KeyAggContext {
   return aggregateKeys(sortKeys(publicKeysHex.map((k) => hexToBytes(k))));
 }
 
+/** The BIP341 pay-to-taproot address of an output key on a network. */
+export function taprootAddress(outputKey: Uint8Array, network: BitcoinNetwork): string {
+  return Address(BTC_NETWORKS[network]).encode({ type: 'tr', pubkey: outputKey });
+}
+
 export function describeGroup(name: string, publicKeysHex: readonly string[], network: BitcoinNetwork): Group {
   const ctx = groupKeyAgg(publicKeysHex);
   const outputKey = withTaprootTweak(ctx).xOnlyKey;
@@ -37,7 +42,7 @@ export function describeGroup(name: string, publicKeysHex: readonly string[], ne
     publicKeys: ctx.publicKeys.map((k) => bytesToHex(k)),
     aggregateKey: bytesToHex(ctx.xOnlyKey),
     outputKey: bytesToHex(outputKey),
-    address: Address(BTC_NETWORKS[network]).encode({ type: 'tr', pubkey: outputKey }),
+    address: taprootAddress(outputKey, network),
     network,
   };
 }

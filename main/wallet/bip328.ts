@@ -1,0 +1,116 @@
+/**
+ * BIP328: a group's aggregate key as a BIP32 extended public key (the "synthetic xpub"), and the
+ * unhardened children derived from it — fresh addresses for one group without new key ceremonies.
+ *
+ * A child is computed through the MuSig2 engine itself: each BIP32 step's I_L is a plain tweak
+ * (BIP327 ApplyTweak with is_xonly_t = false), so the context that derives the child's key is the
+ * same context that signs for it. @scure/bip32 only serializes the xpub; tests derive with it
+ * independently and compare.
+ */
+import { hmac } from '@noble/hashes/hmac.js';
+import { ripemd160 } from '@noble/hashes/legacy.js';
+import { sha256, sha512 } from '@noble/hashes/sha2.js';
+import { concatBytes, utf8ToBytes } from '@noble/hashes/utils.js';
+import { HDKey, type Versions } from '@scure/bip32';
+import type { BitcoinNetwork } from '../../preload/contract.ts';
+import { CosignerError, isCosignerError } from '../errors.ts';
+import { aggregateKeys, withTaprootTweak, type KeyAggContext, type Tweak } from '../musig/index.ts';
+
+/** BIP328's fixed chain code: SHA256("MuSig2MuSig2MuSig2"). */
+export const BIP328_CHAIN_CODE: Uint8Array = sha256(utf8ToBytes('MuSig2MuSig2MuSig2'));
+
+/** First hardened index: there is no aggregate private key, so only indices below it exist. */
+export const HARDENED_OFFSET = 0x8000_0000;
+
+/** Steps in a derivation path we follow. Wallets use two (branch/index); deeper claims are refused. */
+export const MAX_DERIVATION_DEPTH = 8;
+
+/** Receive and change branches of `tr(musig(...)/<0;1>/*)`. */
+export const RECEIVE_BRANCH = 0;
+export const CHANGE_BRANCH = 1;
+
+// BIP32 serialization versions: xpub on mainnet; tpub on every test network (Bitcoin Core's rule).
+const MAINNET_VERSIONS: Versions = { public: 0x0488b21e, private: 0x0488ade4 };
+const TEST_VERSIONS: Versions = { public: 0x043587cf, private: 0x04358394 };
+
+function versionsOf(network: BitcoinNetwork): Versions {
+  return network === 'mainnet' ? MAINNET_VERSIONS : TEST_VERSIONS;
+}
+
+/**
+ * A depth-0 extended public key of a 33-byte compressed key with the BIP328 chain code (child
+ * number 0, parent fingerprint 0). For a plain aggregate key this is BIP328's synthetic xpub.
+ */
+export function syntheticXpub(plainKey: Uint8Array, network: BitcoinNetwork): string {
+  try {
+    return new HDKey({ versions: versionsOf(network), publicKey: plainKey, chainCode: BIP328_CHAIN_CODE }).publicExtendedKey;
+  } catch (e) {
+    throw new CosignerError('INVALID_PUBLIC_KEY', 'not a compressed public key', {}, { cause: e });
+  }
+}
+
+/** BIP32 key fingerprint: the first 4 bytes of HASH160 of the compressed key, big-endian. */
+export function keyFingerprint(plainKey: Uint8Array): number {
+  const hash = ripemd160(sha256(plainKey));
+  return new DataView(hash.buffer, hash.byteOffset, 4).getUint32(0, false);
+}
+
+export interface DerivedGroupKey {
+  readonly path: readonly number[];
+  /** Group aggregate plus one plain tweak per BIP32 step: its xOnlyKey is the taproot internal key. */
+  readonly childCtx: KeyAggContext;
+  /** childCtx plus the BIP341 key-path tweak: what this key's signatures are made and verified under. */
+  readonly signingCtx: KeyAggContext;
+  /** x-only internal key (what PSBT_IN_TAP_BIP32_DERIVATION and PSBT_IN_TAP_INTERNAL_KEY name). */
+  readonly internalKey: Uint8Array;
+  /** x-only taproot output key (what the output script commits to). */
+  readonly outputKey: Uint8Array;
+}
+
+function checkGroupCtx(group: KeyAggContext): void {
+  if (group.tweaks.length !== 0) {
+    throw new CosignerError('INVALID_INPUT', 'derivation starts from the untweaked group aggregate');
+  }
+}
+
+/**
+ * The key at `path` below the group's synthetic xpub; the empty path is the group key itself
+ * (`tr(musig(...))`). Every index must be unhardened. An index whose I_L is not a valid tweak
+ * (probability about 2^-127) is refused rather than skipped: BIP32 says to use the next index, and
+ * which index that is belongs to the caller.
+ */
+export function deriveGroupKey(group: KeyAggContext, path: readonly number[]): DerivedGroupKey {
+  checkGroupCtx(group);
+  if (!Array.isArray(path) || path.length > MAX_DERIVATION_DEPTH) {
+    throw new CosignerError('INVALID_INPUT', `a derivation path has at most ${MAX_DERIVATION_DEPTH} steps`);
+  }
+  const tweaks: Tweak[] = [];
+  let ctx = group;
+  let chainCode = BIP328_CHAIN_CODE;
+  for (const [step, index] of path.entries()) {
+    if (!Number.isInteger(index) || index < 0 || index >= HARDENED_OFFSET) {
+      throw new CosignerError('INVALID_INPUT', 'derivation from an aggregate key is unhardened only', { step });
+    }
+    const data = new Uint8Array(4);
+    new DataView(data.buffer).setUint32(0, index, false);
+    const I = hmac(sha512, chainCode, concatBytes(ctx.aggregateKey, data));
+    tweaks.push({ tweak: I.slice(0, 32), xOnly: false });
+    chainCode = I.slice(32);
+    try {
+      ctx = aggregateKeys(group.publicKeys, tweaks);
+    } catch (e) {
+      if (isCosignerError(e, 'INVALID_TWEAK')) {
+        throw new CosignerError('INVALID_INPUT', 'this derivation index gives no valid key; use the next one', { step, index }, { cause: e });
+      }
+      throw e;
+    }
+  }
+  const signingCtx = withTaprootTweak(ctx);
+  return Object.freeze({
+    path: Object.freeze([...path]),
+    childCtx: ctx,
+    signingCtx,
+    internalKey: ctx.xOnlyKey,
+    outputKey: signingCtx.xOnlyKey,
+  });
+}

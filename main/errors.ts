@@ -45,6 +45,10 @@ export const ERROR_CODES = [
   'INVALID_MNEMONIC',
   'CONFIRMATION_MISMATCH',
   'PASSPHRASE_REQUIRED',
+  // bitcoin wallet (PSBT)
+  'INVALID_PSBT',
+  'PSBT_REFUSED',
+  'PSBT_MISMATCH',
   // network and storage
   'PEER_UNREACHABLE',
   'NOT_RUNNING',

@@ -202,6 +202,8 @@ export const AppInfo = z.object({
   version: z.string(),
   mode: z.enum(['electron', 'headless']),
   dataDir: z.string(),
+  /** This node's libp2p peer id (null while the keystore cannot be read). */
+  peerId: z.string().max(128).nullable(),
 });
 
 // ---------- the contract ----------
@@ -212,10 +214,8 @@ export const requests = {
   'keys.status': request(Empty, KeyStatus),
   /** Makes a key and its mnemonic; nothing is stored until the user confirms the backup. */
   'keys.beginCreate': request(Empty, PendingBackup),
-  'keys.confirmBackup': request(
-    z.object({ backupId: z.string().min(1).max(128), words: z.array(z.string().max(16)).length(24) }),
-    KeyInfo,
-  ),
+  /** The user proves the backup by typing the whole phrase back. */
+  'keys.confirmBackup': request(z.object({ backupId: z.string().min(1).max(128), mnemonic: z.string().min(1).max(512) }), KeyInfo),
   'keys.importMnemonic': request(z.object({ mnemonic: z.string().min(1).max(512) }), KeyInfo),
   'keys.importSecret': request(z.object({ secretHex: hex(32) }), KeyInfo),
   /** Deleting needs the fingerprint typed back: an explicit confirmation. */

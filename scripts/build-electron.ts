@@ -1,15 +1,15 @@
 // Bundles the Electron main process and the preload script. The preload must be one CommonJS file:
 // a sandboxed preload cannot load modules. keytar (native) and electron stay external.
-import { build } from 'esbuild';
+import { build, type BuildOptions } from 'esbuild';
 
-const common = {
+const common: BuildOptions = {
   bundle: true,
   platform: 'node',
   target: 'node22',
   sourcemap: false,
   logLevel: 'warning',
   external: ['electron', 'keytar'],
-} as const;
+};
 
 await build({ ...common, entryPoints: ['main/electron/main.ts'], outfile: 'dist/electron/main.mjs', format: 'esm',
   banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" } });

@@ -1,0 +1,239 @@
+/**
+ * The composition root: builds every service from a config and implements the contract's handlers
+ * over them. The headless daemon and the Electron shell both run exactly this.
+ *
+ * Life cycle: the keystore, the books and the settings open at once; the signing stack (libp2p node
+ * + session coordinator) needs the signer key, so it starts when a key exists — at start-up, or as
+ * soon as the user creates or imports one — and stops when the key is deleted.
+ */
+import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
+import path from 'node:path';
+import type { HandlersOf } from '../preload/contract-kit.ts';
+import type { EventName, KeyStatus, Requests, SessionSnapshot, Settings } from '../preload/contract.ts';
+import { ContactBook } from './book/contact-book.ts';
+import { GroupBook } from './book/group-book.ts';
+import { SettingsStore } from './book/settings-store.ts';
+import { CosignerError, isCosignerError } from './errors.ts';
+import { openKeystore, type KeyManager, type KeyInfo } from './keys/index.ts';
+import { SigningStack } from './signing-stack.ts';
+import { FileRecordStore } from './storage/record-store.ts';
+import { createSystemScheduler, systemClock, systemRandom } from './system-ports.ts';
+
+export interface AppConfig {
+  mode: 'electron' | 'headless';
+  dataDir: string;
+  keystore: { kind: 'keychain' } | { kind: 'file'; passphrase: string };
+  /** Keys of several profiles can share one keychain; each data dir uses one. */
+  profile?: string;
+  /** Settings for this run only, over the saved ones (CLI flags, tests). */
+  overrides?: Partial<Settings>;
+  /** Headless co-signers only, off by default: approve every valid request addressed to us. */
+  autoApprove?: boolean;
+  /** How often the node status is pushed to the UI. */
+  statusIntervalMs?: number;
+  version?: string;
+}
+
+export interface Services {
+  readonly handlers: HandlersOf<Requests>;
+  subscribeEvents(listener: (event: EventName, payload: unknown) => void): () => void;
+  /** Resolves when the signing stack runs (immediately if it already does). */
+  signing(): Promise<SigningStack>;
+  stop(): Promise<void>;
+}
+
+const MAX_EVENT_LISTENERS = 64;
+
+export async function startServices(config: AppConfig): Promise<Services> {
+  const profile = config.profile ?? 'default';
+  const clock = systemClock;
+  const scheduler = createSystemScheduler();
+  const appStore = await FileRecordStore.open(path.join(config.dataDir, 'app'));
+  const settings = await SettingsStore.open(appStore);
+  const effective = (): Settings => ({ ...settings.get(), ...config.overrides });
+  const contacts = await ContactBook.open(appStore, clock);
+  const groups = await GroupBook.open(appStore, effective().network);
+  const keys: KeyManager = openKeystore({
+    kind: config.keystore.kind,
+    profile,
+    dataDir: config.dataDir,
+    ...(config.keystore.kind === 'file' ? { passphrase: config.keystore.passphrase } : {}),
+  });
+
+  const listeners = new Set<(event: EventName, payload: unknown) => void>();
+  const emit = (event: EventName, payload: unknown) => {
+    for (const l of listeners) {
+      try {
+        l(event, payload);
+      } catch {
+        // A failing UI listener must not break the back end.
+      }
+    }
+  };
+
+  let stack: SigningStack | undefined;
+  let starting: Promise<SigningStack> | undefined;
+  const waiters: ((s: SigningStack) => void)[] = [];
+
+  async function startStack(): Promise<SigningStack> {
+    if (stack) return stack;
+    starting ??= (async () => {
+      const s = await SigningStack.start({
+        keys,
+        dataDir: config.dataDir,
+        settings: effective(),
+        cosigners: () => groups.list().flatMap((g) => g.publicKeys),
+        clock,
+        scheduler,
+        random: systemRandom,
+        autoApprove: config.autoApprove === true,
+        emit,
+      });
+      stack = s;
+      for (const w of waiters.splice(0)) w(s);
+      return s;
+    })().finally(() => {
+      starting = undefined;
+    });
+    return starting;
+  }
+
+  async function keyStatus(): Promise<KeyStatus> {
+    const backend = config.keystore.kind;
+    try {
+      const info = await keys.info();
+      return { backend, key: info ? keyView(info) : null, problem: null };
+    } catch (e) {
+      if (isCosignerError(e)) return { backend, key: null, problem: { code: e.code, message: e.message } };
+      throw e;
+    }
+  }
+
+  async function afterKeyChange(): Promise<void> {
+    emit('keys', await keyStatus());
+  }
+
+  async function withKeyCreated<T extends KeyInfo>(made: Promise<T>) {
+    const info = await made;
+    await afterKeyChange();
+    await startStack();
+    return keyView(info);
+  }
+
+  function need(): SigningStack {
+    if (!stack) throw new CosignerError('KEY_NOT_FOUND', 'set up your signer key first');
+    return stack;
+  }
+
+  const pending = new Map<string, import('./keys/index.ts').PendingKey>();
+
+  const handlers: HandlersOf<Requests> = {
+    'app.info': async () => ({
+      version: config.version ?? '0.0.0',
+      mode: config.mode,
+      dataDir: config.dataDir,
+      peerId: await keys.peerIdentity().then(
+        (identity) => identity.peerId,
+        () => null,
+      ),
+    }),
+
+    'keys.status': keyStatus,
+    'keys.beginCreate': async () => {
+      const p = await keys.beginCreate();
+      pending.clear();
+      pending.set(p.id, p);
+      return { backupId: p.id, words: p.words(), key: keyView({ publicKey: p.publicKey, fingerprint: p.fingerprint }) };
+    },
+    'keys.confirmBackup': async ({ backupId, mnemonic }) => {
+      const info = await withKeyCreated(keys.confirmBackup(backupId, mnemonic));
+      pending.delete(backupId);
+      return info;
+    },
+    'keys.importMnemonic': async ({ mnemonic }) => withKeyCreated(keys.importMnemonic(mnemonic)),
+    'keys.importSecret': async ({ secretHex }) => withKeyCreated(keys.importSecretHex(secretHex)),
+    'keys.delete': async ({ fingerprint }) => {
+      const running = stack;
+      stack = undefined;
+      await running?.stop();
+      await keys.delete(fingerprint);
+      await afterKeyChange();
+      return { ok: true as const };
+    },
+
+    'node.status': async () => need().nodeStatus(),
+    'health.get': async () => need().health(),
+    'peers.lan': async () => (stack ? stack.lanPeers() : []),
+    'peers.lookup': async ({ publicKey }) => need().lookup(publicKey),
+
+    'contacts.list': async () => contacts.list(),
+    'contacts.save': async ({ publicKey, name }) => contacts.save(publicKey, name),
+    'contacts.remove': async ({ publicKey }) => {
+      await contacts.remove(publicKey);
+      return { ok: true as const };
+    },
+
+    'groups.list': async () => groups.list(),
+    'groups.save': async (input) => {
+      const group = await groups.save(input);
+      stack?.watchCosigners(group.publicKeys);
+      return group;
+    },
+    'groups.remove': async ({ id }) => {
+      await groups.remove(id);
+      return { ok: true as const };
+    },
+
+    'sessions.create': async ({ groupId, message, description, expiresInSeconds }) => {
+      const group = groups.get(groupId);
+      const bytes = message.kind === 'text' ? new TextEncoder().encode(message.text) : hexToBytes(message.hex.toLowerCase());
+      return need().coordinator.createSession({
+        signers: group.publicKeys,
+        payload: { kind: 'message', message: bytesToHex(bytes), label: message.kind === 'text' ? message.text : '' },
+        description,
+        tweak: 'taproot',
+        expiresInMs: expiresInSeconds * 1000,
+      }) as Promise<SessionSnapshot>;
+    },
+    'sessions.approve': async ({ sessionId }) => need().coordinator.approve(sessionId) as Promise<SessionSnapshot>,
+    'sessions.decline': async ({ sessionId, reason }) => need().coordinator.decline(sessionId, reason) as Promise<SessionSnapshot>,
+    'sessions.resume': async ({ sessionId }) => need().coordinator.resume(sessionId) as Promise<SessionSnapshot>,
+    'sessions.list': async () => (stack ? ((await stack.coordinator.history(500)) as SessionSnapshot[]) : []),
+    'sessions.get': async ({ sessionId }) => {
+      const s = await need().coordinator.get(sessionId);
+      if (!s) throw new CosignerError('UNKNOWN_SESSION', 'no such session', { sessionId });
+      return s as SessionSnapshot;
+    },
+
+    'settings.get': async () => settings.get(),
+    'settings.set': async (patch) => settings.update(patch),
+  };
+
+  if ((await keyStatus()).key) await startStack();
+
+  return {
+    handlers,
+    subscribeEvents(listener) {
+      if (listeners.size >= MAX_EVENT_LISTENERS) throw new CosignerError('LIMIT_REACHED', 'too many event listeners');
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    signing() {
+      if (stack) return Promise.resolve(stack);
+      return new Promise((resolve) => waiters.push(resolve));
+    },
+    async stop() {
+      const running = stack;
+      stack = undefined;
+      await running?.stop();
+      listeners.clear();
+    },
+  };
+}
+
+function keyView(info: { publicKey: Uint8Array | string; fingerprint: string }): { publicKey: string; fingerprint: string } {
+  return {
+    publicKey: typeof info.publicKey === 'string' ? info.publicKey : bytesToHex(info.publicKey),
+    fingerprint: info.fingerprint,
+  };
+}

@@ -1,0 +1,41 @@
+/** The user's settings, with defaults for everything not set. */
+import { Settings } from '../../preload/contract.ts';
+import type { RecordStore } from '../storage/record-store.ts';
+import { JsonDocument } from './json-document.ts';
+
+export const DEFAULT_SETTINGS: Settings = {
+  displayName: '',
+  network: 'mainnet',
+  listenAddresses: ['/ip4/0.0.0.0/tcp/0'],
+  bootstrapPeers: [],
+  mdns: true,
+  sessionTimeoutSeconds: 2 * 3600,
+  stuckSessionTimeoutSeconds: 10 * 60,
+};
+
+export class SettingsStore {
+  readonly #doc: JsonDocument<typeof Settings>;
+  #current: Settings;
+
+  private constructor(doc: JsonDocument<typeof Settings>, current: Settings) {
+    this.#doc = doc;
+    this.#current = current;
+  }
+
+  static async open(store: RecordStore): Promise<SettingsStore> {
+    const doc = new JsonDocument(store, 'settings', Settings.partial());
+    const saved = await doc.load({});
+    return new SettingsStore(new JsonDocument(store, 'settings', Settings), { ...DEFAULT_SETTINGS, ...saved });
+  }
+
+  get(): Settings {
+    return this.#current;
+  }
+
+  async update(patch: Partial<Settings>): Promise<Settings> {
+    const next = Settings.parse({ ...this.#current, ...patch });
+    await this.#doc.save(next);
+    this.#current = next;
+    return next;
+  }
+}

@@ -11,7 +11,7 @@
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import { CosignerError, isCosignerError, type ErrorCode } from '../errors.ts';
 import { verifySignature, type SecretNonce, type SigningBatch } from '../musig/index.ts';
-import { checkAnnouncementBody, equalKeys, signAnnouncement, verifyAnnouncement, type Announcement } from './announcement.ts';
+import { checkAnnouncementBody, equalKeys, itemsOf, signAnnouncement, verifyAnnouncement, type Announcement } from './announcement.ts';
 import {
   decodeFrame,
   SALT_BYTES,
@@ -127,7 +127,11 @@ const MAX_LISTENERS = 64;
 interface Live {
   readonly announcement: Announcement;
   readonly localIndex: number;
-  readonly keys: SessionKeys;
+  readonly messages: readonly Uint8Array[];
+  /** x-only key the signatures verify under (stored, so history needs no key aggregation). */
+  readonly signingKey: Uint8Array;
+  /** The key-aggregation context, computed when first needed (it costs a multiplication per signer). */
+  keys: SessionKeys | undefined;
   /** min(announced expiry, creation + sessionTimeout) */
   readonly deadline: number;
   readonly replay: SequenceTracker;
@@ -578,8 +582,8 @@ export class SessionCoordinator {
 
   #acceptNonces(live: Live, state: SessionState, sender: number, evidence: NonceEvidence): Outcome {
     const local = live.localIndex;
-    if (evidence.nonces.length !== live.keys.messages.length) {
-      return fail('MALFORMED_MESSAGE', `signer ${sender} sent ${evidence.nonces.length} nonces for ${live.keys.messages.length} messages`, [sender], local);
+    if (evidence.nonces.length !== live.messages.length) {
+      return fail('MALFORMED_MESSAGE', `signer ${sender} sent ${evidence.nonces.length} nonces for ${live.messages.length} messages`, [sender], local);
     }
     const bad = invalidNonceIndex(evidence.nonces);
     if (bad !== undefined) return fail('INVALID_PUBLIC_NONCE', `signer ${sender} sent an invalid nonce for message ${bad}`, [sender], local);
@@ -602,7 +606,7 @@ export class SessionCoordinator {
     const { partials, evidence } = m.body;
     const { signers } = live.announcement.body;
     const local = live.localIndex;
-    const count = live.keys.messages.length;
+    const count = live.messages.length;
     if (partials.length !== count || evidence.length !== signers.length || evidence.some((e) => e.nonces.length !== count)) {
       return fail('MALFORMED_MESSAGE', `signer ${m.sender} sent a partial signature message of the wrong shape`, [m.sender], local);
     }
@@ -670,7 +674,7 @@ export class SessionCoordinator {
     let made: ReturnType<typeof makeNonces>;
     let sent: { frame: Uint8Array; sequence: number };
     try {
-      made = makeNonces(live.keys, live.announcement.id, state.attempt, secretKey);
+      made = makeNonces(this.#keysOf(live), live.announcement.id, state.attempt, secretKey);
       sent = this.#message(live, state.attempt, { type: 'nonces', nonces: made.publicNonces }, now, secretKey);
     } finally {
       secretKey.fill(0);
@@ -707,7 +711,7 @@ export class SessionCoordinator {
     let sent: { frame: Uint8Array; sequence: number };
     try {
       live.secrets = undefined;
-      partials = signPartials(live.keys, batch.batch, live.localIndex, secretKey, secrets.nonces);
+      partials = signPartials(this.#keysOf(live), batch.batch, live.localIndex, secretKey, secrets.nonces);
       sent = this.#message(live, state.attempt, { type: 'partials', partials, evidence }, now, secretKey);
     } finally {
       secretKey.fill(0);
@@ -728,10 +732,9 @@ export class SessionCoordinator {
     }
     let signatures: Uint8Array[];
     try {
-      signatures = aggregatePartials(live.keys, batch.batch, state.partials as readonly (readonly Uint8Array[])[]);
+      signatures = aggregatePartials(this.#keysOf(live), batch.batch, state.partials as readonly (readonly Uint8Array[])[]);
       // The engine verified them; checking again costs little and guards what is stored as final.
-      const key = live.keys.ctx.xOnlyKey;
-      if (!signatures.every((sig, i) => verifySignature(sig, live.keys.messages[i] as Uint8Array, key))) {
+      if (!signatures.every((sig, i) => verifySignature(sig, live.messages[i] as Uint8Array, live.signingKey))) {
         throw new CosignerError('SIGNATURE_INVALID', 'aggregate signature does not verify');
       }
     } catch (e) {
@@ -756,13 +759,13 @@ export class SessionCoordinator {
     const { attempt } = live.state;
     if (live.batch?.attempt === attempt) return { batch: live.batch.batch };
     try {
-      const batch = signingBatch(live.keys, live.state.nonces.map((e) => (e as NonceEvidence).nonces));
+      const batch = signingBatch(this.#keysOf(live), live.state.nonces.map((e) => (e as NonceEvidence).nonces));
       live.batch = { attempt, batch };
       return { batch };
     } catch (e) {
       if (isCosignerError(e, 'INVALID_PUBLIC_NONCE')) {
         const position = e.context.signerIndex;
-        const blame = typeof position === 'number' ? [live.keys.indexAt[position] as number] : [];
+        const blame = typeof position === 'number' ? [this.#keysOf(live).indexAt[position] as number] : [];
         return { failure: { code: e.code, reason: e.message, blame, reportedBy: live.localIndex } };
       }
       throw e;
@@ -798,21 +801,34 @@ export class SessionCoordinator {
 
   // ------------------------------------------------------------------ plumbing
 
-  #newLive(announcement: Announcement, localIndex: number, state: SessionState, localSequence = 0, peerSequences?: readonly number[]): Live {
+  #newLive(
+    announcement: Announcement,
+    localIndex: number,
+    state: SessionState,
+    restored?: { localSequence: number; peerSequences: readonly number[]; signingKey: Uint8Array },
+  ): Live {
     const { body } = announcement;
+    const keys = restored ? undefined : sessionKeys(body);
     return {
       announcement,
       localIndex,
-      keys: sessionKeys(body),
+      messages: itemsOf(body.payload).map((item) => item.message),
+      signingKey: restored?.signingKey ?? (keys as SessionKeys).ctx.xOnlyKey,
+      keys,
       deadline: Math.min(body.expiresAt, body.createdAt + this.options.sessionTimeoutMs),
-      replay: new SequenceTracker(body.signers.length, this.options, peerSequences),
+      replay: new SequenceTracker(body.signers.length, this.options, restored?.peerSequences),
       state,
-      localSequence,
+      localSequence: restored?.localSequence ?? 0,
       secrets: undefined,
       batch: undefined,
       queue: Promise.resolve(),
       queued: 0,
     };
+  }
+
+  #keysOf(live: Live): SessionKeys {
+    live.keys ??= sessionKeys(live.announcement.body);
+    return live.keys;
   }
 
   #deadlines(live: Live): { expiresAt: number; stuckSessionTimeoutMs: number } {
@@ -861,6 +877,7 @@ export class SessionCoordinator {
           toRecord({
             announcement: live.announcement,
             localKey: this.#localKey,
+            signingKey: live.signingKey,
             state: next,
             localSequence: live.localSequence,
             peerSequences: live.replay.snapshot(),
@@ -1031,9 +1048,13 @@ export class SessionCoordinator {
       try {
         const record = fromRecord(await this.#store.get(key));
         if (!equalKeys(record.localKey, this.#localKey)) continue;
-        live = this.#newLive(record.announcement, record.localIndex, record.state, record.localSequence, record.peerSequences);
+        live = this.#newLive(record.announcement, record.localIndex, record.state, record);
+        // An open session will sign: its key is recomputed now, never taken from the file on trust.
+        if (!isTerminal(live.state.phase) && !equalKeys(this.#keysOf(live).ctx.xOnlyKey, live.signingKey)) {
+          throw new Error('stored signing key does not match the signers');
+        }
         const { signatures } = record.state;
-        if (!signatures.every((sig, i) => verifySignature(sig, live.keys.messages[i] as Uint8Array, live.keys.ctx.xOnlyKey))) {
+        if (!signatures.every((sig, i) => verifySignature(sig, live.messages[i] as Uint8Array, live.signingKey))) {
           throw new Error('stored signature does not verify');
         }
       } catch {
@@ -1056,7 +1077,7 @@ export class SessionCoordinator {
         announcement: record.announcement,
         state: record.state,
         localIndex: record.localIndex,
-        signingKey: sessionKeys(record.announcement.body).ctx.xOnlyKey,
+        signingKey: record.signingKey,
         maxAttempts: this.options.maxAttempts,
       });
     } catch {
@@ -1069,7 +1090,7 @@ export class SessionCoordinator {
       announcement: live.announcement,
       state: live.state,
       localIndex: live.localIndex,
-      signingKey: live.keys.ctx.xOnlyKey,
+      signingKey: live.signingKey,
       maxAttempts: this.options.maxAttempts,
     });
   }

@@ -22,6 +22,7 @@ const RecordSchema = z.object({
   sessionId: hex(32),
   announcement: hex(),
   localKey: hex(33),
+  signingKey: hex(32),
   phase: z.enum(PHASES),
   attempt: count.min(1),
   attemptFloor: count,
@@ -41,17 +42,19 @@ export type SessionRecord = z.infer<typeof RecordSchema>;
 export interface RecordInput {
   announcement: Announcement;
   localKey: Uint8Array;
+  signingKey: Uint8Array;
   state: SessionState;
   localSequence: number;
   peerSequences: readonly number[];
 }
 
-export function toRecord({ announcement, localKey, state, localSequence, peerSequences }: RecordInput): JsonValue {
+export function toRecord({ announcement, localKey, signingKey, state, localSequence, peerSequences }: RecordInput): JsonValue {
   const record: SessionRecord = {
     format: RECORD_FORMAT,
     sessionId: announcement.idHex,
     announcement: bytesToHex(announcement.frame),
     localKey: bytesToHex(localKey),
+    signingKey: bytesToHex(signingKey),
     phase: state.phase,
     attempt: state.attempt,
     attemptFloor: state.attemptFloor,
@@ -71,6 +74,8 @@ export interface Restored {
   announcement: Announcement;
   localKey: Uint8Array;
   localIndex: number;
+  /** Stored rather than recomputed: key aggregation costs a point multiplication per signer. */
+  signingKey: Uint8Array;
   state: SessionState;
   localSequence: number;
   peerSequences: number[];
@@ -113,6 +118,7 @@ export function fromRecord(json: unknown): Restored {
     announcement,
     localKey: hexToBytes(record.localKey),
     localIndex,
+    signingKey: hexToBytes(record.signingKey),
     state,
     localSequence: record.localSequence,
     peerSequences: record.peerSequences,

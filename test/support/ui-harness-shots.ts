@@ -34,6 +34,7 @@ function shotsFor(h: UiHarness): Shot[] {
     { name: 'review-decline-dialog', view: `session/${h.sessionIds.pendingFromContact}`, prepare: async (p) => p.getByTestId('decline').click() },
     { name: 'session-complete', view: `session/${h.sessionIds.complete}` },
     { name: 'session-blamed', view: `session/${h.sessionIds.blamed}` },
+    { name: 'session-stuck', view: `session/${h.sessionIds.stuck}` },
     { name: 'session-declined', view: `session/${h.sessionIds.declined}` },
     { name: 'session-resumable', view: `session/${h.sessionIds.resumable}` },
     { name: 'session-in-progress', view: `session/${h.sessionIds.inProgress}` },
@@ -47,9 +48,11 @@ const firstRunShots: Shot[] = [
   { name: 'first-run-words', view: 'home', prepare: async (p) => p.getByTestId('create-key').click() },
   { name: 'first-run-check', view: 'home', prepare: async (p) => {
     await p.getByTestId('create-key').click();
+    const words = await p.getByTestId('mnemonic-word').allTextContents();
     await p.getByTestId('backup-written').check();
     await p.getByTestId('backup-continue').click();
-    await p.getByTestId('confirm-word').first().fill('wrong');
+    const inputs = p.getByTestId('confirm-word');
+    for (const [i, word] of words.entries()) await inputs.nth(i).fill(i === 4 ? 'wrong' : word);
     await p.getByTestId('confirm-backup').click();
   } },
   { name: 'first-run-import', view: 'home', prepare: async (p) => p.getByTestId('import-key').click() },

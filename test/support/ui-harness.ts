@@ -57,7 +57,7 @@ export interface UiHarness {
   close(): Promise<void>;
 }
 
-type FixtureSessionName = 'pendingFromContact' | 'pendingFromUnknown' | 'complete' | 'blamed' | 'declined' | 'resumable' | 'inProgress';
+type FixtureSessionName = 'pendingFromContact' | 'pendingFromUnknown' | 'complete' | 'blamed' | 'stuck' | 'declined' | 'resumable' | 'inProgress';
 
 interface Person {
   name: string;
@@ -163,7 +163,7 @@ export async function startUiHarness(options: UiHarnessOptions = {}): Promise<Ui
     sessionId: fakeHex(`session ${label}`, 32),
     version: 1,
     phase,
-    attempt: 0,
+    attempt: 1,
     createdAt: t0 - 600_000,
     expiresAt: t0 + 3_000_000,
     updatedAt: t0 - 60_000,
@@ -219,11 +219,17 @@ export async function startUiHarness(options: UiHarnessOptions = {}): Promise<Ui
       version: 4,
       failure: { code: 'DECLINED', reason: 'Too expensive, let us talk first', blamedSignerIndex: null },
     }),
-    resumable: make('resumable', family, alice, 'ABORTED', { approved: everyone(family), nonces: [alice.publicKey, bob.publicKey] }, {
+    stuck: make('stuck', family, bob, 'ABORTED', { approved: everyone(family), nonces: [alice.publicKey, bob.publicKey] }, {
       description: 'Insurance premium',
-      createdAt: t0 - 1_800_000,
+      createdAt: t0 - 2 * 86_400_000,
       version: 6,
-      failure: { code: 'PEER_UNREACHABLE', reason: 'no answer from a signer during the nonce exchange', blamedSignerIndex: null },
+      failure: { code: 'SESSION_STUCK', reason: 'no progress in NONCE_EXCHANGE', blamedSignerIndex: family.publicKeys.indexOf(carol.publicKey) },
+    }),
+    resumable: make('resumable', family, alice, 'NONCE_EXCHANGE', { approved: everyone(family), nonces: [bob.publicKey, carol.publicKey] }, {
+      description: 'Car insurance',
+      createdAt: t0 - 1_800_000,
+      updatedAt: t0 - 1_500_000,
+      version: 6,
     }),
     inProgress: make('progress', project, alice, 'NONCE_EXCHANGE', { approved: everyone(project), nonces: [alice.publicKey] }, {
       description: 'Server invoice #2041',
@@ -275,7 +281,7 @@ export async function startUiHarness(options: UiHarnessOptions = {}): Promise<Ui
   };
 
   const handlers: HandlersOf<Requests> = {
-    'app.info': async () => ({ version: '0.1.0-harness', mode: 'headless', dataDir: '/tmp/cosigner-ui-harness' }),
+    'app.info': async () => ({ version: '0.1.0-harness', mode: 'headless', dataDir: '/tmp/cosigner-ui-harness', peerId: alice.peerId }),
     'keys.status': async () => ({ backend: 'keychain', key, problem: null }),
     'keys.beginCreate': async () => {
       if (key) throw new CosignerError('KEY_EXISTS', 'a signer key exists');
@@ -283,8 +289,9 @@ export async function startUiHarness(options: UiHarnessOptions = {}): Promise<Ui
       pendingBackup = { backupId: fakeHex(`backup ${now()}`, 16), words };
       return { ...pendingBackup, key: keyInfo(alice) };
     },
-    'keys.confirmBackup': async ({ backupId, words }) => {
+    'keys.confirmBackup': async ({ backupId, mnemonic }) => {
       if (!pendingBackup || pendingBackup.backupId !== backupId) throw new CosignerError('INVALID_INPUT', 'no key creation in progress');
+      const words = mnemonic.trim().toLowerCase().split(/\s+/);
       const wrong = pendingBackup.words.findIndex((w, i) => words[i] !== w);
       if (wrong >= 0) throw new CosignerError('CONFIRMATION_MISMATCH', 'words differ', { what: 'backup-words', position: wrong + 1 });
       pendingBackup = null;
@@ -369,14 +376,13 @@ export async function startUiHarness(options: UiHarnessOptions = {}): Promise<Ui
     },
     'sessions.resume': async ({ sessionId }) => {
       const s = mustGet(sessionId);
-      if (s.phase !== 'ABORTED' && s.phase !== 'EXPIRED') throw new CosignerError('WRONG_PHASE', 'nothing to resume');
+      if (s.phase !== 'NONCE_EXCHANGE' && s.phase !== 'PARTIAL_SIG_EXCHANGE') throw new CosignerError('WRONG_PHASE', 'only a session in an exchange phase can be resumed');
       const updated = put({
         ...s,
         version: s.version + 1,
         attempt: s.attempt + 1,
         updatedAt: now(),
         phase: 'NONCE_EXCHANGE',
-        failure: null,
         signers: s.signers.map((x) => ({ ...x, nonceReceived: false, partialSignatureReceived: false })),
       });
       advance(sessionId);

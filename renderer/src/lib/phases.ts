@@ -47,17 +47,27 @@ export function awaitsMyApproval(s: SessionSnapshot): boolean {
   return s.phase === 'AWAITING_APPROVAL' && s.signers.some((x) => x.isLocal && !x.approved);
 }
 
+export function isExchange(phase: SessionPhase): boolean {
+  return phase === 'NONCE_EXCHANGE' || phase === 'PARTIAL_SIG_EXCHANGE';
+}
+
+/** How long an exchange must have made no progress before the UI offers to resume it. */
+export const RESUME_AFTER_MS = 30_000;
+
 /**
- * A session cut off mid-exchange (every signer had approved, nobody was blamed, time remains)
- * can start a new attempt with fresh nonces; the back end decides in the end.
+ * A session still open in an exchange phase that has not moved for a while (a co-signer's app,
+ * or this one, restarted and lost its nonces) can start a new attempt with fresh nonces. An ended
+ * session cannot: the back end ends a stalled one as ABORTED (SESSION_STUCK) for good.
  */
 export function canResume(s: SessionSnapshot, now: number): boolean {
-  return (
-    (s.phase === 'ABORTED' || s.phase === 'EXPIRED') &&
-    s.signers.every((x) => x.approved) &&
-    (s.failure === null || s.failure.blamedSignerIndex === null) &&
-    now < s.expiresAt
-  );
+  return isExchange(s.phase) && now < s.expiresAt && now - s.updatedAt >= RESUME_AFTER_MS;
+}
+
+/** How to speak of the signer a failure points at, by what the failure was: a heading and a row note. */
+export function blameWords(code: string): { heading: string; note: string } {
+  if (code === 'DECLINED') return { heading: 'Declined by', note: 'Declined' };
+  if (code === 'EXPIRED' || code === 'SESSION_STUCK') return { heading: 'Did not answer in time', note: 'Did not answer in time' };
+  return { heading: 'Blamed', note: 'Blamed for the failure' };
 }
 
 /** The file a user exports for a finished session: everything a verifier needs, nothing secret. */

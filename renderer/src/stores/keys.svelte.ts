@@ -38,8 +38,9 @@ export class KeysStore {
     return this.#bridge.call('keys.beginCreate', {});
   }
 
-  confirmBackup(backupId: string, words: string[]): Promise<KeyInfo> {
-    return this.#afterwardsReload(this.#bridge.call('keys.confirmBackup', { backupId, words }));
+  /** `mnemonic` is the phrase as the user typed it back, not the words shown: the back end compares. */
+  confirmBackup(backupId: string, mnemonic: string): Promise<KeyInfo> {
+    return this.#afterwardsReload(this.#bridge.call('keys.confirmBackup', { backupId, mnemonic }));
   }
 
   importMnemonic(mnemonic: string): Promise<KeyInfo> {

@@ -1,0 +1,194 @@
+import { readFileSync } from 'node:fs';
+import { beforeEach, describe, expect, test } from 'vitest';
+import type { Contact, KeyStatus, NodeStatus, SignerCardView } from '../../../preload/contract.ts';
+import { AppStores } from '../../../renderer/src/stores/app-stores.svelte.ts';
+import { Synced } from '../../../renderer/src/stores/synced.svelte.ts';
+import { deferred, FakeBackEnd, settle } from './fake-bridge.ts';
+import { NEEDS_SVELTE, runesCompiled } from './runes-probe.svelte.ts';
+
+const fixture = JSON.parse(readFileSync(new URL('./fixtures/session-stream.json', import.meta.url), 'utf8')) as {
+  keys: Record<'alice' | 'bob' | 'carol' | 'dave', string>;
+};
+const { alice, bob, carol, dave } = fixture.keys;
+const compiled = runesCompiled();
+
+beforeEach((ctx) => {
+  if (!compiled) ctx.skip(NEEDS_SVELTE);
+});
+
+const node = (connections: number): NodeStatus => ({
+  running: true,
+  peerId: '12D3KooWfixture',
+  listenAddresses: ['/ip4/127.0.0.1/tcp/4001'],
+  connections,
+  dhtRoutingTableSize: 4,
+  mdnsEnabled: true,
+  rejectedFrames: {},
+});
+const keyStatus = (withKey: boolean): KeyStatus => ({
+  backend: 'keychain',
+  key: withKey ? { publicKey: alice, fingerprint: '0a1b2c3d' } : null,
+  problem: null,
+});
+const card = (publicKey: string, displayName: string): SignerCardView => ({
+  publicKey,
+  peerId: `12D3KooW${displayName}`,
+  displayName,
+  addresses: [],
+  issuedAt: 1,
+  source: 'lan',
+});
+
+describe('Synced: a value with an event and no version', () => {
+  test('an event that arrives while the load is in flight wins over the load', async () => {
+    const backEnd = new FakeBackEnd();
+    const reply = deferred<NodeStatus>();
+    backEnd.on('node.status', () => reply.promise);
+    const status = new Synced<NodeStatus>((set) => backEnd.bridge.subscribe('node', set), () => backEnd.bridge.call('node.status', {}));
+    status.start();
+    expect(backEnd.log).toEqual(['subscribe:node', 'call:node.status']);
+
+    backEnd.emit('node', node(5));
+    reply.resolve(node(2));
+    await settle();
+    expect(status.value?.connections).toBe(5);
+
+    // A later load with no event meanwhile is taken.
+    backEnd.on('node.status', () => node(7));
+    await status.reload();
+    expect(status.value?.connections).toBe(7);
+  });
+
+  test('a failed load keeps the last value and reports the error until the next success', async () => {
+    const backEnd = new FakeBackEnd();
+    backEnd.on('node.status', () => node(1));
+    const status = new Synced<NodeStatus>((set) => backEnd.bridge.subscribe('node', set), () => backEnd.bridge.call('node.status', {}));
+    await status.reload();
+    backEnd.on('node.status', () => {
+      throw { code: 'NOT_RUNNING', message: 'down' };
+    });
+    await status.reload();
+    expect(status.value?.connections).toBe(1);
+    expect((status.error as { code: string }).code).toBe('NOT_RUNNING');
+    backEnd.emit('node', node(3));
+    await status.reload().catch(() => {});
+    backEnd.on('node.status', () => node(4));
+    await status.reload();
+    expect(status.error).toBeNull();
+  });
+});
+
+describe('AppStores', () => {
+  function backEndWithEverything() {
+    const backEnd = new FakeBackEnd();
+    const contacts: Contact[] = [{ publicKey: bob, name: 'Bob', addedAt: 1 }];
+    backEnd
+      .on('keys.status', () => keyStatus(true))
+      .on('sessions.list', () => [])
+      .on('node.status', () => node(1))
+      .on('peers.lan', () => [card(dave, 'Dave'), card(bob, 'Bobby')])
+      .on('health.get', () => ({
+        node: node(1),
+        coordinator: { sessionsByPhase: {}, oldestSessionAgeMs: null, pendingApprovals: 0, lastCleanupAt: null, rejectedMessages: {} },
+      }))
+      .on('contacts.list', () => contacts)
+      .on('groups.list', () => [])
+      .on('settings.get', () => ({
+        displayName: 'Alice',
+        network: 'regtest',
+        listenAddresses: [],
+        bootstrapPeers: [],
+        mdns: true,
+        sessionTimeoutSeconds: 3600,
+        stuckSessionTimeoutSeconds: 300,
+      }))
+      .on('app.info', () => ({ version: '0.1.0', mode: 'headless', dataDir: '/tmp/x' }))
+      .on('contacts.save', (args) => {
+        const { publicKey, name } = args as { publicKey: string; name: string };
+        contacts.push({ publicKey, name, addedAt: 2 });
+        return contacts.at(-1);
+      });
+    return { backEnd, contacts };
+  }
+
+  test('every store subscribes to its events before its first load', () => {
+    const { backEnd } = backEndWithEverything();
+    new AppStores(backEnd.bridge).start();
+    for (const [event, request] of [
+      ['keys', 'keys.status'],
+      ['session', 'sessions.list'],
+      ['node', 'node.status'],
+      ['peers.lan', 'peers.lan'],
+    ] as const) {
+      const subscribed = backEnd.log.indexOf(`subscribe:${event}`);
+      expect(subscribed, event).toBeGreaterThanOrEqual(0);
+      expect(backEnd.log.indexOf(`call:${request}`), request).toBeGreaterThan(subscribed);
+    }
+  });
+
+  test('names a key: you, a contact, or unknown (with the unverified LAN name)', async () => {
+    const { backEnd } = backEndWithEverything();
+    const stores = new AppStores(backEnd.bridge);
+    stores.start();
+    await settle();
+    expect(stores.identify(alice)).toEqual({ kind: 'you' });
+    // A contact's saved name wins over the name the peer announces for itself.
+    expect(stores.identify(bob)).toEqual({ kind: 'contact', name: 'Bob' });
+    expect(stores.identify(dave)).toEqual({ kind: 'unknown', lanName: 'Dave' });
+    expect(stores.identify(carol)).toEqual({ kind: 'unknown', lanName: undefined });
+  });
+
+  test('a saved contact is read back from the back end', async () => {
+    const { backEnd } = backEndWithEverything();
+    const stores = new AppStores(backEnd.bridge);
+    stores.start();
+    await settle();
+    await stores.book.saveContact(dave, 'Dave');
+    expect(backEnd.log.slice(-3)).toEqual(['call:contacts.save', 'call:contacts.list', 'call:groups.list']);
+    expect(stores.book.contacts.map((c) => c.name)).toEqual(['Bob', 'Dave']);
+    expect(stores.identify(dave)).toEqual({ kind: 'contact', name: 'Dave' });
+  });
+
+  test('the key status follows its event: first run until a key is stored', async () => {
+    const { backEnd } = backEndWithEverything();
+    backEnd.on('keys.status', () => keyStatus(false));
+    const stores = new AppStores(backEnd.bridge);
+    stores.start();
+    await settle();
+    expect(stores.keys.status.value?.key).toBeNull();
+    expect(stores.keys.publicKey).toBeUndefined();
+    backEnd.emit('keys', keyStatus(true));
+    expect(stores.keys.publicKey).toBe(alice);
+  });
+
+  test('confirming a backup sends the phrase as typed and reads the key status again', async () => {
+    const { backEnd } = backEndWithEverything();
+    const phrase = Array.from({ length: 24 }, (_, i) => `w${i}`).join(' ');
+    let sent: unknown;
+    backEnd.on('keys.confirmBackup', (args) => {
+      sent = args;
+      return { publicKey: alice, fingerprint: '0a1b2c3d' };
+    });
+    const stores = new AppStores(backEnd.bridge);
+    await stores.keys.confirmBackup('backup-1', phrase);
+    expect(sent).toEqual({ backupId: 'backup-1', mnemonic: phrase });
+    expect(backEnd.log).toEqual(['call:keys.confirmBackup', 'call:keys.status']);
+    expect(stores.keys.publicKey).toBe(alice);
+  });
+
+  test('reload asks every store again (after a reconnection)', async () => {
+    const { backEnd } = backEndWithEverything();
+    const stores = new AppStores(backEnd.bridge);
+    await stores.reload();
+    for (const request of ['keys.status', 'sessions.list', 'node.status', 'peers.lan', 'health.get', 'contacts.list', 'groups.list', 'settings.get', 'app.info']) {
+      expect(backEnd.log).toContain(`call:${request}`);
+    }
+  });
+
+  test('stop unsubscribes from every event', () => {
+    const { backEnd } = backEndWithEverything();
+    const stop = new AppStores(backEnd.bridge).start();
+    stop();
+    for (const event of ['keys', 'session', 'node', 'peers.lan'] as const) expect(backEnd.listenerCount(event)).toBe(0);
+  });
+});

@@ -74,7 +74,9 @@ export async function createCosignerNode(config: NodeConfig): Promise<CosignerNo
       peerInfoMapper: config.dht.addresses === 'all' ? passthroughMapper : removePrivateAddressesMapper,
       validators: config.dht.rules.validators,
       selectors: config.dht.rules.selectors,
-      maxInboundStreams: 16,
+      // kad-dht reads each RPC through a 4 MiB stream buffer it does not let us lower, so the number of
+      // concurrent inbound DHT streams per connection is what bounds a peer's share of memory.
+      maxInboundStreams: 8,
     }),
     ...(mdnsEnabled
       ? { mdns: mdns({ serviceTag: config.mdns?.serviceTag ?? DEFAULT_MDNS_SERVICE_TAG, interval: config.mdns?.intervalMs ?? 10_000 }) }

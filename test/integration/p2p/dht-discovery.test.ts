@@ -89,10 +89,10 @@ describe('DHT discovery of signer cards', () => {
     expect(await n1!.network.findSigner(nobody)).toBeUndefined();
     const started = Date.now();
     const err = await n1!.network.transport
-      .send(nobody, new Uint8Array([1]), { kind: 'session-message', sessionId: 'dd', expiresAt: started + 2500 })
+      .send(nobody, new Uint8Array([1]), { kind: 'session-message', sessionId: 'dd', expiresAt: started + 1200 })
       .catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'PEER_UNREACHABLE', context: { sessionId: 'dd', lastError: 'no signer card found for this key' } });
     expect((err as Error).message).toMatch(/unreachable until the session expired/);
-    expect(Date.now() - started).toBeGreaterThanOrEqual(2400);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1150);
   });
 });

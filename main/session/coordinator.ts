@@ -194,6 +194,7 @@ export class SessionCoordinator {
   #intakeQueued = 0;
 
   #running = false;
+  #starting: Promise<void> | undefined;
   #unsubscribe: (() => void) | undefined;
   #timer: TimerHandle | undefined;
   #lastCleanupAt: number | null = null;
@@ -224,8 +225,13 @@ export class SessionCoordinator {
   // ------------------------------------------------------------------ lifecycle
 
   /** Loads the stored sessions of the local signer, subscribes to the transport, starts the sweep timer. */
-  async start(): Promise<void> {
-    if (this.#running) return;
+  start(): Promise<void> {
+    if (this.#running) return Promise.resolve();
+    this.#starting ??= this.#start().finally(() => (this.#starting = undefined));
+    return this.#starting;
+  }
+
+  async #start(): Promise<void> {
     await this.#load();
     this.#running = true;
     this.#unsubscribe = this.#transport.subscribe((inbound) => this.#onFrame(inbound));

@@ -7,6 +7,7 @@ import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import { p2tr } from '@scure/btc-signer';
 import { keyAggExport, keyAggregate, sortKeys } from '@scure/btc-signer/musig2.js';
 import { describe, expect, it } from 'vitest';
+import { CoordinatorHealth, SessionSnapshot as SnapshotSchema } from '../../../preload/contract.ts';
 import { decodeFrame } from '../../../main/session/codec.ts';
 import type { SessionSnapshot } from '../../../main/session/snapshot.ts';
 import { Cluster } from '../../support/session-cluster.ts';
@@ -186,5 +187,25 @@ describe('a co-signing session', () => {
     expect(h.lastCleanupAt).toBe(started + 60_000);
     expect(h.rejectedMessages).toEqual({ MALFORMED_MESSAGE: 1 });
     expect(c.nodes[0]!.coordinator.health().pendingApprovals).toBe(0);
+  });
+
+  it('produces snapshots and health that satisfy the UI contract', async () => {
+    const c = new Cluster(3, { seed: 'contract' });
+    await c.start();
+    const done = await c.create(0);
+    const declined = await c.create(0);
+    await c.runUntil(() => c.nodes[2]!.requests.length === 2);
+    await c.nodes[1]!.coordinator.approve(done.sessionId);
+    await c.nodes[2]!.coordinator.approve(done.sessionId);
+    await c.nodes[2]!.coordinator.decline(declined.sessionId, 'no');
+    await c.runUntilPhase(done.sessionId, ['COMPLETE']);
+    await c.runUntilPhase(declined.sessionId, ['DECLINED']);
+    const snapshots = c.nodes.flatMap((n) => n.events);
+    expect(snapshots.length).toBeGreaterThan(10);
+    for (const snap of snapshots) {
+      const parsed = SnapshotSchema.safeParse(JSON.parse(JSON.stringify(snap)));
+      expect(parsed.success, JSON.stringify(parsed.error?.issues)).toBe(true);
+    }
+    for (const n of c.nodes) expect(CoordinatorHealth.safeParse(n.coordinator.health()).success).toBe(true);
   });
 });

@@ -126,6 +126,24 @@ describe('forged and misrouted messages change nothing', () => {
   });
 });
 
+describe('replay protection switched off', () => {
+  it('skips sequence and timestamp checks only: duplicates change nothing, signatures and peers still count', async () => {
+    const c = new Cluster(2, { seed: 'replay-off', options: { enableReplayProtection: false } });
+    await c.start();
+    const s = await pending(c);
+    await approveAll(c, s.sessionId);
+    await c.runUntil(() => c.snapshot(0, s.sessionId)!.signers[1]!.nonceReceived);
+    const nonces = sentFrames(c.net, { from: 'peer-1', type: 'nonces' })[0]!.frame;
+    const stale = resign(nonces, c.nodes[1]!.signer.secret, (m) => ({ ...m, timestamp: m.timestamp - 3_600_000 }));
+    c.net.deliver('peer-0', nonces, 'peer-1');
+    c.net.deliver('peer-0', stale, 'peer-1');
+    c.net.deliver('peer-0', nonces, 'peer-x');
+    c.net.deliver('peer-0', resign(nonces, mallory.secret), 'peer-1');
+    expect(await c.runUntilPhase(s.sessionId, ['COMPLETE'])).toBe(true);
+    expect(rejected(c, 0)).toEqual({ WRONG_PEER: 1, BAD_SIGNATURE: 1 });
+  });
+});
+
 describe('hostile announcements are never shown', () => {
   it('rejects a forged announcement, one not naming this node, one from the wrong peer, and junk', async () => {
     const c = new Cluster(3, { seed: 'forged' });

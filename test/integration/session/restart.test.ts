@@ -63,6 +63,23 @@ describe('persistence across restarts', () => {
     }
   });
 
+  it('remembers the sequence numbers it accepted, so old messages stay replays after a restart', async () => {
+    const c = new Cluster(3, { seed: 'seq-restart' });
+    await c.start();
+    const s = await c.create(0);
+    await c.runUntil(() => c.nodes.slice(1).every((n) => n.requests.length === 1));
+    await c.nodes[1]!.coordinator.approve(s.sessionId);
+    await c.runUntil(() => c.snapshot(0, s.sessionId)!.signers[1]!.approved);
+    await c.restart(c.nodes[0]!);
+    c.net.deliver('peer-0', sentFrames(c.net, { from: 'peer-1', type: 'approve' })[0]!.frame, 'peer-1');
+    c.net.deliver('peer-1', sentFrames(c.net, { type: 'announcement', to: 'peer-1' })[0]!.frame, 'peer-0');
+    await c.settle();
+    expect(c.nodes[0]!.coordinator.health().rejectedMessages).toEqual({ REPLAYED: 1 });
+    expect(c.nodes[1]!.coordinator.health().rejectedMessages).toEqual({ REPLAYED: 1 });
+    await c.nodes[2]!.coordinator.approve(s.sessionId);
+    expect(await c.runUntilPhase(s.sessionId, ['COMPLETE'])).toBe(true);
+  });
+
   it('keeps a request awaiting approval through a restart, and it can still be approved', async () => {
     const c = new Cluster(2, { seed: 'pending-restart' });
     await c.start();

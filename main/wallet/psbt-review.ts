@@ -1,0 +1,150 @@
+/**
+ * What the approval screen shows, computed from the PSBT alone (never from what its creator says):
+ * every input and output, which outputs pay back to the group, the fee and fee rate, the network.
+ */
+import { bytesToHex } from '@noble/hashes/utils.js';
+import { Address, OutScript } from '@scure/btc-signer';
+import type { BitcoinNetwork } from '../../preload/contract.ts';
+import { CosignerError } from '../errors.ts';
+import type { GroupKeys } from './group-keys.ts';
+import { BTC_NETWORKS } from './networks.ts';
+import { classifyInputs, MAX_MONEY, type ClassifyOptions, type ImportedPsbt, type InputRefusalCode } from './psbt-import.ts';
+import { approvalDigest, SIGHASH_DEFAULT, sighashName } from './psbt-sighash.ts';
+
+export interface ReviewInput {
+  readonly index: number;
+  /** Outpoint: txid in display order, and output index. */
+  readonly txid: string;
+  readonly vout: number;
+  /** Satoshis; null when the PSBT does not say (the input is then refused). */
+  readonly amount: number | null;
+  readonly address: string | null;
+  /** BIP328 path below the group key (empty for the group's own address); null when not ours. */
+  readonly path: readonly number[] | null;
+  readonly sighash: string;
+  readonly refusal: { readonly code: InputRefusalCode; readonly reason: string } | null;
+}
+
+export interface ReviewOutput {
+  readonly index: number;
+  readonly amount: number;
+  /** Address on the reviewed network, or null for a script with none (see `kind`). */
+  readonly address: string | null;
+  readonly script: string;
+  readonly kind: 'address' | 'op_return' | 'unknown';
+  /** Pays back to the group: its own key, or a BIP328 child the PSBT names and that was re-derived. */
+  readonly isChange: boolean;
+  readonly changePath: readonly number[] | null;
+}
+
+export type ReviewWarning = 'non-default-sighash' | 'high-fee';
+
+export interface PsbtReview {
+  readonly network: BitcoinNetwork;
+  readonly psbtVersion: 0 | 2;
+  readonly txVersion: number;
+  readonly lockTime: number;
+  readonly inputs: readonly ReviewInput[];
+  readonly outputs: readonly ReviewOutput[];
+  /** Sums in satoshis; input sums and the fee are null when an input's amount is unknown. */
+  readonly totalIn: number | null;
+  readonly totalOut: number;
+  /** Paid to others: outputs that are not change. */
+  readonly sent: number;
+  readonly fee: number | null;
+  /** Of the signed transaction: every input with a key-path witness (64 bytes, 65 with a sighash byte). */
+  readonly weight: number;
+  readonly vsize: number;
+  /** Satoshis per virtual byte, two decimals. */
+  readonly feeRate: number | null;
+  /** Every input is the group's and may be signed. */
+  readonly signable: boolean;
+  /** approvalDigest of what is shown (hex); null when an input's UTXO is missing. */
+  readonly digest: string | null;
+  readonly warnings: readonly ReviewWarning[];
+}
+
+/** Above this rate a fee is flagged: far beyond what the network has ever needed. */
+const HIGH_FEE_RATE = 1000;
+
+function outputView(script: Uint8Array, network: BitcoinNetwork): Pick<ReviewOutput, 'address' | 'kind'> {
+  if (script[0] === 0x6a) return { address: null, kind: 'op_return' };
+  try {
+    return { address: Address(BTC_NETWORKS[network]).encode(OutScript.decode(script)), kind: 'address' };
+  } catch {
+    return { address: null, kind: 'unknown' };
+  }
+}
+
+export function reviewPsbt(
+  imported: ImportedPsbt,
+  keys: GroupKeys,
+  network: BitcoinNetwork,
+  options: ClassifyOptions = {},
+): PsbtReview {
+  const { tx } = imported;
+  const classes = classifyInputs(imported, keys, options);
+  const inputs: ReviewInput[] = classes.map((c) => {
+    const input = tx.getInput(c.index);
+    const utxo = input.witnessUtxo;
+    return {
+      index: c.index,
+      txid: bytesToHex(input.txid as Uint8Array),
+      vout: input.index as number,
+      amount: utxo && utxo.amount <= MAX_MONEY ? Number(utxo.amount) : null,
+      address: utxo ? outputView(utxo.script, network).address : null,
+      path: c.status === 'ours' ? [...c.key.path] : null,
+      sighash: sighashName(input.sighashType ?? SIGHASH_DEFAULT),
+      refusal: c.status === 'refused' ? { code: c.code, reason: c.reason } : null,
+    };
+  });
+  const outputs: ReviewOutput[] = [];
+  for (let index = 0; index < tx.outputsLength; index++) {
+    const out = tx.getOutput(index);
+    const script = out.script as Uint8Array;
+    const isTaproot = script.length === 34 && script[0] === 0x51 && script[1] === 0x20;
+    const change = isTaproot ? keys.match(script.subarray(2), out.tapBip32Derivation ?? []) : undefined;
+    outputs.push({
+      index,
+      amount: Number(out.amount as bigint),
+      ...outputView(script, network),
+      script: bytesToHex(script),
+      isChange: change !== undefined,
+      changePath: change ? [...change.path] : null,
+    });
+  }
+  const known = inputs.every((i) => i.amount !== null);
+  const totalIn = known ? inputs.reduce((sum, i) => sum + (i.amount as number), 0) : null;
+  if (totalIn !== null && BigInt(totalIn) > MAX_MONEY) throw new CosignerError('INVALID_PSBT', 'the inputs add up to more than 21 million bitcoin');
+  const totalOut = outputs.reduce((sum, o) => sum + o.amount, 0);
+  const fee = totalIn === null ? null : totalIn - totalOut;
+  if (fee !== null && fee < 0) throw new CosignerError('INVALID_PSBT', 'the outputs spend more than the inputs', { fee });
+  const sighashTypes = classes.map((c) => tx.getInput(c.index).sighashType ?? SIGHASH_DEFAULT);
+  // A key-path witness is one stack item: count (1) + length (1) + signature (64, or 65 with a sighash byte).
+  const witnessBytes = 2 + sighashTypes.reduce((sum, type) => sum + 2 + (type === SIGHASH_DEFAULT ? 64 : 65), 0);
+  const weight = 4 * tx.unsignedTx.length + witnessBytes;
+  const vsize = Math.ceil(weight / 4);
+  const feeRate = fee === null ? null : Math.round((fee * 100) / vsize) / 100;
+  const sent = outputs.filter((o) => !o.isChange).reduce((sum, o) => sum + o.amount, 0);
+  const warnings: ReviewWarning[] = [];
+  if (sighashTypes.some((type) => type !== SIGHASH_DEFAULT)) warnings.push('non-default-sighash');
+  if (fee !== null && ((feeRate as number) > HIGH_FEE_RATE || (sent > 0 && fee > sent))) warnings.push('high-fee');
+  return {
+    network,
+    psbtVersion: imported.version,
+    txVersion: tx.version,
+    lockTime: tx.lockTime,
+    inputs,
+    outputs,
+    totalIn,
+    totalOut,
+    sent,
+    fee,
+    weight,
+    vsize,
+    feeRate,
+    signable: classes.every((c) => c.status === 'ours'),
+    digest: known ? bytesToHex(approvalDigest(tx, sighashTypes)) : null,
+    warnings,
+  };
+}

@@ -1,0 +1,407 @@
+/**
+ * Signing a PSBT with the MuSig2 engine: one plan (every input's key and signature message), one
+ * batch that signs every input at once (inputs grouped by signing context, since a BIP328 child
+ * signs under its own tweaks), and the BIP373 fields written into the PSBT as the rounds progress:
+ * participants, then public nonces, then partial signatures, then the aggregate in
+ * PSBT_IN_TAP_KEY_SIG and the finalized transaction. The other direction too: a PSBT that already
+ * carries BIP373 nonces and partial signatures from another tool is read, checked and completed.
+ */
+import { schnorr } from '@noble/curves/secp256k1.js';
+import { equalBytes } from '@noble/curves/utils.js';
+import { bytesToHex } from '@noble/hashes/utils.js';
+import { base64 } from '@scure/base';
+import type { Transaction } from '@scure/btc-signer';
+import { CosignerError } from '../errors.ts';
+import { generateNonce, SigningBatch, type KeyAggContext, type SecretNonce } from '../musig/index.ts';
+import type { DerivedGroupKey } from './bip328.ts';
+import type { GroupKeys } from './group-keys.ts';
+import { classifyInputs, type ClassifyOptions, type ImportedPsbt } from './psbt-import.ts';
+import { approvalDigest, keyPathSighash, prevoutsOf, SIGHASH_DEFAULT } from './psbt-sighash.ts';
+
+export interface PlannedInput {
+  readonly index: number;
+  readonly key: DerivedGroupKey;
+  readonly sighashType: number;
+  /** The BIP341 signature message: what the MuSig2 session signs for this input. */
+  readonly message: Uint8Array;
+  /** The input already carries a key-path signature, checked valid. */
+  readonly signed: boolean;
+}
+
+export interface PsbtSigningPlan {
+  /** The group's keys in KeySort order: a signer's index is its position here. */
+  readonly participants: readonly Uint8Array[];
+  /** The group aggregate (33 bytes), the key PSBT_IN_MUSIG2_PARTICIPANT_PUBKEYS is keyed by. */
+  readonly aggregateKey: Uint8Array;
+  /** BIP32 fingerprint of the group's synthetic xpub, for PSBT_IN_TAP_BIP32_DERIVATION. */
+  readonly fingerprint: number;
+  readonly inputs: readonly PlannedInput[];
+  /** inputs[i].message, in input order: the messages of the signing session. */
+  readonly messages: readonly Uint8Array[];
+  /** approvalDigest of the transaction: what the user approved must be this. */
+  readonly digest: Uint8Array;
+}
+
+function refusedError(tx: Transaction, reasons: { index: number; code: string; reason: string }[]): CosignerError {
+  const first = reasons[0] as { index: number; code: string; reason: string };
+  const listed = reasons.slice(0, 4).map((r) => `input ${r.index}: ${r.reason}`);
+  const more = reasons.length > 4 ? `; and ${reasons.length - 4} more` : '';
+  return new CosignerError('PSBT_REFUSED', `nothing is signed: ${listed.join('; ')}${more}`, {
+    input: first.index,
+    code: first.code,
+    refused: reasons.length,
+    inputs: tx.inputsLength,
+  });
+}
+
+function checkedSignature(tx: Transaction, index: number, key: DerivedGroupKey, sighashType: number, message: Uint8Array): boolean {
+  const existing = tx.getInput(index).tapKeySig;
+  if (!existing) return false;
+  const expectedLength = sighashType === SIGHASH_DEFAULT ? 64 : 65;
+  const valid =
+    existing.length === expectedLength &&
+    (expectedLength === 64 || existing[64] === sighashType) &&
+    schnorr.verify(existing.subarray(0, 64), message, key.outputKey);
+  if (!valid) {
+    throw new CosignerError('PSBT_REFUSED', `nothing is signed: input ${index} carries a key-path signature that does not verify`, {
+      input: index,
+      code: 'bad-signature',
+    });
+  }
+  return true;
+}
+
+/**
+ * The signing plan of a PSBT for this group, or PSBT_REFUSED (nothing signed) naming every input
+ * that is not the group's to spend by its key path.
+ */
+export function planPsbtSigning(imported: ImportedPsbt, keys: GroupKeys, options: ClassifyOptions = {}): PsbtSigningPlan {
+  const { tx } = imported;
+  const classes = classifyInputs(imported, keys, options);
+  const reasons = classes.flatMap((c) => (c.status === 'refused' ? [{ index: c.index, code: c.code, reason: c.reason }] : []));
+  if (reasons.length > 0) throw refusedError(tx, reasons);
+  const prevouts = prevoutsOf(tx);
+  const inputs = classes.map((c) => {
+    if (c.status !== 'ours') throw new CosignerError('INTERNAL', 'refused inputs were handled above');
+    const message = keyPathSighash(tx, c.index, c.sighashType, prevouts);
+    return Object.freeze({
+      index: c.index,
+      key: c.key,
+      sighashType: c.sighashType,
+      message,
+      signed: checkedSignature(tx, c.index, c.key, c.sighashType, message),
+    });
+  });
+  return Object.freeze({
+    participants: keys.group.publicKeys,
+    aggregateKey: keys.group.aggregateKey,
+    fingerprint: keys.fingerprint,
+    inputs: Object.freeze(inputs),
+    messages: Object.freeze(inputs.map((i) => i.message)),
+    digest: approvalDigest(
+      tx,
+      inputs.map((i) => i.sighashType),
+    ),
+  });
+}
+
+/** PSBT_MISMATCH unless the plan's transaction is the one the user approved (its review digest). */
+export function assertApproved(plan: PsbtSigningPlan, approvedDigestHex: string): void {
+  if (bytesToHex(plan.digest) !== approvedDigestHex) {
+    throw new CosignerError(
+      'PSBT_MISMATCH',
+      'this PSBT is not the transaction that was approved: an input, output, amount or sighash differs',
+    );
+  }
+}
+
+/** Fresh nonces for every planned input, each bound to its input's signing key and message. */
+export function makePsbtNonces(
+  plan: PsbtSigningPlan,
+  secretKey: Uint8Array,
+  extraIn?: (inputIndex: number) => Uint8Array,
+): { publicNonces: Uint8Array[]; secretNonces: SecretNonce[] } {
+  const made = plan.inputs.map((input) =>
+    generateNonce({
+      secretKey,
+      ctx: input.key.signingCtx,
+      message: input.message,
+      ...(extraIn ? { extraIn: extraIn(input.index) } : {}),
+    }),
+  );
+  return { publicNonces: made.map((m) => m.publicNonce), secretNonces: made.map((m) => m.secretNonce) };
+}
+
+/**
+ * The signing batch of a set of planned inputs: the engine's SigningBatch once per signing context
+ * (inputs of one derivation path share one), behind the same interface with message index = the
+ * position in `inputs`. Errors from the engine gain `context.input`, the PSBT input index.
+ */
+export class PsbtSigningBatch {
+  readonly size: number;
+  readonly #inputs: readonly PlannedInput[];
+  readonly #groups: readonly { readonly positions: readonly number[]; readonly batch: SigningBatch }[];
+  readonly #where: readonly { readonly group: number; readonly at: number }[];
+
+  constructor(inputs: readonly PlannedInput[], publicNonces: readonly (readonly Uint8Array[])[] /* [signer][position] */) {
+    if (inputs.length === 0) throw new CosignerError('INVALID_INPUT', 'nothing to sign');
+    this.#inputs = inputs;
+    const byContext = new Map<KeyAggContext, number[]>();
+    inputs.forEach((input, position) => {
+      const list = byContext.get(input.key.signingCtx) ?? [];
+      list.push(position);
+      byContext.set(input.key.signingCtx, list);
+    });
+    const where: { group: number; at: number }[] = [];
+    this.#groups = [...byContext.entries()].map(([ctx, positions], group) => {
+      positions.forEach((position, at) => (where[position] = { group, at }));
+      const batch = this.#translated(positions, () =>
+        new SigningBatch(
+          ctx,
+          positions.map((p) => (inputs[p] as PlannedInput).message),
+          publicNonces.map((list) => {
+            if (!Array.isArray(list) || list.length !== inputs.length) {
+              throw new CosignerError('INVALID_PUBLIC_NONCE', 'expected one public nonce per input');
+            }
+            return positions.map((p) => list[p] as Uint8Array);
+          }),
+        ),
+      );
+      return { positions, batch };
+    });
+    this.#where = where;
+    this.size = inputs.length;
+  }
+
+  // Engine errors name a message index within one group; callers think in positions and inputs.
+  #translated<T>(positions: readonly number[], run: () => T): T {
+    try {
+      return run();
+    } catch (e) {
+      if (e instanceof CosignerError && typeof e.context.messageIndex === 'number') {
+        const position = positions[e.context.messageIndex] as number;
+        const input = (this.#inputs[position] as PlannedInput).index;
+        throw new CosignerError(e.code, e.message, { ...e.context, messageIndex: position, input }, { cause: e });
+      }
+      throw e;
+    }
+  }
+
+  /** This signer's partial signature for every input (in position order), consuming its secret nonces. */
+  sign(signerIndex: number, secretKey: Uint8Array, secretNonces: readonly SecretNonce[]): Uint8Array[] {
+    if (!Array.isArray(secretNonces) || secretNonces.length !== this.size) {
+      throw new CosignerError('INVALID_INPUT', 'expected one secret nonce per input', { expected: this.size });
+    }
+    if (new Set(secretNonces).size !== secretNonces.length) {
+      throw new CosignerError('NONCE_REUSED', 'the same secret nonce is given for two inputs');
+    }
+    const out: Uint8Array[] = [];
+    for (const { positions, batch } of this.#groups) {
+      const partials = this.#translated(positions, () =>
+        batch.sign(
+          signerIndex,
+          secretKey,
+          positions.map((p) => secretNonces[p] as SecretNonce),
+        ),
+      );
+      positions.forEach((p, at) => (out[p] = partials[at] as Uint8Array));
+    }
+    return out;
+  }
+
+  verifyPartial(signerIndex: number, position: number, partialSig: Uint8Array): boolean {
+    const where = this.#where[position];
+    if (!where) throw new CosignerError('INVALID_INPUT', 'no input at this position', { messageIndex: position });
+    return (this.#groups[where.group] as { batch: SigningBatch }).batch.verifyPartial(signerIndex, where.at, partialSig);
+  }
+
+  /** One final BIP340 signature per input; an invalid partial signature throws naming signer and input. */
+  aggregate(partialSigs: readonly (readonly Uint8Array[])[] /* [signer][position] */): Uint8Array[] {
+    const out: Uint8Array[] = [];
+    for (const { positions, batch } of this.#groups) {
+      const signatures = this.#translated(positions, () =>
+        batch.aggregate(
+          partialSigs.map((list) => {
+            if (!Array.isArray(list) || list.length !== this.size) {
+              throw new CosignerError('INVALID_PARTIAL_SIGNATURE', 'expected one partial signature per input');
+            }
+            return positions.map((p) => list[p] as Uint8Array);
+          }),
+        ),
+      );
+      positions.forEach((p, at) => (out[p] = signatures[at] as Uint8Array));
+    }
+    return out;
+  }
+}
+
+function planned(plan: PsbtSigningPlan, values: readonly Uint8Array[], what: string): void {
+  if (!Array.isArray(values) || values.length !== plan.inputs.length) {
+    throw new CosignerError('INVALID_INPUT', `expected one ${what} per input`, { expected: plan.inputs.length });
+  }
+}
+
+function participantKey(plan: PsbtSigningPlan, signerIndex: number): Uint8Array {
+  const key = plan.participants[signerIndex];
+  if (!key) throw new CosignerError('INVALID_INPUT', 'no signer at this index', { signerIndex });
+  return key;
+}
+
+function update(tx: Transaction, index: number, fields: Parameters<Transaction['updateInput']>[1]): void {
+  try {
+    tx.updateInput(index, fields);
+  } catch (e) {
+    throw new CosignerError('INVALID_INPUT', `input ${index}: the PSBT already holds a different value (${(e as Error).message})`, { input: index }, { cause: e });
+  }
+}
+
+/**
+ * Updater role: PSBT_IN_MUSIG2_PARTICIPANT_PUBKEYS for every input, and, where missing, its taproot
+ * internal key and (for a BIP328 child) the PSBT_IN_TAP_BIP32_DERIVATION from the synthetic xpub.
+ */
+export function writeParticipants(tx: Transaction, plan: PsbtSigningPlan): void {
+  for (const input of plan.inputs) {
+    const current = tx.getInput(input.index);
+    update(tx, input.index, {
+      musig2ParticipantPubkeys: [[plan.aggregateKey, [...plan.participants]]],
+      ...(current.tapInternalKey ? {} : { tapInternalKey: input.key.internalKey }),
+      ...(input.key.path.length === 0 || current.tapBip32Derivation?.some(([k]) => equalBytes(k, input.key.internalKey))
+        ? {}
+        : { tapBip32Derivation: [[input.key.internalKey, { hashes: [], der: { fingerprint: plan.fingerprint, path: [...input.key.path] } }]] }),
+    });
+  }
+}
+
+/** PSBT_IN_MUSIG2_PUB_NONCE of one signer for every input (keyed by the input's output key). */
+export function writePubNonces(tx: Transaction, plan: PsbtSigningPlan, signerIndex: number, publicNonces: readonly Uint8Array[]): void {
+  planned(plan, publicNonces, 'public nonce');
+  const participantPubkey = participantKey(plan, signerIndex);
+  plan.inputs.forEach((input, i) =>
+    update(tx, input.index, {
+      musig2PubNonce: [[{ participantPubkey, aggregatePubkey: input.key.signingCtx.aggregateKey }, publicNonces[i] as Uint8Array]],
+    }),
+  );
+}
+
+/** PSBT_IN_MUSIG2_PARTIAL_SIG of one signer for every input. */
+export function writePartialSigs(tx: Transaction, plan: PsbtSigningPlan, signerIndex: number, partialSigs: readonly Uint8Array[]): void {
+  planned(plan, partialSigs, 'partial signature');
+  const participantPubkey = participantKey(plan, signerIndex);
+  plan.inputs.forEach((input, i) =>
+    update(tx, input.index, {
+      musig2PartialSig: [[{ participantPubkey, aggregatePubkey: input.key.signingCtx.aggregateKey }, partialSigs[i] as Uint8Array]],
+    }),
+  );
+}
+
+/**
+ * The aggregate signatures into PSBT_IN_TAP_KEY_SIG (with the sighash byte when not DEFAULT), each
+ * verified first under its input's output key; inputs already signed are left as they are.
+ */
+export function writeSignatures(tx: Transaction, plan: PsbtSigningPlan, signatures: readonly Uint8Array[]): void {
+  planned(plan, signatures, 'signature');
+  plan.inputs.forEach((input, i) => {
+    const signature = signatures[i] as Uint8Array;
+    if (!(signature instanceof Uint8Array) || signature.length !== 64 || !schnorr.verify(signature, input.message, input.key.outputKey)) {
+      throw new CosignerError('SIGNATURE_INVALID', `input ${input.index}: the signature does not verify under its output key`, {
+        input: input.index,
+      });
+    }
+    if (input.signed) return;
+    const tapKeySig = input.sighashType === SIGHASH_DEFAULT ? signature : Uint8Array.from([...signature, input.sighashType]);
+    update(tx, input.index, { tapKeySig });
+  });
+}
+
+export interface FinalTransaction {
+  /** The finalized PSBT (every input with its final witness), binary and base64. */
+  readonly psbt: Uint8Array;
+  readonly psbtBase64: string;
+  /** The network-serialized transaction, ready to broadcast. */
+  readonly rawTx: Uint8Array;
+  readonly rawTxHex: string;
+  readonly txid: string;
+}
+
+/** BIP174 finalizer and extractor, once every input carries its key-path signature. */
+export function finalizePsbt(tx: Transaction, plan: PsbtSigningPlan): FinalTransaction {
+  for (const input of plan.inputs) {
+    if (!tx.getInput(input.index).tapKeySig) {
+      throw new CosignerError('INVALID_INPUT', `input ${input.index} is not signed yet`, { input: input.index });
+    }
+  }
+  try {
+    tx.finalize();
+    const rawTx = tx.extract();
+    const psbt = tx.toPSBT();
+    return { psbt, psbtBase64: base64.encode(psbt), rawTx, rawTxHex: bytesToHex(rawTx), txid: tx.id };
+  } catch (e) {
+    throw new CosignerError('INVALID_PSBT', `the transaction cannot be finalized: ${(e as Error).message}`, {}, { cause: e });
+  }
+}
+
+export interface Bip373Progress {
+  /** [signerIndex][position]: each signer's public nonce for each planned input, if the PSBT has it. */
+  readonly pubNonces: readonly (readonly (Uint8Array | undefined)[])[];
+  readonly partialSigs: readonly (readonly (Uint8Array | undefined)[])[];
+}
+
+/** The BIP373 nonces and partial signatures the PSBT holds for this plan's signing keys. */
+export function readBip373Progress(tx: Transaction, plan: PsbtSigningPlan): Bip373Progress {
+  const find = (
+    rows: readonly (readonly [{ participantPubkey: Uint8Array; aggregatePubkey: Uint8Array; leafHash?: Uint8Array }, Uint8Array])[] | undefined,
+    participant: Uint8Array,
+    signingKey: Uint8Array,
+  ) =>
+    rows?.find(([k]) => k.leafHash === undefined && equalBytes(k.participantPubkey, participant) && equalBytes(k.aggregatePubkey, signingKey))?.[1];
+  return {
+    pubNonces: plan.participants.map((participant) =>
+      plan.inputs.map((input) => find(tx.getInput(input.index).musig2PubNonce, participant, input.key.signingCtx.aggregateKey)),
+    ),
+    partialSigs: plan.participants.map((participant) =>
+      plan.inputs.map((input) => find(tx.getInput(input.index).musig2PartialSig, participant, input.key.signingCtx.aggregateKey)),
+    ),
+  };
+}
+
+/**
+ * Finalizer role for a PSBT whose BIP373 nonces and partial signatures are all present (from any
+ * tool): every partial signature is checked (an invalid one is named by signer and input), the
+ * aggregates are written into PSBT_IN_TAP_KEY_SIG and the transaction is finalized.
+ */
+export function completePsbt(tx: Transaction, plan: PsbtSigningPlan): FinalTransaction {
+  const progress = readBip373Progress(tx, plan);
+  const open = plan.inputs.map((input, position) => ({ input, position })).filter(({ input }) => !input.signed);
+  if (open.length > 0) {
+    const missing = (rows: Bip373Progress['pubNonces'], what: string) =>
+      rows.forEach((row, signerIndex) =>
+        open.forEach(({ input, position }) => {
+          if (!row[position]) {
+            throw new CosignerError('INVALID_INPUT', `input ${input.index} has no ${what} from signer ${signerIndex}`, {
+              input: input.index,
+              signerIndex,
+            });
+          }
+        }),
+      );
+    missing(progress.pubNonces, 'public nonce');
+    missing(progress.partialSigs, 'partial signature');
+    const column = (rows: Bip373Progress['pubNonces']) => rows.map((row) => open.map(({ position }) => row[position] as Uint8Array));
+    const batch = new PsbtSigningBatch(
+      open.map(({ input }) => input),
+      column(progress.pubNonces),
+    );
+    const aggregated = batch.aggregate(column(progress.partialSigs));
+    const signatures = plan.inputs.map((input, position) => {
+      const k = open.findIndex((o) => o.position === position);
+      return k >= 0 ? (aggregated[k] as Uint8Array) : (tx.getInput(input.index).tapKeySig as Uint8Array).subarray(0, 64);
+    });
+    writeSignatures(tx, plan, signatures);
+  }
+  return finalizePsbt(tx, plan);
+}
+
+/** Removes every BIP373 nonce and partial signature, before a new session writes its own. */
+export function clearBip373Progress(tx: Transaction, plan: PsbtSigningPlan): void {
+  for (const input of plan.inputs) update(tx, input.index, { musig2PubNonce: undefined, musig2PartialSig: undefined });
+}

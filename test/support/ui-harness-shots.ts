@@ -40,6 +40,11 @@ function shotsFor(h: UiHarness): Shot[] {
     { name: 'session-in-progress', view: `session/${h.sessionIds.inProgress}` },
     { name: 'history', view: 'history' },
     { name: 'settings', view: 'settings' },
+    { name: 'settings-theme-flipped', view: 'settings', prepare: async (p) => {
+      const system = await p.evaluate(() => matchMedia('(prefers-color-scheme: dark)').matches);
+      await p.getByTestId('theme-select').selectOption(system ? 'light' : 'dark');
+      await p.getByTestId('theme-select').focus();
+    } },
   ];
 }
 
@@ -48,6 +53,7 @@ const firstRunShots: Shot[] = [
   { name: 'first-run-words', view: 'home', prepare: async (p) => p.getByTestId('create-key').click() },
   { name: 'first-run-check', view: 'home', prepare: async (p) => {
     await p.getByTestId('create-key').click();
+    await p.getByTestId('mnemonic-word').first().waitFor();
     const words = await p.getByTestId('mnemonic-word').allTextContents();
     await p.getByTestId('backup-written').check();
     await p.getByTestId('backup-continue').click();

@@ -100,7 +100,7 @@ describe('co-signing a PSBT: 3 signers, 3 inputs (one BIP328-derived), one sessi
     expect(() =>
       runRounds(importPsbt(psbt).tx, plans, (partials) => {
         const bad = partials[culprit]![2]!.slice();
-        bad[31] ^= 1;
+        bad[31] = (bad[31] as number) ^ 1;
         partials[culprit]![2] = bad;
       }),
     ).toThrow(expect.objectContaining({ code: 'INVALID_PARTIAL_SIGNATURE', context: expect.objectContaining({ signerIndex: culprit, input: 2 }) }));

@@ -4,7 +4,7 @@
  * CSP violation the page reported. Needs a built renderer (npm run build:renderer) and Debian's
  * chromium at /usr/bin/chromium (or CHROMIUM=path).
  *
- *   node test/support/ui-harness-shots.ts [screen-name-filter]
+ *   node test/support/ui-harness-shots.ts [screen-name-filter]      (WIDTH=600 for a narrow window)
  */
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
@@ -16,6 +16,7 @@ const ROOT = path.resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const OUT = path.join(ROOT, 'test-results/ui');
 const FIXED_NOW = Date.UTC(2025, 2, 1, 10, 0, 0);
 const filter = process.argv[2] ?? '';
+const WIDTH = Number(process.env['WIDTH'] ?? 1100);
 
 type Shot = { name: string; view: string; prepare?: (page: Page) => Promise<void> };
 
@@ -78,7 +79,7 @@ async function main(): Promise<void> {
         const shots = (firstRun ? firstRunShots : shotsFor(harness)).filter((s) => s.name.includes(filter));
         for (const scheme of ['light', 'dark'] as const) {
           for (const shot of shots) {
-            const context = await browser.newContext({ viewport: { width: 1100, height: 800 }, colorScheme: scheme });
+            const context = await browser.newContext({ viewport: { width: WIDTH, height: 800 }, colorScheme: scheme });
             const page = await context.newPage();
             page.on('console', (m) => {
               if (m.type() === 'error' || m.type() === 'warning') problems.push(`${shot.name}/${scheme}: ${m.type()}: ${m.text()}`);
@@ -90,7 +91,7 @@ async function main(): Promise<void> {
             await page.waitForLoadState('networkidle');
             await shot.prepare?.(page);
             await page.waitForTimeout(150);
-            await page.screenshot({ path: path.join(OUT, `${shot.name}-${scheme}.png`), fullPage: true });
+            await page.screenshot({ path: path.join(OUT, `${shot.name}-${scheme}${WIDTH === 1100 ? '' : `-${WIDTH}`}.png`), fullPage: true });
             await context.close();
           }
         }

@@ -7,7 +7,6 @@
 export class Synced<T> {
   value: T | undefined = $state.raw(undefined);
   error: unknown = $state.raw(null);
-  loading = $state(false);
   #changes = 0;
   readonly #subscribe: (set: (value: T) => void) => () => void;
   readonly #load: () => Promise<T>;
@@ -26,15 +25,12 @@ export class Synced<T> {
 
   async reload(): Promise<void> {
     const changesAtStart = this.#changes;
-    this.loading = true;
     try {
       const value = await this.#load();
       if (this.#changes === changesAtStart) this.value = value;
       this.error = null;
     } catch (error) {
       this.error = error;
-    } finally {
-      this.loading = false;
     }
   }
 

@@ -2,13 +2,16 @@
  * CosignerNetwork: the p2p layer as the rest of the back end sees it. It owns the libp2p node and
  * wires the parts together: signer cards (made from the local signer keys, exchanged on connect,
  * published in the DHT), the directory, the peer guard, mDNS LAN discovery, bootstrap peers, and
- * the SessionTransport the coordinator uses (`.transport`).
+ * the SessionTransport the coordinator uses (`.transport`). That transport is one stable object for
+ * the network's whole life: its subscribers survive a stop/start, and while the network is stopped
+ * sends reject with NOT_RUNNING.
  */
+import { bytesToHex } from '@noble/hashes/utils.js';
 import { peerIdFromString } from '@libp2p/peer-id';
 import type { PeerId, PeerInfo } from '@libp2p/interface';
 import { multiaddr } from '@multiformats/multiaddr';
 import { CosignerError } from '../errors.ts';
-import type { Clock, Random, Scheduler, TimerHandle } from '../session/ports.ts';
+import type { Clock, InboundFrame, OutboundMeta, Random, Scheduler, SessionTransport, TimerHandle } from '../session/ports.ts';
 import { BoundedMap } from './bounded-map.ts';
 import { CardExchange } from './card-exchange.ts';
 import { dhtPut, dhtGet } from './dht-client.ts';
@@ -18,6 +21,8 @@ import type { DhtStoreLimits } from './dht-store.ts';
 import type { RetryPolicy } from './delivery.ts';
 import { Directory } from './directory.ts';
 import type { CardListener } from './directory.ts';
+import { isValidSignerKey } from './signer-card.ts';
+import { peerIdOf } from './identity.ts';
 import type { PeerIdentity } from './identity.ts';
 import { InboundPolicy } from './inbound-policy.ts';
 import { createCosignerNode, dialBootstrapPeers } from './node.ts';
@@ -80,6 +85,7 @@ interface Running {
 }
 
 const MAX_LAN_PEERS = 256;
+const MAX_WATCHED_COSIGNERS = 1024;
 const P2P_CODE = 421;
 
 export class CosignerNetwork {
@@ -88,6 +94,11 @@ export class CosignerNetwork {
   readonly #guard: PeerGuard;
   readonly #listeners = new Set<CardListener>();
   readonly #lan = new BoundedMap<string, { addresses: string[] }>(MAX_LAN_PEERS);
+  readonly #handlers = new Set<(inbound: InboundFrame) => void>();
+  readonly #watched = new BoundedMap<string, Uint8Array>(MAX_WATCHED_COSIGNERS);
+  readonly #peerId: string;
+  readonly transport: SessionTransport;
+  #detachFanout: (() => void) | undefined;
   #ownCards: SignerCard[] = [];
   #displayName: string;
   #running: Running | undefined;
@@ -98,18 +109,18 @@ export class CosignerNetwork {
     this.#timeouts = { ...DEFAULT_NETWORK_TIMEOUTS, ...config.timeouts };
     this.#guard = new PeerGuard(config.clock, config.guard);
     this.#displayName = config.displayName;
+    this.#peerId = peerIdOf(config.identity);
+    this.watchCosigners(config.cosigners ?? []);
+    this.transport = this.#stableTransport();
   }
 
   get running(): boolean {
     return this.#running !== undefined;
   }
 
-  get transport(): CosignerTransport {
-    return this.#need().transport;
-  }
-
+  /** The node's peer id (known before start: it comes from the persistent identity). */
   get peerId(): string {
-    return this.#need().libp2p.peerId.toString();
+    return this.#peerId;
   }
 
   /** The libp2p node, for diagnostics and tests. */
@@ -160,7 +171,8 @@ export class CosignerNetwork {
       this.#wire(running);
       this.#ownCards = this.#makeCards(running);
       for (const card of this.#ownCards) directory.learn(card.bytes, 'self');
-      transport.watchCosigners(config.cosigners ?? []);
+      transport.watchCosigners([...this.#watched.values()]);
+      this.#syncFanout();
       await cards.start();
       await transport.start();
       const { scheduler } = config;
@@ -186,6 +198,7 @@ export class CosignerNetwork {
     const running = this.#running;
     if (running === undefined) return;
     this.#running = undefined;
+    this.#detachFanout = undefined;
     for (const t of running.timers) this.#config.scheduler.clear(t);
     for (const detach of running.detach) detach();
     await running.transport.stop();
@@ -217,7 +230,14 @@ export class CosignerNetwork {
 
   /** Adds co-signer keys whose DHT inboxes to us are polled (the daemon passes every wallet's co-signers). */
   watchCosigners(keys: readonly Uint8Array[]): void {
-    this.#need().transport.watchCosigners(keys);
+    const valid = keys.filter(isValidSignerKey);
+    for (const key of valid) this.#watched.set(bytesToHex(key), Uint8Array.from(key));
+    this.#running?.transport.watchCosigners(valid);
+  }
+
+  /** Looks in our DHT inboxes now; resolves with the number of new announcements handed over. */
+  async pollInbox(): Promise<number> {
+    return this.#need().transport.pollInbox();
   }
 
   /** Co-signer nodes found on the LAN by mDNS, with the cards they presented. */
@@ -303,6 +323,54 @@ export class CosignerNetwork {
     const addrs = this.#config.bootstrap ?? [];
     if (addrs.length === 0) return;
     await dialBootstrapPeers(running.libp2p, addrs, this.#timeouts.frameMs);
+  }
+
+  #stableTransport(): SessionTransport {
+    const network = this;
+    return {
+      get localPeerId(): string {
+        return network.#peerId;
+      },
+      send(toSigner: Uint8Array, frame: Uint8Array, meta: OutboundMeta): Promise<void> {
+        const running = network.#running;
+        if (running === undefined) return Promise.reject(new CosignerError('NOT_RUNNING', 'the network is not running'));
+        return running.transport.send(toSigner, frame, meta);
+      },
+      subscribe(handler: (inbound: InboundFrame) => void): () => void {
+        network.#handlers.add(handler);
+        network.#syncFanout();
+        return () => {
+          network.#handlers.delete(handler);
+          network.#syncFanout();
+        };
+      },
+      peerOf(signer: Uint8Array): string | undefined {
+        return network.#running?.directory.peerOf(signer);
+      },
+    };
+  }
+
+  /**
+   * The running transport has one subscriber, fanning out to ours, only while we have any: with none
+   * it answers NACK not-ready, so that senders retry until a coordinator listens.
+   */
+  #syncFanout(): void {
+    const running = this.#running;
+    const wanted = running !== undefined && this.#handlers.size > 0;
+    if (wanted && this.#detachFanout === undefined) {
+      this.#detachFanout = running.transport.subscribe((inbound) => {
+        for (const handler of this.#handlers) {
+          try {
+            handler(inbound);
+          } catch {
+            // one subscriber's failure must not keep the frame from the others
+          }
+        }
+      });
+    } else if (!wanted && this.#detachFanout !== undefined) {
+      this.#detachFanout();
+      this.#detachFanout = undefined;
+    }
   }
 
   #need(): Running {

@@ -34,11 +34,11 @@ describe('late signer', () => {
     nodes.push(late);
     const atCarol = collect(late);
     await waitFor('carol in the DHT', () => late.network.status().dht.routingTableSize > 0);
-    expect(await late.network.transport.pollInbox()).toBe(1);
+    expect(await late.network.pollInbox()).toBe(1);
     expect(atCarol).toEqual([{ frame: announcement, fromPeer: aliceCard.peerId }]);
     expect(late.network.transport.peerOf(alice.publicKey)).toBe(aliceCard.peerId);
     // Polling again does not hand the same announcement over twice.
-    expect(await late.network.transport.pollInbox()).toBe(0);
+    expect(await late.network.pollInbox()).toBe(0);
 
     const back = await startNode('alice', { bootstrap: [boot.addr] });
     nodes.push(back);
@@ -61,10 +61,10 @@ describe('late signer', () => {
     const late = await startNode('carol', { bootstrap: [boot.addr], cosigners: [alice.publicKey] });
     nodes.push(late);
     const atCarol = collect(late);
-    await late.network.transport.pollInbox();
+    await late.network.pollInbox();
     await sent;
     await waitFor('the announcement at carol', () => atCarol.length > 0);
-    await late.network.transport.pollInbox();
+    await late.network.pollInbox();
     expect(atCarol).toEqual([{ frame: announcement, fromPeer: creator.network.peerId }]);
     await late.network.transport.send(alice.publicKey, new Uint8Array([0xc0]), { kind: 'session-message', sessionId: 'ff', expiresAt });
     expect(atAlice.map((f) => f.fromPeer)).toEqual([late.network.peerId]);

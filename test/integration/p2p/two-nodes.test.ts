@@ -60,6 +60,22 @@ describe('two Cosigner nodes on loopback', () => {
     expect(atA.map((f) => f.frame[0])).toEqual([7]);
   });
 
+  it('keeps one transport object across a stop and start, subscribers included', async () => {
+    const b = await startNode('bob');
+    const a = await startNode('alice', { bootstrap: [b.addr] });
+    nodes = [a, b];
+    const transport = a.network.transport;
+    const atA = collect(a);
+    const meta = () => ({ kind: 'session-message' as const, sessionId: 'rs', expiresAt: Date.now() + 20_000 });
+    await waitFor('alice known to bob', () => b.network.transport.peerOf(a.signer.publicKey));
+    await b.network.transport.send(a.signer.publicKey, Uint8Array.of(1), meta());
+    await a.network.stop();
+    await a.network.start();
+    expect(a.network.transport).toBe(transport);
+    await b.network.transport.send(a.signer.publicKey, Uint8Array.of(2), meta());
+    expect(atA.map((f) => f.frame[0])).toEqual([1, 2]);
+  });
+
   it('refuses bad sends with typed errors', async () => {
     const a = await startNode('alice');
     nodes = [a];
@@ -70,6 +86,8 @@ describe('two Cosigner nodes on loopback', () => {
     await expect(t.send(a.signer.publicKey, new Uint8Array(256 * 1024 + 1), { kind: 'session-message', sessionId: 'x', expiresAt: later })).rejects.toMatchObject({ code: 'OVERSIZED_MESSAGE' });
     await expect(t.send(a.signer.publicKey, new Uint8Array([1]), { kind: 'session-message', sessionId: 'x', expiresAt: Date.now() - 1 })).rejects.toMatchObject({ code: 'EXPIRED' });
     await a.network.stop();
-    expect(() => a.network.transport).toThrow(expect.objectContaining({ code: 'NOT_RUNNING' }));
+    await expect(t.send(a.signer.publicKey, new Uint8Array([1]), { kind: 'session-message', sessionId: 'x', expiresAt: later })).rejects.toMatchObject({ code: 'NOT_RUNNING' });
+    expect(t.localPeerId).toBe(a.network.peerId);
+    expect(t.peerOf(a.signer.publicKey)).toBeUndefined();
   });
 });

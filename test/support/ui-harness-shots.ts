@@ -42,7 +42,7 @@ function shotsFor(h: UiHarness): Shot[] {
     { name: 'history', view: 'history' },
     { name: 'settings', view: 'settings' },
     { name: 'settings-theme-flipped', view: 'settings', prepare: async (p) => {
-      const system = await p.evaluate(() => matchMedia('(prefers-color-scheme: dark)').matches);
+      const system = await p.evaluate<boolean>("matchMedia('(prefers-color-scheme: dark)').matches");
       await p.getByTestId('theme-select').selectOption(system ? 'light' : 'dark');
       await p.getByTestId('theme-select').focus();
     } },

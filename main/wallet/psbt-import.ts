@@ -81,6 +81,24 @@ export function importPsbt(input: string | Uint8Array): ImportedPsbt {
   return { tx, version: maps.version };
 }
 
+/**
+ * Inputs minus outputs in satoshis; null when an input does not say what it spends. INVALID_PSBT
+ * when the outputs spend more than the inputs or the inputs add up to more than 21 million bitcoin.
+ */
+export function feeOf(tx: Transaction): bigint | null {
+  let totalIn = 0n;
+  for (let index = 0; index < tx.inputsLength; index++) {
+    const utxo = tx.getInput(index).witnessUtxo;
+    if (!utxo) return null;
+    totalIn += utxo.amount;
+  }
+  if (totalIn > MAX_MONEY) throw new CosignerError('INVALID_PSBT', 'the inputs add up to more than 21 million bitcoin');
+  let totalOut = 0n;
+  for (let index = 0; index < tx.outputsLength; index++) totalOut += tx.getOutput(index).amount ?? 0n;
+  if (totalOut > totalIn) throw new CosignerError('INVALID_PSBT', 'the outputs spend more than the inputs', { fee: Number(totalIn - totalOut) });
+  return totalIn - totalOut;
+}
+
 export type InputRefusalCode =
   | 'already-finalized'
   | 'missing-utxo'
@@ -156,6 +174,8 @@ function classifyInput(tx: Transaction, index: number, keys: GroupKeys, options:
   if (!key) {
     return refused(index, 'not-ours', "this input spends a taproot output that is neither this group's key nor a verified derivation of it");
   }
+  // @scure/btc-signer already refuses, at import, an internal key whose tweak is not the output key;
+  // this holds whatever built the Transaction.
   if (input.tapInternalKey && !equalBytes(input.tapInternalKey, key.internalKey)) {
     return refused(index, 'inconsistent-metadata', "its taproot internal key is not the group's key for this output");
   }

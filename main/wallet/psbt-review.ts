@@ -5,10 +5,9 @@
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { Address, OutScript } from '@scure/btc-signer';
 import type { BitcoinNetwork } from '../../preload/contract.ts';
-import { CosignerError } from '../errors.ts';
 import type { GroupKeys } from './group-keys.ts';
 import { BTC_NETWORKS } from './networks.ts';
-import { classifyInputs, MAX_MONEY, type ClassifyOptions, type ImportedPsbt, type InputRefusalCode } from './psbt-import.ts';
+import { classifyInputs, feeOf, MAX_MONEY, type ClassifyOptions, type ImportedPsbt, type InputRefusalCode } from './psbt-import.ts';
 import { approvalDigest, SIGHASH_DEFAULT, sighashName } from './psbt-sighash.ts';
 
 export interface ReviewInput {
@@ -113,12 +112,11 @@ export function reviewPsbt(
       changePath: change ? [...change.path] : null,
     });
   }
-  const known = inputs.every((i) => i.amount !== null);
-  const totalIn = known ? inputs.reduce((sum, i) => sum + (i.amount as number), 0) : null;
-  if (totalIn !== null && BigInt(totalIn) > MAX_MONEY) throw new CosignerError('INVALID_PSBT', 'the inputs add up to more than 21 million bitcoin');
+  const exactFee = feeOf(tx);
+  const known = exactFee !== null;
   const totalOut = outputs.reduce((sum, o) => sum + o.amount, 0);
-  const fee = totalIn === null ? null : totalIn - totalOut;
-  if (fee !== null && fee < 0) throw new CosignerError('INVALID_PSBT', 'the outputs spend more than the inputs', { fee });
+  const fee = exactFee === null ? null : Number(exactFee);
+  const totalIn = fee === null ? null : totalOut + fee;
   const sighashTypes = classes.map((c) => tx.getInput(c.index).sighashType ?? SIGHASH_DEFAULT);
   // A key-path witness is one stack item: count (1) + length (1) + signature (64, or 65 with a sighash byte).
   const witnessBytes = 2 + sighashTypes.reduce((sum, type) => sum + 2 + (type === SIGHASH_DEFAULT ? 64 : 65), 0);

@@ -15,7 +15,7 @@ import { CosignerError } from '../errors.ts';
 import { generateNonce, SigningBatch, type KeyAggContext, type SecretNonce } from '../musig/index.ts';
 import type { DerivedGroupKey } from './bip328.ts';
 import type { GroupKeys } from './group-keys.ts';
-import { classifyInputs, type ClassifyOptions, type ImportedPsbt } from './psbt-import.ts';
+import { classifyInputs, feeOf, type ClassifyOptions, type ImportedPsbt } from './psbt-import.ts';
 import { approvalDigest, keyPathSighash, prevoutsOf, SIGHASH_DEFAULT } from './psbt-sighash.ts';
 
 export interface PlannedInput {
@@ -80,6 +80,8 @@ export function planPsbtSigning(imported: ImportedPsbt, keys: GroupKeys, options
   const classes = classifyInputs(imported, keys, options);
   const reasons = classes.flatMap((c) => (c.status === 'refused' ? [{ index: c.index, code: c.code, reason: c.reason }] : []));
   if (reasons.length > 0) throw refusedError(tx, reasons);
+  // Throws for outputs that spend more than the inputs: no one signs such a transaction.
+  feeOf(tx);
   const prevouts = prevoutsOf(tx);
   const inputs = classes.map((c) => {
     if (c.status !== 'ours') throw new CosignerError('INTERNAL', 'refused inputs were handled above');

@@ -252,14 +252,16 @@ export class CosignerNetwork {
     }));
   }
 
+  /** The node's health snapshot; also answers while stopped (running: false). */
   status(): NodeStatus {
-    const running = this.#need();
+    const running = this.#running;
     return collectNodeStatus({
-      node: running.node,
-      running: true,
+      peerId: this.#peerId,
+      node: running?.node,
+      mdnsEnabled: this.#config.mdns?.enabled === true,
       guard: this.#guard,
-      transport: running.transport.stats(),
-      knownSigners: running.directory.cards().length,
+      transport: running?.transport.stats(),
+      knownSigners: running?.directory.cards().length ?? 0,
       lanPeers: this.lanPeers(),
     });
   }

@@ -26,16 +26,25 @@ export interface LanPeer {
   cards: CardSummary[];
 }
 
+/**
+ * A superset of the UI contract's NodeStatus (preload/contract.ts): the contract's fields come first
+ * and keep its names; the rest is detail for logs and diagnostics.
+ */
 export interface NodeStatus {
   running: boolean;
   peerId: string;
   listenAddresses: string[];
   connections: number;
+  dhtRoutingTableSize: number;
+  mdnsEnabled: boolean;
+  /** Refused inbound frames by reason. */
+  rejectedFrames: Record<RejectReason, number>;
   connectedPeers: number;
-  dht: { mode: 'client' | 'server'; routingTableSize: number; storedRecords: number; storedBytes: number; rollbacksRefused: number };
-  mdns: { enabled: boolean; lanPeers: LanPeer[] };
+  dhtMode: 'client' | 'server';
+  dhtStore: { records: number; bytes: number; rollbacksRefused: number };
+  /** Co-signer nodes found on the LAN by mDNS, with the cards they presented. */
+  lanPeers: LanPeer[];
   knownSigners: number;
-  rejects: Record<RejectReason, number>;
   bannedPeers: number;
   bansIssued: number;
   transport: TransportStats;
@@ -45,36 +54,48 @@ export function summarizeCard(card: SignerCard): CardSummary {
   return { signerKey: bytesToHex(card.signerKey), displayName: card.displayName, peerId: card.peerId, issuedAt: card.issuedAt };
 }
 
+const IDLE_TRANSPORT: TransportStats = {
+  framesDelivered: 0,
+  inboxAnnouncementsDelivered: 0,
+  inboxRecordsPublished: 0,
+  inboxPublishFailures: 0,
+  pendingDeliveries: 0,
+  watchedCosigners: 0,
+};
+
+/** The snapshot of a running node, or of a stopped one (`node` undefined: no addresses, no connections). */
 export function collectNodeStatus(parts: {
-  node: CosignerNode;
-  running: boolean;
+  peerId: string;
+  node: CosignerNode | undefined;
+  mdnsEnabled: boolean;
   guard: PeerGuard;
-  transport: TransportStats;
+  transport: TransportStats | undefined;
   knownSigners: number;
   lanPeers: LanPeer[];
 }): NodeStatus {
-  const { libp2p, datastore } = parts.node;
-  const connections = libp2p.getConnections();
+  const { node, guard } = parts;
+  const connections = node?.libp2p.getConnections() ?? [];
   // The kad-dht service object is a single DHT with a routing table; its public type hides it.
-  const dht = libp2p.services.dht as unknown as SingleKadDHT;
+  const dht = node?.libp2p.services.dht as unknown as SingleKadDHT | undefined;
   return {
-    running: parts.running,
-    peerId: libp2p.peerId.toString(),
-    listenAddresses: libp2p.getMultiaddrs().map((a) => a.toString()),
+    running: node !== undefined,
+    peerId: parts.peerId,
+    listenAddresses: node?.libp2p.getMultiaddrs().map((a) => a.toString()) ?? [],
     connections: connections.length,
+    dhtRoutingTableSize: dht?.routingTable.size ?? 0,
+    mdnsEnabled: parts.mdnsEnabled,
+    rejectedFrames: guard.rejectCounts(),
     connectedPeers: new Set(connections.map((c) => c.remotePeer.toString())).size,
-    dht: {
-      mode: dht.getMode(),
-      routingTableSize: dht.routingTable.size,
-      storedRecords: datastore.dhtEntries,
-      storedBytes: datastore.dhtBytes,
-      rollbacksRefused: datastore.rollbacksRefused,
+    dhtMode: dht?.getMode() ?? 'client',
+    dhtStore: {
+      records: node?.datastore.dhtEntries ?? 0,
+      bytes: node?.datastore.dhtBytes ?? 0,
+      rollbacksRefused: node?.datastore.rollbacksRefused ?? 0,
     },
-    mdns: { enabled: parts.node.mdnsEnabled, lanPeers: parts.lanPeers },
+    lanPeers: parts.lanPeers,
     knownSigners: parts.knownSigners,
-    rejects: parts.guard.rejectCounts(),
-    bannedPeers: parts.guard.bannedPeers().length,
-    bansIssued: parts.guard.bansIssued,
-    transport: parts.transport,
+    bannedPeers: guard.bannedPeers().length,
+    bansIssued: guard.bansIssued,
+    transport: parts.transport ?? IDLE_TRANSPORT,
   };
 }

@@ -35,7 +35,7 @@ export default async function bench(): Promise<void> {
     const boot = await startNode('bench-boot');
     nodes.push(boot);
     nodes.push(...(await Promise.all(Array.from({ length: NODES - 1 }, (_, i) => startNode(`bench-${i}`, { bootstrap: [boot.addr] })))));
-    await waitFor('routing tables', () => nodes.every((n) => n.network.status().dht.routingTableSize >= 3), 30_000);
+    await waitFor('routing tables', () => nodes.every((n) => n.network.status().dhtRoutingTableSize >= 3), 30_000);
     const rules = createDhtRecordRules({ clock: realClock, inspectAnnouncement: inspectTestAnnouncement });
 
     const cardPut: number[] = [];

@@ -23,7 +23,7 @@ async function cluster(n: number): Promise<TestNode[]> {
   const boot = await startNode('boot');
   const rest = await Promise.all(Array.from({ length: n - 1 }, (_, i) => startNode(`node${i + 1}`, { bootstrap: [boot.addr] })));
   nodes = [boot, ...rest];
-  await waitFor('every node in the bootstrap routing table', () => boot.network.status().dht.routingTableSize >= n - 1);
+  await waitFor('every node in the bootstrap routing table', () => boot.network.status().dhtRoutingTableSize >= n - 1);
   return nodes;
 }
 
@@ -41,7 +41,7 @@ describe('DHT discovery of signer cards', () => {
     reader.network.on('card', (card, source) => {
       if (card.displayName === 'node1') sources.push(source);
     });
-    await waitFor('reader in the DHT', () => reader.network.status().dht.routingTableSize > 0);
+    await waitFor('reader in the DHT', () => reader.network.status().dhtRoutingTableSize > 0);
     const card = await reader.network.findSigner(n1Key);
     expect(card).toMatchObject({ peerId: n1Peer, displayName: 'node1' });
     expect(sources).toEqual(['dht']);
@@ -72,7 +72,7 @@ describe('DHT discovery of signer cards', () => {
     expect(await dhtPut(libp2p, key, forged, signal())).toBe(0);
     // A replay of the victim's own older card is valid, but no peer lets it replace the newer one.
     await dhtPut(libp2p, key, old.bytes, signal());
-    await waitFor('a refused rollback', () => nodes.some((n) => n.network.status().dht.rollbacksRefused > 0));
+    await waitFor('a refused rollback', () => nodes.some((n) => n.network.status().dhtStore.rollbacksRefused > 0));
     const found = await reader!.network.findSigner(victim!.signer.publicKey, { refresh: true });
     expect(found?.displayName).toBe('victim v2');
     expect(found?.peerId).toBe(victim!.network.peerId);

@@ -116,7 +116,7 @@ describe('hostile peer', () => {
         await dhtPut(h, cardKey(key.publicKey), card.bytes, AbortSignal.timeout(5000));
       }),
     );
-    expect(target.network.status().dht.storedRecords).toBeLessThanOrEqual(20);
+    expect(target.network.status().dhtStore.records).toBeLessThanOrEqual(20);
 
     // A flood of valid frames: a burst is accepted, then NACKed as rate-limited until the ban.
     let accepted = 0;
@@ -145,7 +145,7 @@ describe('hostile peer', () => {
 
     const status = target.network.status();
     expect(status.running).toBe(true);
-    expect(status.rejects).toMatchObject({
+    expect(status.rejectedFrames).toMatchObject({
       malformed: expect.any(Number),
       oversized: 1,
       'unknown-type': 1,
@@ -153,8 +153,8 @@ describe('hostile peer', () => {
       'unexpected-type': 1,
       'bad-card': 2,
     });
-    expect(status.rejects.malformed).toBeGreaterThanOrEqual(1);
-    expect(status.rejects['rate-limited']).toBeGreaterThanOrEqual(1);
+    expect(status.rejectedFrames.malformed).toBeGreaterThanOrEqual(1);
+    expect(status.rejectedFrames['rate-limited']).toBeGreaterThanOrEqual(1);
     expect(status.bansIssued).toBe(1);
     expect(status.bannedPeers).toBe(1);
     // The ban dropped the hostile connection, and the connection gater refuses new ones.

@@ -21,7 +21,7 @@ describe('late signer', () => {
     const boot = await startNode('boot');
     const creator = await startNode('alice', { bootstrap: [boot.addr] });
     nodes = [boot, creator];
-    await waitFor('alice in the DHT', () => creator.network.status().dht.routingTableSize > 0);
+    await waitFor('alice in the DHT', () => creator.network.status().dhtRoutingTableSize > 0);
     const expiresAt = Date.now() + 60_000;
     const announcement = makeTestAnnouncement(alice, [alice.publicKey, carol.publicKey], expiresAt, 7);
     const pending = creator.network.transport.send(carol.publicKey, announcement, { kind: 'announcement', sessionId: 'ee', expiresAt }).catch((e: unknown) => e);
@@ -33,7 +33,7 @@ describe('late signer', () => {
     const late = await startNode('carol', { bootstrap: [boot.addr], cosigners: [alice.publicKey] });
     nodes.push(late);
     const atCarol = collect(late);
-    await waitFor('carol in the DHT', () => late.network.status().dht.routingTableSize > 0);
+    await waitFor('carol in the DHT', () => late.network.status().dhtRoutingTableSize > 0);
     expect(await late.network.pollInbox()).toBe(1);
     expect(atCarol).toEqual([{ frame: announcement, fromPeer: aliceCard.peerId }]);
     expect(late.network.transport.peerOf(alice.publicKey)).toBe(aliceCard.peerId);
@@ -52,7 +52,7 @@ describe('late signer', () => {
     const creator = await startNode('alice', { bootstrap: [boot.addr] });
     nodes = [boot, creator];
     const atAlice = collect(creator);
-    await waitFor('alice in the DHT', () => creator.network.status().dht.routingTableSize > 0);
+    await waitFor('alice in the DHT', () => creator.network.status().dhtRoutingTableSize > 0);
     const expiresAt = Date.now() + 60_000;
     const announcement = makeTestAnnouncement(alice, [alice.publicKey, carol.publicKey], expiresAt, 8);
     const sent = creator.network.transport.send(carol.publicKey, announcement, { kind: 'announcement', sessionId: 'ff', expiresAt });

@@ -25,7 +25,7 @@ try {
       bPeerId: b.network.peerId,
       aPeerId: a.network.peerId,
       delivered: atB.map((f) => ({ frame: [...f.frame], fromPeer: f.fromPeer })),
-      mdns: status.mdns.enabled,
+      mdns: status.mdnsEnabled,
       addresses: status.listenAddresses,
     }),
   );

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { multiaddr } from '@multiformats/multiaddr';
+import { NodeStatus as ContractNodeStatus } from '../../../preload/contract.ts';
 import { collect, startNode, stopAll, waitFor } from './harness.ts';
 import type { TestNode } from './harness.ts';
 import { makeTestAnnouncement } from '../../support/p2p-fixtures.ts';
@@ -39,13 +40,19 @@ describe('two Cosigner nodes on loopback', () => {
     expect(atB).toEqual([{ frame: announcement, fromPeer: a.network.peerId }]);
 
     const status = a.network.status();
-    expect(status).toMatchObject({ running: true, peerId: a.network.peerId, mdns: { enabled: false, lanPeers: [] }, bannedPeers: 0 });
+    expect(status).toMatchObject({ running: true, peerId: a.network.peerId, mdnsEnabled: false, lanPeers: [], bannedPeers: 0 });
     expect(status.connections).toBeGreaterThanOrEqual(1);
     expect(status.listenAddresses[0]).toMatch(/^\/ip4\/127\.0\.0\.1\/tcp\/\d+\/p2p\//);
-    expect(status.dht.mode).toBe('server');
-    await waitFor('routing table entry', () => a.network.status().dht.routingTableSize >= 1);
-    expect(Object.values(status.rejects).every((n) => n === 0)).toBe(true);
+    expect(status.dhtMode).toBe('server');
+    await waitFor('routing table entry', () => a.network.status().dhtRoutingTableSize >= 1);
+    expect(Object.values(status.rejectedFrames).every((n) => n === 0)).toBe(true);
     expect(JSON.parse(JSON.stringify(status))).toEqual(status);
+    // It is what the UI contract expects as the node part of the health snapshot.
+    expect(() => ContractNodeStatus.parse(status)).not.toThrow();
+    await a.network.stop();
+    const stopped = a.network.status();
+    expect(stopped).toMatchObject({ running: false, peerId: a.network.peerId, listenAddresses: [], connections: 0, dhtRoutingTableSize: 0 });
+    expect(() => ContractNodeStatus.parse(stopped)).not.toThrow();
   });
 
   it('answers NOT_READY until the coordinator subscribes, then delivers on retry', async () => {

@@ -104,7 +104,10 @@ export async function startServices(config: AppConfig): Promise<Services> {
       const info = await keys.info();
       return { backend, key: info ? keyView(info) : null, problem: null };
     } catch (e) {
-      if (isCosignerError(e)) return { backend, key: null, problem: { code: e.code, message: e.message } };
+      if (isCosignerError(e)) {
+        const hint = typeof e.context.hint === 'string' ? e.context.hint : null;
+        return { backend, key: null, problem: { code: e.code, message: e.message, hint } };
+      }
       throw e;
     }
   }
@@ -150,6 +153,11 @@ export async function startServices(config: AppConfig): Promise<Services> {
       pending.delete(backupId);
       return info;
     },
+    'keys.cancelCreate': async () => {
+      await keys.cancelCreate();
+      pending.clear();
+      return { ok: true as const };
+    },
     'keys.importMnemonic': async ({ mnemonic }) => withKeyCreated(keys.importMnemonic(mnemonic)),
     'keys.importSecret': async ({ secretHex }) => withKeyCreated(keys.importSecretHex(secretHex)),
     'keys.delete': async ({ fingerprint }) => {
@@ -193,16 +201,17 @@ export async function startServices(config: AppConfig): Promise<Services> {
         description,
         tweak: 'taproot',
         expiresInMs: expiresInSeconds * 1000,
-      }) as Promise<SessionSnapshot>;
+      });
     },
-    'sessions.approve': async ({ sessionId }) => need().coordinator.approve(sessionId) as Promise<SessionSnapshot>,
-    'sessions.decline': async ({ sessionId, reason }) => need().coordinator.decline(sessionId, reason) as Promise<SessionSnapshot>,
-    'sessions.resume': async ({ sessionId }) => need().coordinator.resume(sessionId) as Promise<SessionSnapshot>,
-    'sessions.list': async () => (stack ? ((await stack.coordinator.history(500)) as SessionSnapshot[]) : []),
+    'sessions.approve': async ({ sessionId }) => need().coordinator.approve(sessionId),
+    'sessions.decline': async ({ sessionId, reason }) => need().coordinator.decline(sessionId, reason),
+    'sessions.abort': async ({ sessionId, reason }) => need().coordinator.abort(sessionId, reason || undefined),
+    'sessions.resume': async ({ sessionId }) => need().coordinator.resume(sessionId),
+    'sessions.list': async () => (stack ? (await stack.coordinator.history(500)) : []),
     'sessions.get': async ({ sessionId }) => {
       const s = await need().coordinator.get(sessionId);
       if (!s) throw new CosignerError('UNKNOWN_SESSION', 'no such session', { sessionId });
-      return s as SessionSnapshot;
+      return s;
     },
 
     'settings.get': async () => settings.get(),

@@ -86,7 +86,7 @@ export class SigningStack {
 
   #wire(): void {
     const { emit, scheduler } = this.#deps;
-    this.#detach.push(this.coordinator.on('session', (s) => emit('session', s as SessionSnapshot)));
+    this.#detach.push(this.coordinator.on('session', (s) => emit('session', s)));
     this.#detach.push(
       this.network.on('card', (_card, source) => {
         if (source === 'direct') emit('peers.lan', this.lanPeers());
@@ -98,11 +98,11 @@ export class SigningStack {
   }
 
   nodeStatus(): NodeStatus {
-    return this.network.status() as unknown as NodeStatus;
+    return this.network.status();
   }
 
   health(): Health {
-    return { node: this.nodeStatus(), coordinator: this.coordinator.health() as unknown as Health['coordinator'] };
+    return { node: this.nodeStatus(), coordinator: this.coordinator.health() };
   }
 
   lanPeers(): SignerCardView[] {

@@ -39,8 +39,8 @@ export type KeyInfo = z.infer<typeof KeyInfo>;
 export const KeyStatus = z.object({
   backend: z.enum(['keychain', 'file']),
   key: KeyInfo.nullable(),
-  /** Set when the keystore cannot be used (locked or missing keychain): what to tell the user. */
-  problem: z.object({ code: z.string(), message: z.string() }).nullable(),
+  /** Set when the keystore cannot be used (locked or missing keychain): what happened and what to do. */
+  problem: z.object({ code: z.string(), message: z.string(), hint: z.string().nullable() }).nullable(),
 });
 export type KeyStatus = z.infer<typeof KeyStatus>;
 
@@ -64,14 +64,42 @@ export const SignerCardView = z.object({
 });
 export type SignerCardView = z.infer<typeof SignerCardView>;
 
+const Count = z.number().int().nonnegative();
+
+export const LanPeer = z.object({
+  peerId: z.string().max(128),
+  addresses: z.array(z.string().max(256)),
+  connected: z.boolean(),
+  cards: z.array(
+    z.object({ signerKey: PublicKeyHex, displayName: z.string().max(64), peerId: z.string().max(128), issuedAt: Millis }),
+  ),
+});
+
 export const NodeStatus = z.object({
   running: z.boolean(),
   peerId: z.string().max(128),
   listenAddresses: z.array(z.string().max(256)),
-  connections: z.number().int().nonnegative(),
-  dhtRoutingTableSize: z.number().int().nonnegative(),
+  connections: Count,
+  dhtRoutingTableSize: Count,
   mdnsEnabled: z.boolean(),
-  rejectedFrames: z.record(z.string(), z.number().int().nonnegative()),
+  /** Inbound frames refused, by reason (oversized, malformed, ...). */
+  rejectedFrames: z.record(z.string(), Count),
+  connectedPeers: Count,
+  dhtMode: z.enum(['client', 'server']),
+  dhtStore: z.object({ records: Count, bytes: Count, rollbacksRefused: Count }),
+  /** Co-signer nodes found on the LAN by mDNS, with the cards they presented. */
+  lanPeers: z.array(LanPeer),
+  knownSigners: Count,
+  bannedPeers: Count,
+  bansIssued: Count,
+  transport: z.object({
+    framesDelivered: Count,
+    inboxAnnouncementsDelivered: Count,
+    inboxRecordsPublished: Count,
+    inboxPublishFailures: Count,
+    pendingDeliveries: Count,
+    watchedCosigners: Count,
+  }),
 });
 export type NodeStatus = z.infer<typeof NodeStatus>;
 
@@ -87,11 +115,19 @@ export const SessionPhase = z.enum([
 export type SessionPhase = z.infer<typeof SessionPhase>;
 
 export const CoordinatorHealth = z.object({
-  sessionsByPhase: z.record(z.string(), z.number().int().nonnegative()),
+  running: z.boolean(),
+  sessionsByPhase: z.record(z.string(), Count),
   oldestSessionAgeMs: Millis.nullable(),
-  pendingApprovals: z.number().int().nonnegative(),
+  pendingApprovals: Count,
   lastCleanupAt: Millis.nullable(),
-  rejectedMessages: z.record(z.string(), z.number().int().nonnegative()),
+  /** Inbound session messages refused, by error code. */
+  rejectedMessages: z.record(z.string(), Count),
+  orphanedFrames: Count,
+  trackedPeers: Count,
+  sendFailures: Count,
+  storageFailures: Count,
+  corruptRecords: Count,
+  listenerErrors: Count,
 });
 
 export const Health = z.object({ node: NodeStatus, coordinator: CoordinatorHealth });
@@ -165,11 +201,13 @@ export const SessionSnapshot = z.object({
   createdAt: Millis,
   expiresAt: Millis,
   updatedAt: Millis,
+  phaseSince: Millis,
   creator: PublicKeyHex,
   isCreator: z.boolean(),
   signers: z.array(SignerProgress),
   /** What is signed: each message in hex, with the display text it came from. */
   messages: z.array(z.object({ hex: z.string(), display: z.string() })),
+  payloadKind: z.enum(['message', 'batch']),
   description: z.string(),
   tweak: z.enum(['none', 'taproot']),
   /** x-only key the final signature verifies under. */
@@ -180,8 +218,18 @@ export const SessionSnapshot = z.object({
       code: z.string(),
       reason: z.string(),
       blamedSignerIndex: z.number().int().nonnegative().nullable(),
+      /** Every signer blamed (the first is blamedSignerIndex). */
+      blame: z.array(z.number().int().nonnegative()),
+      /** The signer whose node ended the session. */
+      reportedBy: z.number().int().nonnegative(),
     })
     .nullable(),
+  /** The local user has not decided yet. */
+  awaitingLocalApproval: z.boolean(),
+  /** This node restarted during the current attempt and cannot continue it: resume to go on. */
+  interrupted: z.boolean(),
+  /** sessions.resume would start a new attempt with fresh nonces. */
+  resumable: z.boolean(),
 });
 export type SessionSnapshot = z.infer<typeof SessionSnapshot>;
 
@@ -218,6 +266,8 @@ export const requests = {
   'keys.confirmBackup': request(z.object({ backupId: z.string().min(1).max(128), mnemonic: z.string().min(1).max(512) }), KeyInfo),
   'keys.importMnemonic': request(z.object({ mnemonic: z.string().min(1).max(512) }), KeyInfo),
   'keys.importSecret': request(z.object({ secretHex: hex(32) }), KeyInfo),
+  /** Drops the key waiting for its backup to be confirmed. */
+  'keys.cancelCreate': request(Empty, Ok),
   /** Deleting needs the fingerprint typed back: an explicit confirmation. */
   'keys.delete': request(z.object({ fingerprint: hex(4) }), Ok),
 
@@ -240,6 +290,8 @@ export const requests = {
     z.object({ sessionId: SessionIdHex, reason: z.string().max(280).default('') }),
     SessionSnapshot,
   ),
+  /** Ends a session this signer takes part in, for everyone, before it completes. */
+  'sessions.abort': request(z.object({ sessionId: SessionIdHex, reason: z.string().max(280).default('') }), SessionSnapshot),
   /** Starts a new attempt with fresh nonces for a session cut off mid-exchange. */
   'sessions.resume': request(z.object({ sessionId: SessionIdHex }), SessionSnapshot),
   'sessions.list': request(Empty, z.array(SessionSnapshot)),

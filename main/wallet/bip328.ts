@@ -2,19 +2,22 @@
  * BIP328: a group's aggregate key as a BIP32 extended public key (the "synthetic xpub"), and the
  * unhardened children derived from it — fresh addresses for one group without new key ceremonies.
  *
- * A child is computed through the MuSig2 engine itself: each BIP32 step's I_L is a plain tweak
- * (BIP327 ApplyTweak with is_xonly_t = false), so the context that derives the child's key is the
- * same context that signs for it. @scure/bip32 only serializes the xpub; tests derive with it
- * independently and compare.
+ * Each BIP32 step's I_L is a plain tweak (BIP327 ApplyTweak with is_xonly_t = false), so a child's
+ * signing context is the group's keys with those tweaks, then the taproot tweak. @scure/bip32 only
+ * serializes the xpub; tests derive with it independently and compare.
  */
+import { secp256k1 } from '@noble/curves/secp256k1.js';
+import { equalBytes } from '@noble/curves/utils.js';
 import { hmac } from '@noble/hashes/hmac.js';
 import { ripemd160 } from '@noble/hashes/legacy.js';
 import { sha256, sha512 } from '@noble/hashes/sha2.js';
 import { concatBytes, utf8ToBytes } from '@noble/hashes/utils.js';
 import { HDKey, type Versions } from '@scure/bip32';
 import type { BitcoinNetwork } from '../../preload/contract.ts';
-import { CosignerError, isCosignerError } from '../errors.ts';
+import { CosignerError } from '../errors.ts';
 import { aggregateKeys, withTaprootTweak, type KeyAggContext, type Tweak } from '../musig/index.ts';
+
+const Point = secp256k1.Point;
 
 /** BIP328's fixed chain code: SHA256("MuSig2MuSig2MuSig2"). */
 export const BIP328_CHAIN_CODE: Uint8Array = sha256(utf8ToBytes('MuSig2MuSig2MuSig2'));
@@ -78,6 +81,9 @@ function checkGroupCtx(group: KeyAggContext): void {
  * (`tr(musig(...))`). Every index must be unhardened. An index whose I_L is not a valid tweak
  * (probability about 2^-127) is refused rather than skipped: BIP32 says to use the next index, and
  * which index that is belongs to the caller.
+ *
+ * The intermediate keys (each step's HMAC input) are computed with noble's point addition; the
+ * engine then applies all the tweaks at once, and its result must be the same key.
  */
 export function deriveGroupKey(group: KeyAggContext, path: readonly number[]): DerivedGroupKey {
   checkGroupCtx(group);
@@ -85,7 +91,7 @@ export function deriveGroupKey(group: KeyAggContext, path: readonly number[]): D
     throw new CosignerError('INVALID_INPUT', `a derivation path has at most ${MAX_DERIVATION_DEPTH} steps`);
   }
   const tweaks: Tweak[] = [];
-  let ctx = group;
+  let point = Point.fromBytes(group.aggregateKey);
   let chainCode = BIP328_CHAIN_CODE;
   for (const [step, index] of path.entries()) {
     if (!Number.isInteger(index) || index < 0 || index >= HARDENED_OFFSET) {
@@ -93,24 +99,24 @@ export function deriveGroupKey(group: KeyAggContext, path: readonly number[]): D
     }
     const data = new Uint8Array(4);
     new DataView(data.buffer).setUint32(0, index, false);
-    const I = hmac(sha512, chainCode, concatBytes(ctx.aggregateKey, data));
+    const I = hmac(sha512, chainCode, concatBytes(point.toBytes(true), data));
+    const t = Point.Fn.fromBytes(I.subarray(0, 32), true);
+    if (!Point.Fn.isValid(t)) throw new CosignerError('INVALID_INPUT', 'this derivation index gives no valid key; use the next one', { step, index });
+    point = t === 0n ? point : point.add(Point.BASE.multiply(t));
+    if (point.equals(Point.ZERO)) throw new CosignerError('INVALID_INPUT', 'this derivation index gives no valid key; use the next one', { step, index });
     tweaks.push({ tweak: I.slice(0, 32), xOnly: false });
     chainCode = I.slice(32);
-    try {
-      ctx = aggregateKeys(group.publicKeys, tweaks);
-    } catch (e) {
-      if (isCosignerError(e, 'INVALID_TWEAK')) {
-        throw new CosignerError('INVALID_INPUT', 'this derivation index gives no valid key; use the next one', { step, index }, { cause: e });
-      }
-      throw e;
-    }
   }
-  const signingCtx = withTaprootTweak(ctx);
+  const childCtx = tweaks.length === 0 ? group : aggregateKeys(group.publicKeys, tweaks);
+  if (!equalBytes(childCtx.aggregateKey, point.toBytes(true))) {
+    throw new CosignerError('INTERNAL', 'the engine and BIP32 disagree on a derived key');
+  }
+  const signingCtx = withTaprootTweak(childCtx);
   return Object.freeze({
     path: Object.freeze([...path]),
-    childCtx: ctx,
+    childCtx,
     signingCtx,
-    internalKey: ctx.xOnlyKey,
+    internalKey: childCtx.xOnlyKey,
     outputKey: signingCtx.xOnlyKey,
   });
 }

@@ -33,8 +33,6 @@ export interface PsbtSigningPlan {
   readonly participants: readonly Uint8Array[];
   /** The group aggregate (33 bytes), the key PSBT_IN_MUSIG2_PARTICIPANT_PUBKEYS is keyed by. */
   readonly aggregateKey: Uint8Array;
-  /** BIP32 fingerprint of the group's synthetic xpub, for PSBT_IN_TAP_BIP32_DERIVATION. */
-  readonly fingerprint: number;
   readonly inputs: readonly PlannedInput[];
   /** inputs[i].message, in input order: the messages of the signing session. */
   readonly messages: readonly Uint8Array[];
@@ -97,7 +95,6 @@ export function planPsbtSigning(imported: ImportedPsbt, keys: GroupKeys, options
   return Object.freeze({
     participants: keys.group.publicKeys,
     aggregateKey: keys.group.aggregateKey,
-    fingerprint: keys.fingerprint,
     inputs: Object.freeze(inputs),
     messages: Object.freeze(inputs.map((i) => i.message)),
     digest: approvalDigest(
@@ -147,6 +144,7 @@ export class PsbtSigningBatch {
 
   constructor(inputs: readonly PlannedInput[], publicNonces: readonly (readonly Uint8Array[])[] /* [signer][position] */) {
     if (inputs.length === 0) throw new CosignerError('INVALID_INPUT', 'nothing to sign');
+    if (!Array.isArray(publicNonces)) throw new CosignerError('INVALID_INPUT', 'expected one list of public nonces per signer');
     this.#inputs = inputs;
     const byContext = new Map<KeyAggContext, number[]>();
     inputs.forEach((input, position) => {
@@ -258,18 +256,15 @@ function update(tx: Transaction, index: number, fields: Parameters<Transaction['
 }
 
 /**
- * Updater role: PSBT_IN_MUSIG2_PARTICIPANT_PUBKEYS for every input, and, where missing, its taproot
- * internal key and (for a BIP328 child) the PSBT_IN_TAP_BIP32_DERIVATION from the synthetic xpub.
+ * Updater role: PSBT_IN_MUSIG2_PARTICIPANT_PUBKEYS for every input, and its taproot internal key
+ * where missing. (A BIP328 child's PSBT_IN_TAP_BIP32_DERIVATION is there already: it is how the
+ * input was recognized as the group's.)
  */
 export function writeParticipants(tx: Transaction, plan: PsbtSigningPlan): void {
   for (const input of plan.inputs) {
-    const current = tx.getInput(input.index);
     update(tx, input.index, {
       musig2ParticipantPubkeys: [[plan.aggregateKey, [...plan.participants]]],
-      ...(current.tapInternalKey ? {} : { tapInternalKey: input.key.internalKey }),
-      ...(input.key.path.length === 0 || current.tapBip32Derivation?.some(([k]) => equalBytes(k, input.key.internalKey))
-        ? {}
-        : { tapBip32Derivation: [[input.key.internalKey, { hashes: [], der: { fingerprint: plan.fingerprint, path: [...input.key.path] } }]] }),
+      ...(tx.getInput(input.index).tapInternalKey ? {} : { tapInternalKey: input.key.internalKey }),
     });
   }
 }

@@ -9,9 +9,12 @@ import { readPsbtMaps } from '../../../main/wallet/psbt-maps.ts';
 import { reviewPsbt } from '../../../main/wallet/psbt-review.ts';
 import {
   assertApproved,
+  clearBip373Progress,
   completePsbt,
   finalizePsbt,
+  makePsbtNonces,
   planPsbtSigning,
+  PsbtSigningBatch,
   readBip373Progress,
   writeSignatures,
 } from '../../../main/wallet/psbt-signing.ts';
@@ -91,6 +94,33 @@ describe('co-signing a PSBT: 3 signers, 3 inputs (one BIP328-derived), one sessi
     expect(progress.partialSigs.every((row) => row.every((p) => p?.length === 32))).toBe(true);
     const final = completePsbt(handedOver.tx, plan);
     expect(verifyWithBitcoinJs(final.rawTxHex, prevouts)).toEqual([true, true, true]);
+  });
+
+  it('writes the participants and a missing internal key, and clears nonces and partial signatures for a new session', () => {
+    const psbt = base64.encode(spendTx().toPSBT(0));
+    const plans = signers.map(() => planPsbtSigning(importPsbt(psbt), keys));
+    const creator = importPsbt(psbt);
+    expect(creator.tx.getInput(1).tapInternalKey).toBeUndefined();
+    runRounds(creator.tx, plans);
+    expect(bytesToHex(creator.tx.getInput(1).tapInternalKey!)).toBe(bytesToHex(keys.base.internalKey));
+    clearBip373Progress(creator.tx, plans[0]!);
+    const progress = readBip373Progress(creator.tx, plans[0]!);
+    expect([...progress.pubNonces, ...progress.partialSigs].flat().every((v) => v === undefined)).toBe(true);
+    expect(creator.tx.getInput(0).musig2ParticipantPubkeys).toHaveLength(1);
+    // A second session writes its own nonces into the same PSBT and finishes.
+    writeSignatures(creator.tx, plans[0]!, runRounds(creator.tx, plans));
+    expect(verifyWithBitcoinJs(finalizePsbt(creator.tx, plans[0]!).rawTxHex, prevouts)).toEqual([true, true, true]);
+  });
+
+  it('refuses a nonce list of the wrong shape, and a signature that does not verify', () => {
+    const plan = planPsbtSigning(importPsbt(spendTx().toPSBT(0)), keys);
+    const nonces = signers.map((s) => makePsbtNonces(plan, s.secretKey).publicNonces);
+    expect(() => new PsbtSigningBatch(plan.inputs, nonces.map((list) => list.slice(1)))).toThrow(/one public nonce per input/);
+    const tx = importPsbt(spendTx().toPSBT(0)).tx;
+    expect(() => writeSignatures(tx, plan, plan.inputs.map(() => new Uint8Array(64)))).toThrow(
+      expect.objectContaining({ code: 'SIGNATURE_INVALID', context: { input: 0 } }),
+    );
+    expect(() => finalizePsbt(tx, plan)).toThrow(/input 0 is not signed yet/);
   });
 
   it('names the signer and the input of an invalid partial signature, and finishes nothing', () => {

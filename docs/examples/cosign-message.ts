@@ -1,0 +1,86 @@
+/**
+ * An example of the control API: two running daemons co-sign a message, driven by this script.
+ *
+ *   node docs/examples/cosign-message.ts <url of daemon A> <url of daemon B>
+ *
+ * Each URL is the one `cosigner serve` prints. Both daemons must already have a signer key
+ * (create one in the UI, or call keys.importMnemonic) and reach each other (same LAN, or
+ * `--bootstrap` one from the other). The end-to-end test test/e2e/daemon runs this same code.
+ */
+import { schnorr } from '@noble/curves/secp256k1.js';
+import { hexToBytes } from '@noble/hashes/utils.js';
+import type { CosignerBridge, SessionSnapshot } from '../../preload/contract.ts';
+import { connectControl } from '../../main/daemon/control-client.ts';
+
+/** Resolves with the first snapshot of `sessionId` (pushed or fetched) that satisfies `done`. */
+export function waitForSession(
+  bridge: CosignerBridge,
+  match: (s: SessionSnapshot) => boolean,
+  timeoutMs = 60_000,
+): Promise<SessionSnapshot> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      unsubscribe();
+      reject(new Error('timed out waiting for the session'));
+    }, timeoutMs);
+    const unsubscribe = bridge.subscribe('session', (s) => {
+      if (!match(s)) return;
+      clearTimeout(timer);
+      unsubscribe();
+      resolve(s);
+    });
+    // A state reached before we subscribed is in the list.
+    void bridge.call('sessions.list', {}).then((all) => {
+      const found = all.find(match);
+      if (found) {
+        clearTimeout(timer);
+        unsubscribe();
+        resolve(found);
+      }
+    });
+  });
+}
+
+export async function cosignMessage(a: CosignerBridge, b: CosignerBridge, text: string): Promise<SessionSnapshot> {
+  const keyA = (await a.call('keys.status', {})).key;
+  const keyB = (await b.call('keys.status', {})).key;
+  if (!keyA || !keyB) throw new Error('both daemons need a signer key first');
+
+  // Each side saves the other as a contact and the pair as a group (the group id is the same on both).
+  await a.call('contacts.save', { publicKey: keyB.publicKey, name: 'B' });
+  await b.call('contacts.save', { publicKey: keyA.publicKey, name: 'A' });
+  const group = await a.call('groups.save', { name: 'A and B', publicKeys: [keyA.publicKey, keyB.publicKey] });
+  await b.call('groups.save', { name: 'A and B', publicKeys: [keyA.publicKey, keyB.publicKey] });
+
+  // A asks; B sees the request, reads it, approves.
+  const incoming = waitForSession(b, (s) => s.awaitingLocalApproval && s.description === text);
+  const created = await a.call('sessions.create', { groupId: group.id, message: { kind: 'text', text }, description: text });
+  const request = await incoming;
+  if (request.sessionId !== created.sessionId) throw new Error('B received a different session');
+  const doneA = waitForSession(a, (s) => s.sessionId === created.sessionId && s.phase === 'COMPLETE');
+  const doneB = waitForSession(b, (s) => s.sessionId === created.sessionId && s.phase === 'COMPLETE');
+  await b.call('sessions.approve', { sessionId: request.sessionId });
+  const [finalA, finalB] = await Promise.all([doneA, doneB]);
+
+  const signature = finalA.signatures[0]!;
+  if (finalB.signatures[0] !== signature) throw new Error('A and B hold different signatures');
+  const message = new TextEncoder().encode(text);
+  if (!schnorr.verify(hexToBytes(signature), message, hexToBytes(group.outputKey))) {
+    throw new Error('the signature does not verify under the group key');
+  }
+  return finalA;
+}
+
+if (import.meta.main) {
+  const [urlA, urlB] = process.argv.slice(2);
+  if (!urlA || !urlB) {
+    console.error('usage: node docs/examples/cosign-message.ts <url of daemon A> <url of daemon B>');
+    process.exit(2);
+  }
+  const a = await connectControl(urlA);
+  const b = await connectControl(urlB);
+  const done = await cosignMessage(a.bridge, b.bridge, `hello from the control API at ${new Date().toISOString()}`);
+  console.log(`session ${done.sessionId} COMPLETE; signature ${done.signatures[0]} verifies under ${done.signingKey}`);
+  a.close();
+  b.close();
+}

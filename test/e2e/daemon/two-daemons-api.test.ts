@@ -1,0 +1,64 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { schnorr } from '@noble/curves/secp256k1.js';
+import { bytesToHex } from '@noble/hashes/utils.js';
+import { connectControl, type ControlClient } from '../../../main/daemon/control-client.ts';
+import { cosignMessage } from '../../../docs/examples/cosign-message.ts';
+import { removeDataDir, startDaemon, stopDaemon, type Daemon } from '../../support/daemon-process.ts';
+
+// Two `cosigner serve` processes, each with its own data dir and key file, driven only through
+// the control API, the way docs/API.md tells a script to.
+describe('two headless daemons over the control API', () => {
+  let a: Daemon;
+  let b: Daemon;
+  let ca: ControlClient;
+  let cb: ControlClient;
+
+  beforeAll(async () => {
+    a = await startDaemon('Alice');
+    b = await startDaemon('Bob', { bootstrap: [a] });
+    ca = await connectControl(a.url);
+    cb = await connectControl(b.url);
+  });
+
+  afterAll(async () => {
+    ca?.close();
+    cb?.close();
+    for (const d of [a, b]) {
+      if (!d) continue;
+      await stopDaemon(d);
+      await removeDataDir(d);
+    }
+  });
+
+  it('refuses a wrong token and a missing one', async () => {
+    const url = new URL(a.url);
+    await expect(connectControl(`http://${url.host}/#token=not-the-token`)).rejects.toThrow(/HTTP 401/);
+    await expect(connectControl(`http://${url.host}/`)).rejects.toThrow(/HTTP 401/);
+  });
+
+  it('co-signs a message: both hold the same signature, valid under the group key', async () => {
+    const secretA = schnorr.utils.randomSecretKey();
+    const secretB = schnorr.utils.randomSecretKey();
+    const keyA = await ca.bridge.call('keys.importSecret', { secretHex: bytesToHex(secretA) });
+    await cb.bridge.call('keys.importSecret', { secretHex: bytesToHex(secretB) });
+    expect((await ca.bridge.call('keys.status', {})).key?.publicKey).toBe(keyA.publicKey);
+
+    const done = await cosignMessage(ca.bridge, cb.bridge, 'pay the plumber, invoice 77');
+    expect(done.phase).toBe('COMPLETE');
+    expect(done.signatures).toHaveLength(1);
+    expect(done.signers.every((s) => s.approved && s.nonceReceived && s.partialSignatureReceived)).toBe(true);
+  });
+
+  it('keeps the finished signature across a restart of the daemon', async () => {
+    const before = await ca.bridge.call('sessions.list', {});
+    const complete = before.find((s) => s.phase === 'COMPLETE');
+    expect(complete).toBeDefined();
+    ca.close();
+    expect(await stopDaemon(a)).toBe(0);
+    a = await startDaemon('Alice', { dataDir: a.dataDir });
+    ca = await connectControl(a.url);
+    const after = await ca.bridge.call('sessions.get', { sessionId: complete!.sessionId });
+    expect(after.phase).toBe('COMPLETE');
+    expect(after.signatures).toEqual(complete!.signatures);
+  });
+});

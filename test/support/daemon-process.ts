@@ -1,0 +1,103 @@
+/**
+ * Real `cosigner serve` processes for end-to-end tests: file keystores in temporary data dirs,
+ * loopback only, no mDNS. The test drives them only through what a user or script has: the UI in
+ * a browser, or the WebSocket control API.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+export const ROOT = path.resolve(import.meta.dirname, '../..');
+
+export interface Daemon {
+  name: string;
+  url: string;
+  port: number;
+  token: string;
+  peerId: string;
+  listenPort: number;
+  dataDir: string;
+  child: ChildProcess;
+  log: string[];
+  /** Multiaddr other daemons bootstrap from. */
+  multiaddr: string;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export interface StartOptions {
+  bootstrap?: Daemon[];
+  extraArgs?: string[];
+  dataDir?: string;
+}
+
+export async function startDaemon(name: string, options: StartOptions = {}): Promise<Daemon> {
+  const dataDir = options.dataDir ?? (await mkdtemp(path.join(tmpdir(), `cosigner-${name.toLowerCase()}-`)));
+  const listenPort = await freePort();
+  const args = ['main/cli.ts', 'serve', '--data-dir', dataDir, '--keystore', 'file', '--no-mdns', '--network', 'regtest'];
+  args.push('--listen', `/ip4/127.0.0.1/tcp/${listenPort}`, '--display-name', name);
+  for (const b of options.bootstrap ?? []) args.push('--bootstrap', b.multiaddr);
+  args.push(...(options.extraArgs ?? []));
+  const child = spawn(process.execPath, args, {
+    cwd: ROOT,
+    env: { ...process.env, COSIGNER_KEYSTORE_PASSPHRASE: `e2e ${name} passphrase` },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const log: string[] = [];
+  return new Promise((resolve, reject) => {
+    let peerId = '';
+    const timer = setTimeout(() => reject(new Error(`${name} did not start:\n${log.join('')}`)), 30_000);
+    const onData = (chunk: Buffer) => {
+      const text = chunk.toString();
+      log.push(text);
+      if (log.length > 500) log.splice(0, log.length - 500);
+      peerId ||= /Peer id: (\S+)/.exec(text)?.[1] ?? '';
+      const url = /Open: (\S+)/.exec(text)?.[1];
+      if (url) {
+        clearTimeout(timer);
+        const parsed = new URL(url);
+        resolve({
+          name,
+          url,
+          port: Number(parsed.port),
+          token: new URLSearchParams(parsed.hash.slice(1)).get('token') ?? '',
+          peerId,
+          listenPort,
+          dataDir,
+          child,
+          log,
+          multiaddr: `/ip4/127.0.0.1/tcp/${listenPort}/p2p/${peerId}`,
+        });
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${name} exited with ${code}:\n${log.join('')}`));
+    });
+  });
+}
+
+/** SIGTERM, then wait for the clean shutdown; resolves with the exit code. */
+export async function stopDaemon(daemon: Daemon): Promise<number | null> {
+  if (daemon.child.exitCode !== null) return daemon.child.exitCode;
+  const exited = new Promise<number | null>((resolve) => daemon.child.once('exit', (code) => resolve(code)));
+  daemon.child.kill('SIGTERM');
+  return exited;
+}
+
+export async function removeDataDir(daemon: Daemon): Promise<void> {
+  await rm(daemon.dataDir, { recursive: true, force: true });
+}

@@ -15,7 +15,7 @@ import { CosignerError } from '../errors.ts';
 import { generateNonce, SigningBatch, type KeyAggContext, type SecretNonce } from '../musig/index.ts';
 import type { DerivedGroupKey } from './bip328.ts';
 import type { GroupKeys } from './group-keys.ts';
-import { classifyInputs, feeOf, type ClassifyOptions, type ImportedPsbt } from './psbt-import.ts';
+import { classifyInputs, feeOf, type ClassifyOptions, type ImportedPsbt, type OwnInput } from './psbt-import.ts';
 import { approvalDigest, keyPathSighash, prevoutsOf, SIGHASH_DEFAULT } from './psbt-sighash.ts';
 
 export interface PlannedInput {
@@ -81,8 +81,8 @@ export function planPsbtSigning(imported: ImportedPsbt, keys: GroupKeys, options
   // Throws for outputs that spend more than the inputs: no one signs such a transaction.
   feeOf(tx);
   const prevouts = prevoutsOf(tx);
-  const inputs = classes.map((c) => {
-    if (c.status !== 'ours') throw new CosignerError('INTERNAL', 'refused inputs were handled above');
+  const own = classes.filter((c): c is OwnInput => c.status === 'ours');
+  const inputs = own.map((c) => {
     const message = keyPathSighash(tx, c.index, c.sighashType, prevouts);
     return Object.freeze({
       index: c.index,
@@ -217,6 +217,7 @@ export class PsbtSigningBatch {
 
   /** One final BIP340 signature per input; an invalid partial signature throws naming signer and input. */
   aggregate(partialSigs: readonly (readonly Uint8Array[])[] /* [signer][position] */): Uint8Array[] {
+    if (!Array.isArray(partialSigs)) throw new CosignerError('INVALID_INPUT', 'expected one list of partial signatures per signer');
     const out: Uint8Array[] = [];
     for (const { positions, batch } of this.#groups) {
       const signatures = this.#translated(positions, () =>

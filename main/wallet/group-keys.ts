@@ -4,8 +4,10 @@
  * must reproduce both the claimed internal key and the output key of the script.
  */
 import { equalBytes } from '@noble/curves/utils.js';
+import type { BitcoinNetwork } from '../../preload/contract.ts';
 import type { KeyAggContext } from '../musig/index.ts';
-import { deriveGroupKey, keyFingerprint, MAX_DERIVATION_DEPTH, HARDENED_OFFSET, type DerivedGroupKey } from './bip328.ts';
+import { deriveGroupKey, HARDENED_OFFSET, keyFingerprint, MAX_DERIVATION_DEPTH, type DerivedGroupKey } from './bip328.ts';
+import { taprootAddress } from './group.ts';
 
 /** A PSBT_{IN,OUT}_TAP_BIP32_DERIVATION entry as @scure/btc-signer decodes it. */
 export type TapDerivation = readonly [
@@ -42,6 +44,11 @@ export class GroupKeys {
     if (this.#cache.size >= MAX_CACHED_KEYS) this.#cache.delete(this.#cache.keys().next().value as string);
     this.#cache.set(id, key);
     return key;
+  }
+
+  /** The taproot address of the key at `path` (`[RECEIVE_BRANCH, i]` is receive address i). */
+  address(path: readonly number[], network: BitcoinNetwork): string {
+    return taprootAddress(this.derive(path).outputKey, network);
   }
 
   /**

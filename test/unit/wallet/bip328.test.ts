@@ -7,13 +7,16 @@ import { describe, expect, it } from 'vitest';
 import { aggregateKeys, sortKeys } from '../../../main/musig/index.ts';
 import {
   BIP328_CHAIN_CODE,
+  CHANGE_BRANCH,
   deriveGroupKey,
   HARDENED_OFFSET,
   keyFingerprint,
   MAX_DERIVATION_DEPTH,
+  RECEIVE_BRANCH,
   syntheticXpub,
 } from '../../../main/wallet/bip328.ts';
-import { groupKeyAgg, taprootAddress } from '../../../main/wallet/group.ts';
+import { describeGroup, groupKeyAgg, taprootAddress } from '../../../main/wallet/group.ts';
+import { GroupKeys } from '../../../main/wallet/group-keys.ts';
 import { BTC_NETWORKS } from '../../../main/wallet/networks.ts';
 
 const vectors = JSON.parse(
@@ -119,5 +122,20 @@ describe('BIP328 synthetic xpub and derivation', () => {
     const keys = BIP373_KEYS.map((k) => hexToBytes(k));
     const reversed = aggregateKeys(sortKeys([...keys].reverse()));
     expect(bytesToHex(reversed.aggregateKey)).toBe(bytesToHex(groupKeyAgg([...BIP373_KEYS].reverse()).aggregateKey));
+  });
+});
+
+describe('GroupKeys', () => {
+  it('gives receive and change addresses of the BIP328 children, and the group address for the empty path', () => {
+    const keys = new GroupKeys(groupKeyAgg(BIP373_KEYS));
+    const xpub = HDKey.fromExtendedKey(syntheticXpub(keys.group.aggregateKey, 'mainnet'));
+    for (const index of [0, 1, 7]) {
+      const child = xpub.deriveChild(RECEIVE_BRANCH).deriveChild(index);
+      const expected = p2tr(child.publicKey!.subarray(1), undefined, BTC_NETWORKS.regtest).address;
+      expect(keys.address([RECEIVE_BRANCH, index], 'regtest')).toBe(expected);
+    }
+    expect(keys.address([CHANGE_BRANCH, 0], 'mainnet')).toMatch(/^bc1p/);
+    expect(keys.address([], 'mainnet')).toBe(describeGroup('g', BIP373_KEYS, 'mainnet').address);
+    expect(keys.derive([0, 1])).toBe(keys.derive([0, 1]));
   });
 });

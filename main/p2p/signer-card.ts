@@ -64,7 +64,7 @@ export function isValidSignerKey(key: Uint8Array): boolean {
   }
 }
 
-export function signerKeyHex(key: Uint8Array): string {
+function signerKeyHex(key: Uint8Array): string {
   return bytesToHex(key);
 }
 

@@ -197,6 +197,9 @@ export class SessionCoordinator {
   #starting: Promise<void> | undefined;
   #unsubscribe: (() => void) | undefined;
   #timer: TimerHandle | undefined;
+  /** One timer at the earliest deadline of any open session, so expiry and stuck aborts happen on time
+   *  rather than at the next periodic sweep. */
+  #deadlineTimer: { handle: TimerHandle; at: number } | undefined;
   #lastCleanupAt: number | null = null;
   readonly #rejected = new Map<string, number>();
   readonly #counters = { sendFailures: 0, storageFailures: 0, corruptRecords: 0, listenerErrors: 0 };
@@ -241,6 +244,25 @@ export class SessionCoordinator {
     await this.sweep();
   }
 
+  #armDeadline(): void {
+    if (!this.#running || !this.options.enableAutoCleanup) return;
+    let next = Infinity;
+    for (const live of this.#sessions.values()) {
+      if (isTerminal(live.state.phase)) continue;
+      next = Math.min(next, live.deadline);
+      if (isExchange(live.state.phase)) next = Math.min(next, live.state.phaseSince + this.options.stuckSessionTimeoutMs);
+    }
+    if (this.#deadlineTimer && this.#deadlineTimer.at === next) return;
+    if (this.#deadlineTimer) this.#scheduler.clear(this.#deadlineTimer.handle);
+    this.#deadlineTimer = undefined;
+    if (next === Infinity) return;
+    const handle = this.#scheduler.setTimeout(() => {
+      this.#deadlineTimer = undefined;
+      void this.sweep().catch(() => undefined);
+    }, Math.max(0, next - this.#clock.now()) + 1);
+    this.#deadlineTimer = { handle, at: next };
+  }
+
   /**
    * Stops the timer and the intake, lets queued work finish (so what was decided is stored), then
    * closes every session: secret nonces are dropped and memory emptied. Stored records stay; a later
@@ -251,6 +273,8 @@ export class SessionCoordinator {
     this.#running = false;
     if (this.#timer !== undefined) this.#scheduler.clear(this.#timer);
     this.#timer = undefined;
+    if (this.#deadlineTimer !== undefined) this.#scheduler.clear(this.#deadlineTimer.handle);
+    this.#deadlineTimer = undefined;
     this.#unsubscribe?.();
     this.#unsubscribe = undefined;
     await this.idle();
@@ -351,6 +375,7 @@ export class SessionCoordinator {
       const live = this.#newLive(announcement, body.creatorIndex, initialState(body.signers.length, body.creatorIndex, now));
       await this.#commit(live, live.state, [], true);
       this.#sessions.set(announcement.idHex, live);
+      this.#armDeadline();
       this.#broadcast(live, announcement.frame, 'announcement');
       return this.#snapshot(live);
     });
@@ -433,6 +458,7 @@ export class SessionCoordinator {
     }
     report.orphansDropped = this.#orphans.prune(now);
     this.#lastCleanupAt = now;
+    this.#armDeadline();
     return report;
   }
 
@@ -502,6 +528,7 @@ export class SessionCoordinator {
     const live = this.#newLive(announcement, localIndex, initialState(body.signers.length, body.creatorIndex, now));
     await this.#commit(live, live.state, [], true);
     this.#sessions.set(announcement.idHex, live);
+    this.#armDeadline();
     const snapshot = this.#snapshot(live);
     this.#emit('request', snapshot);
     for (const orphan of this.#orphans.take(announcement.idHex)) this.#dispatch(orphan);
@@ -901,6 +928,7 @@ export class SessionCoordinator {
       }
     }
     live.state = next;
+    if (next.phase !== previous.phase || next.attempt !== previous.attempt) this.#armDeadline();
     if (force || next !== previous) this.#emit('session', this.#snapshot(live));
     for (const frame of frames) this.#broadcast(live, frame, 'session-message');
   }

@@ -117,7 +117,8 @@ describe('manual cleanup and late creation', () => {
     const timers = c.time.pendingTimers;
     await node.coordinator.cleanup();
     await node.coordinator.cleanup();
-    expect(c.time.pendingTimers).toBe(timers - 1);
+    // The periodic sweep and the timer armed at the open session's deadline.
+    expect(c.time.pendingTimers).toBe(timers - 2);
     expect(node.coordinator.list()).toEqual([]);
     expect(node.coordinator.health()).toMatchObject({ running: false, orphanedFrames: 0 });
     await expect(node.coordinator.approve(s.sessionId)).rejects.toMatchObject({ code: 'NOT_RUNNING' });
@@ -128,6 +129,18 @@ describe('manual cleanup and late creation', () => {
     expect(await node.store.get(s.sessionId)).toMatchObject({ phase: 'AWAITING_APPROVAL' });
     await node.coordinator.start();
     expect(node.coordinator.list().map((x) => x.sessionId)).toEqual([s.sessionId]);
+  });
+
+  it('a pending request expires at its expiry, not at the next periodic sweep', async () => {
+    const c = new Cluster(2, { seed: 'on-time' });
+    await c.start();
+    const s = await c.create(0, { expiresInMs: 90_000 });
+    await c.runUntil(() => c.nodes[1]!.requests.length === 1);
+    await c.time.advance(89_000, () => c.settle());
+    expect(c.snapshot(1, s.sessionId)!.phase).toBe('AWAITING_APPROVAL');
+    await c.time.advance(2_000, () => c.settle()); // 91 s: the next periodic sweep would be at 120 s
+    expect(c.snapshot(0, s.sessionId)!.phase).toBe('EXPIRED');
+    expect(c.snapshot(1, s.sessionId)!.phase).toBe('EXPIRED');
   });
 
   it('a session created late in a cleanup cycle lives its full time', async () => {

@@ -1,0 +1,179 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { schnorr } from '@noble/curves/secp256k1.js';
+import { hexToBytes } from '@noble/hashes/utils.js';
+import { existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { ROOT, removeDataDir, startDaemon, stopDaemon, type Daemon } from '../../support/daemon-process.ts';
+
+// Two headless co-signers (separate data dirs and key files), each driven through the real UI in
+// Debian's Chromium, as two people would: create keys, add each other, make a group, then a request
+// that is approved, one that is declined and one that expires. Screenshots of each screen are saved
+// under test-results/e2e/ as artifacts.
+const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+const SHOTS = path.join(ROOT, 'test-results', 'e2e');
+const haveChromium = existsSync(CHROMIUM);
+const haveUi = existsSync(path.join(ROOT, 'dist', 'renderer', 'index.html'));
+const why = !haveChromium
+  ? `no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM)`
+  : 'the UI is not built (npm run build:renderer)';
+
+describe.skipIf(!haveChromium || !haveUi)(`two co-signers through the UI${haveChromium && haveUi ? '' : ` — skipped: ${why}`}`, () => {
+  let browser: Browser;
+  let a: Daemon;
+  let b: Daemon;
+  let pa: Page;
+  let pb: Page;
+  let keyA = '';
+  let keyB = '';
+  const pageErrors: string[] = [];
+  let expiring = '';
+
+  async function shot(page: Page, name: string): Promise<void> {
+    await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+  }
+
+  async function open(d: Daemon): Promise<Page> {
+    const page = await (await browser.newContext({ viewport: { width: 1100, height: 800 } })).newPage();
+    page.on('pageerror', (e) => pageErrors.push(`${d.name}: ${e.message}`));
+    await page.goto(d.url);
+    return page;
+  }
+
+  async function createKey(page: Page, who: string): Promise<string> {
+    await page.getByTestId('create-key').click();
+    await page.getByTestId('mnemonic-word').first().waitFor();
+    const words = await page.getByTestId('mnemonic-word').allTextContents();
+    expect(words).toHaveLength(24);
+    await shot(page, `${who}-01-backup-words`);
+    await page.getByTestId('backup-written').check();
+    await page.getByTestId('backup-continue').click();
+    const inputs = page.getByTestId('confirm-word');
+    for (const [i, word] of words.entries()) await inputs.nth(i).fill(word.trim());
+    await shot(page, `${who}-02-confirm-backup`);
+    await page.getByTestId('confirm-backup').click();
+    const key = (await page.getByTestId('local-public-key').textContent({ timeout: 30_000 }))!.trim();
+    expect(key).toMatch(/^0[23][0-9a-f]{64}$/);
+    return key;
+  }
+
+  async function befriend(page: Page, name: string, key: string): Promise<void> {
+    await page.getByTestId('nav-cosigners').click();
+    await page.getByTestId('contact-name-input').fill(name);
+    await page.getByTestId('contact-key-input').fill(key);
+    await page.getByTestId('save-contact').click();
+    await page.locator(`[data-testid="contact"][data-public-key="${key}"]`).waitFor();
+    await page.getByTestId('new-group').click();
+    await page.getByTestId('group-name').fill('Household');
+    await page.locator(`[data-testid="group-member"][data-public-key="${key}"]`).check();
+    await page.getByTestId('save-group').click();
+    await page.getByTestId('group-card').first().waitFor();
+  }
+
+  async function sendRequest(page: Page, text: string, expirySeconds?: number): Promise<string> {
+    await page.getByTestId('nav-new').click();
+    await page.getByTestId('request-group').selectOption({ label: 'Household (2 signers)' });
+    await page.getByTestId('message-input').fill(text);
+    await page.getByTestId('description-input').fill(text);
+    if (expirySeconds !== undefined) await page.getByTestId('expiry-input').selectOption(String(expirySeconds));
+    await page.getByTestId('send-request').click();
+    await page.getByTestId('session-phase').waitFor();
+    return (await page.getByTestId('session-id').textContent())!.trim();
+  }
+
+  async function openPending(page: Page, sessionId: string): Promise<void> {
+    await page.getByTestId('nav-home').click();
+    const item = page.locator(`[data-testid="pending-request"][data-session-id="${sessionId}"]`);
+    await item.waitFor({ timeout: 60_000 });
+    await item.click();
+  }
+
+  function phase(page: Page, name: string) {
+    return page.locator(`[data-testid="session-phase"][data-phase="${name}"]`);
+  }
+
+  beforeAll(async () => {
+    mkdirSync(SHOTS, { recursive: true });
+    const { chromium } = await import('playwright-core');
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    a = await startDaemon('Alice');
+    b = await startDaemon('Bob', { bootstrap: [a] });
+    pa = await open(a);
+    pb = await open(b);
+    await shot(pa, 'a-00-first-run');
+    keyA = await createKey(pa, 'a');
+    keyB = await createKey(pb, 'b');
+    await befriend(pa, 'Bob', keyB);
+    await befriend(pb, 'Alice', keyA);
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    for (const d of [a, b]) {
+      if (!d) continue;
+      await stopDaemon(d);
+      await removeDataDir(d);
+    }
+  });
+
+  it('a request approved on B completes on both pages with one signature valid under the group key', async () => {
+    // Started first, so that it expires while the other scenarios run (see the last test).
+    expiring = await sendRequest(pa, 'let this one expire', 60);
+    await shot(pa, 'a-03-home');
+    await pa.getByTestId('nav-cosigners').click();
+    await shot(pa, 'a-04-cosigners');
+    await pa.getByTestId('nav-new').click();
+    await shot(pa, 'a-05-new-request');
+
+    const text = 'pay the plumber, invoice 77';
+    const sessionId = await sendRequest(pa, text);
+    await openPending(pb, sessionId);
+    await expect.poll(() => pb.getByTestId('message-display').first().textContent()).toContain(text);
+    expect(await pb.getByTestId('request-creator').textContent()).toContain('Alice');
+    await shot(pb, 'b-03-review');
+    await pb.getByTestId('approve').click();
+
+    await phase(pa, 'COMPLETE').waitFor({ timeout: 60_000 });
+    await phase(pb, 'COMPLETE').waitFor({ timeout: 60_000 });
+    await shot(pa, 'a-06-session-complete');
+    await shot(pb, 'b-04-session-complete');
+    const sigA = (await pa.getByTestId('final-signature').first().textContent())!.trim();
+    const sigB = (await pb.getByTestId('final-signature').first().textContent())!.trim();
+    const signingKey = (await pa.getByTestId('signing-key').textContent())!.trim();
+    const messageHex = (await pa.getByTestId('message-hex').first().textContent())!.trim();
+    expect(sigA).toMatch(/^[0-9a-f]{128}$/);
+    expect(sigB).toBe(sigA);
+    expect(messageHex).toBe(Buffer.from(text).toString('hex'));
+    expect(schnorr.verify(hexToBytes(sigA), hexToBytes(messageHex), hexToBytes(signingKey))).toBe(true);
+  });
+
+  it('a request declined on B ends DECLINED on both pages, naming who declined', async () => {
+    const sessionId = await sendRequest(pa, 'buy a boat');
+    await openPending(pb, sessionId);
+    await pb.getByTestId('decline').click();
+    await pb.getByTestId('decline-reason').fill('we agreed: no boats');
+    await pb.getByTestId('decline-confirm').click();
+    await phase(pb, 'DECLINED').waitFor({ timeout: 30_000 });
+    await phase(pa, 'DECLINED').waitFor({ timeout: 30_000 });
+    expect(await pa.getByTestId('session-failure').textContent()).toContain('no boats');
+    await shot(pa, 'a-07-session-declined');
+  });
+
+  it('a request nobody approves ends EXPIRED on both pages at its expiry', async () => {
+    expect(expiring).not.toBe('');
+    await pa.getByTestId('nav-history').click();
+    await pa.locator(`[data-testid="history-row"]`).first().waitFor();
+    await shot(pa, 'a-08-history');
+    await pa.getByTestId('nav-settings').click();
+    await shot(pa, 'a-09-settings');
+    await pa.goto(`${a.url}&view=session/${expiring}`);
+    await openPending(pb, expiring);
+    await phase(pa, 'EXPIRED').waitFor({ timeout: 90_000 });
+    await phase(pb, 'EXPIRED').waitFor({ timeout: 90_000 });
+    await shot(pb, 'b-05-session-expired');
+    expect(pageErrors).toEqual([]);
+  }, 120_000);
+});

@@ -3,7 +3,7 @@
  * notes/musig-api.md. Secret nonces never leave memory; everything else here is public data.
  */
 export { SigningBatch } from './batch.ts';
-export { aggregateKeys, withTaprootTweak, type KeyAggContext, type Tweak } from './key-agg.ts';
+export { aggregateKeys, withTaprootTweak, withTweaks, type KeyAggContext, type Tweak } from './key-agg.ts';
 export { publicKeyOf, sortKeys } from './keys.ts';
 export { aggregateNonces, generateNonce, type NonceGenInput, type SecretNonce } from './nonce.ts';
 export { verifySignature } from './verify.ts';

@@ -22,6 +22,7 @@ Options:
   --keystore KIND       keychain (default: the OS keychain) or file (a passphrase-encrypted key
                         file in the data dir, for servers without a keychain; the passphrase comes
                         from COSIGNER_KEYSTORE_PASSPHRASE or a prompt)
+  --profile NAME        which key of the keychain to use (default: default); one per data dir
   --port N              control API port (default: a free port)
   --listen ADDR         libp2p listen multiaddr (repeatable; default from settings)
   --bootstrap ADDR      bootstrap peer multiaddr with /p2p/<peer id> (repeatable)
@@ -41,6 +42,7 @@ async function serve(argv: string[]): Promise<void> {
     options: {
       'data-dir': { type: 'string' },
       keystore: { type: 'string', default: 'keychain' },
+      profile: { type: 'string', default: 'default' },
       port: { type: 'string' },
       listen: { type: 'string', multiple: true },
       bootstrap: { type: 'string', multiple: true },
@@ -81,6 +83,7 @@ async function serve(argv: string[]): Promise<void> {
   const services = await startServices({
     mode: 'headless',
     dataDir,
+    profile: values.profile,
     keystore,
     overrides,
     autoApprove: values['auto-approve'],

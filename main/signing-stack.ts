@@ -48,7 +48,8 @@ export class SigningStack {
     const network = new CosignerNetwork({
       identity: identity.privateKey(),
       signers: [signer],
-      displayName: settings.displayName,
+      // A signer card needs a name; until the user picks one, the key's fingerprint stands in.
+      displayName: settings.displayName || `Cosigner ${signer.fingerprint}`,
       inspectAnnouncement,
       clock: deps.clock,
       scheduler: deps.scheduler,

@@ -28,6 +28,8 @@ if (binary) {
   run(binary, ['.']);
 } else {
   console.log('No Electron binary here (installed with ELECTRON_SKIP_BINARY_DOWNLOAD?): starting the headless mode.');
-  if (spawnSync(npm, ['run', 'build:renderer'], { stdio: 'inherit' }).status !== 0) process.exit(1);
-  run(process.execPath, ['main/cli.ts', 'serve', ...process.argv.slice(2)]);
+  for (const step of ['build:renderer', 'build:daemon']) {
+    if (spawnSync(npm, ['run', step], { stdio: 'inherit' }).status !== 0) process.exit(1);
+  }
+  run(process.execPath, ['dist/cli.mjs', 'serve', ...process.argv.slice(2)]);
 }

@@ -39,6 +39,8 @@ export async function freePort(): Promise<number> {
 export interface StartOptions {
   bootstrap?: Daemon[];
   extraArgs?: string[];
+  /** Shown on the signer card; without it the daemon falls back to the key's fingerprint. */
+  displayName?: string;
   dataDir?: string;
 }
 
@@ -46,7 +48,8 @@ export async function startDaemon(name: string, options: StartOptions = {}): Pro
   const dataDir = options.dataDir ?? (await mkdtemp(path.join(tmpdir(), `cosigner-${name.toLowerCase()}-`)));
   const listenPort = await freePort();
   const args = ['main/cli.ts', 'serve', '--data-dir', dataDir, '--keystore', 'file', '--no-mdns', '--network', 'regtest'];
-  args.push('--listen', `/ip4/127.0.0.1/tcp/${listenPort}`, '--display-name', name);
+  args.push('--listen', `/ip4/127.0.0.1/tcp/${listenPort}`);
+  if (options.displayName !== undefined) args.push('--display-name', options.displayName);
   for (const b of options.bootstrap ?? []) args.push('--bootstrap', b.multiaddr);
   args.push(...(options.extraArgs ?? []));
   const child = spawn(process.execPath, args, {

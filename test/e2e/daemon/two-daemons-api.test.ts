@@ -6,7 +6,8 @@ import { cosignMessage } from '../../../docs/examples/cosign-message.ts';
 import { removeDataDir, startDaemon, stopDaemon, type Daemon } from '../../support/daemon-process.ts';
 
 // Two `cosigner serve` processes, each with its own data dir and key file, driven only through
-// the control API, the way docs/API.md tells a script to.
+// the control API, the way docs/API.md tells a script to. Neither is given a display name: the
+// signer card then carries the key's fingerprint.
 describe('two headless daemons over the control API', () => {
   let a: Daemon;
   let b: Daemon;

@@ -99,8 +99,8 @@ describe.skipIf(!haveChromium || !haveUi)(`two co-signers through the UI${haveCh
       executablePath: CHROMIUM,
       args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
     });
-    a = await startDaemon('Alice');
-    b = await startDaemon('Bob', { bootstrap: [a] });
+    a = await startDaemon('Alice', { displayName: 'Alice' });
+    b = await startDaemon('Bob', { bootstrap: [a], displayName: 'Bob' });
     pa = await open(a);
     pb = await open(b);
     await shot(pa, 'a-00-first-run');

@@ -1,6 +1,6 @@
 import type { WeierstrassPoint } from '@noble/curves/abstract/weierstrass.js';
 import { schnorr, secp256k1 } from '@noble/curves/secp256k1.js';
-import { equalBytes } from '@noble/curves/utils.js';
+import { bytesToHex, equalBytes } from '@noble/curves/utils.js';
 import { InvalidContributionErr, keyAggregate } from '@scure/btc-signer/musig2.js';
 import { hasEven } from '@scure/btc-signer/utils.js';
 import { CosignerError } from '../errors.ts';
@@ -126,6 +126,18 @@ function ownTweaks(tweaks: readonly Tweak[]): readonly Tweak[] {
   return tweaks.map((t) => Object.freeze({ tweak: Uint8Array.from(t.tweak), xOnly: t.xOnly }));
 }
 
+/**
+ * A group signs many sessions with the same keys: their aggregation (one point multiplication per
+ * key) is kept for the most recent signer sets. Each caller still gets its own context object, so
+ * nothing a caller does to its bytes reaches another.
+ */
+const RECENT_AGGREGATIONS = 64;
+const recent = new Map<string, KeyAggInternals>();
+
+function cacheKey(publicKeys: readonly Uint8Array[], tweaks: readonly Tweak[]): string {
+  return [...publicKeys.map((k) => bytesToHex(k)), ...tweaks.map((t) => `${t.xOnly ? 'x' : 'p'}${bytesToHex(t.tweak)}`)].join('.');
+}
+
 /** BIP327 KeyAgg then ApplyTweak for each tweak, in order. */
 export function aggregateKeys(publicKeys: readonly Uint8Array[], tweaks: readonly Tweak[] = []): KeyAggContext {
   if (!Array.isArray(publicKeys) || publicKeys.length === 0) {
@@ -135,6 +147,20 @@ export function aggregateKeys(publicKeys: readonly Uint8Array[], tweaks: readonl
     if (!isBytes(key, 33)) throw new CosignerError('INVALID_PUBLIC_KEY', 'public key must be 33 bytes', { signerIndex });
   });
   checkTweaks(tweaks);
+  const key = cacheKey(publicKeys, tweaks);
+  const hit = recent.get(key);
+  if (hit) {
+    recent.delete(key);
+    recent.set(key, hit);
+    return makeContext(hit.publicKeys, hit.points, hit.coefficients, hit.tweaks, hit.state);
+  }
+  const ctx = aggregateUncached(publicKeys, tweaks);
+  recent.set(key, keyAggInternals(ctx));
+  if (recent.size > RECENT_AGGREGATIONS) recent.delete(recent.keys().next().value as string);
+  return ctx;
+}
+
+function aggregateUncached(publicKeys: readonly Uint8Array[], tweaks: readonly Tweak[]): KeyAggContext {
   const keys = Object.freeze(publicKeys.map((key) => Uint8Array.from(key)));
   let agg: ReturnType<typeof keyAggregate>;
   try {

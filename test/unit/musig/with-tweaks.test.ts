@@ -29,3 +29,17 @@ describe('withTweaks', () => {
     );
   });
 });
+
+describe('aggregateKeys for a signer set seen before', () => {
+  it('gives an equal context whose bytes are its own', () => {
+    const keys = [1, 2, 3].map((b) => publicKeyOf(new Uint8Array(32).fill(b)));
+    const first = aggregateKeys(keys);
+    const expected = bytesToHex(first.aggregateKey);
+    first.aggregateKey.fill(0);
+    (first.publicKeys[0] as Uint8Array).fill(0);
+    const second = aggregateKeys(keys);
+    expect(second).not.toBe(first);
+    expect(bytesToHex(second.aggregateKey)).toBe(expected);
+    expect(bytesToHex(second.publicKeys[0]!)).toBe(bytesToHex(keys[0]!));
+  });
+});

@@ -1,0 +1,65 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { ContactBook } from '../../../main/book/contact-book.ts';
+import { GroupBook } from '../../../main/book/group-book.ts';
+import { DEFAULT_SETTINGS, SettingsStore } from '../../../main/book/settings-store.ts';
+import { FileRecordStore } from '../../../main/storage/record-store.ts';
+
+const KEY_A = '02f9308a019258c31049344f85f89d5229b531c845836f99b08601f113bce036f9';
+const KEY_B = '03dff1d77f2a671c5f36183726db2341be58feae1da2deced843240f7b502ba659';
+const clock = { now: () => 1_700_000_000_000 };
+const dirs: string[] = [];
+afterEach(async () => {
+  for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
+});
+async function store(): Promise<{ dir: string; store: FileRecordStore }> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'cosigner-books-'));
+  dirs.push(dir);
+  return { dir, store: await FileRecordStore.open(dir) };
+}
+
+describe('contacts, groups and settings on disk', () => {
+  it('contacts are saved, renamed, listed by name and removed; a new instance reads them back', async () => {
+    const { store: s } = await store();
+    const book = await ContactBook.open(s, clock);
+    await book.save(KEY_B, 'Zoe');
+    await book.save(KEY_A, 'Adam');
+    await book.save(KEY_B, 'Bob');
+    expect((await ContactBook.open(s, clock)).list().map((c) => c.name)).toEqual(['Adam', 'Bob']);
+    await book.remove(KEY_A);
+    expect(book.nameOf(KEY_A)).toBeUndefined();
+    await expect(book.remove(KEY_A)).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+  });
+
+  it('a group is saved with its derived keys and address; the same key set is one group', async () => {
+    const { store: s } = await store();
+    const book = await GroupBook.open(s, 'regtest');
+    const g = await book.save({ name: 'Household', publicKeys: [KEY_B, KEY_A] });
+    expect(g.address).toMatch(/^bcrt1p/);
+    const again = await book.save({ name: 'Renamed', publicKeys: [KEY_A, KEY_B] });
+    expect(again.id).toBe(g.id);
+    const reopened = await GroupBook.open(s, 'regtest');
+    expect(reopened.list().map((x) => x.name)).toEqual(['Renamed']);
+    await reopened.remove(g.id);
+    expect(() => reopened.get(g.id)).toThrow(/no such group/);
+  });
+
+  it('settings start from the defaults, keep what is set, and refuse values outside the schema', async () => {
+    const { store: s } = await store();
+    const settings = await SettingsStore.open(s);
+    expect(settings.get()).toEqual(DEFAULT_SETTINGS);
+    await settings.update({ displayName: 'Alice', mdns: false });
+    expect((await SettingsStore.open(s)).get()).toMatchObject({ displayName: 'Alice', mdns: false, network: 'mainnet' });
+    await expect(settings.update({ sessionTimeoutSeconds: 1 })).rejects.toThrow();
+    expect(settings.get().sessionTimeoutSeconds).toBe(DEFAULT_SETTINGS.sessionTimeoutSeconds);
+  });
+
+  it('a damaged file is reported, not trusted and not overwritten', async () => {
+    const { dir, store: s } = await store();
+    await writeFile(path.join(dir, 'contacts.json'), JSON.stringify([{ publicKey: 'nope', name: '' }]));
+    await expect(ContactBook.open(s, clock)).rejects.toMatchObject({ code: 'STORAGE_FAILED' });
+    expect(await s.get('contacts')).toEqual([{ publicKey: 'nope', name: '' }]);
+  });
+});

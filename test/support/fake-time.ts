@@ -1,6 +1,6 @@
 /**
- * A fake wall clock and scheduler for the session tests: time only moves when the test says so, and
- * a `settle` callback runs between timer firings so that async work they start completes in order.
+ * A fake wall clock and scheduler for the tests: time only moves when the test says so, and a
+ * `settle` callback runs between timer firings so that async work they start completes in order.
  */
 import type { Clock, Scheduler, TimerHandle } from '../../main/session/ports.ts';
 

@@ -1,67 +1,11 @@
-/** Fixtures for the p2p tests. Deterministic ports: a manual clock and scheduler, and a seeded random source. */
+/** Fixtures for the p2p tests. Deterministic ports: a seeded random source and signer keys. */
 import { sha256 } from '@noble/hashes/sha2.js';
 import { schnorr, secp256k1 } from '@noble/curves/secp256k1.js';
 import { equalBytes } from '@noble/curves/utils.js';
 import { ByteReader, ByteWriter } from '../../main/p2p/byte-codec.ts';
 import type { AnnouncementFacts } from '../../main/p2p/dht-records.ts';
-import type { Clock, Random, Scheduler, TimerHandle } from '../../main/session/ports.ts';
+import type { Random } from '../../main/session/ports.ts';
 import type { SignerKey } from '../../main/p2p/signer-card.ts';
-
-export class ManualTime implements Clock, Scheduler {
-  #now: number;
-  #nextId = 1;
-  readonly #timers = new Map<number, { at: number; fn: () => void; every?: number }>();
-
-  constructor(start = 1_700_000_000_000) {
-    this.#now = start;
-  }
-
-  now(): number {
-    return this.#now;
-  }
-
-  setTimeout(fn: () => void, ms: number): TimerHandle {
-    const id = this.#nextId++;
-    this.#timers.set(id, { at: this.#now + Math.max(0, ms), fn });
-    return { id };
-  }
-
-  setInterval(fn: () => void, ms: number): TimerHandle {
-    const id = this.#nextId++;
-    this.#timers.set(id, { at: this.#now + ms, fn, every: ms });
-    return { id };
-  }
-
-  clear(handle: TimerHandle): void {
-    this.#timers.delete(handle.id);
-  }
-
-  get pendingTimers(): number {
-    return this.#timers.size;
-  }
-
-  /** Moves time forward, firing due timers in order and letting promise callbacks run between them. */
-  async advance(ms: number): Promise<void> {
-    const end = this.#now + ms;
-    for (;;) {
-      await flush();
-      let next: [number, { at: number; fn: () => void; every?: number }] | undefined;
-      for (const entry of this.#timers) if (entry[1].at <= end && (next === undefined || entry[1].at < next[1].at)) next = entry;
-      if (next === undefined) break;
-      const [id, timer] = next;
-      this.#now = Math.max(this.#now, timer.at);
-      if (timer.every !== undefined) timer.at += timer.every;
-      else this.#timers.delete(id);
-      timer.fn();
-    }
-    this.#now = end;
-    await flush();
-  }
-}
-
-export async function flush(): Promise<void> {
-  for (let i = 0; i < 20; i++) await Promise.resolve();
-}
 
 export function seededRandom(seed: string): Random {
   let counter = 0;

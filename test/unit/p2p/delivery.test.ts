@@ -2,14 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { equalBytes } from '@noble/curves/utils.js';
 import { Delivery } from '../../../main/p2p/delivery.ts';
 import type { Attempt } from '../../../main/p2p/delivery.ts';
-import { ManualTime, seededRandom, signerKeyFrom } from '../../support/p2p-fixtures.ts';
+import { FakeTime } from '../../support/fake-time.ts';
+import { seededRandom, signerKeyFrom } from '../../support/p2p-fixtures.ts';
 
 const bob = signerKeyFrom('bob').publicKey;
 const carol = signerKeyFrom('carol').publicKey;
 const meta = (expiresAt: number, sessionId = 'ab') => ({ kind: 'session-message' as const, sessionId, expiresAt });
 
 function setup(attempt: Attempt, opts: { maxQueuePerSigner?: number } = {}) {
-  const time = new ManualTime();
+  const time = new FakeTime();
   const delivery = new Delivery({
     clock: time,
     scheduler: time,

@@ -11,9 +11,10 @@ import {
   inboxKey,
   MAX_INBOX_ENTRIES,
 } from '../../../main/p2p/dht-records.ts';
-import { inspectTestAnnouncement, makeTestAnnouncement, ManualTime, seededRandom, signerKeyFrom } from '../../support/p2p-fixtures.ts';
+import { FakeTime } from '../../support/fake-time.ts';
+import { inspectTestAnnouncement, makeTestAnnouncement, seededRandom, signerKeyFrom } from '../../support/p2p-fixtures.ts';
 
-const time = new ManualTime();
+const time = new FakeTime();
 const random = seededRandom('dht-records');
 const rules = createDhtRecordRules({ clock: time, inspectAnnouncement: inspectTestAnnouncement });
 const validateCard = rules.validators[CARD_NAMESPACE]!;

@@ -2,9 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { Directory } from '../../../main/p2p/directory.ts';
 import { generatePeerIdentity, peerIdOf } from '../../../main/p2p/identity.ts';
 import { createSignerCard } from '../../../main/p2p/signer-card.ts';
-import { ManualTime, seededRandom, signerKeyFrom } from '../../support/p2p-fixtures.ts';
+import { FakeTime } from '../../support/fake-time.ts';
+import { seededRandom, signerKeyFrom } from '../../support/p2p-fixtures.ts';
 
-const time = new ManualTime();
+const time = new FakeTime();
 const random = seededRandom('directory');
 const alice = signerKeyFrom('alice');
 const bob = signerKeyFrom('bob');

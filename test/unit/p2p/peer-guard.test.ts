@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { PeerGuard } from '../../../main/p2p/peer-guard.ts';
-import { ManualTime } from '../../support/p2p-fixtures.ts';
+import { FakeTime } from '../../support/fake-time.ts';
 
 describe('peer guard', () => {
   it('allows a burst, then refills at the sustained rate', async () => {
-    const time = new ManualTime();
+    const time = new FakeTime();
     const guard = new PeerGuard(time, { burst: 5, ratePerSecond: 2 });
     for (let i = 0; i < 5; i++) expect(guard.allowFrame('p')).toBe(true);
     expect(guard.allowFrame('p')).toBe(false);
@@ -16,7 +16,7 @@ describe('peer guard', () => {
   });
 
   it('bans after the strike limit within the window, for the ban duration only', async () => {
-    const time = new ManualTime();
+    const time = new FakeTime();
     const guard = new PeerGuard(time, { strikeLimit: 3, strikeWindowMs: 10_000, banMs: 60_000 });
     expect(guard.reject('p', 'malformed').banned).toBe(false);
     expect(guard.reject('p', 'oversized').banned).toBe(false);
@@ -32,7 +32,7 @@ describe('peer guard', () => {
   });
 
   it('forgets strikes outside the window', async () => {
-    const time = new ManualTime();
+    const time = new FakeTime();
     const guard = new PeerGuard(time, { strikeLimit: 2, strikeWindowMs: 1000 });
     guard.reject('p', 'malformed');
     await time.advance(1001);
@@ -40,7 +40,7 @@ describe('peer guard', () => {
   });
 
   it('tracks a bounded number of peers', () => {
-    const time = new ManualTime();
+    const time = new FakeTime();
     const guard = new PeerGuard(time, { maxTrackedPeers: 10, strikeLimit: 1, banMs: 1000 });
     for (let i = 0; i < 1000; i++) guard.reject(`peer-${i}`, 'malformed');
     expect(guard.bannedPeers().length).toBe(10);

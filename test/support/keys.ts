@@ -1,9 +1,7 @@
 import { inspect } from 'node:util';
-import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { expect } from 'vitest';
 import type { SecretBackend } from '../../main/keys/secret-backend.ts';
-import type { Random } from '../../main/session/ports.ts';
 
 /** An in-process SecretBackend (the tests' stand-in for the keychain), counting its calls. */
 export class MemorySecretBackend implements SecretBackend {
@@ -26,24 +24,6 @@ export class MemorySecretBackend implements SecretBackend {
     this.calls.push(`delete ${name}`);
     return this.entries.delete(name);
   }
-}
-
-/** Deterministic Random: SHA-256(label || counter) blocks. */
-export function seededRandom(label: string): Random & { drawn: Uint8Array[] } {
-  let counter = 0;
-  const drawn: Uint8Array[] = [];
-  return {
-    drawn,
-    bytes(length: number): Uint8Array {
-      const out = new Uint8Array(length);
-      for (let at = 0; at < length; at += 32) {
-        const block = sha256(new TextEncoder().encode(`${label}/${counter++}`));
-        out.set(block.subarray(0, Math.min(32, length - at)), at);
-      }
-      drawn.push(Uint8Array.from(out));
-      return out;
-    },
-  };
 }
 
 /** Every way an object can end up in a log or on the wire. */

@@ -1,25 +1,10 @@
-/** Fixtures for the p2p tests. Deterministic ports: a seeded random source and signer keys. */
+/** Fixtures for the p2p tests: signer keys and a stand-in announcement format. */
 import { sha256 } from '@noble/hashes/sha2.js';
 import { schnorr, secp256k1 } from '@noble/curves/secp256k1.js';
 import { equalBytes } from '@noble/curves/utils.js';
 import { ByteReader, ByteWriter } from '../../main/p2p/byte-codec.ts';
 import type { AnnouncementFacts } from '../../main/p2p/dht-records.ts';
-import type { Random } from '../../main/session/ports.ts';
 import type { SignerKey } from '../../main/p2p/signer-card.ts';
-
-export function seededRandom(seed: string): Random {
-  let counter = 0;
-  return {
-    bytes(length: number): Uint8Array {
-      const out = new Uint8Array(length);
-      for (let off = 0; off < length; off += 32) {
-        const block = sha256(new TextEncoder().encode(`${seed}/${counter++}`));
-        out.set(block.subarray(0, Math.min(32, length - off)), off);
-      }
-      return out;
-    },
-  };
-}
 
 export function signerKeyFrom(label: string): SignerKey {
   const secret = sha256(new TextEncoder().encode(`signer/${label}`));

@@ -13,7 +13,7 @@ import type { SessionSnapshot } from '../../main/session/snapshot.ts';
 import { FakeTime } from './fake-time.ts';
 import { InProcessNetwork, NO_FAULTS, type Faults, type InProcessTransport } from './in-process-network.ts';
 import { MemoryRecordStore } from './memory-record-store.ts';
-import { seededRandom } from './p2p-fixtures.ts';
+import { seededRandom } from './random.ts';
 
 export interface TestSigner extends SignerKey {
   readonly label: string;

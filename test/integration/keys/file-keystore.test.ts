@@ -6,7 +6,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CosignerError } from '../../../main/errors.ts';
 import { FileSecretBackend } from '../../../main/keys/file-backend.ts';
 import { keyFilePath, openKeystore } from '../../../main/keys/index.ts';
-import { expectNoSecrets, seededRandom } from '../../support/keys.ts';
+import { seededRandom } from '../../support/random.ts';
+import { expectNoSecrets } from '../../support/keys.ts';
 import { runChild } from './run-child.ts';
 
 const LIGHT = { log2N: 10, r: 8, p: 1 };

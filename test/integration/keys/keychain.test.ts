@@ -11,7 +11,8 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { CosignerError } from '../../../main/errors.ts';
 import { KEYCHAIN_HINTS, type KeytarApi, openKeystore } from '../../../main/keys/index.ts';
-import { expectNoSecrets, seededRandom } from '../../support/keys.ts';
+import { seededRandom } from '../../support/random.ts';
+import { expectNoSecrets } from '../../support/keys.ts';
 import { runChild } from './run-child.ts';
 
 const KEYRING = process.env.COSIGNER_TEST_KEYRING === '1';

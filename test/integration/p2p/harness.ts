@@ -8,7 +8,8 @@ import { generatePeerIdentity } from '../../../main/p2p/identity.ts';
 import type { SignerKey } from '../../../main/p2p/signer-card.ts';
 import type { Clock, Scheduler, TimerHandle } from '../../../main/session/ports.ts';
 import { systemRandom } from '../../../main/keys/system-random.ts';
-import { inspectTestAnnouncement, seededRandom, signerKeyFrom } from '../../support/p2p-fixtures.ts';
+import { seededRandom } from '../../support/random.ts';
+import { inspectTestAnnouncement, signerKeyFrom } from '../../support/p2p-fixtures.ts';
 
 export const realClock: Clock = { now: () => Date.now() };
 

@@ -17,7 +17,8 @@ import { dhtPut } from '../../../main/p2p/dht-client.ts';
 import { createSignerCard } from '../../../main/p2p/signer-card.ts';
 import { CARD_PROTOCOL, encodeMessage, SESSION_PROTOCOL } from '../../../main/p2p/wire.ts';
 import { systemRandom } from '../../../main/keys/system-random.ts';
-import { inspectTestAnnouncement, makeTestAnnouncement, seededRandom, signerKeyFrom } from '../../support/p2p-fixtures.ts';
+import { seededRandom } from '../../support/random.ts';
+import { inspectTestAnnouncement, makeTestAnnouncement, signerKeyFrom } from '../../support/p2p-fixtures.ts';
 import { collect, realClock, startNode, stopAll, waitFor } from './harness.ts';
 import type { TestNode } from './harness.ts';
 

@@ -11,7 +11,7 @@ import {
   sealKeyFile,
 } from '../../../main/keys/key-file-format.ts';
 import { decodeSecretMap, encodeSecretMap } from '../../../main/keys/secret-map.ts';
-import { seededRandom } from '../../support/keys.ts';
+import { seededRandom } from '../../support/random.ts';
 
 const LIGHT = { log2N: 10, r: 8, p: 1 };
 const PATH = '/tmp/example.keys';

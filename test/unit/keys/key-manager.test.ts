@@ -5,7 +5,8 @@ import { CosignerError, isCosignerError } from '../../../main/errors.ts';
 import { publicKeyOf, secretKeyFromMnemonic } from '../../../main/keys/key-derivation.ts';
 import { type KeyEvent, KeyManager } from '../../../main/keys/key-manager.ts';
 import { LocalSignerKey } from '../../../main/keys/local-signer-key.ts';
-import { expectNoSecrets, MemorySecretBackend, seededRandom } from '../../support/keys.ts';
+import { seededRandom } from '../../support/random.ts';
+import { expectNoSecrets, MemorySecretBackend } from '../../support/keys.ts';
 
 const RAW_SECRET = 'b7e151628aed2a6abf7158809cf4f3c762e7160f38b4da56a784d9045190cfef'; // BIP340 vector 1
 const RAW_XONLY = 'dff1d77f2a671c5f36183726db2341be58feae1da2deced843240f7b502ba659';

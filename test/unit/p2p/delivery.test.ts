@@ -3,7 +3,8 @@ import { equalBytes } from '@noble/curves/utils.js';
 import { Delivery } from '../../../main/p2p/delivery.ts';
 import type { Attempt } from '../../../main/p2p/delivery.ts';
 import { FakeTime } from '../../support/fake-time.ts';
-import { seededRandom, signerKeyFrom } from '../../support/p2p-fixtures.ts';
+import { seededRandom } from '../../support/random.ts';
+import { signerKeyFrom } from '../../support/p2p-fixtures.ts';
 
 const bob = signerKeyFrom('bob').publicKey;
 const carol = signerKeyFrom('carol').publicKey;

@@ -12,7 +12,8 @@ import {
   MAX_INBOX_ENTRIES,
 } from '../../../main/p2p/dht-records.ts';
 import { FakeTime } from '../../support/fake-time.ts';
-import { inspectTestAnnouncement, makeTestAnnouncement, seededRandom, signerKeyFrom } from '../../support/p2p-fixtures.ts';
+import { seededRandom } from '../../support/random.ts';
+import { inspectTestAnnouncement, makeTestAnnouncement, signerKeyFrom } from '../../support/p2p-fixtures.ts';
 
 const time = new FakeTime();
 const random = seededRandom('dht-records');

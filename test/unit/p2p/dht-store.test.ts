@@ -5,7 +5,8 @@ import { BoundedDhtDatastore } from '../../../main/p2p/dht-store.ts';
 import { cardKey } from '../../../main/p2p/dht-records.ts';
 import { createSignerCard } from '../../../main/p2p/signer-card.ts';
 import { generatePeerIdentity, peerIdOf } from '../../../main/p2p/identity.ts';
-import { seededRandom, signerKeyFrom } from '../../support/p2p-fixtures.ts';
+import { seededRandom } from '../../support/random.ts';
+import { signerKeyFrom } from '../../support/p2p-fixtures.ts';
 
 const random = seededRandom('store');
 const alice = signerKeyFrom('alice');

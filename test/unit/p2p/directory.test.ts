@@ -3,7 +3,8 @@ import { Directory } from '../../../main/p2p/directory.ts';
 import { generatePeerIdentity, peerIdOf } from '../../../main/p2p/identity.ts';
 import { createSignerCard } from '../../../main/p2p/signer-card.ts';
 import { FakeTime } from '../../support/fake-time.ts';
-import { seededRandom, signerKeyFrom } from '../../support/p2p-fixtures.ts';
+import { seededRandom } from '../../support/random.ts';
+import { signerKeyFrom } from '../../support/p2p-fixtures.ts';
 
 const time = new FakeTime();
 const random = seededRandom('directory');

@@ -10,7 +10,8 @@ import {
   MAX_CARD_CLOCK_SKEW_MS,
 } from '../../../main/p2p/signer-card.ts';
 import { isCosignerError } from '../../../main/errors.ts';
-import { seededRandom, signerKeyFrom } from '../../support/p2p-fixtures.ts';
+import { seededRandom } from '../../support/random.ts';
+import { signerKeyFrom } from '../../support/p2p-fixtures.ts';
 
 const random = seededRandom('card');
 const alice = signerKeyFrom('alice');

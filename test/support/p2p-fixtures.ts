@@ -1,16 +1,9 @@
-/** Fixtures for the p2p tests: signer keys and a stand-in announcement format. */
-import { sha256 } from '@noble/hashes/sha2.js';
-import { schnorr, secp256k1 } from '@noble/curves/secp256k1.js';
+/** Fixtures for the p2p tests: a stand-in announcement format. */
+import { schnorr } from '@noble/curves/secp256k1.js';
 import { equalBytes } from '@noble/curves/utils.js';
 import { ByteReader, ByteWriter } from '../../main/p2p/byte-codec.ts';
 import type { AnnouncementFacts } from '../../main/p2p/dht-records.ts';
 import type { SignerKey } from '../../main/p2p/signer-card.ts';
-
-export function signerKeyFrom(label: string): SignerKey {
-  const secret = sha256(new TextEncoder().encode(`signer/${label}`));
-  const publicKey = secp256k1.getPublicKey(secret, true);
-  return { publicKey, secretKey: () => secret.slice() };
-}
 
 /**
  * A stand-in announcement for transport tests, so they do not depend on the session codec:

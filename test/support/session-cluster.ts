@@ -3,29 +3,17 @@
  * stores, and a driver that runs the network until a condition holds. Used by the session tests and
  * the session benchmark.
  */
-import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { SessionCoordinator, type CreateSessionInput } from '../../main/session/coordinator.ts';
 import type { CoordinatorOptions } from '../../main/session/limits.ts';
-import type { RecordStore, Scheduler, SignerKey } from '../../main/session/ports.ts';
+import type { RecordStore, Scheduler } from '../../main/session/ports.ts';
 import type { SessionSnapshot } from '../../main/session/snapshot.ts';
 import { FakeTime } from './fake-time.ts';
 import { InProcessNetwork, NO_FAULTS, type Faults, type InProcessTransport } from './in-process-network.ts';
 import { MemoryRecordStore } from './memory-record-store.ts';
 import { seededRandom } from './random.ts';
-
-export interface TestSigner extends SignerKey {
-  readonly label: string;
-  readonly secret: Uint8Array;
-  readonly hex: string;
-}
-
-export function testSigner(label: string): TestSigner {
-  const secret = sha256(new TextEncoder().encode(`cosigner-test-signer/${label}`));
-  const publicKey = secp256k1.getPublicKey(secret, true);
-  return { label, secret, publicKey, hex: bytesToHex(publicKey), secretKey: () => secret.slice() };
-}
+import { testSigner, type TestSigner } from './signers.ts';
 
 export interface Node {
   readonly index: number;

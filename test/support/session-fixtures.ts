@@ -1,7 +1,7 @@
 /** Small builders for the session unit tests. */
 import { bytesToHex } from '@noble/hashes/utils.js';
 import type { AnnouncementBody, SessionMessage } from '../../main/session/codec.ts';
-import { testSigner, type TestSigner } from './session-cluster.ts';
+import { testSigner, type TestSigner } from './signers.ts';
 
 export const signersABC: TestSigner[] = ['a', 'b', 'c'].map((l) => testSigner(`fixture/${l}`));
 export const NOW = Date.UTC(2025, 0, 1);

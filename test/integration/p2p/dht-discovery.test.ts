@@ -8,7 +8,8 @@ import { cardKey } from '../../../main/p2p/dht-records.ts';
 import { dhtGet, dhtPut } from '../../../main/p2p/dht-client.ts';
 import { createDhtRecordRules } from '../../../main/p2p/dht-records.ts';
 import { createSignerCard, decodeSignerCard } from '../../../main/p2p/signer-card.ts';
-import { inspectTestAnnouncement, signerKeyFrom } from '../../support/p2p-fixtures.ts';
+import { testSigner } from '../../support/signers.ts';
+import { inspectTestAnnouncement } from '../../support/p2p-fixtures.ts';
 import { systemRandom } from '../../../main/keys/system-random.ts';
 import { collect, realClock, startNode, stopAll, waitFor } from './harness.ts';
 import type { TestNode } from './harness.ts';
@@ -85,7 +86,7 @@ describe('DHT discovery of signer cards', () => {
 
   it('reports an unknown signer as not found, and a send to it as PEER_UNREACHABLE at its expiry', async () => {
     const [, n1] = await cluster(3);
-    const nobody = signerKeyFrom('never-online').publicKey;
+    const nobody = testSigner('never-online').publicKey;
     expect(await n1!.network.findSigner(nobody)).toBeUndefined();
     const started = Date.now();
     const err = await n1!.network.transport

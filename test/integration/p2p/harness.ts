@@ -9,7 +9,8 @@ import type { SignerKey } from '../../../main/p2p/signer-card.ts';
 import type { Clock, Scheduler, TimerHandle } from '../../../main/session/ports.ts';
 import { systemRandom } from '../../../main/keys/system-random.ts';
 import { seededRandom } from '../../support/random.ts';
-import { inspectTestAnnouncement, signerKeyFrom } from '../../support/p2p-fixtures.ts';
+import { testSigner } from '../../support/signers.ts';
+import { inspectTestAnnouncement } from '../../support/p2p-fixtures.ts';
 
 export const realClock: Clock = { now: () => Date.now() };
 
@@ -60,7 +61,7 @@ export interface TestNode {
 }
 
 export async function startNode(label: string, options: Partial<NetworkConfig> = {}): Promise<TestNode> {
-  const signer = options.signers?.[0] ?? signerKeyFrom(label);
+  const signer = options.signers?.[0] ?? testSigner(label);
   const network = new CosignerNetwork({
     identity: await generatePeerIdentity(seededRandom(`peer/${label}`)),
     signers: [signer],

@@ -18,7 +18,8 @@ import { createSignerCard } from '../../../main/p2p/signer-card.ts';
 import { CARD_PROTOCOL, encodeMessage, SESSION_PROTOCOL } from '../../../main/p2p/wire.ts';
 import { systemRandom } from '../../../main/keys/system-random.ts';
 import { seededRandom } from '../../support/random.ts';
-import { inspectTestAnnouncement, makeTestAnnouncement, signerKeyFrom } from '../../support/p2p-fixtures.ts';
+import { testSigner } from '../../support/signers.ts';
+import { inspectTestAnnouncement, makeTestAnnouncement } from '../../support/p2p-fixtures.ts';
 import { collect, realClock, startNode, stopAll, waitFor } from './harness.ts';
 import type { TestNode } from './harness.ts';
 
@@ -77,7 +78,7 @@ describe('hostile peer', () => {
       await closed(stream);
       return stream.status;
     };
-    const mallory = signerKeyFrom('mallory');
+    const mallory = testSigner('mallory');
 
     // Bad frames on the session protocol: each resets the stream with its own counted reason.
     expect(await raw(SESSION_PROTOCOL, lp(Uint8Array.of(1, 0x01)))).toBe('reset'); // DELIVER without a kind
@@ -112,7 +113,7 @@ describe('hostile peer', () => {
     // A flood of valid cards for freshly minted keys: the target's DHT store stays within its cap.
     await Promise.all(
       Array.from({ length: 40 }, async (_, i) => {
-        const key = signerKeyFrom(`sybil-${i}`);
+        const key = testSigner(`sybil-${i}`);
         const card = createSignerCard({ peerId: h.peerId.toString(), displayName: `s${i}`, multiaddrs: [], issuedAt: Date.now() }, key, systemRandom);
         await dhtPut(h, cardKey(key.publicKey), card.bytes, AbortSignal.timeout(5000));
       }),

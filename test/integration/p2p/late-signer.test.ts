@@ -3,7 +3,8 @@
  * complete the exchange with the creator.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { makeTestAnnouncement, signerKeyFrom } from '../../support/p2p-fixtures.ts';
+import { testSigner } from '../../support/signers.ts';
+import { makeTestAnnouncement } from '../../support/p2p-fixtures.ts';
 import { collect, startNode, stopAll, waitFor } from './harness.ts';
 import type { TestNode } from './harness.ts';
 
@@ -13,8 +14,8 @@ afterEach(async () => {
   nodes = [];
 });
 
-const alice = signerKeyFrom('alice');
-const carol = signerKeyFrom('carol');
+const alice = testSigner('alice');
+const carol = testSigner('carol');
 
 describe('late signer', () => {
   it('finds the request in its DHT inbox while the creator is offline, and answers when the creator returns', async () => {

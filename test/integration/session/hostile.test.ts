@@ -8,7 +8,8 @@ import { describe, expect, it } from 'vitest';
 import { appendSignature, decodeFrame, encodeAnnouncementBody } from '../../../main/session/codec.ts';
 import { MAX_FRAME_BYTES } from '../../../main/session/limits.ts';
 import { signMessage } from '../../../main/session/messages.ts';
-import { Cluster, testSigner } from '../../support/session-cluster.ts';
+import { Cluster } from '../../support/session-cluster.ts';
+import { testSigner } from '../../support/signers.ts';
 import { messageOf, resign, sentFrames, strayNonce, typeOf } from '../../support/session-forge.ts';
 
 async function pending(c: Cluster, count = c.nodes.length) {

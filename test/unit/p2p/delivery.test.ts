@@ -4,10 +4,10 @@ import { Delivery } from '../../../main/p2p/delivery.ts';
 import type { Attempt } from '../../../main/p2p/delivery.ts';
 import { FakeTime } from '../../support/fake-time.ts';
 import { seededRandom } from '../../support/random.ts';
-import { signerKeyFrom } from '../../support/p2p-fixtures.ts';
+import { testSigner } from '../../support/signers.ts';
 
-const bob = signerKeyFrom('bob').publicKey;
-const carol = signerKeyFrom('carol').publicKey;
+const bob = testSigner('bob').publicKey;
+const carol = testSigner('carol').publicKey;
 const meta = (expiresAt: number, sessionId = 'ab') => ({ kind: 'session-message' as const, sessionId, expiresAt });
 
 function setup(attempt: Attempt, opts: { maxQueuePerSigner?: number } = {}) {

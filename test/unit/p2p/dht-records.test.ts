@@ -13,16 +13,17 @@ import {
 } from '../../../main/p2p/dht-records.ts';
 import { FakeTime } from '../../support/fake-time.ts';
 import { seededRandom } from '../../support/random.ts';
-import { inspectTestAnnouncement, makeTestAnnouncement, signerKeyFrom } from '../../support/p2p-fixtures.ts';
+import { testSigner } from '../../support/signers.ts';
+import { inspectTestAnnouncement, makeTestAnnouncement } from '../../support/p2p-fixtures.ts';
 
 const time = new FakeTime();
 const random = seededRandom('dht-records');
 const rules = createDhtRecordRules({ clock: time, inspectAnnouncement: inspectTestAnnouncement });
 const validateCard = rules.validators[CARD_NAMESPACE]!;
 const validateInbox = rules.validators[INBOX_NAMESPACE]!;
-const alice = signerKeyFrom('alice');
-const bob = signerKeyFrom('bob');
-const mallory = signerKeyFrom('mallory');
+const alice = testSigner('alice');
+const bob = testSigner('bob');
+const mallory = testSigner('mallory');
 const peerId = peerIdOf(await generatePeerIdentity(seededRandom('p')));
 const card = (signer = alice, issuedAt = time.now()) => createSignerCard({ peerId, displayName: 'n', multiaddrs: [], issuedAt }, signer, random);
 const later = time.now() + 3600_000;

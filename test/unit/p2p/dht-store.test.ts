@@ -6,10 +6,10 @@ import { cardKey } from '../../../main/p2p/dht-records.ts';
 import { createSignerCard } from '../../../main/p2p/signer-card.ts';
 import { generatePeerIdentity, peerIdOf } from '../../../main/p2p/identity.ts';
 import { seededRandom } from '../../support/random.ts';
-import { signerKeyFrom } from '../../support/p2p-fixtures.ts';
+import { testSigner } from '../../support/signers.ts';
 
 const random = seededRandom('store');
-const alice = signerKeyFrom('alice');
+const alice = testSigner('alice');
 const peerId = peerIdOf(await generatePeerIdentity(seededRandom('p')));
 const stored = (issuedAt: number) => {
   const card = createSignerCard({ peerId, displayName: `v${issuedAt}`, multiaddrs: [], issuedAt }, alice, random);

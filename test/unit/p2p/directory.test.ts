@@ -4,12 +4,12 @@ import { generatePeerIdentity, peerIdOf } from '../../../main/p2p/identity.ts';
 import { createSignerCard } from '../../../main/p2p/signer-card.ts';
 import { FakeTime } from '../../support/fake-time.ts';
 import { seededRandom } from '../../support/random.ts';
-import { signerKeyFrom } from '../../support/p2p-fixtures.ts';
+import { testSigner } from '../../support/signers.ts';
 
 const time = new FakeTime();
 const random = seededRandom('directory');
-const alice = signerKeyFrom('alice');
-const bob = signerKeyFrom('bob');
+const alice = testSigner('alice');
+const bob = testSigner('bob');
 const peerA = peerIdOf(await generatePeerIdentity(seededRandom('pa')));
 const peerB = peerIdOf(await generatePeerIdentity(seededRandom('pb')));
 const card = (signer = alice, peerId = peerA, issuedAt = time.now()) => createSignerCard({ peerId, displayName: 'x', multiaddrs: [], issuedAt }, signer, random);
@@ -64,7 +64,7 @@ describe('signer directory', () => {
 
   it('is bounded', () => {
     const dir = new Directory({ clock: time, lookup: async () => undefined, maxEntries: 3 });
-    for (let i = 0; i < 10; i++) dir.learn(card(signerKeyFrom(`s${i}`)).bytes, 'dht');
+    for (let i = 0; i < 10; i++) dir.learn(card(testSigner(`s${i}`)).bytes, 'dht');
     expect(dir.cards()).toHaveLength(3);
   });
 });

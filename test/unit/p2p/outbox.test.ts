@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { Outbox } from '../../../main/p2p/outbox.ts';
 import { MAX_INBOX_ENTRIES } from '../../../main/p2p/dht-records.ts';
-import { signerKeyFrom } from '../../support/p2p-fixtures.ts';
+import { testSigner } from '../../support/signers.ts';
 
-const alice = signerKeyFrom('alice').publicKey;
-const bob = signerKeyFrom('bob').publicKey;
-const carol = signerKeyFrom('carol').publicKey;
+const alice = testSigner('alice').publicKey;
+const bob = testSigner('bob').publicKey;
+const carol = testSigner('carol').publicKey;
 
 describe('outbox of DHT inbox records', () => {
   it('keeps one slot per (recipient, creator) with increasing sequence numbers', () => {

@@ -11,11 +11,11 @@ import {
 } from '../../../main/p2p/signer-card.ts';
 import { isCosignerError } from '../../../main/errors.ts';
 import { seededRandom } from '../../support/random.ts';
-import { signerKeyFrom } from '../../support/p2p-fixtures.ts';
+import { testSigner } from '../../support/signers.ts';
 
 const random = seededRandom('card');
-const alice = signerKeyFrom('alice');
-const bob = signerKeyFrom('bob');
+const alice = testSigner('alice');
+const bob = testSigner('bob');
 const peerId = peerIdOf(await generatePeerIdentity(seededRandom('peer-a')));
 const fields = { peerId, displayName: 'Alice’s laptop', multiaddrs: ['/ip4/192.168.1.7/tcp/4001', '/ip6/::1/tcp/4001'], issuedAt: 1_700_000_000_000 };
 

@@ -5,7 +5,7 @@ import { inspectAnnouncement, signAnnouncement, verifyAnnouncement, type Announc
 import { appendSignature, decodeFrame, encodeAnnouncementBody, type AnnouncementBody } from '../../../main/session/codec.ts';
 import { announcementDigest, messageDigest, nonceExtraIn, sessionIdOf, TAGS } from '../../../main/session/hashes.ts';
 import { body, NOW, signersABC } from '../../support/session-fixtures.ts';
-import { testSigner } from '../../support/session-cluster.ts';
+import { testSigner } from '../../support/signers.ts';
 
 const [alice, bob, carol] = signersABC as [typeof signersABC[0], typeof signersABC[0], typeof signersABC[0]];
 const AUX = new Uint8Array(32).fill(3);

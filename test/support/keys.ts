@@ -1,6 +1,7 @@
 import { inspect } from 'node:util';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { expect } from 'vitest';
+import { CosignerError } from '../../main/errors.ts';
 import type { SecretBackend } from '../../main/keys/secret-backend.ts';
 
 /** An in-process SecretBackend (the tests' stand-in for the keychain), counting its calls. */
@@ -24,6 +25,17 @@ export class MemorySecretBackend implements SecretBackend {
     this.calls.push(`delete ${name}`);
     return this.entries.delete(name);
   }
+}
+
+/** The CosignerError `promise` rejects with; fails the test if it resolves or rejects with anything else. */
+export async function failure(promise: Promise<unknown>): Promise<CosignerError> {
+  try {
+    await promise;
+  } catch (e) {
+    if (e instanceof CosignerError) return e;
+    throw e;
+  }
+  throw new Error('expected a CosignerError');
 }
 
 /** Every way an object can end up in a log or on the wire. */

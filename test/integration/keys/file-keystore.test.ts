@@ -3,11 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CosignerError } from '../../../main/errors.ts';
 import { FileSecretBackend } from '../../../main/keys/file-backend.ts';
 import { keyFilePath, openKeystore } from '../../../main/keys/index.ts';
 import { seededRandom } from '../../support/random.ts';
-import { expectNoSecrets } from '../../support/keys.ts';
+import { expectNoSecrets, failure } from '../../support/keys.ts';
 import { runChild } from './run-child.ts';
 
 const LIGHT = { log2N: 10, r: 8, p: 1 };
@@ -28,16 +27,6 @@ afterEach(async () => {
 
 function keystore(passphrase = PASS, scrypt = LIGHT) {
   return openKeystore({ kind: 'file', profile: 'alice', dataDir, passphrase, scrypt, random: seededRandom(`file-${passphrase}`) });
-}
-
-async function failure(promise: Promise<unknown>): Promise<CosignerError> {
-  try {
-    await promise;
-  } catch (e) {
-    if (e instanceof CosignerError) return e;
-    throw e;
-  }
-  throw new Error('expected a CosignerError');
 }
 
 /** Bytes, inode and mtime: "unchanged" means not rewritten either. */

@@ -9,10 +9,9 @@ import { execFile } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { CosignerError } from '../../../main/errors.ts';
 import { KEYCHAIN_HINTS, type KeytarApi, openKeystore } from '../../../main/keys/index.ts';
 import { seededRandom } from '../../support/random.ts';
-import { expectNoSecrets } from '../../support/keys.ts';
+import { expectNoSecrets, failure } from '../../support/keys.ts';
 import { runChild } from './run-child.ts';
 
 const KEYRING = process.env.COSIGNER_TEST_KEYRING === '1';
@@ -21,16 +20,6 @@ if (!KEYRING) console.log(`[keys] keychain tests skipped: ${SKIP_REASON}`);
 
 const service = `cosigner-test-${process.pid}`;
 const options = { kind: 'keychain' as const, profile: 'itest', dataDir: '/nonexistent', service };
-
-async function failure(promise: Promise<unknown>): Promise<CosignerError> {
-  try {
-    await promise;
-  } catch (e) {
-    if (e instanceof CosignerError) return e;
-    throw e;
-  }
-  throw new Error('expected a CosignerError');
-}
 
 describe('OS keychain (Secret Service through keytar)', () => {
   it('create → confirm backup → a new process reads the same public key → delete', async (ctx) => {

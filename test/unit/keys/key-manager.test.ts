@@ -6,7 +6,7 @@ import { publicKeyOf, secretKeyFromMnemonic } from '../../../main/keys/key-deriv
 import { type KeyEvent, KeyManager } from '../../../main/keys/key-manager.ts';
 import { LocalSignerKey } from '../../../main/keys/local-signer-key.ts';
 import { seededRandom } from '../../support/random.ts';
-import { expectNoSecrets, MemorySecretBackend } from '../../support/keys.ts';
+import { expectNoSecrets, failure, MemorySecretBackend } from '../../support/keys.ts';
 
 const RAW_SECRET = 'b7e151628aed2a6abf7158809cf4f3c762e7160f38b4da56a784d9045190cfef'; // BIP340 vector 1
 const RAW_XONLY = 'dff1d77f2a671c5f36183726db2341be58feae1da2deced843240f7b502ba659';
@@ -17,16 +17,6 @@ function setup(label = 'key-manager') {
   const random = seededRandom(label);
   const manager = new KeyManager({ backend, profile: 'alice', random, onEvent: (e) => events.push(e) });
   return { backend, events, random, manager };
-}
-
-async function failure(promise: Promise<unknown>): Promise<CosignerError> {
-  try {
-    await promise;
-  } catch (e) {
-    if (e instanceof CosignerError) return e;
-    throw e;
-  }
-  throw new Error('expected a CosignerError');
 }
 
 describe('creating a key: stored only after the backup is confirmed', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { CosignerError } from '../../../main/errors.ts';
 import { classifyKeychainFailure, KEYCHAIN_HINTS } from '../../../main/keys/keychain-errors.ts';
 import { type KeytarApi, KeytarSecretBackend } from '../../../main/keys/keytar-backend.ts';
+import { failure } from '../../support/keys.ts';
 
 /** A keytar stand-in: a map, a log of calls, and failures to order. */
 class FakeKeytar implements KeytarApi {
@@ -30,16 +30,6 @@ class FakeKeytar implements KeytarApi {
     if (this.failWith !== null) throw new Error(this.failWith);
     return this.items.delete(`${service}|${account}`);
   }
-}
-
-async function failure(promise: Promise<unknown>): Promise<CosignerError> {
-  try {
-    await promise;
-  } catch (e) {
-    if (e instanceof CosignerError) return e;
-    throw e;
-  }
-  throw new Error('expected a CosignerError');
 }
 
 describe('KeytarSecretBackend', () => {

@@ -1,7 +1,7 @@
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { CosignerError } from '../../../main/errors.ts';
 import { type PassphraseInput, PASSPHRASE_ENV, readPassphrase } from '../../../main/keys/passphrase.ts';
+import { failure } from '../../support/keys.ts';
 
 /** A terminal stand-in: records raw-mode switches; what the user types is written into it. */
 function fakeTty(): PassThrough & PassphraseInput & { rawModes: boolean[] } {
@@ -18,16 +18,6 @@ function sink(): PassThrough & { text: () => string } {
   out.on('data', (c: Buffer) => chunks.push(c));
   out.text = () => Buffer.concat(chunks).toString('utf8');
   return out;
-}
-
-async function failure(promise: Promise<unknown>): Promise<CosignerError> {
-  try {
-    await promise;
-  } catch (e) {
-    if (e instanceof CosignerError) return e;
-    throw e;
-  }
-  throw new Error('expected a CosignerError');
 }
 
 describe('readPassphrase', () => {

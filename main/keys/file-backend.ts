@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { CosignerError } from '../errors.ts';
 import type { Random } from '../session/ports.ts';
-import { removeFileDurably, writeFileAtomic } from './atomic-file.ts';
+import { removeFileDurably, writeFileAtomic } from '../storage/atomic-file.ts';
 import {
   assertScryptParams,
   DEFAULT_SCRYPT_PARAMS,

@@ -5,7 +5,7 @@
 import { mkdir, readdir, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CosignerError } from '../errors.ts';
-import { removeFileDurably, writeFileAtomic } from '../keys/atomic-file.ts';
+import { removeFileDurably, writeFileAtomic } from './atomic-file.ts';
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
@@ -47,7 +47,7 @@ function storageFailed(what: string, key: string | undefined, cause: unknown): C
 
 /**
  * One file per record in one directory, each write atomic and durable (temp file, fsync, rename,
- * directory fsync: main/keys/atomic-file.ts). Writes to one key are applied in call order.
+ * directory fsync: main/storage/atomic-file.ts). Writes to one key are applied in call order.
  */
 export class FileRecordStore implements RecordStore {
   readonly directory: string;

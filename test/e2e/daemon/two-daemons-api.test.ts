@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { schnorr } from '@noble/curves/secp256k1.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { connectControl, type ControlClient } from '../../../main/daemon/control-client.ts';
@@ -37,9 +39,14 @@ describe('two headless daemons over the control API', () => {
     await expect(connectControl(`http://${url.host}/`)).rejects.toThrow(/HTTP 401/);
   });
 
+  const secrets: Uint8Array[] = [];
+  const events: unknown[] = [];
+
   it('co-signs a message: both hold the same signature, valid under the group key', async () => {
     const secretA = schnorr.utils.randomSecretKey();
     const secretB = schnorr.utils.randomSecretKey();
+    secrets.push(secretA, secretB);
+    for (const c of [ca, cb]) for (const name of ['session', 'keys', 'node', 'peers.lan'] as const) c.bridge.subscribe(name, (p) => events.push(p));
     const keyA = await ca.bridge.call('keys.importSecret', { secretHex: bytesToHex(secretA) });
     await cb.bridge.call('keys.importSecret', { secretHex: bytesToHex(secretB) });
     expect((await ca.bridge.call('keys.status', {})).key?.publicKey).toBe(keyA.publicKey);
@@ -48,6 +55,20 @@ describe('two headless daemons over the control API', () => {
     expect(done.phase).toBe('COMPLETE');
     expect(done.signatures).toHaveLength(1);
     expect(done.signers.every((s) => s.approved && s.nonceReceived && s.partialSignatureReceived)).toBe(true);
+  });
+
+  it('never lets a secret key reach a log line, an event or a file in the data directory', async () => {
+    expect(events.length).toBeGreaterThan(0);
+    const forms = secrets.flatMap((k) => [bytesToHex(k), bytesToHex(k).toUpperCase(), Buffer.from(k).toString('base64')]);
+    const haystacks: [string, string][] = [
+      ['daemon logs', a.log.join('') + b.log.join('')],
+      ['events', JSON.stringify(events)],
+    ];
+    for (const d of [a, b]) {
+      for (const file of await filesUnder(d.dataDir)) haystacks.push([file, (await readFile(file)).toString('latin1') + (await readFile(file)).toString('utf8')]);
+    }
+    expect(haystacks.length).toBeGreaterThan(4);
+    for (const [where, text] of haystacks) for (const form of forms) expect(text.includes(form), `${where} holds a secret`).toBe(false);
   });
 
   it('keeps the finished signature across a restart of the daemon', async () => {
@@ -63,3 +84,13 @@ describe('two headless daemons over the control API', () => {
     expect(after.signatures).toEqual(complete!.signatures);
   });
 });
+
+async function filesUnder(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...(await filesUnder(full)));
+    else if (entry.isFile()) out.push(full);
+  }
+  return out;
+}

@@ -1,6 +1,8 @@
 /** The real clock, timers and CSPRNG, for the daemon and Electron (tests inject their own). */
-import type { Clock, Scheduler, TimerHandle } from './session/ports.ts';
-export { systemRandom } from './keys/system-random.ts';
+import type { Clock, Random, Scheduler, TimerHandle } from './session/ports.ts';
+
+/** The OS CSPRNG, the default wherever a Random port is not injected. */
+export const systemRandom: Random = { bytes: (n) => crypto.getRandomValues(new Uint8Array(n)) };
 
 export const systemClock: Clock = { now: () => Date.now() };
 

@@ -16,7 +16,7 @@ import {
 } from './key-file-format.ts';
 import type { SecretBackend } from './secret-backend.ts';
 import { serial } from './serial.ts';
-import { systemRandom } from './system-random.ts';
+import { systemRandom } from '../system-ports.ts';
 import { decodeSecretMap, encodeSecretMap } from './secret-map.ts';
 
 export interface FileBackendOptions {

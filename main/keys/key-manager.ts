@@ -17,7 +17,7 @@ import { PeerIdentityHandle } from './peer-identity.ts';
 import { assertProfileName, secretName } from './profile.ts';
 import type { SecretBackend } from './secret-backend.ts';
 import { serial } from './serial.ts';
-import { systemRandom } from './system-random.ts';
+import { systemRandom } from '../system-ports.ts';
 import { decodeSignerRecord, encodeSignerRecord, type KeyOrigin } from './signer-record.ts';
 
 /** What may be shown about the signer key: public data only. */

@@ -6,7 +6,7 @@
 import { performance } from 'node:perf_hooks';
 import { createDhtRecordRules, encodeInboxRecord, inboxKey, decodeInboxRecord } from '../../main/p2p/dht-records.ts';
 import { dhtGet, dhtPut } from '../../main/p2p/dht-client.ts';
-import { systemRandom } from '../../main/keys/system-random.ts';
+import { systemRandom } from '../../main/system-ports.ts';
 import { inspectTestAnnouncement, makeTestAnnouncement } from '../support/p2p-fixtures.ts';
 import { collect, realClock, startNode, stopAll, waitFor } from '../integration/p2p/harness.ts';
 import type { TestNode } from '../integration/p2p/harness.ts';

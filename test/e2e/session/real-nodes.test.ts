@@ -11,7 +11,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { systemRandom } from '../../../main/keys/system-random.ts';
+import { systemRandom } from '../../../main/system-ports.ts';
 import { inspectAnnouncement } from '../../../main/session/announcement.ts';
 import { SessionCoordinator } from '../../../main/session/coordinator.ts';
 import { FileRecordStore } from '../../../main/storage/record-store.ts';

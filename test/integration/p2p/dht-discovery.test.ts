@@ -10,7 +10,7 @@ import { createDhtRecordRules } from '../../../main/p2p/dht-records.ts';
 import { createSignerCard, decodeSignerCard } from '../../../main/p2p/signer-card.ts';
 import { testSigner } from '../../support/signers.ts';
 import { inspectTestAnnouncement } from '../../support/p2p-fixtures.ts';
-import { systemRandom } from '../../../main/keys/system-random.ts';
+import { systemRandom } from '../../../main/system-ports.ts';
 import { collect, realClock, startNode, stopAll, waitFor } from './harness.ts';
 import type { TestNode } from './harness.ts';
 

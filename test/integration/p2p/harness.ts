@@ -7,7 +7,7 @@ import type { NetworkConfig } from '../../../main/p2p/network.ts';
 import { generatePeerIdentity } from '../../../main/p2p/identity.ts';
 import type { SignerKey } from '../../../main/p2p/signer-card.ts';
 import type { Clock, Scheduler, TimerHandle } from '../../../main/session/ports.ts';
-import { systemRandom } from '../../../main/keys/system-random.ts';
+import { systemRandom } from '../../../main/system-ports.ts';
 import { seededRandom } from '../../support/random.ts';
 import { testSigner } from '../../support/signers.ts';
 import { inspectTestAnnouncement } from '../../support/p2p-fixtures.ts';

@@ -16,7 +16,7 @@ import { cardKey, createDhtRecordRules, encodeInboxRecord, inboxKey } from '../.
 import { dhtPut } from '../../../main/p2p/dht-client.ts';
 import { createSignerCard } from '../../../main/p2p/signer-card.ts';
 import { CARD_PROTOCOL, encodeMessage, SESSION_PROTOCOL } from '../../../main/p2p/wire.ts';
-import { systemRandom } from '../../../main/keys/system-random.ts';
+import { systemRandom } from '../../../main/system-ports.ts';
 import { seededRandom } from '../../support/random.ts';
 import { testSigner } from '../../support/signers.ts';
 import { inspectTestAnnouncement, makeTestAnnouncement } from '../../support/p2p-fixtures.ts';

@@ -1,6 +1,6 @@
 /**
  * What a session's phase means to the user: the steps of the timeline, how far a failed session
- * got, whether it is waiting for this user, and whether it can be resumed.
+ * got, who its failure names, and whether this user may cancel it.
  */
 import type { SessionPhase, SessionSnapshot } from '../../../preload/contract.ts';
 
@@ -42,32 +42,38 @@ export function reachedStep(s: SessionSnapshot): Step {
   return 'AWAITING_APPROVAL';
 }
 
-/** Waiting for this user's decision. */
-export function awaitsMyApproval(s: SessionSnapshot): boolean {
-  return s.phase === 'AWAITING_APPROVAL' && s.signers.some((x) => x.isLocal && !x.approved);
-}
-
 export function isExchange(phase: SessionPhase): boolean {
   return phase === 'NONCE_EXCHANGE' || phase === 'PARTIAL_SIG_EXCHANGE';
 }
 
-/** How long an exchange must have made no progress before the UI offers to resume it. */
-export const RESUME_AFTER_MS = 30_000;
-
-/**
- * A session still open in an exchange phase that has not moved for a while (a co-signer's app,
- * or this one, restarted and lost its nonces) can start a new attempt with fresh nonces. An ended
- * session cannot: the back end ends a stalled one as ABORTED (SESSION_STUCK) for good.
- */
-export function canResume(s: SessionSnapshot, now: number): boolean {
-  return isExchange(s.phase) && now < s.expiresAt && now - s.updatedAt >= RESUME_AFTER_MS;
+/** The local user may end the session for everyone: it is still open and they are one of its signers. */
+export function canCancel(s: SessionSnapshot): boolean {
+  return !isTerminal(s.phase) && s.signers.some((x) => x.isLocal);
 }
 
-/** How to speak of the signer a failure points at, by what the failure was: a heading and a row note. */
-export function blameWords(code: string): { heading: string; note: string } {
-  if (code === 'DECLINED') return { heading: 'Declined by', note: 'Declined' };
-  if (code === 'EXPIRED' || code === 'SESSION_STUCK') return { heading: 'Did not answer in time', note: 'Did not answer in time' };
-  return { heading: 'Blamed', note: 'Blamed for the failure' };
+/** How to speak of a failure's parties, by what the failure was: who it points at (a heading and a row note), and who ended it. */
+export function blameWords(code: string): { heading: string; note: string; reporter: string } {
+  if (code === 'DECLINED') return { heading: 'Declined by', note: 'Declined', reporter: 'Reported by' };
+  if (code === 'EXPIRED' || code === 'SESSION_STUCK') {
+    return { heading: 'Did not answer in time', note: 'Did not answer in time', reporter: 'Noticed by' };
+  }
+  if (code === 'ABORTED') return { heading: 'Blamed', note: 'Blamed for the failure', reporter: 'Cancelled by' };
+  return { heading: 'Blamed', note: 'Blamed for the failure', reporter: 'Reported by' };
+}
+
+type Signer = SessionSnapshot['signers'][number];
+
+/**
+ * The signers a failure names: every one blamed, and the one whose node ended the session. The
+ * reporter is left out when it is all the blame says (whoever declines reports their own decline).
+ */
+export function failureParties(s: SessionSnapshot): { blamed: Signer[]; reporter: Signer | undefined } {
+  const f = s.failure;
+  if (f === null) return { blamed: [], reporter: undefined };
+  const at = (index: number) => s.signers.find((x) => x.index === index);
+  const blamed = [...new Set(f.blame)].flatMap((i) => at(i) ?? []);
+  const reportsOnlyItself = f.blame.length > 0 && f.blame.every((i) => i === f.reportedBy);
+  return { blamed, reporter: reportsOnlyItself ? undefined : at(f.reportedBy) };
 }
 
 /** The file a user exports for a finished session: everything a verifier needs, nothing secret. */

@@ -38,6 +38,11 @@ export class KeysStore {
     return this.#bridge.call('keys.beginCreate', {});
   }
 
+  /** Drops the key made by beginCreate whose backup was not confirmed: nothing of it is kept. */
+  async cancelCreate(): Promise<void> {
+    await this.#bridge.call('keys.cancelCreate', {});
+  }
+
   /** `mnemonic` is the phrase as the user typed it back, not the words shown: the back end compares. */
   confirmBackup(backupId: string, mnemonic: string): Promise<KeyInfo> {
     return this.#afterwardsReload(this.#bridge.call('keys.confirmBackup', { backupId, mnemonic }));

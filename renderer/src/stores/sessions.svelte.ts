@@ -1,7 +1,7 @@
 import { SvelteMap } from 'svelte/reactivity';
 import type { CosignerBridge, Requests, SessionSnapshot } from '../../../preload/contract.ts';
 import type { ArgsOf } from '../../../preload/contract-kit.ts';
-import { awaitsMyApproval, isTerminal } from '../lib/phases.ts';
+import { isTerminal } from '../lib/phases.ts';
 
 /** The history screen shows this many at most; the oldest finished sessions are forgotten first. */
 export const MAX_SESSIONS = 1000;
@@ -19,8 +19,10 @@ export class SessionsStore {
 
   /** Newest first. */
   readonly all: SessionSnapshot[] = $derived([...this.#byId.values()].sort(newestFirst));
-  /** Requests waiting for this user's approval, oldest (closest to expiry) first. */
-  readonly pending: SessionSnapshot[] = $derived(this.all.filter(awaitsMyApproval).reverse());
+  /** Requests waiting for this user's decision (as the back end says), oldest (closest to expiry) first. */
+  readonly pending: SessionSnapshot[] = $derived(this.all.filter((s) => s.awaitingLocalApproval).reverse());
+  /** Exchanges this computer cannot continue since it restarted: each waits for the user to resume it. */
+  readonly interrupted: SessionSnapshot[] = $derived(this.all.filter((s) => s.interrupted && s.resumable).reverse());
 
   constructor(bridge: CosignerBridge) {
     this.#bridge = bridge;
@@ -72,6 +74,11 @@ export class SessionsStore {
 
   async decline(sessionId: string, reason: string): Promise<SessionSnapshot> {
     return this.#keep(await this.#bridge.call('sessions.decline', { sessionId, reason }));
+  }
+
+  /** Ends the session for every signer; `reason` is shown to them. */
+  async abort(sessionId: string, reason: string): Promise<SessionSnapshot> {
+    return this.#keep(await this.#bridge.call('sessions.abort', { sessionId, reason }));
   }
 
   async resume(sessionId: string): Promise<SessionSnapshot> {

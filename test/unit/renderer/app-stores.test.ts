@@ -24,6 +24,21 @@ const node = (connections: number): NodeStatus => ({
   dhtRoutingTableSize: 4,
   mdnsEnabled: true,
   rejectedFrames: {},
+  connectedPeers: connections,
+  dhtMode: 'client',
+  dhtStore: { records: 0, bytes: 0, rollbacksRefused: 0 },
+  lanPeers: [],
+  knownSigners: 2,
+  bannedPeers: 0,
+  bansIssued: 0,
+  transport: {
+    framesDelivered: 0,
+    inboxAnnouncementsDelivered: 0,
+    inboxRecordsPublished: 0,
+    inboxPublishFailures: 0,
+    pendingDeliveries: 0,
+    watchedCosigners: 0,
+  },
 });
 const keyStatus = (withKey: boolean): KeyStatus => ({
   backend: 'keychain',
@@ -89,7 +104,20 @@ describe('AppStores', () => {
       .on('peers.lan', () => [card(dave, 'Dave'), card(bob, 'Bobby')])
       .on('health.get', () => ({
         node: node(1),
-        coordinator: { sessionsByPhase: {}, oldestSessionAgeMs: null, pendingApprovals: 0, lastCleanupAt: null, rejectedMessages: {} },
+        coordinator: {
+          running: true,
+          sessionsByPhase: {},
+          oldestSessionAgeMs: null,
+          pendingApprovals: 0,
+          lastCleanupAt: null,
+          rejectedMessages: {},
+          orphanedFrames: 0,
+          trackedPeers: 0,
+          sendFailures: 0,
+          storageFailures: 0,
+          corruptRecords: 0,
+          listenerErrors: 0,
+        },
       }))
       .on('contacts.list', () => contacts)
       .on('groups.list', () => [])
@@ -174,6 +202,14 @@ describe('AppStores', () => {
     expect(sent).toEqual({ backupId: 'backup-1', mnemonic: phrase });
     expect(backEnd.log).toEqual(['call:keys.confirmBackup', 'call:keys.status']);
     expect(stores.keys.publicKey).toBe(alice);
+  });
+
+  test('leaving the backup flow drops the unconfirmed key on the back end', async () => {
+    const { backEnd } = backEndWithEverything();
+    backEnd.on('keys.cancelCreate', () => ({ ok: true }));
+    const stores = new AppStores(backEnd.bridge);
+    await stores.keys.cancelCreate();
+    expect(backEnd.log).toEqual(['call:keys.cancelCreate']);
   });
 
   test('reload asks every store again (after a reconnection)', async () => {

@@ -174,6 +174,63 @@ describe('SessionsStore over the recorded stream', () => {
     expect(backEnd.listenerCount('session')).toBe(0);
   });
 
+  test("pending is what the back end flags as awaiting this user's decision, not a guess from the signer list", () => {
+    const store = new SessionsStore(new FakeBackEnd().bridge);
+    const asked = SessionSnapshot.parse(fixture.arrivals[indexOfNote('Dave asks')]!.payload);
+    expect(asked.awaitingLocalApproval).toBe(true);
+    store.apply(asked);
+    flushSync();
+    expect(store.pending.map((s) => s.sessionId)).toEqual([C]);
+
+    // The local signer's row still says "not approved", but the back end says the decision is made.
+    store.apply({ ...asked, version: asked.version + 1, awaitingLocalApproval: false });
+    flushSync();
+    expect(store.pending).toEqual([]);
+
+    // And the other way round: the flag alone puts a request in the list.
+    const a = SessionSnapshot.parse(fixture.arrivals[indexOfNote('local approval of A')]!.payload);
+    store.apply({ ...a, awaitingLocalApproval: true });
+    flushSync();
+    expect(store.pending.map((s) => s.sessionId)).toEqual([A]);
+  });
+
+  test('interrupted lists the resumable exchanges this computer cannot continue, oldest first', () => {
+    const store = new SessionsStore(new FakeBackEnd().bridge);
+    const exchange = SessionSnapshot.parse(fixture.arrivals[indexOfNote('local approval of A') + 1]!.payload);
+    expect(exchange.phase).toBe('NONCE_EXCHANGE');
+    store.apply({ ...exchange, interrupted: true, resumable: true });
+    store.apply({ ...exchange, sessionId: C, createdAt: exchange.createdAt + 1, interrupted: true, resumable: false });
+    store.apply({ ...exchange, sessionId: B, createdAt: exchange.createdAt - 1, interrupted: false, resumable: true });
+    flushSync();
+    expect(store.interrupted.map((s) => s.sessionId)).toEqual([A]);
+
+    store.apply({ ...exchange, version: exchange.version + 1, attempt: exchange.attempt + 1, interrupted: false, resumable: true });
+    flushSync();
+    expect(store.interrupted).toEqual([]);
+  });
+
+  test('cancelling sends the reason and keeps the ended session the back end returns', async () => {
+    const { backEnd, store, list } = started();
+    await play(backEnd, list, indexOfNote('local approval of A') + 2);
+    const before = store.get(A)!;
+    let sent: unknown;
+    backEnd.on('sessions.abort', (args) => {
+      sent = args;
+      return {
+        ...before,
+        version: before.version + 1,
+        phase: 'ABORTED',
+        resumable: false,
+        awaitingLocalApproval: false,
+        failure: { code: 'ABORTED', reason: 'wrong amount', blamedSignerIndex: null, blame: [], reportedBy: 0 },
+      };
+    });
+    const ended = await store.abort(A, 'wrong amount');
+    expect(sent).toEqual({ sessionId: A, reason: 'wrong amount' });
+    expect(ended.phase).toBe('ABORTED');
+    expect(store.get(A)?.failure?.reportedBy).toBe(0);
+  });
+
   test(`holds at most ${MAX_SESSIONS} sessions, forgetting the oldest finished ones first`, () => {
     const backEnd = new FakeBackEnd();
     const store = new SessionsStore(backEnd.bridge);

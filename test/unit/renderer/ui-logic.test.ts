@@ -1,12 +1,13 @@
 import { describe, expect, test } from 'vitest';
-import type { SessionSnapshot } from '../../../preload/contract.ts';
+import type { Health, NodeStatus, SessionSnapshot } from '../../../preload/contract.ts';
 import { BridgeError } from '../../../preload/contract-kit.ts';
 import { ERROR_CODES } from '../../../main/errors.ts';
 import { describeError, wordsFor } from '../../../renderer/src/error-words.ts';
 import { mismatchedPositions, typedPhrase } from '../../../renderer/src/lib/backup-check.ts';
 import { formatDuration, shortKey } from '../../../renderer/src/lib/format.ts';
 import { collectGroupKeys } from '../../../renderer/src/lib/group-keys.ts';
-import { awaitsMyApproval, blameWords, canResume, reachedStep, RESUME_AFTER_MS, sessionExport } from '../../../renderer/src/lib/phases.ts';
+import { localProblems, phaseSummary, rejectedFrames, rejectedMessages, total } from '../../../renderer/src/lib/health.ts';
+import { blameWords, canCancel, failureParties, reachedStep, sessionExport } from '../../../renderer/src/lib/phases.ts';
 import { formatRoute, parseRoute } from '../../../renderer/src/lib/routes.ts';
 
 const K1 = '02' + '11'.repeat(32);
@@ -23,6 +24,7 @@ function session(phase: SessionSnapshot['phase'], flags: [boolean, boolean, bool
     createdAt: 1_000,
     expiresAt: 1_000_000,
     updatedAt: 1_000,
+    phaseSince: 1_000,
     creator: K1,
     isCreator: false,
     signers: flags.map(([approved, nonceReceived, partialSignatureReceived], index) => ({
@@ -34,11 +36,15 @@ function session(phase: SessionSnapshot['phase'], flags: [boolean, boolean, bool
       partialSignatureReceived,
     })),
     messages: [{ hex: '6869', display: 'hi' }],
+    payloadKind: 'message',
     description: 'd',
     tweak: 'taproot',
     signingKey: '44'.repeat(32),
     signatures: [],
     failure: null,
+    awaitingLocalApproval: false,
+    interrupted: false,
+    resumable: false,
     ...extra,
   };
 }
@@ -74,26 +80,38 @@ describe('phases', () => {
     expect(reachedStep(session('NONCE_EXCHANGE', [[true, false, false], [true, false, false], [true, false, false]]))).toBe('NONCE_EXCHANGE');
   });
 
-  test('waits for me only while awaiting approval and not approved by the local signer', () => {
-    expect(awaitsMyApproval(session('AWAITING_APPROVAL', [[true, false, false], [false, false, false], [false, false, false]]))).toBe(true);
-    expect(awaitsMyApproval(session('AWAITING_APPROVAL', [[true, false, false], [true, false, false], [false, false, false]]))).toBe(false);
-    expect(awaitsMyApproval(session('DECLINED', [[true, false, false], [false, false, false], [false, false, false]]))).toBe(false);
-  });
-
-  test('resume is offered for an open exchange that has not moved for a while, never for an ended session', () => {
-    const all: [boolean, boolean, boolean][] = [[true, true, false], [true, false, false], [true, true, false]];
-    const stalled = session('NONCE_EXCHANGE', all, { updatedAt: 10_000 });
-    expect(canResume(stalled, 10_000 + RESUME_AFTER_MS - 1)).toBe(false);
-    expect(canResume(stalled, 10_000 + RESUME_AFTER_MS)).toBe(true);
-    expect(canResume(stalled, stalled.expiresAt)).toBe(false);
-    expect(canResume(session('ABORTED', all, { updatedAt: 0 }), 500_000)).toBe(false);
-    expect(canResume(session('AWAITING_APPROVAL', all, { updatedAt: 0 }), 500_000)).toBe(false);
+  test('the local signer may cancel an open session, never an ended one nor one it is not part of', () => {
+    const approved: [boolean, boolean, boolean][] = [[true, false, false], [true, false, false], [false, false, false]];
+    expect(canCancel(session('AWAITING_APPROVAL', approved))).toBe(true);
+    expect(canCancel(session('PARTIAL_SIG_EXCHANGE', approved))).toBe(true);
+    for (const ended of ['COMPLETE', 'ABORTED', 'DECLINED', 'EXPIRED'] as const) expect(canCancel(session(ended, approved)), ended).toBe(false);
+    const onlyOthers = session('NONCE_EXCHANGE', approved);
+    expect(canCancel({ ...onlyOthers, signers: onlyOthers.signers.map((x) => ({ ...x, isLocal: false })) })).toBe(false);
   });
 
   test('blame is worded by what happened', () => {
     expect(blameWords('DECLINED').heading).toBe('Declined by');
     expect(blameWords('SESSION_STUCK').note).toBe('Did not answer in time');
-    expect(blameWords('INVALID_PARTIAL_SIGNATURE').heading).toBe('Blamed');
+    expect(blameWords('SESSION_STUCK').reporter).toBe('Noticed by');
+    expect(blameWords('ABORTED').reporter).toBe('Cancelled by');
+    expect(blameWords('INVALID_PARTIAL_SIGNATURE')).toEqual({ heading: 'Blamed', note: 'Blamed for the failure', reporter: 'Reported by' });
+  });
+
+  test('a failure names every blamed signer and who reported it', () => {
+    const all: [boolean, boolean, boolean][] = [[true, true, true], [true, true, false], [true, true, false]];
+    const failed = (blame: number[], reportedBy: number) =>
+      session('ABORTED', all, { failure: { code: 'SESSION_STUCK', reason: 'r', blamedSignerIndex: blame[0] ?? null, blame, reportedBy } });
+
+    const stuck = failureParties(failed([2, 0], 1));
+    expect(stuck.blamed.map((s) => s.publicKey)).toEqual([K3, K1]);
+    expect(stuck.reporter?.publicKey).toBe(K2);
+    // Nobody blamed (a user cancelled): only who ended it.
+    expect(failureParties(failed([], 0))).toMatchObject({ blamed: [], reporter: { publicKey: K1 } });
+    // Whoever declines reports their own decline: said once.
+    expect(failureParties(failed([2], 2))).toMatchObject({ blamed: [{ publicKey: K3 }], reporter: undefined });
+    // An index the session does not have is not invented into a signer.
+    expect(failureParties(failed([7, 1], 0)).blamed.map((s) => s.index)).toEqual([1]);
+    expect(failureParties(session('COMPLETE', all))).toEqual({ blamed: [], reporter: undefined });
   });
 
   test('the export holds what a verifier needs', () => {
@@ -105,6 +123,51 @@ describe('phases', () => {
       signatures: ['55'.repeat(64)],
       signers: [K1, K2, K3],
     });
+  });
+});
+
+describe('health counters', () => {
+  const node = {
+    rejectedFrames: { oversized: 0, malformed: 2, 'rate-limited': 5, 'some-new-reason': 1 },
+    dhtStore: { records: 0, bytes: 0, rollbacksRefused: 1 },
+    transport: { inboxPublishFailures: 3 },
+  } as unknown as NodeStatus;
+  const coordinator = {
+    rejectedMessages: { REPLAYED: 4, BAD_SIGNATURE: 0, NEW_CODE: 2 },
+    sendFailures: 1,
+    storageFailures: 0,
+    corruptRecords: 0,
+    listenerErrors: 0,
+  } as unknown as Health['coordinator'];
+
+  test('refusals are listed by reason in words, most frequent first, zeros left out, unknown reasons by their name', () => {
+    expect(rejectedFrames(node)).toEqual([
+      { key: 'rate-limited', label: 'Too many at once from one peer', count: 5 },
+      { key: 'malformed', label: 'Unreadable', count: 2 },
+      { key: 'dht-rollback', label: 'DHT records older than the ones kept', count: 1 },
+      { key: 'some-new-reason', label: 'some-new-reason', count: 1 },
+    ]);
+    expect(rejectedMessages(coordinator).map((r) => [r.label, r.count])).toEqual([
+      ['Received twice', 4],
+      ['NEW_CODE', 2],
+    ]);
+    expect(total(rejectedFrames(node))).toBe(9);
+  });
+
+  test('sessions by phase read as two phrases, open and ended, in the order of the steps', () => {
+    expect(phaseSummary({ COMPLETE: 2, NONCE_EXCHANGE: 1, AWAITING_APPROVAL: 3, DECLINED: 0, EXPIRED: 1 })).toEqual({
+      open: '3 awaiting approval, 1 exchanging nonces',
+      ended: '2 signed, 1 expired',
+    });
+    expect(phaseSummary({})).toEqual({ open: '', ended: '' });
+  });
+
+  test('local problems are listed only when they happened', () => {
+    expect(localProblems(node, coordinator).map((r) => [r.key, r.count])).toEqual([
+      ['sendFailures', 1],
+      ['inboxPublishFailures', 3],
+    ]);
+    expect(localProblems(undefined, undefined)).toEqual([]);
   });
 });
 

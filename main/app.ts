@@ -15,6 +15,7 @@ import { GroupBook } from './book/group-book.ts';
 import { SettingsStore } from './book/settings-store.ts';
 import { CosignerError, isCosignerError } from './errors.ts';
 import { openKeystore, type KeyManager, type KeyInfo } from './keys/index.ts';
+import { notifyAll } from './notify.ts';
 import { SigningStack } from './signing-stack.ts';
 import { FileRecordStore } from './storage/record-store.ts';
 import { createSystemScheduler, systemClock, systemRandom } from './system-ports.ts';
@@ -61,15 +62,7 @@ export async function startServices(config: AppConfig): Promise<Services> {
   });
 
   const listeners = new Set<(event: EventName, payload: unknown) => void>();
-  const emit = (event: EventName, payload: unknown) => {
-    for (const l of listeners) {
-      try {
-        l(event, payload);
-      } catch {
-        // A failing UI listener must not break the back end.
-      }
-    }
-  };
+  const emit = (event: EventName, payload: unknown) => notifyAll(listeners, event, payload);
 
   let stack: SigningStack | undefined;
   let starting: Promise<SigningStack> | undefined;

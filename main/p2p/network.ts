@@ -11,6 +11,7 @@ import { peerIdFromString } from '@libp2p/peer-id';
 import type { PeerId, PeerInfo } from '@libp2p/interface';
 import { multiaddr } from '@multiformats/multiaddr';
 import { CosignerError } from '../errors.ts';
+import { notifyAll } from '../notify.ts';
 import type { Clock, InboundFrame, OutboundMeta, Random, Scheduler, SessionTransport, TimerHandle } from '../session/ports.ts';
 import { BoundedMap } from './bounded-map.ts';
 import { CardExchange } from './card-exchange.ts';
@@ -360,15 +361,7 @@ export class CosignerNetwork {
     const running = this.#running;
     const wanted = running !== undefined && this.#handlers.size > 0;
     if (wanted && this.#detachFanout === undefined) {
-      this.#detachFanout = running.transport.subscribe((inbound) => {
-        for (const handler of this.#handlers) {
-          try {
-            handler(inbound);
-          } catch {
-            // one subscriber's failure must not keep the frame from the others
-          }
-        }
-      });
+      this.#detachFanout = running.transport.subscribe((inbound) => notifyAll(this.#handlers, inbound));
     } else if (!wanted && this.#detachFanout !== undefined) {
       this.#detachFanout();
       this.#detachFanout = undefined;

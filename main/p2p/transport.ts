@@ -13,6 +13,7 @@ import { peerIdFromString } from '@libp2p/peer-id';
 import { multiaddr } from '@multiformats/multiaddr';
 import type { Connection, Stream } from '@libp2p/interface';
 import { CosignerError } from '../errors.ts';
+import { notifyAll } from '../notify.ts';
 import type { Clock, FrameKind, InboundFrame, OutboundMeta, Random, Scheduler, SessionTransport, TimerHandle } from '../session/ports.ts';
 import { BoundedMap } from './bounded-map.ts';
 import type { CardExchange } from './card-exchange.ts';
@@ -249,13 +250,7 @@ export class CosignerTransport implements SessionTransport {
       this.#seen.set(hash, true);
     }
     this.#stats.framesDelivered += 1;
-    for (const handler of this.#handlers) {
-      try {
-        handler(inbound);
-      } catch {
-        // a subscriber's failure is its own; the frame was delivered
-      }
-    }
+    notifyAll(this.#handlers, inbound);
   }
 
   #storeInInbox(toSigner: Uint8Array, frame: Uint8Array, expiresAt: number): void {

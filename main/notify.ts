@@ -1,0 +1,13 @@
+/**
+ * Calls every listener with `args`. A listener that throws fails alone: the emitter and the other
+ * listeners carry on, so one broken subscriber (a UI window, a coordinator) cannot stop the rest.
+ */
+export function notifyAll<A extends unknown[]>(listeners: Iterable<(...args: A) => void>, ...args: A): void {
+  for (const listener of listeners) {
+    try {
+      listener(...args);
+    } catch {
+      // the listener's own failure; see above
+    }
+  }
+}

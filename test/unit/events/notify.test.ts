@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest';
+import { notifyAll } from '../../../main/notify.ts';
+
+describe('notifyAll', () => {
+  it('calls every listener in order with the arguments, past one that throws', () => {
+    const calls: string[] = [];
+    const listeners = new Set<(event: string, n: number) => void>([
+      (e, n) => calls.push(`a ${e} ${n}`),
+      () => {
+        throw new Error('broken listener');
+      },
+      (e, n) => calls.push(`c ${e} ${n}`),
+    ]);
+    expect(() => notifyAll(listeners, 'x', 1)).not.toThrow();
+    expect(calls).toEqual(['a x 1', 'c x 1']);
+  });
+
+  it('lets a listener remove itself while being notified', () => {
+    const calls: string[] = [];
+    const listeners = new Set<() => void>();
+    const once = () => {
+      calls.push('once');
+      listeners.delete(once);
+    };
+    listeners.add(once).add(() => calls.push('always'));
+    notifyAll(listeners);
+    notifyAll(listeners);
+    expect(calls).toEqual(['once', 'always', 'always']);
+  });
+});

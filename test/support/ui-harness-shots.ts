@@ -23,6 +23,7 @@ type Shot = { name: string; view: string; prepare?: (page: Page) => Promise<void
 function shotsFor(h: UiHarness): Shot[] {
   return [
     { name: 'home', view: 'home' },
+    { name: 'home-refused', view: 'home', prepare: async (p) => p.getByTestId('rejected-summary').locator('summary').click() },
     { name: 'cosigners', view: 'cosigners' },
     { name: 'cosigners-new-group', view: 'cosigners', prepare: async (p) => p.getByTestId('new-group').click() },
     { name: 'new-request', view: 'new', prepare: async (p) => {
@@ -39,6 +40,10 @@ function shotsFor(h: UiHarness): Shot[] {
     { name: 'session-declined', view: `session/${h.sessionIds.declined}` },
     { name: 'session-resumable', view: `session/${h.sessionIds.resumable}` },
     { name: 'session-in-progress', view: `session/${h.sessionIds.inProgress}` },
+    { name: 'session-interrupted', view: `session/${h.sessionIds.interrupted}` },
+    { name: 'session-cancelled', view: `session/${h.sessionIds.cancelled}` },
+    { name: 'session-cancel-dialog', view: `session/${h.sessionIds.inProgress}`, prepare: async (p) => p.getByTestId('cancel-session').click() },
+    { name: 'review-batch', view: `session/${h.sessionIds.batch}` },
     { name: 'history', view: 'history' },
     { name: 'settings', view: 'settings' },
     { name: 'settings-theme-flipped', view: 'settings', prepare: async (p) => {
@@ -65,6 +70,8 @@ const firstRunShots: Shot[] = [
   { name: 'first-run-import', view: 'home', prepare: async (p) => p.getByTestId('import-key').click() },
 ];
 
+const keyProblemShots: Shot[] = [{ name: 'key-problem', view: 'home' }];
+
 async function main(): Promise<void> {
   await mkdir(OUT, { recursive: true });
   const browser = await chromium.launch({
@@ -73,10 +80,15 @@ async function main(): Promise<void> {
   });
   const problems: string[] = [];
   try {
-    for (const firstRun of [false, true]) {
-      const harness = await startUiHarness({ firstRun, stepMs: 0, now: FIXED_NOW });
+    const runs = [
+      { firstRun: false, keyProblem: false, shots: shotsFor },
+      { firstRun: true, keyProblem: false, shots: () => firstRunShots },
+      { firstRun: true, keyProblem: true, shots: () => keyProblemShots },
+    ];
+    for (const run of runs) {
+      const harness = await startUiHarness({ firstRun: run.firstRun, keyProblem: run.keyProblem, stepMs: 0, now: FIXED_NOW });
       try {
-        const shots = (firstRun ? firstRunShots : shotsFor(harness)).filter((s) => s.name.includes(filter));
+        const shots = run.shots(harness).filter((s) => s.name.includes(filter));
         for (const scheme of ['light', 'dark'] as const) {
           for (const shot of shots) {
             const context = await browser.newContext({ viewport: { width: WIDTH, height: 800 }, colorScheme: scheme });

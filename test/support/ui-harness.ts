@@ -7,7 +7,7 @@
  * (64 bytes of a hash, NOT a real Schnorr signature). Group keys and addresses are real
  * (main/wallet/group.ts), as are the BIP39 words.
  *
- *   node test/support/ui-harness.ts [--first-run] [--step-ms 1500] [--port 0]
+ *   node test/support/ui-harness.ts [--first-run] [--key-problem] [--step-ms 1500] [--port 0]
  */
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { ripemd160 } from '@noble/hashes/legacy.js';
@@ -40,6 +40,8 @@ const ROOT = path.resolve(fileURLToPath(new URL('../..', import.meta.url)));
 export interface UiHarnessOptions {
   /** Start with no signer key, on the first-run screen. */
   firstRun?: boolean;
+  /** The keystore reports a locked keychain (with the back end's hint), as main/app.ts does. */
+  keyProblem?: boolean;
   /** Delay between simulated co-signer steps; 0 turns the simulation off (screens stay as they are). */
   stepMs?: number;
   port?: number;
@@ -57,7 +59,18 @@ export interface UiHarness {
   close(): Promise<void>;
 }
 
-type FixtureSessionName = 'pendingFromContact' | 'pendingFromUnknown' | 'complete' | 'blamed' | 'stuck' | 'declined' | 'resumable' | 'inProgress';
+type FixtureSessionName =
+  | 'pendingFromContact'
+  | 'pendingFromUnknown'
+  | 'complete'
+  | 'blamed'
+  | 'stuck'
+  | 'declined'
+  | 'cancelled'
+  | 'resumable'
+  | 'interrupted'
+  | 'inProgress'
+  | 'batch';
 
 interface Person {
   name: string;
@@ -79,6 +92,26 @@ function keyInfo(p: Person): KeyInfo {
 
 function fakeHex(label: string, bytes: number): string {
   return bytesToHex(sha256(utf8ToBytes(label))).repeat(2).slice(0, bytes * 2);
+}
+
+/** The back end's default (main/session/limits.ts): a session may be resumed until its fifth attempt. */
+const MAX_ATTEMPTS = 5;
+
+const isTerminal = (phase: SessionSnapshot['phase']) => phase === 'COMPLETE' || phase === 'ABORTED' || phase === 'DECLINED' || phase === 'EXPIRED';
+
+/** The flags the back end derives from a session's state (main/session/snapshot.ts), true after every change. */
+function withFlags(s: SessionSnapshot): SessionSnapshot {
+  const open = !isTerminal(s.phase);
+  return {
+    ...s,
+    awaitingLocalApproval: open && s.signers.some((x) => x.isLocal && !x.approved),
+    interrupted: open && s.interrupted,
+    resumable: (s.phase === 'NONCE_EXCHANGE' || s.phase === 'PARTIAL_SIG_EXCHANGE') && s.attempt < MAX_ATTEMPTS,
+  };
+}
+
+function failure(code: string, reason: string, blame: number[], reportedBy: number): NonNullable<SessionSnapshot['failure']> {
+  return { code, reason, blamedSignerIndex: blame[0] ?? null, blame, reportedBy };
 }
 
 export async function startUiHarness(options: UiHarnessOptions = {}): Promise<UiHarness> {
@@ -108,6 +141,13 @@ export async function startUiHarness(options: UiHarnessOptions = {}): Promise<Ui
 
   let key: KeyInfo | null = options.firstRun ? null : keyInfo(alice);
   let pendingBackup: { backupId: string; words: string[] } | null = null;
+  const problem = options.keyProblem
+    ? {
+        code: 'KEYCHAIN_UNAVAILABLE',
+        message: 'OS keychain unavailable: the keychain is locked',
+        hint: 'The keychain is locked. Unlock it (log in to your desktop session, or unlock the keyring in your keychain manager) and try again.',
+      }
+    : null;
   let settings: Settings = {
     displayName: 'Alice (desktop)',
     network: 'mainnet',
@@ -141,12 +181,33 @@ export async function startUiHarness(options: UiHarnessOptions = {}): Promise<Ui
     connections: 3,
     dhtRoutingTableSize: 12,
     mdnsEnabled: true,
-    rejectedFrames: { BAD_SIGNATURE: 0, RATE_LIMITED: 2 },
+    rejectedFrames: { oversized: 0, malformed: 1, 'unsupported-version': 0, 'unknown-type': 0, 'unexpected-type': 0, 'bad-card': 0, 'rate-limited': 2, timeout: 0 },
+    connectedPeers: 2,
+    dhtMode: 'client',
+    dhtStore: { records: 4, bytes: 2_310, rollbacksRefused: 0 },
+    lanPeers: lan.map((c) => ({
+      peerId: c.peerId,
+      addresses: c.addresses,
+      connected: true,
+      cards: [{ signerKey: c.publicKey, displayName: c.displayName, peerId: c.peerId, issuedAt: c.issuedAt }],
+    })),
+    knownSigners: 3,
+    bannedPeers: 1,
+    bansIssued: 1,
+    transport: {
+      framesDelivered: 57,
+      inboxAnnouncementsDelivered: 2,
+      inboxRecordsPublished: 3,
+      inboxPublishFailures: 0,
+      pendingDeliveries: 1,
+      watchedCosigners: 3,
+    },
   };
 
   // ---------- sessions ----------
   const sessions = new Map<string, SessionSnapshot>();
-  const put = (s: SessionSnapshot) => {
+  const put = (changed: SessionSnapshot) => {
+    const s = withFlags(changed);
     sessions.set(s.sessionId, s);
     emit('session', s);
     return s;
@@ -159,7 +220,8 @@ export async function startUiHarness(options: UiHarnessOptions = {}): Promise<Ui
     phase: SessionSnapshot['phase'],
     progress: { approved: string[]; nonces?: string[]; partials?: string[] },
     extra: Partial<SessionSnapshot> = {},
-  ): SessionSnapshot => ({
+  ): SessionSnapshot =>
+    withFlags({
     sessionId: fakeHex(`session ${label}`, 32),
     version: 1,
     phase,
@@ -167,6 +229,7 @@ export async function startUiHarness(options: UiHarnessOptions = {}): Promise<Ui
     createdAt: t0 - 600_000,
     expiresAt: t0 + 3_000_000,
     updatedAt: t0 - 60_000,
+    phaseSince: t0 - 60_000,
     creator: creator.publicKey,
     isCreator: creator === alice,
     signers: group.publicKeys.map((pk, index) => ({
@@ -178,11 +241,15 @@ export async function startUiHarness(options: UiHarnessOptions = {}): Promise<Ui
       partialSignatureReceived: progress.partials?.includes(pk) ?? false,
     })),
     messages: [text(`Pay 0.0500 BTC to bc1qxy2kgdygjrsqtzq2n0yrf2493p83kkfjhx0wlh (${label})`)],
+    payloadKind: 'message',
     description: '',
     tweak: 'taproot',
     signingKey: group.outputKey,
     signatures: [],
     failure: null,
+    awaitingLocalApproval: false,
+    interrupted: false,
+    resumable: false,
     ...extra,
   });
   const everyone = (g: Group) => [...g.publicKeys];
@@ -211,30 +278,53 @@ export async function startUiHarness(options: UiHarnessOptions = {}): Promise<Ui
       description: 'Quarterly transfer',
       createdAt: t0 - 3 * 86_400_000,
       version: 8,
-      failure: { code: 'INVALID_PARTIAL_SIGNATURE', reason: 'partial signature of signer 2 does not verify', blamedSignerIndex: family.publicKeys.indexOf(carol.publicKey) },
+      failure: failure('INVALID_PARTIAL_SIGNATURE', 'partial signature of signer 2 does not verify', [family.publicKeys.indexOf(carol.publicKey)], family.publicKeys.indexOf(bob.publicKey)),
     }),
     declined: make('declined', family, bob, 'DECLINED', { approved: [bob.publicKey, alice.publicKey] }, {
       description: 'New roof',
       createdAt: t0 - 5 * 86_400_000,
       version: 4,
-      failure: { code: 'DECLINED', reason: 'Too expensive, let us talk first', blamedSignerIndex: null },
+      failure: failure('DECLINED', 'Too expensive, let us talk first', [family.publicKeys.indexOf(carol.publicKey)], family.publicKeys.indexOf(carol.publicKey)),
     }),
     stuck: make('stuck', family, bob, 'ABORTED', { approved: everyone(family), nonces: [alice.publicKey, bob.publicKey] }, {
       description: 'Insurance premium',
       createdAt: t0 - 2 * 86_400_000,
       version: 6,
-      failure: { code: 'SESSION_STUCK', reason: 'no progress in NONCE_EXCHANGE', blamedSignerIndex: family.publicKeys.indexOf(carol.publicKey) },
+      failure: failure('SESSION_STUCK', 'no progress in NONCE_EXCHANGE', [family.publicKeys.indexOf(carol.publicKey)], family.publicKeys.indexOf(alice.publicKey)),
+    }),
+    cancelled: make('cancelled', project, dave, 'ABORTED', { approved: everyone(project) }, {
+      description: 'Domain renewal',
+      createdAt: t0 - 4 * 86_400_000,
+      version: 5,
+      failure: failure('ABORTED', 'Wrong amount, I will ask again', [], project.publicKeys.indexOf(dave.publicKey)),
     }),
     resumable: make('resumable', family, alice, 'NONCE_EXCHANGE', { approved: everyone(family), nonces: [bob.publicKey, carol.publicKey] }, {
       description: 'Car insurance',
       createdAt: t0 - 1_800_000,
       updatedAt: t0 - 1_500_000,
+      phaseSince: t0 - 1_500_000,
       version: 6,
+    }),
+    interrupted: make('interrupted', family, bob, 'PARTIAL_SIG_EXCHANGE', { approved: everyone(family), nonces: everyone(family), partials: [bob.publicKey] }, {
+      description: 'Electricity bill',
+      createdAt: t0 - 2_400_000,
+      updatedAt: t0 - 600_000,
+      phaseSince: t0 - 700_000,
+      version: 7,
+      interrupted: true,
     }),
     inProgress: make('progress', project, alice, 'NONCE_EXCHANGE', { approved: everyone(project), nonces: [alice.publicKey] }, {
       description: 'Server invoice #2041',
       createdAt: t0 - 900_000,
+      phaseSince: t0 - 45_000,
       version: 5,
+    }),
+    batch: make('batch', family, carol, 'AWAITING_APPROVAL', { approved: [carol.publicKey, bob.publicKey] }, {
+      description: 'Consolidate the three coins into one',
+      createdAt: t0 - 200_000,
+      expiresAt: t0 + 6 * 3_600_000,
+      payloadKind: 'batch',
+      messages: [1, 2, 3].map((n) => ({ hex: fakeHex(`batch sighash ${n}`, 32), display: `Input ${n} of 3: sighash (taproot key path)` })),
     }),
   };
   for (const s of Object.values(fixture)) sessions.set(s.sessionId, s);
@@ -244,8 +334,9 @@ export async function startUiHarness(options: UiHarnessOptions = {}): Promise<Ui
     if (stepMs <= 0) return;
     later(stepMs, () => {
       const s = sessions.get(sessionId);
-      if (!s || s.phase === 'COMPLETE' || s.phase === 'ABORTED' || s.phase === 'DECLINED' || s.phase === 'EXPIRED') return;
-      const bump = (patch: Partial<SessionSnapshot>) => put({ ...s, ...patch, version: s.version + 1, updatedAt: now() });
+      if (!s || isTerminal(s.phase)) return;
+      const bump = (patch: Partial<SessionSnapshot>) =>
+        put({ ...s, ...patch, version: s.version + 1, updatedAt: now(), phaseSince: patch.phase && patch.phase !== s.phase ? now() : s.phaseSince });
       const next = s.signers.find((x) => !x.approved);
       if (s.phase === 'AWAITING_APPROVAL') {
         if (next === undefined) bump({ phase: 'NONCE_EXCHANGE' });
@@ -282,7 +373,7 @@ export async function startUiHarness(options: UiHarnessOptions = {}): Promise<Ui
 
   const handlers: HandlersOf<Requests> = {
     'app.info': async () => ({ version: '0.1.0-harness', mode: 'headless', dataDir: '/tmp/cosigner-ui-harness', peerId: alice.peerId }),
-    'keys.status': async () => ({ backend: 'keychain', key, problem: null }),
+    'keys.status': async () => ({ backend: 'keychain', key, problem }),
     'keys.beginCreate': async () => {
       if (key) throw new CosignerError('KEY_EXISTS', 'a signer key exists');
       const words = entropyToMnemonic(sha256(utf8ToBytes(`harness mnemonic ${now()}`)), wordlist).split(' ');
@@ -304,6 +395,10 @@ export async function startUiHarness(options: UiHarnessOptions = {}): Promise<Ui
       return storeKey(keyInfo(alice));
     },
     'keys.importSecret': async () => storeKey(keyInfo(alice)),
+    'keys.cancelCreate': async () => {
+      pendingBackup = null;
+      return { ok: true };
+    },
     'keys.delete': async ({ fingerprint }) => {
       if (requireKey().fingerprint !== fingerprint) throw new CosignerError('CONFIRMATION_MISMATCH', 'wrong fingerprint', { what: 'fingerprint' });
       key = null;
@@ -314,15 +409,22 @@ export async function startUiHarness(options: UiHarnessOptions = {}): Promise<Ui
     'health.get': async () => {
       const byPhase: Record<string, number> = {};
       for (const s of sessions.values()) byPhase[s.phase] = (byPhase[s.phase] ?? 0) + 1;
-      const active = [...sessions.values()].filter((s) => s.phase !== 'COMPLETE' && s.phase !== 'ABORTED' && s.phase !== 'DECLINED' && s.phase !== 'EXPIRED');
+      const active = [...sessions.values()].filter((s) => !isTerminal(s.phase));
       return {
         node,
         coordinator: {
+          running: true,
           sessionsByPhase: byPhase,
           oldestSessionAgeMs: active.length ? now() - Math.min(...active.map((s) => s.createdAt)) : null,
-          pendingApprovals: active.filter((s) => s.signers.some((x) => x.isLocal && !x.approved)).length,
+          pendingApprovals: active.filter((s) => s.awaitingLocalApproval).length,
           lastCleanupAt: now() - 30_000,
-          rejectedMessages: { REPLAYED: 1 },
+          rejectedMessages: { REPLAYED: 3, STALE_ATTEMPT: 1 },
+          orphanedFrames: 0,
+          trackedPeers: 3,
+          sendFailures: 2,
+          storageFailures: 0,
+          corruptRecords: 0,
+          listenerErrors: 0,
         },
       };
     },
@@ -371,18 +473,27 @@ export async function startUiHarness(options: UiHarnessOptions = {}): Promise<Ui
     'sessions.decline': async ({ sessionId, reason }) => {
       const s = mustGet(sessionId);
       if (s.phase !== 'AWAITING_APPROVAL') throw new CosignerError('WRONG_PHASE', 'not awaiting approval');
-      const localIndex = s.signers.find((x) => x.isLocal)?.index ?? null;
-      return put({ ...s, version: s.version + 1, updatedAt: now(), phase: 'DECLINED', failure: { code: 'DECLINED', reason, blamedSignerIndex: localIndex } });
+      const localIndex = s.signers.find((x) => x.isLocal)?.index ?? 0;
+      return put({ ...s, version: s.version + 1, updatedAt: now(), phaseSince: now(), phase: 'DECLINED', failure: failure('DECLINED', reason, [localIndex], localIndex) });
+    },
+    'sessions.abort': async ({ sessionId, reason }) => {
+      const s = mustGet(sessionId);
+      if (isTerminal(s.phase)) throw new CosignerError('WRONG_PHASE', 'the session has ended');
+      const localIndex = s.signers.find((x) => x.isLocal)?.index ?? 0;
+      const text = reason || 'cancelled by the user';
+      return put({ ...s, version: s.version + 1, updatedAt: now(), phaseSince: now(), phase: 'ABORTED', failure: failure('ABORTED', text, [], localIndex) });
     },
     'sessions.resume': async ({ sessionId }) => {
       const s = mustGet(sessionId);
-      if (s.phase !== 'NONCE_EXCHANGE' && s.phase !== 'PARTIAL_SIG_EXCHANGE') throw new CosignerError('WRONG_PHASE', 'only a session in an exchange phase can be resumed');
+      if (!s.resumable) throw new CosignerError('WRONG_PHASE', 'only a session in an exchange phase can be resumed');
       const updated = put({
         ...s,
         version: s.version + 1,
         attempt: s.attempt + 1,
         updatedAt: now(),
+        phaseSince: now(),
         phase: 'NONCE_EXCHANGE',
+        interrupted: false,
         signers: s.signers.map((x) => ({ ...x, nonceReceived: false, partialSignatureReceived: false })),
       });
       advance(sessionId);
@@ -429,6 +540,7 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
   };
   const harness = await startUiHarness({
     firstRun: process.argv.includes('--first-run'),
+    keyProblem: process.argv.includes('--key-problem'),
     stepMs: Number(arg('--step-ms') ?? 1500),
     port: Number(arg('--port') ?? 0),
   });

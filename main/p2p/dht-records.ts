@@ -22,7 +22,7 @@ import type { SelectFn, ValidateFn } from '@libp2p/kad-dht';
 import { CosignerError } from '../errors.ts';
 import type { Clock, Random } from '../session/ports.ts';
 import { ByteReader, ByteWriter } from './byte-codec.ts';
-import { decodeSignerCard, isCardFromTheFuture, isValidSignerKey } from './signer-card.ts';
+import { decodeSignerCard, isCardFromTheFuture, isSignedBy, isValidSignerKey } from './signer-card.ts';
 import type { SignerKey } from './signer-card.ts';
 import { MAX_PAYLOAD_BYTES } from './wire.ts';
 
@@ -101,13 +101,7 @@ export function decodeInboxRecord(bytes: Uint8Array): InboxRecord {
   const body = bytes.subarray(0, r.offset);
   const signature = r.bytes(64);
   r.end();
-  let valid = false;
-  try {
-    valid = schnorr.verify(signature, inboxDigest(body), creator.subarray(1));
-  } catch {
-    valid = false;
-  }
-  if (!valid) throw new CosignerError('BAD_SIGNATURE', 'inbox record signature does not verify', { creator: bytesToHex(creator) });
+  if (!isSignedBy(creator, inboxDigest(body), signature)) throw new CosignerError('BAD_SIGNATURE', 'inbox record signature does not verify', { creator: bytesToHex(creator) });
   return { recipient: Uint8Array.from(recipient), creator: Uint8Array.from(creator), seq, announcements, bytes: Uint8Array.from(bytes) };
 }
 

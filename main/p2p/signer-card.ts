@@ -64,6 +64,15 @@ export function isValidSignerKey(key: Uint8Array): boolean {
   }
 }
 
+/** Whether `signature` is a BIP340 signature of `digest` by the (valid, 33-byte) `signerKey`; never throws. */
+export function isSignedBy(signerKey: Uint8Array, digest: Uint8Array, signature: Uint8Array): boolean {
+  try {
+    return schnorr.verify(signature, digest, signerKey.subarray(1));
+  } catch {
+    return false;
+  }
+}
+
 function signerKeyHex(key: Uint8Array): string {
   return bytesToHex(key);
 }
@@ -114,13 +123,7 @@ export function decodeSignerCard(bytes: Uint8Array): SignerCard {
   const body = bytes.subarray(0, bodyLength);
   // Canonical form only: one card has exactly one encoding, so byte equality means card equality.
   if (!equalBytes(encodeBody(signerKey, { peerId, displayName, multiaddrs, issuedAt }), body)) r.fail('not canonical');
-  let valid = false;
-  try {
-    valid = schnorr.verify(signature, cardDigest(body), signerKey.subarray(1));
-  } catch {
-    valid = false;
-  }
-  if (!valid) throw new CosignerError('BAD_SIGNATURE', 'signer card signature does not verify', { signer: signerKeyHex(signerKey) });
+  if (!isSignedBy(signerKey, cardDigest(body), signature)) throw new CosignerError('BAD_SIGNATURE', 'signer card signature does not verify', { signer: signerKeyHex(signerKey) });
   return { signerKey: Uint8Array.from(signerKey), peerId, displayName, multiaddrs, issuedAt, bytes: Uint8Array.from(bytes) };
 }
 

@@ -35,35 +35,21 @@ export const HARDENED_WEB_PREFERENCES = {
 export const EXTERNAL_LINK_HOSTS: readonly string[] = ['github.com', 'bitcoin.org', 'mempool.space'];
 
 export function isAllowedExternalUrl(raw: string): boolean {
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    return false;
-  }
-  return url.protocol === 'https:' && url.username === '' && url.password === '' && EXTERNAL_LINK_HOSTS.includes(url.hostname);
+  const url = URL.parse(raw);
+  return url !== null && url.protocol === 'https:' && url.username === '' && url.password === '' && EXTERNAL_LINK_HOSTS.includes(url.hostname);
 }
 
 /** IPC is answered only for the app's own top-level page. */
 export function isTrustedSender(frame: { url: string; parent: unknown } | null | undefined): boolean {
   if (!frame || frame.parent !== null) return false;
-  try {
-    const url = new URL(frame.url);
-    return url.protocol === `${APP_SCHEME}:` && url.host === APP_HOST;
-  } catch {
-    return false;
-  }
+  const url = URL.parse(frame.url);
+  return url !== null && url.protocol === `${APP_SCHEME}:` && url.host === APP_HOST;
 }
 
 /** Maps a request path of the app scheme to a file below the renderer build, or undefined. */
 export function appPathToRelativeFile(raw: string): string | undefined {
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    return undefined;
-  }
-  if (url.protocol !== `${APP_SCHEME}:` || url.host !== APP_HOST) return undefined;
+  const url = URL.parse(raw);
+  if (url === null || url.protocol !== `${APP_SCHEME}:` || url.host !== APP_HOST) return undefined;
   const segments = decodeURIComponent(url.pathname).split('/').filter((s) => s.length > 0);
   if (segments.some((s) => s === '..' || s === '.' || s.includes('\\'))) return undefined;
   return segments.length === 0 ? 'index.html' : segments.join('/');

@@ -48,6 +48,7 @@ describe('Electron hardening', () => {
     expect(isTrustedSender({ url: 'https://evil.example/', parent: null })).toBe(false);
     expect(isTrustedSender({ url: 'file:///index.html', parent: null })).toBe(false);
     expect(isTrustedSender(null)).toBe(false);
+    expect(isTrustedSender({ url: 'not a url', parent: null })).toBe(false);
   });
 
   it('maps app URLs to files below the renderer build and nothing outside it', () => {
@@ -58,5 +59,6 @@ describe('Electron hardening', () => {
     expect(appPathToRelativeFile('cosigner://app/a%5c..%5cb')).toBeUndefined();
     expect(appPathToRelativeFile('cosigner://other/index.html')).toBeUndefined();
     expect(appPathToRelativeFile('https://app/index.html')).toBeUndefined();
+    expect(appPathToRelativeFile('not a url')).toBeUndefined();
   });
 });

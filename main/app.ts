@@ -14,8 +14,10 @@ import { ContactBook } from './book/contact-book.ts';
 import { GroupBook } from './book/group-book.ts';
 import { SettingsStore } from './book/settings-store.ts';
 import { CosignerError, isCosignerError } from './errors.ts';
+import { groupWallet } from './group-wallet.ts';
 import { openKeystore, type KeyManager, type KeyInfo } from './keys/index.ts';
 import { notifyAll } from './notify.ts';
+import { GroupKeysCache, reviewFor, reviewView } from './session/psbt-session.ts';
 import { SigningStack } from './signing-stack.ts';
 import { FileRecordStore } from './storage/record-store.ts';
 import { createSystemScheduler, systemClock, systemRandom } from './system-ports.ts';
@@ -54,6 +56,8 @@ export async function startServices(config: AppConfig): Promise<Services> {
   const effective = (): Settings => ({ ...settings.get(), ...config.overrides });
   const contacts = await ContactBook.open(appStore, clock);
   const groups = await GroupBook.open(appStore, effective().network);
+  // One GroupKeys per group, shared by reviews, wallet views and the coordinator's intake.
+  const groupKeys = new GroupKeysCache();
   const keys: KeyManager = openKeystore({
     kind: config.keystore.kind,
     profile,
@@ -80,6 +84,7 @@ export async function startServices(config: AppConfig): Promise<Services> {
         scheduler,
         random: systemRandom,
         autoApprove: config.autoApprove === true,
+        groupKeys,
         emit,
       });
       stack = s;
@@ -184,6 +189,12 @@ export async function startServices(config: AppConfig): Promise<Services> {
       await groups.remove(id);
       return { ok: true as const };
     },
+    'groups.wallet': async ({ id }) => groupWallet(groups.get(id), groupKeys),
+
+    'psbt.review': async ({ groupId, psbt, allowNonDefaultSighash }) => {
+      const group = groups.get(groupId);
+      return reviewView(reviewFor(psbt, groupKeys.of(group.publicKeys), group.network, { allowNonDefaultSighash }).review);
+    },
 
     'sessions.create': async ({ groupId, message, description, expiresInSeconds }) => {
       const group = groups.get(groupId);
@@ -196,10 +207,21 @@ export async function startServices(config: AppConfig): Promise<Services> {
         expiresInMs: expiresInSeconds * 1000,
       });
     },
+    'sessions.createPsbt': async ({ groupId, psbt, description, expiresInSeconds, allowNonDefaultSighash }) => {
+      const group = groups.get(groupId);
+      return need().coordinator.createSession({
+        signers: group.publicKeys,
+        payload: { kind: 'psbt', psbt, network: group.network, allowNonDefaultSighash },
+        description,
+        tweak: 'taproot',
+        expiresInMs: expiresInSeconds * 1000,
+      });
+    },
     'sessions.approve': async ({ sessionId }) => need().coordinator.approve(sessionId),
     'sessions.decline': async ({ sessionId, reason }) => need().coordinator.decline(sessionId, reason),
     'sessions.abort': async ({ sessionId, reason }) => need().coordinator.abort(sessionId, reason || undefined),
     'sessions.resume': async ({ sessionId }) => need().coordinator.resume(sessionId),
+    'sessions.psbt': async ({ sessionId }) => ({ psbtBase64: await need().coordinator.psbt(sessionId) }),
     'sessions.list': async () => (stack ? (await stack.coordinator.history(500)) : []),
     'sessions.get': async ({ sessionId }) => {
       const s = await need().coordinator.get(sessionId);

@@ -11,6 +11,7 @@ import type { SignerCard } from './p2p/signer-card.ts';
 import { inspectAnnouncement } from './session/announcement.ts';
 import { SessionCoordinator } from './session/coordinator.ts';
 import type { Clock, Random, Scheduler, TimerHandle } from './session/ports.ts';
+import type { GroupKeysCache } from './session/psbt-session.ts';
 import { FileRecordStore } from './storage/record-store.ts';
 
 export interface SigningStackDeps {
@@ -22,6 +23,8 @@ export interface SigningStackDeps {
   scheduler: Scheduler;
   random: Random;
   autoApprove: boolean;
+  /** Shared with the app's PSBT reviews, so a group's derivations are made once. */
+  groupKeys?: GroupKeysCache;
   emit: (event: EventName, payload: unknown) => void;
   statusIntervalMs?: number;
 }
@@ -69,10 +72,12 @@ export class SigningStack {
         transport: network.transport,
         store: await FileRecordStore.open(path.join(deps.dataDir, 'sessions')),
         signer,
+        ...(deps.groupKeys ? { groupKeys: deps.groupKeys } : {}),
         options: {
           sessionTimeoutMs: settings.sessionTimeoutSeconds * 1000,
           stuckSessionTimeoutMs: settings.stuckSessionTimeoutSeconds * 1000,
           autoApprove: deps.autoApprove ? () => true : undefined,
+          bitcoinNetwork: settings.network,
         },
       });
       await coordinator.start();

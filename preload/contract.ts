@@ -128,6 +128,20 @@ export const CoordinatorHealth = z.object({
   storageFailures: Count,
   corruptRecords: Count,
   listenerErrors: Count,
+  /** The latest requests refused after their creator was authenticated (a PSBT this group cannot
+   *  sign, another network, an unreadable PSBT): why nothing was shown. Newest last. */
+  refusedRequests: z
+    .array(
+      z.object({
+        sessionId: SessionIdHex,
+        creator: PublicKeyHex,
+        code: z.string().max(64),
+        reason: z.string().max(1024),
+        at: Millis,
+      }),
+    )
+    .max(16)
+    .optional(),
 });
 
 export const Health = z.object({ node: NodeStatus, coordinator: CoordinatorHealth });
@@ -154,6 +168,170 @@ export const Group = GroupInput.extend({
   network: BitcoinNetwork,
 });
 export type Group = z.infer<typeof Group>;
+
+// ---------- bitcoin transactions (PSBT) ----------
+
+/** Wallet limits (main/wallet/psbt-import.ts, checked equal by a test): a PSBT to sign has at most
+ *  64 inputs (a session signs at most 64 messages), 256 outputs and 128 KiB. */
+export const PSBT_LIMITS = { inputs: 64, outputs: 256, bytes: 128 * 1024 } as const;
+/** 21 million bitcoin in satoshis (below 2^53, so a JSON number holds it exactly). */
+const MAX_SATS = 2_100_000_000_000_000;
+const Sats = z.number().int().nonnegative().max(MAX_SATS);
+const U32 = z.number().int().nonnegative().max(0xffff_ffff);
+const AddressText = z.string().min(1).max(128);
+/** BIP328 path below the group key: unhardened steps, at most 8 (main/wallet/bip328.ts). */
+const DerivationPath = z.array(z.number().int().nonnegative().max(0x7fff_ffff)).max(8);
+const HEX_BYTES = /^(?:[0-9a-fA-F]{2})+$/;
+const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+
+/**
+ * A PSBT as text: base64 (cHNidP8…) or hex (70736274ff…). Whitespace (line breaks of a pasted
+ * PSBT) is removed; at most 128 KiB of PSBT, i.e. 262 144 hex characters.
+ */
+export const PsbtText = z
+  .string()
+  .min(1)
+  .max(2 * PSBT_LIMITS.bytes + 8192)
+  .transform((text) => text.replace(/\s+/g, ''))
+  .pipe(
+    z
+      .string()
+      .min(1)
+      .max(2 * PSBT_LIMITS.bytes)
+      .refine((text) => HEX_BYTES.test(text) || (BASE64.test(text) && text.length % 4 === 0), 'a PSBT in base64 or hex'),
+  );
+
+/** Why an input cannot be signed by the group (main/wallet/psbt-import.ts InputRefusalCode). */
+export const PsbtRefusalCode = z.enum([
+  'already-finalized',
+  'missing-utxo',
+  'invalid-amount',
+  'not-taproot',
+  'not-ours',
+  'inconsistent-metadata',
+  'script-path',
+  'invalid-sighash',
+  'sighash-not-allowed',
+  'foreign-musig-fields',
+]);
+
+export const PsbtReviewInput = z.object({
+  index: z.number().int().nonnegative(),
+  /** Outpoint: the spent transaction's id (display order) and output index. */
+  txid: hex(32),
+  vout: U32,
+  /** Satoshis; null when the PSBT does not say (the input is then refused). */
+  amount: Sats.nullable(),
+  address: AddressText.nullable(),
+  /** BIP328 path below the group key ([] for the group's own address); null when not the group's. */
+  path: DerivationPath.nullable(),
+  sighash: z.string().max(32),
+  /** Set when this input cannot be signed by the group: nothing is signed then. */
+  refusal: z.object({ code: PsbtRefusalCode, reason: z.string().max(512) }).nullable(),
+});
+
+export const PsbtReviewOutput = z.object({
+  index: z.number().int().nonnegative(),
+  amount: Sats,
+  /** Address on the reviewed network; null for a script without one (see kind). */
+  address: AddressText.nullable(),
+  script: z.string().max(2 * PSBT_LIMITS.bytes).regex(/^(?:[0-9a-f]{2})*$/, 'lower-case hex'),
+  kind: z.enum(['address', 'op_return', 'unknown']),
+  /** Pays back to the group (its own key, or a BIP328 child re-derived from the PSBT's claim). */
+  isChange: z.boolean(),
+  changePath: DerivationPath.nullable(),
+});
+
+/** What a signer sees before approving a transaction: computed by its own node from the PSBT alone. */
+export const PsbtReview = z.object({
+  network: BitcoinNetwork,
+  psbtVersion: z.union([z.literal(0), z.literal(2)]),
+  txVersion: z.number().int(),
+  lockTime: U32,
+  inputs: z.array(PsbtReviewInput).min(1).max(PSBT_LIMITS.inputs),
+  outputs: z.array(PsbtReviewOutput).min(1).max(PSBT_LIMITS.outputs),
+  /** Satoshis; totalIn and fee are null when an input's amount is unknown. */
+  totalIn: Sats.nullable(),
+  totalOut: Sats,
+  /** Paid to others: the outputs that are not change. */
+  sent: Sats,
+  fee: Sats.nullable(),
+  weight: z.number().int().nonnegative(),
+  vsize: z.number().int().nonnegative(),
+  /** Satoshis per virtual byte, two decimals. */
+  feeRate: z.number().nonnegative().nullable(),
+  /** Every input is the group's to spend by its key path: a session can sign it. */
+  signable: z.boolean(),
+  /** Binds an approval to exactly this transaction (hex); null when an input's UTXO is missing. */
+  digest: hex(32).nullable(),
+  warnings: z.array(z.enum(['non-default-sighash', 'high-fee'])).max(2),
+});
+export type PsbtReview = z.infer<typeof PsbtReview>;
+
+/** A PSBT of at most 128 KiB plus what signing adds, base64: per input at most 4.5 KiB of BIP373
+ *  fields (16 signers' participant key, nonce and partial signature entries) or a witness. */
+const PsbtBase64 = z
+  .string()
+  .min(8)
+  .max(4 * Math.ceil((PSBT_LIMITS.bytes + PSBT_LIMITS.inputs * 4608) / 3))
+  .regex(BASE64);
+
+/** The finished transaction of a PSBT session. */
+export const SignedTransaction = z.object({
+  /** The finalized PSBT (every input with its final witness), base64. */
+  psbtBase64: PsbtBase64,
+  /** The network-serialized transaction, ready to broadcast, hex. */
+  rawTxHex: z.string().min(2).max(2 * (PSBT_LIMITS.bytes + PSBT_LIMITS.inputs * 80)).regex(/^(?:[0-9a-f]{2})+$/, 'lower-case hex'),
+  txid: hex(32),
+});
+export type SignedTransaction = z.infer<typeof SignedTransaction>;
+
+/** The transaction side of a session whose payload is a PSBT. */
+export const PsbtSessionView = z.object({
+  review: PsbtReview,
+  /** The creator allowed inputs with a sighash type other than DEFAULT (the review warns of them). */
+  allowNonDefaultSighash: z.boolean(),
+  /** Set once the session is COMPLETE. */
+  transaction: SignedTransaction.nullable(),
+});
+export type PsbtSessionView = z.infer<typeof PsbtSessionView>;
+
+export const PsbtReviewInputArgs = z.object({
+  groupId: hex(32),
+  psbt: PsbtText,
+  /** Sign inputs that ask for a sighash type other than DEFAULT (an explicit choice of the user). */
+  allowNonDefaultSighash: z.boolean().default(false),
+});
+
+export const CreatePsbtSessionInput = PsbtReviewInputArgs.extend({
+  description: z.string().max(280).default(''),
+  /** Seconds until the request expires (1 minute to 7 days). */
+  expiresInSeconds: z
+    .number()
+    .int()
+    .min(60)
+    .max(7 * 24 * 3600)
+    .default(3600),
+});
+
+/** A group as a watch-only wallet sees it. */
+export const GroupWallet = z.object({
+  network: BitcoinNetwork,
+  /** BIP390 descriptors with their BIP380 checksums. */
+  descriptors: z.object({
+    /** tr(musig(K1,...,Kn)): the group's own address. */
+    keyPath: z.string().min(1).max(4096),
+    /** tr(musig(...)/0/*): BIP328 receive addresses. */
+    receive: z.string().min(1).max(4096),
+    /** tr(musig(...)/1/*): BIP328 change addresses (import as internal). */
+    change: z.string().min(1).max(4096),
+  }),
+  /** BIP328 synthetic xpub of the group's aggregate key (tpub on test networks). */
+  syntheticXpub: z.string().min(1).max(128),
+  /** The first receive addresses, tr(musig(...)/0/i) for i = 0, 1, ... */
+  receiveAddresses: z.array(AddressText).max(20),
+});
+export type GroupWallet = z.infer<typeof GroupWallet>;
 
 // ---------- sessions ----------
 
@@ -207,12 +385,16 @@ export const SessionSnapshot = z.object({
   signers: z.array(SignerProgress),
   /** What is signed: each message in hex, with the display text it came from. */
   messages: z.array(z.object({ hex: z.string(), display: z.string() })),
-  payloadKind: z.enum(['message', 'batch']),
+  payloadKind: z.enum(['message', 'batch', 'psbt']),
   description: z.string(),
   tweak: z.enum(['none', 'taproot']),
-  /** x-only key the final signature verifies under. */
+  /** x-only key the final signature verifies under; for a PSBT, the group's key-path output key
+   *  (an input of a BIP328-derived address verifies under its own output key, see psbt.review). */
   signingKey: XOnlyKeyHex,
+  /** One per message; for a PSBT, one per input, in input order. */
   signatures: z.array(SignatureHex),
+  /** Set for a PSBT session (payloadKind 'psbt'): the review and, once COMPLETE, the transaction. */
+  psbt: PsbtSessionView.nullable().optional(),
   failure: z
     .object({
       code: z.string(),
@@ -283,8 +465,15 @@ export const requests = {
   'groups.list': request(Empty, z.array(Group)),
   'groups.save': request(GroupInput, Group),
   'groups.remove': request(z.object({ id: hex(32) }), Ok),
+  /** Descriptors, synthetic xpub and the first receive addresses, for a watch-only wallet. */
+  'groups.wallet': request(z.object({ id: hex(32) }), GroupWallet),
+
+  /** What co-signing this PSBT with the group would sign, computed before anything is sent. */
+  'psbt.review': request(PsbtReviewInputArgs, PsbtReview),
 
   'sessions.create': request(CreateSessionInput, SessionSnapshot),
+  /** Asks the group to co-sign a PSBT; refused (PSBT_REFUSED, per input) unless the group can sign every input. */
+  'sessions.createPsbt': request(CreatePsbtSessionInput, SessionSnapshot),
   'sessions.approve': request(z.object({ sessionId: SessionIdHex }), SessionSnapshot),
   'sessions.decline': request(
     z.object({ sessionId: SessionIdHex, reason: z.string().max(280).default('') }),
@@ -294,6 +483,9 @@ export const requests = {
   'sessions.abort': request(z.object({ sessionId: SessionIdHex, reason: z.string().max(280).default('') }), SessionSnapshot),
   /** Starts a new attempt with fresh nonces for a session cut off mid-exchange. */
   'sessions.resume': request(z.object({ sessionId: SessionIdHex }), SessionSnapshot),
+  /** This node's copy of a PSBT session's PSBT: with the BIP373 fields (participants, nonces, partial
+   *  signatures) so far, finalized once COMPLETE; what was announced for a stored session that ended unsigned. */
+  'sessions.psbt': request(z.object({ sessionId: SessionIdHex }), z.object({ psbtBase64: PsbtBase64 })),
   'sessions.list': request(Empty, z.array(SessionSnapshot)),
   'sessions.get': request(z.object({ sessionId: SessionIdHex }), SessionSnapshot),
 

@@ -13,6 +13,7 @@ import {
   type BatchItem,
   type DecodedFrame,
   type Payload,
+  type PsbtPayload,
 } from './codec.ts';
 import { announcementDigest, sessionIdOf } from './hashes.ts';
 import { PROTOCOL_MAX_SIGNERS } from './limits.ts';
@@ -35,8 +36,9 @@ export interface AnnouncementChecks {
   timestampWindowMs: number;
 }
 
-/** The messages the session signs with their labels, in order: one for a `message` payload, N for a batch. */
-export function itemsOf(payload: Payload): readonly BatchItem[] {
+/** The messages a `message` or `batch` payload carries, with their labels, in order. (A PSBT payload
+ *  carries none: its messages are computed from the PSBT, see psbt-session.ts.) */
+export function itemsOf(payload: Exclude<Payload, PsbtPayload>): readonly BatchItem[] {
   return payload.kind === 'message' ? [{ message: payload.message, label: payload.label }] : payload.items;
 }
 
@@ -81,6 +83,10 @@ export function checkAnnouncementBody(body: AnnouncementBody, maxSigners: number
   checkSigners(body.signers, maxSigners);
   if (body.expiresAt <= body.createdAt) {
     throw new CosignerError('MALFORMED_MESSAGE', 'expiry must come after creation', { field: 'expiresAt' });
+  }
+  // A PSBT is spent by the taproot key path: every input signs under an output key.
+  if (body.payload.kind === 'psbt' && body.tweak !== 'taproot') {
+    throw new CosignerError('MALFORMED_MESSAGE', 'a PSBT is signed under taproot output keys', { field: 'tweak' });
   }
 }
 

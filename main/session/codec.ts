@@ -5,7 +5,9 @@
  * anything the encoder could not have produced (trailing bytes, bad UTF-8, out-of-range values).
  * Pure: no crypto, no I/O. Signatures over these bytes live in announcement.ts and messages.ts.
  */
+import type { BitcoinNetwork } from '../../preload/contract.ts';
 import { CosignerError } from '../errors.ts';
+import { MAX_PSBT_BYTES } from '../wallet/psbt-import.ts';
 import {
   MAX_CODE_BYTES,
   MAX_DISPLAY_BYTES,
@@ -41,17 +43,37 @@ const TWEAKS = ['none', 'taproot'] as const;
 export type TweakMode = (typeof TWEAKS)[number];
 
 /** Payload kinds are a tagged union; a kind this version does not know decodes to UNSUPPORTED_VERSION. */
-export const PAYLOAD_KINDS = { message: 0x01, batch: 0x02 } as const;
+export const PAYLOAD_KINDS = { message: 0x01, batch: 0x02, psbt: 0x03 } as const;
 export type PayloadKind = keyof typeof PAYLOAD_KINDS;
+
+/** Wire order of the networks a PSBT payload names (a byte each; the order is part of the format). */
+export const PSBT_NETWORKS = ['mainnet', 'testnet', 'signet', 'regtest'] as const satisfies readonly BitcoinNetwork[];
+/** Flag bits of a PSBT payload; every other bit must be zero. */
+const PSBT_ALLOW_NON_DEFAULT_SIGHASH = 0x01;
 
 export interface BatchItem {
   message: Uint8Array;
   label: string;
 }
+/**
+ * A PSBT to co-sign. It carries no message: every signer recomputes each input's BIP341 signature
+ * message from the PSBT itself. `network` is the one every signer reviews addresses for;
+ * `allowNonDefaultSighash` is the creator's explicit consent to inputs asking for a sighash type
+ * other than DEFAULT (each signer's review still shows them as a warning).
+ */
+export interface PsbtPayload {
+  kind: 'psbt';
+  network: BitcoinNetwork;
+  allowNonDefaultSighash: boolean;
+  /** The PSBT's bytes as the creator gave them (v0 or v2), 1..MAX_PSBT_BYTES. */
+  psbt: Uint8Array;
+}
+
 /** `label` is the creator's display text for a message (e.g. the text it encodes, or "input 2 of tx …"). */
 export type Payload =
   | { kind: 'message'; message: Uint8Array; label: string }
-  | { kind: 'batch'; items: readonly BatchItem[] };
+  | { kind: 'batch'; items: readonly BatchItem[] }
+  | PsbtPayload;
 
 export interface AnnouncementBody {
   signers: readonly Uint8Array[];
@@ -266,6 +288,16 @@ function encodePayload(writer: Writer, payload: Payload): void {
         body.bytes(item.message, 1, MAX_MESSAGE_BYTES, 'message').string(item.label, MAX_LABEL_BYTES, 'label');
       }
       break;
+    case 'psbt': {
+      const network = PSBT_NETWORKS.indexOf(payload.network);
+      if (network < 0) throw invalid('unknown network', { field: 'network' });
+      if (typeof payload.allowNonDefaultSighash !== 'boolean') throw invalid('allowNonDefaultSighash must be a boolean', { field: 'flags' });
+      body
+        .u8(network, 'network')
+        .u8(payload.allowNonDefaultSighash ? PSBT_ALLOW_NON_DEFAULT_SIGHASH : 0, 'flags')
+        .bytes(payload.psbt, 1, MAX_PSBT_BYTES, 'psbt');
+      break;
+    }
     default:
       throw invalid('unknown payload kind', { field: 'payload' });
   }
@@ -290,6 +322,17 @@ function decodePayload(reader: Reader): Payload {
       items.push({ message: body.bytes(1, MAX_MESSAGE_BYTES, 'message'), label: body.string(MAX_LABEL_BYTES, 'label') });
     }
     payload = { kind: 'batch', items };
+  } else if (kind === PAYLOAD_KINDS.psbt) {
+    const network = PSBT_NETWORKS[body.u8('network')];
+    if (network === undefined) throw malformed('unknown network', { field: 'network' });
+    const flags = body.u8('flags');
+    if ((flags & ~PSBT_ALLOW_NON_DEFAULT_SIGHASH) !== 0) throw malformed('unknown PSBT payload flags', { field: 'flags' });
+    payload = {
+      kind: 'psbt',
+      network,
+      allowNonDefaultSighash: (flags & PSBT_ALLOW_NON_DEFAULT_SIGHASH) !== 0,
+      psbt: body.bytes(1, MAX_PSBT_BYTES, 'psbt'),
+    };
   } else {
     throw new CosignerError('UNSUPPORTED_VERSION', 'unknown payload kind', { payloadKind: kind });
   }

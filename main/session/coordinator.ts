@@ -9,13 +9,17 @@
  * interleave. Every queue, map and timer is bounded (limits.ts).
  */
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
+import { base64 } from '@scure/base';
+import type { BitcoinNetwork } from '../../preload/contract.ts';
 import { CosignerError, isCosignerError, type ErrorCode } from '../errors.ts';
-import { verifySignature, type SecretNonce, type SigningBatch } from '../musig/index.ts';
+import { verifySignature, type SecretNonce } from '../musig/index.ts';
+import { psbtBytes } from '../wallet/psbt-import.ts';
 import { checkAnnouncementBody, equalKeys, itemsOf, signAnnouncement, verifyAnnouncement, type Announcement } from './announcement.ts';
 import {
   decodeFrame,
   SALT_BYTES,
   type AnnouncementBody,
+  type BatchItem,
   type DecodedFrame,
   type MessageBody,
   type NonceEvidence,
@@ -27,8 +31,9 @@ import { MAX_REASON_BYTES, resolveOptions, type CoordinatorOptions } from './lim
 import { messageSignatureValid, nonceEvidenceValid, signMessage } from './messages.ts';
 import { OrphanBuffer } from './orphan-buffer.ts';
 import type { Clock, FrameKind, InboundFrame, Random, RecordStore, Scheduler, SessionTransport, SignerKey, TimerHandle } from './ports.ts';
+import { GroupKeysCache, intakePsbt, PsbtSession, type StoredPsbt } from './psbt-session.ts';
 import { PeerRateLimiter } from './rate-limiter.ts';
-import { fromRecord, toRecord } from './records.ts';
+import { fromRecord, toRecord, type Restored } from './records.ts';
 import { checkTimestamp, nextSequence, SequenceTracker } from './replay-guard.ts';
 import {
   aggregatePartials,
@@ -37,6 +42,7 @@ import {
   sessionKeys,
   signingBatch,
   signPartials,
+  type Batch,
   type SessionKeys,
 } from './session-crypto.ts';
 import { snapshotOf, type SessionSnapshot } from './snapshot.ts';
@@ -68,6 +74,8 @@ export interface CoordinatorDeps {
   store: RecordStore;
   signer: SignerKey;
   options?: Partial<CoordinatorOptions>;
+  /** Shared with whatever else reviews PSBTs for the same groups (derivations are made once). */
+  groupKeys?: GroupKeysCache;
 }
 
 export interface MessageInput {
@@ -77,11 +85,22 @@ export interface MessageInput {
   label?: string;
 }
 
+export interface PsbtInput {
+  kind: 'psbt';
+  /** Base64, hex or the binary file; sent as given, at most MAX_PSBT_BYTES. */
+  psbt: string | Uint8Array;
+  /** The network every signer reviews it for (refused unless it is this node's, if it has one). */
+  network: BitcoinNetwork;
+  /** Sign inputs asking for a sighash type other than DEFAULT (the user's explicit choice). */
+  allowNonDefaultSighash?: boolean;
+}
+
 export interface CreateSessionInput {
   /** 33-byte compressed keys in hex, the local signer among them. Order is kept for indices; the
-   *  aggregate key does not depend on it (KeySort). */
+   *  aggregate key does not depend on it (KeySort). For a PSBT, the signers are the group that
+   *  spends every input (all of them sign). */
   signers: readonly string[];
-  payload: ({ kind: 'message' } & MessageInput) | { kind: 'batch'; items: readonly MessageInput[] };
+  payload: ({ kind: 'message' } & MessageInput) | { kind: 'batch'; items: readonly MessageInput[] } | PsbtInput;
   description?: string;
   /** Sign under the plain aggregate key or its BIP341 key-path taproot output key. No default: it
    *  decides which key the signature is valid for. */
@@ -105,7 +124,22 @@ export interface CoordinatorHealth {
   storageFailures: number;
   corruptRecords: number;
   listenerErrors: number;
+  /** The latest requests refused after their creator was authenticated (a PSBT this group cannot
+   *  sign, another network), newest last: why nothing was shown. */
+  refusedRequests: RefusedRequest[];
 }
+
+export interface RefusedRequest {
+  sessionId: string;
+  /** Hex key of the signer who sent it. */
+  creator: string;
+  code: string;
+  reason: string;
+  at: number;
+}
+
+/** Refused requests remembered for health(). */
+const MAX_REFUSED_REQUESTS = 16;
 
 export interface SweepReport {
   expired: number;
@@ -127,9 +161,15 @@ const MAX_LISTENERS = 64;
 interface Live {
   readonly announcement: Announcement;
   readonly localIndex: number;
+  /** The messages signed, with their labels. */
+  readonly items: readonly BatchItem[];
   readonly messages: readonly Uint8Array[];
-  /** x-only key the signatures verify under (stored, so history needs no key aggregation). */
+  /** Per message, the x-only key its signature verifies under. */
+  readonly verifyKeys: readonly Uint8Array[];
+  /** x-only key the snapshot names (stored, so history needs no key aggregation). */
   readonly signingKey: Uint8Array;
+  /** The PSBT side of a PSBT session. */
+  readonly psbt: PsbtSession | undefined;
   /** The key-aggregation context, computed when first needed (it costs a multiplication per signer). */
   keys: SessionKeys | undefined;
   /** min(announced expiry, creation + sessionTimeout) */
@@ -139,7 +179,7 @@ interface Live {
   localSequence: number;
   /** Only in memory, only for the attempt they were made for; dropped on any change of attempt or end. */
   secrets: { attempt: number; nonces: SecretNonce[] } | undefined;
-  batch: { attempt: number; batch: SigningBatch } | undefined;
+  batch: { attempt: number; batch: Batch } | undefined;
   queue: Promise<unknown>;
   queued: number;
 }
@@ -183,6 +223,7 @@ export class SessionCoordinator {
   readonly #store: RecordStore;
   readonly #signer: SignerKey;
   readonly #localKey: Uint8Array;
+  readonly #groupKeys: GroupKeysCache;
   readonly options: Readonly<CoordinatorOptions>;
 
   readonly #sessions = new Map<string, Live>();
@@ -202,6 +243,7 @@ export class SessionCoordinator {
   #deadlineTimer: { handle: TimerHandle; at: number } | undefined;
   #lastCleanupAt: number | null = null;
   readonly #rejected = new Map<string, number>();
+  readonly #refusedRequests: RefusedRequest[] = [];
   readonly #counters = { sendFailures: 0, storageFailures: 0, corruptRecords: 0, listenerErrors: 0 };
 
   constructor(deps: CoordinatorDeps) {
@@ -212,6 +254,7 @@ export class SessionCoordinator {
     this.#store = deps.store;
     this.#signer = deps.signer;
     this.#localKey = Uint8Array.from(deps.signer.publicKey);
+    this.#groupKeys = deps.groupKeys ?? new GroupKeysCache();
     this.options = Object.freeze(resolveOptions(deps.options));
     this.#orphans = new OrphanBuffer({
       maxFrames: this.options.maxOrphanFrames,
@@ -317,6 +360,24 @@ export class SessionCoordinator {
     return json === undefined ? undefined : this.#restoredSnapshot(json);
   }
 
+  /** This node's copy of a PSBT session's PSBT, base64 (see PsbtSession.psbt). */
+  async psbt(sessionId: string): Promise<string> {
+    const live = this.#sessions.get(sessionId);
+    let psbt = live?.psbt;
+    if (!live && /^[0-9a-f]{64}$/.test(sessionId)) {
+      const json = await this.#store.get(sessionId);
+      const record = json === undefined ? undefined : fromRecord(json);
+      if (record && equalKeys(record.localKey, this.#localKey)) {
+        if (record.announcement.body.payload.kind !== 'psbt') throw new CosignerError('WRONG_PHASE', 'not a PSBT session', { sessionId });
+        psbt = this.#restoredPsbt(record, false);
+      }
+    } else if (live && !psbt) {
+      throw new CosignerError('WRONG_PHASE', 'not a PSBT session', { sessionId });
+    }
+    if (!psbt) throw new CosignerError('UNKNOWN_SESSION', 'no such session', { sessionId });
+    return base64.encode(psbt.psbt());
+  }
+
   /** Every stored session of the local signer, newest first, at most `limit`. */
   async history(limit = 100): Promise<SessionSnapshot[]> {
     const snapshots: SessionSnapshot[] = [];
@@ -352,6 +413,7 @@ export class SessionCoordinator {
       orphanedFrames: this.#orphans.size,
       trackedPeers: this.#rate.size,
       ...this.#counters,
+      refusedRequests: this.#refusedRequests.map((r) => ({ ...r })),
     };
   }
 
@@ -363,6 +425,8 @@ export class SessionCoordinator {
     const now = this.#clock.now();
     const body = this.#buildBody(input, now);
     checkAnnouncementBody(body, this.options.maxSigners);
+    // The creator reviews its own PSBT exactly as every receiver will, before anything is sent.
+    const psbt = this.#intakePsbt(body);
     return this.#enqueueIntake(async () => {
       this.#makeRoom();
       const secretKey = this.#signer.secretKey();
@@ -372,7 +436,7 @@ export class SessionCoordinator {
       } finally {
         secretKey.fill(0);
       }
-      const live = this.#newLive(announcement, body.creatorIndex, initialState(body.signers.length, body.creatorIndex, now));
+      const live = this.#newLive(announcement, body.creatorIndex, initialState(body.signers.length, body.creatorIndex, now), psbt);
       await this.#commit(live, live.state, [], true);
       this.#sessions.set(announcement.idHex, live);
       this.#armDeadline();
@@ -523,9 +587,17 @@ export class SessionCoordinator {
     if (fromCreator.length >= this.options.maxPendingPerCreator) {
       throw new CosignerError('LIMIT_REACHED', 'too many requests awaiting approval from this creator');
     }
+    // Last, being the costliest check: the PSBT is read, reviewed and planned by this node itself.
+    let psbt: PsbtSession | undefined;
+    try {
+      psbt = this.#intakePsbt(body);
+    } catch (e) {
+      this.#noteRefusal(announcement, e);
+      throw e;
+    }
     this.#makeRoom();
     const localIndex = body.signers.findIndex((key) => equalKeys(key, this.#localKey));
-    const live = this.#newLive(announcement, localIndex, initialState(body.signers.length, body.creatorIndex, now));
+    const live = this.#newLive(announcement, localIndex, initialState(body.signers.length, body.creatorIndex, now), psbt);
     await this.#commit(live, live.state, [], true);
     this.#sessions.set(announcement.idHex, live);
     this.#armDeadline();
@@ -767,7 +839,9 @@ export class SessionCoordinator {
     try {
       signatures = aggregatePartials(this.#keysOf(live), batch.batch, state.partials as readonly (readonly Uint8Array[])[]);
       // The engine verified them; checking again costs little and guards what is stored as final.
-      if (!signatures.every((sig, i) => verifySignature(sig, live.messages[i] as Uint8Array, live.signingKey))) {
+      // (A PSBT's checks each input's signature under its output key before writing it, then finalizes.)
+      if (live.psbt) live.psbt.finish(signatures);
+      else if (!signatures.every((sig, i) => verifySignature(sig, live.messages[i] as Uint8Array, live.verifyKeys[i] as Uint8Array))) {
         throw new CosignerError('SIGNATURE_INVALID', 'aggregate signature does not verify');
       }
     } catch (e) {
@@ -788,7 +862,7 @@ export class SessionCoordinator {
     await this.#commit(live, complete(state, signatures, now));
   }
 
-  #batchOf(live: Live): { batch: SigningBatch } | { failure: Failure } {
+  #batchOf(live: Live): { batch: Batch } | { failure: Failure } {
     const { attempt } = live.state;
     if (live.batch?.attempt === attempt) return { batch: live.batch.batch };
     try {
@@ -838,15 +912,21 @@ export class SessionCoordinator {
     announcement: Announcement,
     localIndex: number,
     state: SessionState,
+    psbt: PsbtSession | undefined,
     restored?: { localSequence: number; peerSequences: readonly number[]; signingKey: Uint8Array },
   ): Live {
     const { body } = announcement;
-    const keys = restored ? undefined : sessionKeys(body);
+    const keys = psbt || restored ? undefined : sessionKeys(body);
+    const items = body.payload.kind === 'psbt' ? (psbt as PsbtSession).items : itemsOf(body.payload);
+    const signingKey = restored?.signingKey ?? (psbt ? psbt.keys.signingKey : (keys as SessionKeys).signingKey);
     return {
       announcement,
       localIndex,
-      messages: itemsOf(body.payload).map((item) => item.message),
-      signingKey: restored?.signingKey ?? (keys as SessionKeys).ctx.xOnlyKey,
+      items,
+      messages: items.map((item) => item.message),
+      verifyKeys: psbt ? psbt.verifyKeys : items.map(() => signingKey),
+      signingKey,
+      psbt,
       keys,
       deadline: Math.min(body.expiresAt, body.createdAt + this.options.sessionTimeoutMs),
       replay: new SequenceTracker(body.signers.length, this.options, restored?.peerSequences),
@@ -860,8 +940,29 @@ export class SessionCoordinator {
   }
 
   #keysOf(live: Live): SessionKeys {
-    live.keys ??= sessionKeys(live.announcement.body);
+    live.keys ??= live.psbt ? live.psbt.keys : sessionKeys(live.announcement.body);
     return live.keys;
+  }
+
+  /** The PSBT side of a session whose payload is a PSBT (see intakePsbt for what is refused). */
+  #intakePsbt(body: AnnouncementBody): PsbtSession | undefined {
+    if (body.payload.kind !== 'psbt') return undefined;
+    return PsbtSession.open(body, intakePsbt(body.payload, body.signers, this.#groupKeys, this.options.bitcoinNetwork));
+  }
+
+  #noteRefusal(announcement: Announcement, e: unknown): void {
+    const { body } = announcement;
+    const list = this.#refusedRequests;
+    const at = list.findIndex((r) => r.sessionId === announcement.idHex);
+    if (at >= 0) list.splice(at, 1);
+    if (list.length >= MAX_REFUSED_REQUESTS) list.shift();
+    list.push({
+      sessionId: announcement.idHex,
+      creator: bytesToHex(body.signers[body.creatorIndex] as Uint8Array),
+      code: isCosignerError(e) ? e.code : 'INTERNAL',
+      reason: clip(e instanceof Error ? e.message : String(e), 1024),
+      at: this.#clock.now(),
+    });
   }
 
   #deadlines(live: Live): { expiresAt: number; stuckSessionTimeoutMs: number } {
@@ -914,6 +1015,7 @@ export class SessionCoordinator {
             state: next,
             localSequence: live.localSequence,
             peerSequences: live.replay.snapshot(),
+            psbt: live.psbt?.toStored(),
           }),
         );
       } catch (e) {
@@ -928,6 +1030,7 @@ export class SessionCoordinator {
       }
     }
     live.state = next;
+    live.psbt?.record(next);
     if (next.phase !== previous.phase || next.attempt !== previous.attempt) this.#armDeadline();
     if (force || next !== previous) this.#emit('session', this.#snapshot(live));
     for (const frame of frames) this.#broadcast(live, frame, 'session-message');
@@ -1059,8 +1162,16 @@ export class SessionCoordinator {
       payload = { kind: 'message', ...item(input.payload, 0) };
     } else if (input.payload?.kind === 'batch' && Array.isArray(input.payload.items)) {
       payload = { kind: 'batch', items: input.payload.items.map(item) };
+    } else if (input.payload?.kind === 'psbt') {
+      if (input.tweak !== 'taproot') throw new CosignerError('INVALID_INPUT', 'a PSBT is signed under taproot output keys: tweak must be taproot');
+      payload = {
+        kind: 'psbt',
+        network: input.payload.network,
+        allowNonDefaultSighash: input.payload.allowNonDefaultSighash === true,
+        psbt: psbtBytes(input.payload.psbt),
+      };
     } else {
-      throw new CosignerError('INVALID_INPUT', 'payload must be a message or a batch');
+      throw new CosignerError('INVALID_INPUT', 'payload must be a message, a batch or a PSBT');
     }
     return {
       signers,
@@ -1082,13 +1193,15 @@ export class SessionCoordinator {
       try {
         const record = fromRecord(await this.#store.get(key));
         if (!equalKeys(record.localKey, this.#localKey)) continue;
-        live = this.#newLive(record.announcement, record.localIndex, record.state, record);
-        // An open session will sign: its key is recomputed now, never taken from the file on trust.
-        if (!isTerminal(live.state.phase) && !equalKeys(this.#keysOf(live).ctx.xOnlyKey, live.signingKey)) {
+        const open = !isTerminal(record.state.phase);
+        live = this.#newLive(record.announcement, record.localIndex, record.state, this.#restoredPsbt(record, open), record);
+        // An open session will sign: its key (and a PSBT's messages) are recomputed now, never taken
+        // from the file on trust.
+        if (open && !equalKeys(this.#keysOf(live).signingKey, live.signingKey)) {
           throw new Error('stored signing key does not match the signers');
         }
         const { signatures } = record.state;
-        if (!signatures.every((sig, i) => verifySignature(sig, live.messages[i] as Uint8Array, live.signingKey))) {
+        if (!signatures.every((sig, i) => verifySignature(sig, live.messages[i] as Uint8Array, live.verifyKeys[i] as Uint8Array))) {
           throw new Error('stored signature does not verify');
         }
       } catch {
@@ -1103,15 +1216,33 @@ export class SessionCoordinator {
     for (const live of restored.slice(0, this.options.maxSessions)) this.#sessions.set(live.announcement.idHex, live);
   }
 
+  /**
+   * The PSBT side of a stored session: a session that may still sign imports, reviews and plans its
+   * PSBT again, which must give what was stored (what its user saw); history is shown as stored.
+   */
+  #restoredPsbt(record: Restored, reopen: boolean): PsbtSession | undefined {
+    const { body } = record.announcement;
+    if (body.payload.kind !== 'psbt') return undefined;
+    const stored = record.psbt as StoredPsbt;
+    if (!reopen) return PsbtSession.stored(body, stored);
+    const psbt = this.#intakePsbt(body) as PsbtSession;
+    if (!psbt.matches(stored)) throw new Error('the stored PSBT review is not what this node computes');
+    return psbt;
+  }
+
   #restoredSnapshot(json: unknown): SessionSnapshot | undefined {
     try {
       const record = fromRecord(json);
       if (!equalKeys(record.localKey, this.#localKey)) return undefined;
+      const { payload } = record.announcement.body;
+      const psbt = this.#restoredPsbt(record, false);
       return snapshotOf({
         announcement: record.announcement,
         state: record.state,
         localIndex: record.localIndex,
         signingKey: record.signingKey,
+        items: payload.kind === 'psbt' ? (psbt as PsbtSession).items : itemsOf(payload),
+        psbt: psbt?.view ?? null,
         maxAttempts: this.options.maxAttempts,
       });
     } catch {
@@ -1125,6 +1256,8 @@ export class SessionCoordinator {
       state: live.state,
       localIndex: live.localIndex,
       signingKey: live.signingKey,
+      items: live.items,
+      psbt: live.psbt?.view ?? null,
       maxAttempts: this.options.maxAttempts,
     });
   }

@@ -1,3 +1,4 @@
+import type { BitcoinNetwork } from '../../preload/contract.ts';
 import { CosignerError } from '../errors.ts';
 import type { SessionSnapshot } from './snapshot.ts';
 
@@ -68,6 +69,9 @@ export interface CoordinatorOptions {
   /** Operations queued on one session; beyond it inbound frames are dropped (RATE_LIMITED). */
   maxQueuedPerSession: number;
   autoApprove: AutoApprovePolicy | undefined;
+  /** The Bitcoin network this node signs transactions for: a PSBT request naming another is refused
+   *  (its creator could otherwise show mainnet coins as test coins). Undefined accepts any. */
+  bitcoinNetwork: BitcoinNetwork | undefined;
 }
 
 export const DEFAULT_OPTIONS: Readonly<CoordinatorOptions> = Object.freeze({
@@ -92,6 +96,7 @@ export const DEFAULT_OPTIONS: Readonly<CoordinatorOptions> = Object.freeze({
   orphanTtlMs: 2 * MINUTE,
   maxQueuedPerSession: 256,
   autoApprove: undefined,
+  bitcoinNetwork: undefined,
 });
 
 const POSITIVE_INTEGERS = [

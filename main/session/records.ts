@@ -8,6 +8,7 @@ import { z } from 'zod';
 import type { JsonValue } from '../storage/record-store.ts';
 import { reloadAnnouncement, type Announcement } from './announcement.ts';
 import { MAX_U32 } from './limits.ts';
+import { StoredPsbt } from './psbt-session.ts';
 import { isExchange, PHASES, type SessionState } from './state.ts';
 
 export const RECORD_FORMAT = 1;
@@ -36,6 +37,8 @@ const RecordSchema = z.object({
   phaseSince: millis,
   updatedAt: millis,
   version: millis,
+  /** PSBT sessions only: the review, each input's message and key, the signed transaction. */
+  psbt: StoredPsbt.optional(),
 });
 export type SessionRecord = z.infer<typeof RecordSchema>;
 
@@ -46,9 +49,10 @@ export interface RecordInput {
   state: SessionState;
   localSequence: number;
   peerSequences: readonly number[];
+  psbt?: StoredPsbt | undefined;
 }
 
-export function toRecord({ announcement, localKey, signingKey, state, localSequence, peerSequences }: RecordInput): JsonValue {
+export function toRecord({ announcement, localKey, signingKey, state, localSequence, peerSequences, psbt }: RecordInput): JsonValue {
   const record: SessionRecord = {
     format: RECORD_FORMAT,
     sessionId: announcement.idHex,
@@ -66,6 +70,7 @@ export function toRecord({ announcement, localKey, signingKey, state, localSeque
     phaseSince: state.phaseSince,
     updatedAt: state.updatedAt,
     version: state.version,
+    ...(psbt ? { psbt } : {}),
   };
   return record;
 }
@@ -79,6 +84,7 @@ export interface Restored {
   state: SessionState;
   localSequence: number;
   peerSequences: number[];
+  psbt: StoredPsbt | undefined;
 }
 
 /**
@@ -99,7 +105,11 @@ export function fromRecord(json: unknown): Restored {
     record.attemptFloor <= record.attempt &&
     (record.failure?.blame ?? []).every((i) => i < n) &&
     (record.failure?.reportedBy ?? 0) < n &&
-    (record.phase === 'COMPLETE') === (record.signatures.length > 0);
+    (record.phase === 'COMPLETE') === (record.signatures.length > 0) &&
+    (announcement.body.payload.kind === 'psbt') === (record.psbt !== undefined) &&
+    (record.psbt === undefined ||
+      ((record.phase === 'COMPLETE') === (record.psbt.transaction !== null) &&
+        (record.signatures.length === 0 || record.signatures.length === record.psbt.messages.length)));
   if (!consistent) throw new Error('record fields contradict its announcement');
   const state: SessionState = {
     phase: record.phase,
@@ -122,5 +132,6 @@ export function fromRecord(json: unknown): Restored {
     state,
     localSequence: record.localSequence,
     peerSequences: record.peerSequences,
+    psbt: record.psbt,
   };
 }

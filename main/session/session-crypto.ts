@@ -2,6 +2,10 @@
  * The session's use of the MuSig2 engine. Signer indices here are positions in the announcement's
  * list; the engine sees the keys in KeySort order (so a group has one aggregate key whatever order a
  * creator lists it in), and this module translates between the two.
+ *
+ * A `message` or `batch` payload signs every message under one key-aggregation context; a PSBT signs
+ * each input under its own (a BIP328-derived input has its own tweaks), through the wallet's
+ * PsbtSigningBatch, which has the engine batch's interface. Both are a SessionKeys.
  */
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { CosignerError, isCosignerError } from '../errors.ts';
@@ -12,53 +16,92 @@ import {
   sortKeys,
   SigningBatch,
   withTaprootTweak,
-  type KeyAggContext,
   type SecretNonce,
 } from '../musig/index.ts';
-import { itemsOf } from './announcement.ts';
+import { makePsbtNonces, PsbtSigningBatch, type PsbtSigningPlan } from '../wallet/psbt-signing.ts';
+import { equalKeys, itemsOf } from './announcement.ts';
 import type { AnnouncementBody } from './codec.ts';
 import { nonceExtraIn } from './hashes.ts';
 
+/** What signs the messages of one attempt: the engine's SigningBatch, or the wallet's PsbtSigningBatch. */
+export type Batch = Pick<SigningBatch, 'size' | 'sign' | 'verifyPartial' | 'aggregate'>;
+
+export interface MadeNonces {
+  publicNonces: Uint8Array[];
+  secretNonces: SecretNonce[];
+}
+
 export interface SessionKeys {
-  readonly ctx: KeyAggContext;
-  /** ctx position of each announcement index. */
+  /** ctx (KeySort) position of each announcement index. */
   readonly position: readonly number[];
   /** announcement index of each ctx position. */
   readonly indexAt: readonly number[];
   readonly messages: readonly Uint8Array[];
+  /** Per message, the x-only key its final signature verifies under. */
+  readonly verifyKeys: readonly Uint8Array[];
+  /** The key a snapshot names: the signers' aggregate, taproot-tweaked when the session is. */
+  readonly signingKey: Uint8Array;
+  /** One fresh nonce per message; `extraIn(i)` binds the nonce of message i to its session slot. */
+  makeNonces(secretKey: Uint8Array, extraIn: (messageIndex: number) => Uint8Array): MadeNonces;
+  /** The batch of one attempt from every signer's public nonces, in ctx order. */
+  batch(publicNonces: readonly (readonly Uint8Array[])[]): Batch;
 }
 
-export function sessionKeys(body: AnnouncementBody): SessionKeys {
-  const sorted = sortKeys(body.signers);
-  const hexes = body.signers.map(bytesToHex);
+function signerOrder(signers: readonly Uint8Array[]): { sorted: Uint8Array[]; position: number[]; indexAt: number[] } {
+  const sorted = sortKeys(signers);
+  const hexes = signers.map(bytesToHex);
   const indexAt = sorted.map((key) => hexes.indexOf(bytesToHex(key)));
   const position: number[] = [];
   indexAt.forEach((index, pos) => (position[index] = pos));
+  return { sorted, position, indexAt };
+}
+
+/** The keys of a `message` or `batch` session: one context signs every message. */
+export function sessionKeys(body: AnnouncementBody): SessionKeys {
+  if (body.payload.kind === 'psbt') throw new CosignerError('INTERNAL', 'a PSBT session takes its keys from its signing plan');
+  const { sorted, position, indexAt } = signerOrder(body.signers);
   const plain = aggregateKeys(sorted);
+  const ctx = body.tweak === 'taproot' ? withTaprootTweak(plain) : plain;
+  const messages = itemsOf(body.payload).map((item) => item.message);
   return {
-    ctx: body.tweak === 'taproot' ? withTaprootTweak(plain) : plain,
     position,
     indexAt,
-    messages: itemsOf(body.payload).map((item) => item.message),
+    messages,
+    verifyKeys: messages.map(() => ctx.xOnlyKey),
+    signingKey: ctx.xOnlyKey,
+    makeNonces(secretKey, extraIn) {
+      const made = messages.map((message, i) => generateNonce({ secretKey, ctx, message, extraIn: extraIn(i) }));
+      return { publicNonces: made.map((m) => m.publicNonce), secretNonces: made.map((m) => m.secretNonce) };
+    },
+    batch: (publicNonces) => new SigningBatch(ctx, messages, publicNonces),
   };
 }
 
-/** The x-only key final signatures verify under (the taproot output key when tweaked). */
-export function signingKeyOf(keys: SessionKeys): Uint8Array {
-  return keys.ctx.xOnlyKey;
+/**
+ * The keys of a PSBT session: the plan's inputs, each with its own signing context. The plan's
+ * participants are the group's keys in KeySort order, which must be the announcement's signers.
+ */
+export function psbtSessionKeys(body: AnnouncementBody, plan: PsbtSigningPlan, signingKey: Uint8Array): SessionKeys {
+  const { sorted, position, indexAt } = signerOrder(body.signers);
+  if (sorted.length !== plan.participants.length || !sorted.every((key, i) => equalKeys(key, plan.participants[i] as Uint8Array))) {
+    throw new CosignerError('INTERNAL', "the signing plan is not the announcement's signer set");
+  }
+  // Every input of a planned PSBT is signed, so an input's position is its PSBT index.
+  const positionOf = new Map(plan.inputs.map((input, i) => [input.index, i]));
+  return {
+    position,
+    indexAt,
+    messages: plan.messages,
+    verifyKeys: plan.inputs.map((input) => input.key.outputKey),
+    signingKey,
+    makeNonces: (secretKey, extraIn) => makePsbtNonces(plan, secretKey, (inputIndex) => extraIn(positionOf.get(inputIndex) as number)),
+    batch: (publicNonces) => new PsbtSigningBatch(plan.inputs, publicNonces),
+  };
 }
 
 /** Fresh nonces for every message of one attempt, each bound to (session, attempt, message index). */
-export function makeNonces(
-  keys: SessionKeys,
-  sessionId: Uint8Array,
-  attempt: number,
-  secretKey: Uint8Array,
-): { publicNonces: Uint8Array[]; secretNonces: SecretNonce[] } {
-  const made = keys.messages.map((message, messageIndex) =>
-    generateNonce({ secretKey, ctx: keys.ctx, message, extraIn: nonceExtraIn(sessionId, attempt, messageIndex) }),
-  );
-  return { publicNonces: made.map((m) => m.publicNonce), secretNonces: made.map((m) => m.secretNonce) };
+export function makeNonces(keys: SessionKeys, sessionId: Uint8Array, attempt: number, secretKey: Uint8Array): MadeNonces {
+  return keys.makeNonces(secretKey, (messageIndex) => nonceExtraIn(sessionId, attempt, messageIndex));
 }
 
 /** Whether every public nonce is two valid points; the index of the first bad message otherwise. */
@@ -75,17 +118,13 @@ export function invalidNonceIndex(publicNonces: readonly Uint8Array[]): number |
 }
 
 /** The signing batch of one attempt, from every signer's public nonces (by announcement index). */
-export function signingBatch(keys: SessionKeys, nonces: readonly (readonly Uint8Array[])[]): SigningBatch {
-  return new SigningBatch(
-    keys.ctx,
-    keys.messages,
-    keys.indexAt.map((index) => nonces[index] as readonly Uint8Array[]),
-  );
+export function signingBatch(keys: SessionKeys, nonces: readonly (readonly Uint8Array[])[]): Batch {
+  return keys.batch(keys.indexAt.map((index) => nonces[index] as readonly Uint8Array[]));
 }
 
 export function signPartials(
   keys: SessionKeys,
-  batch: SigningBatch,
+  batch: Batch,
   localIndex: number,
   secretKey: Uint8Array,
   secretNonces: readonly SecretNonce[],
@@ -97,11 +136,7 @@ export function signPartials(
  * The final signatures, or the engine's error with `context.signerIndex` translated back to the
  * announcement index of the signer whose partial signature is invalid.
  */
-export function aggregatePartials(
-  keys: SessionKeys,
-  batch: SigningBatch,
-  partials: readonly (readonly Uint8Array[])[],
-): Uint8Array[] {
+export function aggregatePartials(keys: SessionKeys, batch: Batch, partials: readonly (readonly Uint8Array[])[]): Uint8Array[] {
   try {
     return batch.aggregate(keys.indexAt.map((index) => partials[index] as readonly Uint8Array[]));
   } catch (e) {

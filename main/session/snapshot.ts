@@ -4,9 +4,9 @@
  * reporter, resumability, local approval pending).
  */
 import { bytesToHex } from '@noble/hashes/utils.js';
+import type { PsbtSessionView } from '../../preload/contract.ts';
 import type { Announcement } from './announcement.ts';
-import { itemsOf } from './announcement.ts';
-import type { TweakMode } from './codec.ts';
+import type { BatchItem, PayloadKind, TweakMode } from './codec.ts';
 import { canAct, isExchange, isTerminal, type Phase, type SessionState } from './state.ts';
 
 export interface SignerProgress {
@@ -40,14 +40,19 @@ export interface SessionSnapshot {
   creator: string;
   isCreator: boolean;
   signers: SignerProgress[];
-  /** What is signed: each message in hex with the creator's label for it. */
+  /** What is signed: each message in hex with the creator's label for it (for a PSBT, each input's
+   *  BIP341 signature message, computed here, labelled with its outpoint and amount). */
   messages: { hex: string; display: string }[];
-  payloadKind: 'message' | 'batch';
+  payloadKind: PayloadKind;
   description: string;
   tweak: TweakMode;
-  /** x-only key the final signatures verify under. */
+  /** x-only key the final signatures verify under (for a PSBT: the group's key-path output key;
+   *  an input of a BIP328-derived address verifies under its own output key). */
   signingKey: string;
+  /** One per message, once COMPLETE. */
   signatures: string[];
+  /** The review and, once COMPLETE, the signed transaction of a PSBT session; null otherwise. */
+  psbt: PsbtSessionView | null;
   failure: FailureView | null;
   /** The local user has not decided yet. */
   awaitingLocalApproval: boolean;
@@ -62,10 +67,13 @@ export interface SnapshotInput {
   state: SessionState;
   localIndex: number;
   signingKey: Uint8Array;
+  /** The messages signed, with their labels. */
+  items: readonly BatchItem[];
+  psbt: PsbtSessionView | null;
   maxAttempts: number;
 }
 
-export function snapshotOf({ announcement, state, localIndex, signingKey, maxAttempts }: SnapshotInput): SessionSnapshot {
+export function snapshotOf({ announcement, state, localIndex, signingKey, items, psbt, maxAttempts }: SnapshotInput): SessionSnapshot {
   const { body } = announcement;
   const done = state.phase === 'COMPLETE';
   return {
@@ -87,12 +95,14 @@ export function snapshotOf({ announcement, state, localIndex, signingKey, maxAtt
       nonceReceived: done || state.nonces[index] !== undefined,
       partialSignatureReceived: done || state.partials[index] !== undefined,
     })),
-    messages: itemsOf(body.payload).map((item) => ({ hex: bytesToHex(item.message), display: item.label })),
+    messages: items.map((item) => ({ hex: bytesToHex(item.message), display: item.label })),
     payloadKind: body.payload.kind,
     description: body.display,
     tweak: body.tweak,
     signingKey: bytesToHex(signingKey),
     signatures: state.signatures.map(bytesToHex),
+    // A transaction exists only for a COMPLETE session (a store failure at the end aborts it).
+    psbt: psbt && !done ? { ...psbt, transaction: null } : psbt,
     failure: state.failure
       ? {
           code: state.failure.code,

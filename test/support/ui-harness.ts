@@ -5,7 +5,8 @@
  * The co-signers are simulated: after the local user approves, the others approve, exchange
  * nonces and partial signatures on a timer, and a session ends with a placeholder signature
  * (64 bytes of a hash, NOT a real Schnorr signature). Group keys and addresses are real
- * (main/wallet/group.ts), as are the BIP39 words.
+ * (main/wallet/group.ts), as are the BIP39 words, a group's wallet view and a PSBT's review and
+ * messages (main/session/psbt-session.ts); a PSBT session's transaction stays null (nothing is signed).
  *
  *   node test/support/ui-harness.ts [--first-run] [--key-problem] [--step-ms 1500] [--port 0]
  */
@@ -13,6 +14,7 @@ import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { ripemd160 } from '@noble/hashes/legacy.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
+import { base64 } from '@scure/base';
 import { entropyToMnemonic, validateMnemonic } from '@scure/bip39';
 import { wordlist } from '@scure/bip39/wordlists/english.js';
 import path from 'node:path';
@@ -33,7 +35,10 @@ import {
 import { createDispatcher } from '../../main/contract-dispatch.ts';
 import { startControlServer, type ControlServer } from '../../main/daemon/control-server.ts';
 import { CosignerError } from '../../main/errors.ts';
+import { groupWallet } from '../../main/group-wallet.ts';
+import { GroupKeysCache, intakePsbt, reviewFor, reviewView } from '../../main/session/psbt-session.ts';
 import { describeGroup } from '../../main/wallet/group.ts';
+import { psbtBytes } from '../../main/wallet/psbt-import.ts';
 
 const ROOT = path.resolve(fileURLToPath(new URL('../..', import.meta.url)));
 
@@ -371,6 +376,14 @@ export async function startUiHarness(options: UiHarnessOptions = {}): Promise<Ui
     return info;
   };
 
+  const groupKeys = new GroupKeysCache();
+  const createdPsbts = new Map<string, string>();
+  const mustGroup = (id: string) => {
+    const group = groups.get(id);
+    if (!group) throw new CosignerError('INVALID_INPUT', 'no such group');
+    return group;
+  };
+
   const handlers: HandlersOf<Requests> = {
     'app.info': async () => ({ version: '0.1.0-harness', mode: 'headless', dataDir: '/tmp/cosigner-ui-harness', peerId: alice.peerId }),
     'keys.status': async () => ({ backend: 'keychain', key, problem }),
@@ -463,6 +476,33 @@ export async function startUiHarness(options: UiHarnessOptions = {}): Promise<Ui
       advance(session.sessionId);
       return session;
     },
+    'groups.wallet': async ({ id }) => groupWallet(mustGroup(id), groupKeys),
+    'psbt.review': async ({ groupId, psbt, allowNonDefaultSighash }) => {
+      const group = mustGroup(groupId);
+      return reviewView(reviewFor(psbt, groupKeys.of(group.publicKeys), group.network, { allowNonDefaultSighash }).review);
+    },
+    'sessions.createPsbt': async ({ groupId, psbt, description, expiresInSeconds, allowNonDefaultSighash }) => {
+      const me = requireKey();
+      const group = mustGroup(groupId);
+      if (!group.publicKeys.includes(me.publicKey)) throw new CosignerError('NOT_A_SIGNER', 'you are not in this group');
+      const payload = { kind: 'psbt' as const, network: group.network, allowNonDefaultSighash, psbt: psbtBytes(psbt) };
+      const signers = group.publicKeys.map((k) => secp256k1.Point.fromHex(k).toBytes(true));
+      const intake = intakePsbt(payload, signers, groupKeys, group.network);
+      const review = reviewView(intake.review);
+      const session = make(`created ${++created}`, group, alice, 'AWAITING_APPROVAL', { approved: [me.publicKey] }, {
+        messages: intake.plan.inputs.map((input, i) => ({ hex: bytesToHex(input.message), display: `input ${input.index}: ${review.inputs[i]!.txid}:${review.inputs[i]!.vout}` })),
+        payloadKind: 'psbt',
+        psbt: { review, allowNonDefaultSighash, transaction: null },
+        description,
+        createdAt: now(),
+        updatedAt: now(),
+        expiresAt: now() + expiresInSeconds * 1000,
+      });
+      createdPsbts.set(session.sessionId, base64.encode(payload.psbt));
+      put(session);
+      advance(session.sessionId);
+      return session;
+    },
     'sessions.approve': async ({ sessionId }) => {
       const s = mustGet(sessionId);
       if (s.phase !== 'AWAITING_APPROVAL') throw new CosignerError('WRONG_PHASE', 'not awaiting approval');
@@ -498,6 +538,12 @@ export async function startUiHarness(options: UiHarnessOptions = {}): Promise<Ui
       });
       advance(sessionId);
       return updated;
+    },
+    // The simulated co-signers write no BIP373 fields: the copy is the PSBT as created.
+    'sessions.psbt': async ({ sessionId }) => {
+      const psbtBase64 = createdPsbts.get(mustGet(sessionId).sessionId);
+      if (!psbtBase64) throw new CosignerError('WRONG_PHASE', 'not a PSBT session', { sessionId });
+      return { psbtBase64 };
     },
     'sessions.list': async () => [...sessions.values()],
     'sessions.get': async ({ sessionId }) => mustGet(sessionId),

@@ -1,12 +1,10 @@
 /**
  * Test-only: a spend from a 3-signer group built with @scure/btc-signer (the way a watch-only wallet
- * holding the group's descriptors would build it), the signers' rounds simulated over the wallet's
- * signing API, and an independent check of the result with bitcoinjs-lib and tiny-secp256k1.
+ * holding the group's descriptors would build it) and the signers' rounds simulated over the
+ * wallet's signing API. The builders shared with the session tests are in test/support/psbt-fixtures.ts.
  */
 import { bytesToHex as hex } from '@noble/hashes/utils.js';
-import { OutScript, Transaction } from '@scure/btc-signer';
-import * as bitcoin from 'bitcoinjs-lib';
-import * as ecc from 'tiny-secp256k1';
+import { Transaction } from '@scure/btc-signer';
 import type { SecretNonce } from '../../../main/musig/index.ts';
 import type { DerivedGroupKey } from '../../../main/wallet/bip328.ts';
 import { groupKeyAgg } from '../../../main/wallet/group.ts';
@@ -19,22 +17,17 @@ import {
   writePubNonces,
   type PsbtSigningPlan,
 } from '../../../main/wallet/psbt-signing.ts';
-import { bytes32, cosigners } from './psbt-fixtures.ts';
+import { bytes32, cosigners, tapDerivation, taprootScript } from '../../support/psbt-fixtures.ts';
+
+export { taprootScript, verifyWithBitcoinJs, virtualSizeOf } from '../../support/psbt-fixtures.ts';
 
 export const signers = cosigners(3, 'psbt-test');
 export const keys = new GroupKeys(groupKeyAgg(signers.map((s) => hex(s.publicKey))));
 /** A key outside the group (someone else's taproot output, and the payee). */
 export const stranger = cosigners(1, 'stranger')[0]!;
 
-export function taprootScript(outputKey: Uint8Array): Uint8Array {
-  return OutScript.encode({ type: 'tr', pubkey: outputKey });
-}
-
 export function derivation(key: DerivedGroupKey) {
-  return [[key.internalKey, { hashes: [], der: { fingerprint: keys.fingerprint, path: [...key.path] } }]] as [
-    Uint8Array,
-    { hashes: Uint8Array[]; der: { fingerprint: number; path: number[] } },
-  ][];
+  return tapDerivation(keys, key);
 }
 
 export const RECEIVE_3 = [0, 3];
@@ -104,31 +97,4 @@ export function runRounds(tx: Transaction, plans: readonly PsbtSigningPlan[], ta
   tamper?.(partials);
   partials.forEach((list, i) => writePartialSigs(tx, creatorPlan, i, list));
   return new PsbtSigningBatch(creatorPlan.inputs, nonces).aggregate(partials);
-}
-
-/**
- * Checks every input's key-path signature of a raw transaction with a different implementation:
- * bitcoinjs-lib computes the BIP341 sighash, tiny-secp256k1 verifies the BIP340 signature under the
- * output key read from the spent script.
- */
-export function verifyWithBitcoinJs(rawTxHex: string, prevouts: { script: Uint8Array; amount: bigint }[]): boolean[] {
-  const btx = bitcoin.Transaction.fromHex(rawTxHex);
-  return btx.ins.map((input, i) => {
-    const witness = input.witness;
-    if (witness.length !== 1) return false;
-    const sig = witness[0]!;
-    const hashType = sig.length === 65 ? sig[64]! : bitcoin.Transaction.SIGHASH_DEFAULT;
-    const sighash = btx.hashForWitnessV1(
-      i,
-      prevouts.map((p) => p.script),
-      prevouts.map((p) => p.amount),
-      hashType,
-    );
-    return ecc.verifySchnorr(sighash, prevouts[i]!.script.subarray(2), sig.subarray(0, 64));
-  });
-}
-
-export function virtualSizeOf(rawTxHex: string): { vsize: number; weight: number; txid: string } {
-  const btx = bitcoin.Transaction.fromHex(rawTxHex);
-  return { vsize: btx.virtualSize(), weight: btx.weight(), txid: btx.getId() };
 }

@@ -1,13 +1,11 @@
 /**
- * Test-only helpers: BIP373 vectors, a raw PSBT map writer (to make malformed PSBTs that no PSBT
- * library would serialize), and deterministic co-signers.
+ * Test-only helpers: BIP373 vectors and a raw PSBT map writer (to make malformed PSBTs that no PSBT
+ * library would serialize). Deterministic co-signers live in test/support/psbt-fixtures.ts.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { sha256 } from '@noble/hashes/sha2.js';
-import { concatBytes, utf8ToBytes } from '@noble/hashes/utils.js';
+import { concatBytes } from '@noble/hashes/utils.js';
 import type { PsbtEntry, PsbtMaps } from '../../../main/wallet/psbt-maps.ts';
-import { publicKeyOf } from '../../../main/musig/index.ts';
 
 export interface Bip373Case {
   validity: 'valid' | 'invalid';
@@ -47,15 +45,4 @@ export function writePsbtMaps(maps: Pick<PsbtMaps, 'global' | 'inputs' | 'output
   );
 }
 
-/** n deterministic co-signers: secret keys from a label, with their compressed public keys. */
-export function cosigners(n: number, label = 'cosigner'): { secretKey: Uint8Array; publicKey: Uint8Array }[] {
-  return Array.from({ length: n }, (_, i) => {
-    const secretKey = sha256(utf8ToBytes(`${label}/${i}`));
-    return { secretKey, publicKey: publicKeyOf(secretKey) };
-  });
-}
-
-/** Deterministic 32-byte values for nonce `rand` and txids. */
-export function bytes32(label: string): Uint8Array {
-  return sha256(utf8ToBytes(label));
-}
+export { bytes32, cosigners } from '../../support/psbt-fixtures.ts';

@@ -1,0 +1,334 @@
+/**
+ * Sessions whose payload is a PSBT (docs/PROTOCOL.md §PSBT payload). The announcement carries the
+ * PSBT's bytes; every signer, the creator included, imports and reviews them itself before anything
+ * is shown, and computes from them what it signs: the BIP341 key-path message of every input. The
+ * group is the announcement's signer set, all of whom sign (n-of-n); a PSBT one of whose inputs that
+ * group cannot spend by its key path is refused whole, with a reason per input.
+ *
+ * While a session runs, this node's copy of the PSBT receives the BIP373 fields (participants, then
+ * every signer's public nonces and partial signatures as they arrive); at completion the aggregate
+ * signatures go into PSBT_IN_TAP_KEY_SIG and the PSBT is finalized into a broadcastable transaction.
+ */
+import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
+import { base64 } from '@scure/base';
+import type { Transaction } from '@scure/btc-signer';
+import { z } from 'zod';
+import {
+  PsbtReview as PsbtReviewSchema,
+  SignedTransaction as SignedTransactionSchema,
+  type BitcoinNetwork,
+  type PsbtReview as PsbtReviewView,
+  type PsbtSessionView,
+  type SignedTransaction,
+} from '../../preload/contract.ts';
+import { CosignerError } from '../errors.ts';
+import { groupKeyAgg } from '../wallet/group.ts';
+import { GroupKeys } from '../wallet/group-keys.ts';
+import { importPsbt, type ClassifyOptions, type ImportedPsbt } from '../wallet/psbt-import.ts';
+import { reviewPsbt, type PsbtReview } from '../wallet/psbt-review.ts';
+import {
+  assertApproved,
+  clearBip373Progress,
+  finalizePsbt,
+  planPsbtSigning,
+  writePartialSigs,
+  writeParticipants,
+  writePubNonces,
+  writeSignatures,
+  type PsbtSigningPlan,
+} from '../wallet/psbt-signing.ts';
+import type { AnnouncementBody, BatchItem, PsbtPayload } from './codec.ts';
+import { psbtSessionKeys, type SessionKeys } from './session-crypto.ts';
+import type { SessionState } from './state.ts';
+
+/** Groups whose derived keys are remembered (each GroupKeys caches up to 1024 derivations). */
+export const MAX_CACHED_GROUPS = 16;
+/** "psbt" 0xff: BIP174's magic. */
+const PSBT_MAGIC = [0x70, 0x73, 0x62, 0x74, 0xff];
+/** Refused inputs named in an error message; the review lists them all. */
+const MAX_LISTED_REFUSALS = 6;
+
+/**
+ * One GroupKeys per signer set, so that a group's BIP328 derivations (an engine key aggregation
+ * each) are made once, whoever asks: the coordinator's intake, a review, the wallet view.
+ */
+export class GroupKeysCache {
+  readonly #groups = new Map<string, GroupKeys>();
+
+  /** The keys of the group of `publicKeys` (33-byte keys or hex, any order). */
+  of(publicKeys: readonly (Uint8Array | string)[]): GroupKeys {
+    const hexes = publicKeys.map((key) => (typeof key === 'string' ? key.toLowerCase() : bytesToHex(key))).sort();
+    const id = hexes.join(',');
+    const cached = this.#groups.get(id);
+    if (cached) {
+      // Most recently used last, so the least recently used leaves first.
+      this.#groups.delete(id);
+      this.#groups.set(id, cached);
+      return cached;
+    }
+    const keys = new GroupKeys(groupKeyAgg(hexes));
+    if (this.#groups.size >= MAX_CACHED_GROUPS) this.#groups.delete(this.#groups.keys().next().value as string);
+    this.#groups.set(id, keys);
+    return keys;
+  }
+}
+
+/** The review as the contract shows it (plain JSON, exactly the contract's fields). */
+export function reviewView(review: PsbtReview): PsbtReviewView {
+  return {
+    network: review.network,
+    psbtVersion: review.psbtVersion,
+    txVersion: review.txVersion,
+    lockTime: review.lockTime,
+    inputs: review.inputs.map((i) => ({
+      index: i.index,
+      txid: i.txid,
+      vout: i.vout,
+      amount: i.amount,
+      address: i.address,
+      path: i.path ? [...i.path] : null,
+      sighash: i.sighash,
+      refusal: i.refusal ? { code: i.refusal.code, reason: i.refusal.reason } : null,
+    })),
+    outputs: review.outputs.map((o) => ({
+      index: o.index,
+      amount: o.amount,
+      address: o.address,
+      script: o.script,
+      kind: o.kind,
+      isChange: o.isChange,
+      changePath: o.changePath ? [...o.changePath] : null,
+    })),
+    totalIn: review.totalIn,
+    totalOut: review.totalOut,
+    sent: review.sent,
+    fee: review.fee,
+    weight: review.weight,
+    vsize: review.vsize,
+    feeRate: review.feeRate,
+    signable: review.signable,
+    digest: review.digest,
+    warnings: [...review.warnings],
+  };
+}
+
+/** PSBT_REFUSED naming the inputs the group cannot sign and why (all of them are in the review). */
+function refusal(review: PsbtReview): CosignerError {
+  const refused = review.inputs.filter((i) => i.refusal !== null);
+  const first = refused[0];
+  const listed = refused.slice(0, MAX_LISTED_REFUSALS).map((i) => `input ${i.index}: ${i.refusal?.reason ?? ''}`);
+  const more = refused.length > MAX_LISTED_REFUSALS ? `; and ${refused.length - MAX_LISTED_REFUSALS} more` : '';
+  return new CosignerError('PSBT_REFUSED', `this group cannot sign every input, so nothing is signed: ${listed.join('; ')}${more}`, {
+    input: first?.index,
+    code: first?.refusal?.code,
+    refused: refused.length,
+    inputs: review.inputs.length,
+  });
+}
+
+/** Imports and reviews a PSBT for a group; INVALID_PSBT (with its reason) when it cannot be read. */
+export function reviewFor(psbt: string | Uint8Array, keys: GroupKeys, network: BitcoinNetwork, options: ClassifyOptions = {}): { imported: ImportedPsbt; review: PsbtReview } {
+  const imported = importPsbt(psbt);
+  return { imported, review: reviewPsbt(imported, keys, network, options) };
+}
+
+export interface PsbtIntake {
+  readonly keys: GroupKeys;
+  readonly imported: ImportedPsbt;
+  readonly review: PsbtReview;
+  readonly plan: PsbtSigningPlan;
+}
+
+/**
+ * Everything a signer checks of a PSBT payload before the request may be shown (and the creator
+ * before sending it): the network is this node's, if it has one; the PSBT reads (INVALID_PSBT);
+ * every input is the group's to spend by its taproot key path (PSBT_REFUSED, per input); and the
+ * signing plan is the reviewed transaction. The group is the signer set.
+ */
+export function intakePsbt(
+  payload: PsbtPayload,
+  signers: readonly Uint8Array[],
+  cache: GroupKeysCache,
+  localNetwork: BitcoinNetwork | undefined,
+): PsbtIntake {
+  if (localNetwork !== undefined && payload.network !== localNetwork) {
+    throw new CosignerError('PSBT_REFUSED', `the transaction is for ${payload.network}; this node is set to ${localNetwork}`, {
+      network: payload.network,
+    });
+  }
+  // One PSBT, one encoding: the payload is the binary form (a creator decodes base64 or hex first).
+  if (!PSBT_MAGIC.every((byte, i) => payload.psbt[i] === byte)) {
+    throw new CosignerError('INVALID_PSBT', 'not a PSBT: a request carries the binary PSBT (70736274ff…)');
+  }
+  const keys = cache.of(signers);
+  const options = { allowNonDefaultSighash: payload.allowNonDefaultSighash };
+  const { imported, review } = reviewFor(payload.psbt, keys, payload.network, options);
+  if (!review.signable) throw refusal(review);
+  const plan = planPsbtSigning(imported, keys, options);
+  // The review and the plan are computed from one import; the plan must sign what the review shows.
+  assertApproved(plan, review.digest as string);
+  return { keys, imported, review, plan };
+}
+
+/** The display text of each input's message (what the snapshot lists next to each sighash). */
+function labelsOf(review: PsbtReviewView): string[] {
+  return review.inputs.map((i) => `input ${i.index}: ${i.txid}:${i.vout}, ${i.amount ?? '?'} sat`);
+}
+
+/** The stored form (docs/PROTOCOL.md §Persistence): public data only. */
+export const StoredPsbt = z.object({
+  review: PsbtReviewSchema,
+  /** Each input's signature message and the x-only key it verifies under, so a finished session's
+   *  signatures are checked at load without deriving keys again. */
+  messages: z.array(z.string().regex(/^[0-9a-f]{64}$/)).min(1),
+  outputKeys: z.array(z.string().regex(/^[0-9a-f]{64}$/)).min(1),
+  transaction: SignedTransactionSchema.nullable(),
+});
+export type StoredPsbt = z.infer<typeof StoredPsbt>;
+
+interface Work {
+  readonly plan: PsbtSigningPlan;
+  /** This node's copy of the PSBT, where the BIP373 fields are written. */
+  readonly tx: Transaction;
+  readonly version: 0 | 2;
+  readonly keys: SessionKeys;
+  /** What the copy holds, by announcement index, for `attempt`. */
+  written: { attempt: number; nonces: boolean[]; partials: boolean[] };
+}
+
+/** The PSBT side of one session. A finished session restored from the store has no plan. */
+export class PsbtSession {
+  readonly review: PsbtReviewView;
+  readonly allowNonDefaultSighash: boolean;
+  readonly messages: readonly Uint8Array[];
+  readonly verifyKeys: readonly Uint8Array[];
+  /** Each input's message with its outpoint and amount as label. */
+  readonly items: readonly BatchItem[];
+  #transaction: SignedTransaction | null;
+  readonly #work: Work | undefined;
+  readonly #announced: Uint8Array;
+
+  private constructor(
+    body: AnnouncementBody,
+    review: PsbtReviewView,
+    messages: readonly Uint8Array[],
+    verifyKeys: readonly Uint8Array[],
+    transaction: SignedTransaction | null,
+    work: Work | undefined,
+  ) {
+    this.review = review;
+    this.allowNonDefaultSighash = (body.payload as PsbtPayload).allowNonDefaultSighash;
+    this.messages = messages;
+    this.verifyKeys = verifyKeys;
+    const labels = labelsOf(review);
+    this.items = messages.map((message, i) => ({ message, label: labels[i] ?? '' }));
+    this.#transaction = transaction;
+    this.#work = work;
+    this.#announced = (body.payload as PsbtPayload).psbt;
+  }
+
+  /** A session that will sign: the local copy is the imported PSBT, cleared of any earlier
+   *  session's nonces and partial signatures, with the group's participants written. */
+  static open(body: AnnouncementBody, intake: PsbtIntake, transaction: SignedTransaction | null = null): PsbtSession {
+    const { plan, imported } = intake;
+    clearBip373Progress(imported.tx, plan);
+    writeParticipants(imported.tx, plan);
+    const n = body.signers.length;
+    const work: Work = {
+      plan,
+      tx: imported.tx,
+      version: imported.version,
+      keys: psbtSessionKeys(body, plan, intake.keys.base.outputKey),
+      written: { attempt: 0, nonces: new Array<boolean>(n).fill(false), partials: new Array<boolean>(n).fill(false) },
+    };
+    return new PsbtSession(body, reviewView(intake.review), plan.messages, work.keys.verifyKeys, transaction, work);
+  }
+
+  /** A session read back from its record without signing again (it is finished). */
+  static stored(body: AnnouncementBody, stored: StoredPsbt): PsbtSession {
+    if (stored.messages.length !== stored.outputKeys.length || stored.messages.length !== stored.review.inputs.length) {
+      throw new CosignerError('INVALID_INPUT', 'the stored PSBT fields contradict each other');
+    }
+    const bytes = (list: readonly string[]) => list.map((h) => hexToBytes(h));
+    return new PsbtSession(body, stored.review, bytes(stored.messages), bytes(stored.outputKeys), stored.transaction, undefined);
+  }
+
+  /** The stored review and messages must be what this node computes from the PSBT again. */
+  matches(stored: StoredPsbt): boolean {
+    return (
+      stored.review.digest === this.review.digest &&
+      stored.messages.length === this.messages.length &&
+      stored.messages.every((m, i) => m === bytesToHex(this.messages[i] as Uint8Array))
+    );
+  }
+
+  get transaction(): SignedTransaction | null {
+    return this.#transaction;
+  }
+
+  get view(): PsbtSessionView {
+    return { review: this.review, allowNonDefaultSighash: this.allowNonDefaultSighash, transaction: this.#transaction };
+  }
+
+  toStored(): StoredPsbt {
+    return {
+      review: this.review,
+      messages: this.messages.map((m) => bytesToHex(m)),
+      outputKeys: this.verifyKeys.map((k) => bytesToHex(k)),
+      transaction: this.#transaction,
+    };
+  }
+
+  /**
+   * This node's copy of the PSBT: with the BIP373 fields written so far (so another BIP373 tool can
+   * take over), finalized once complete; a stored session that ended unsigned has only what was announced.
+   */
+  psbt(): Uint8Array {
+    if (this.#work) return this.#work.tx.toPSBT(this.#work.version);
+    return this.#transaction ? base64.decode(this.#transaction.psbtBase64) : this.#announced.slice();
+  }
+
+  get keys(): SessionKeys {
+    return this.#signing().keys;
+  }
+
+  #signing(): Work {
+    if (!this.#work) throw new CosignerError('INTERNAL', 'this PSBT session is finished and has no signing plan');
+    return this.#work;
+  }
+
+  /**
+   * Writes into the local copy the BIP373 fields of every public nonce and partial signature the
+   * state holds and the copy does not; a new attempt first clears the previous one's.
+   */
+  record(state: SessionState): void {
+    const work = this.#work;
+    if (!work || this.#transaction !== null) return;
+    const { plan, tx, keys, written } = work;
+    if (written.attempt !== state.attempt) {
+      if (written.nonces.some(Boolean) || written.partials.some(Boolean)) clearBip373Progress(tx, plan);
+      work.written = { attempt: state.attempt, nonces: written.nonces.map(() => false), partials: written.partials.map(() => false) };
+    }
+    const now = work.written;
+    state.nonces.forEach((evidence, index) => {
+      if (evidence === undefined || now.nonces[index]) return;
+      writePubNonces(tx, plan, keys.position[index] as number, evidence.nonces);
+      now.nonces[index] = true;
+    });
+    state.partials.forEach((partials, index) => {
+      if (partials === undefined || now.partials[index]) return;
+      writePartialSigs(tx, plan, keys.position[index] as number, partials);
+      now.partials[index] = true;
+    });
+  }
+
+  /** The aggregate signatures (one per input, each verified under its output key) into the copy,
+   *  then the BIP174 finalizer and extractor. */
+  finish(signatures: readonly Uint8Array[]): SignedTransaction {
+    const { plan, tx } = this.#signing();
+    writeSignatures(tx, plan, signatures);
+    const final = finalizePsbt(tx, plan);
+    this.#transaction = { psbtBase64: final.psbtBase64, rawTxHex: final.rawTxHex, txid: final.txid };
+    return this.#transaction;
+  }
+}

@@ -50,7 +50,13 @@ export function isTrustedSender(frame: { url: string; parent: unknown } | null |
 export function appPathToRelativeFile(raw: string): string | undefined {
   const url = URL.parse(raw);
   if (url === null || url.protocol !== `${APP_SCHEME}:` || url.host !== APP_HOST) return undefined;
-  const segments = decodeURIComponent(url.pathname).split('/').filter((s) => s.length > 0);
+  let path: string;
+  try {
+    path = decodeURIComponent(url.pathname);
+  } catch {
+    return undefined; // a malformed percent-escape
+  }
+  const segments = path.split('/').filter((s) => s.length > 0);
   if (segments.some((s) => s === '..' || s === '.' || s.includes('\\'))) return undefined;
   return segments.length === 0 ? 'index.html' : segments.join('/');
 }

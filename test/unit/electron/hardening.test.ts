@@ -58,6 +58,7 @@ describe('Electron hardening', () => {
     expect(appPathToRelativeFile('cosigner://app/%2e%2e/%2e%2e/secret')).toBe('secret');
     expect(appPathToRelativeFile('cosigner://app/a%5c..%5cb')).toBeUndefined();
     expect(appPathToRelativeFile('cosigner://other/index.html')).toBeUndefined();
+    expect(appPathToRelativeFile('cosigner://app/%E0%A4%A')).toBeUndefined();
     expect(appPathToRelativeFile('https://app/index.html')).toBeUndefined();
     expect(appPathToRelativeFile('not a url')).toBeUndefined();
   });

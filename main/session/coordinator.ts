@@ -375,7 +375,7 @@ export class SessionCoordinator {
       throw new CosignerError('WRONG_PHASE', 'not a PSBT session', { sessionId });
     }
     if (!psbt) throw new CosignerError('UNKNOWN_SESSION', 'no such session', { sessionId });
-    return base64.encode(psbt.psbt());
+    return base64.encode(psbt.psbt(live?.state));
   }
 
   /** Every stored session of the local signer, newest first, at most `limit`. */
@@ -1030,7 +1030,6 @@ export class SessionCoordinator {
       }
     }
     live.state = next;
-    live.psbt?.record(next);
     if (next.phase !== previous.phase || next.attempt !== previous.attempt) this.#armDeadline();
     if (force || next !== previous) this.#emit('session', this.#snapshot(live));
     for (const frame of frames) this.#broadcast(live, frame, 'session-message');

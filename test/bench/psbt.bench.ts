@@ -1,0 +1,200 @@
+/**
+ * Co-signing a PSBT, 3-of-3, over the whole stack on 127.0.0.1: real libp2p nodes (TCP, Noise,
+ * yamux, signer cards) and one session coordinator each, in one process on this 2-core machine (so
+ * the three signers' work adds up). Measures the time from the last approval to the final
+ * transaction held by every signer, for PSBTs whose inputs are all on the group's own address (one
+ * signing context) and all on distinct BIP328 addresses (one context per input), then where the
+ * time goes, step by step, for one signer.
+ *
+ * The wallet signs at most MAX_PSBT_INPUTS (64) inputs per PSBT (a session signs at most 64
+ * messages), so the largest case is 64 inputs; 100 inputs is not a PSBT this version accepts.
+ */
+import { bytesToHex } from '@noble/hashes/utils.js';
+import { base64 } from '@scure/base';
+import { inspectAnnouncement } from '../../main/session/announcement.ts';
+import { SessionCoordinator } from '../../main/session/coordinator.ts';
+import { GroupKeysCache, intakePsbt } from '../../main/session/psbt-session.ts';
+import { createSystemScheduler, systemClock, systemRandom } from '../../main/system-ports.ts';
+import { importPsbt, MAX_PSBT_INPUTS } from '../../main/wallet/psbt-import.ts';
+import {
+  clearBip373Progress,
+  finalizePsbt,
+  makePsbtNonces,
+  PsbtSigningBatch,
+  writePartialSigs,
+  writeParticipants,
+  writePubNonces,
+  writeSignatures,
+} from '../../main/wallet/psbt-signing.ts';
+import { startNode, stopAll, waitFor, type TestNode } from '../integration/p2p/harness.ts';
+import { MemoryRecordStore } from '../support/memory-record-store.ts';
+import { cosigners, spendFrom, spentOutputs, verifyWithBitcoinJs, type SpendInput } from '../support/psbt-fixtures.ts';
+
+type Layout = 'own address' | 'distinct BIP328 addresses';
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+const payee = cosigners(1, 'bench-payee')[0]!.publicKey.subarray(1);
+
+function inputsOf(count: number, layout: Layout): SpendInput[] {
+  return Array.from({ length: count }, (_, i) => ({ path: layout === 'own address' ? [] : [0, i], amount: 10_000n }));
+}
+
+function psbtFor(keys: ReturnType<GroupKeysCache['of']>, count: number, layout: Layout, run: number) {
+  return spendFrom(keys, inputsOf(count, layout), [{ outputKey: payee, amount: BigInt(count) * 10_000n - 5_000n }], `bench/${layout}/${count}/${run}`);
+}
+
+async function lastApprovalToTransaction(cases: readonly { inputs: number; layout: Layout; runs: number }[]) {
+  const nodes: TestNode[] = [];
+  const coordinators: SessionCoordinator[] = [];
+  const rows = [];
+  try {
+    nodes.push(await startNode('bench-psbt-0', { inspectAnnouncement }));
+    for (let i = 1; i < 3; i++) nodes.push(await startNode(`bench-psbt-${i}`, { inspectAnnouncement, bootstrap: [nodes[0]!.addr] }));
+    const keys = nodes.map((node) => node.signer.publicKey);
+    await waitFor('cards everywhere', () => nodes.every((node) => keys.every((k) => node.network.transport.peerOf(k) !== undefined)), 60_000);
+    for (const node of nodes) {
+      // Each node its own cache, as on three machines: nobody reuses another's derivations.
+      const c = new SessionCoordinator({
+        clock: systemClock,
+        scheduler: createSystemScheduler(),
+        random: systemRandom,
+        transport: node.network.transport,
+        store: new MemoryRecordStore(),
+        signer: node.signer,
+        groupKeys: new GroupKeysCache(),
+        options: { bitcoinNetwork: 'regtest' },
+      });
+      await c.start();
+      coordinators.push(c);
+    }
+    const group = new GroupKeysCache().of(keys);
+    for (const { inputs, layout, runs } of cases) {
+      const times: number[] = [];
+      const intakes: number[] = [];
+      for (let run = 0; run < runs; run++) {
+        const tx = psbtFor(group, inputs, layout, run);
+        const intakeStart = performance.now();
+        const created = await coordinators[0]!.createSession({
+          signers: keys.map((k) => bytesToHex(k)),
+          payload: { kind: 'psbt', psbt: base64.encode(tx.toPSBT()), network: 'regtest' },
+          tweak: 'taproot',
+        });
+        intakes.push(performance.now() - intakeStart);
+        const id = created.sessionId;
+        const others = coordinators.slice(1);
+        await waitFor('the request everywhere', () => others.every((c) => c.list().some((s) => s.sessionId === id)), 60_000);
+        for (const c of others.slice(0, -1)) await c.approve(id);
+        // Completion is read from the events themselves: listing every session's snapshot at each event
+        // would measure the bench, not the co-signing.
+        const complete = new Set<number>();
+        let unsubscribes: (() => void)[] = [];
+        const finished = new Promise<void>((resolve, reject) => {
+          const timer = setTimeout(() => reject(new Error(`${inputs} inputs: no transaction after 60 s`)), 60_000);
+          unsubscribes = coordinators.map((c, i) =>
+            c.on('session', (s) => {
+              if (s.sessionId !== id || s.phase !== 'COMPLETE') return;
+              complete.add(i);
+              if (complete.size === coordinators.length) {
+                clearTimeout(timer);
+                resolve();
+              }
+            }),
+          );
+        });
+        const start = performance.now();
+        await others.at(-1)!.approve(id);
+        await finished.finally(() => unsubscribes.forEach((u) => u()));
+        times.push(performance.now() - start);
+        const final = coordinators[2]!.list().find((s) => s.sessionId === id)!.psbt!.transaction!;
+        if (!verifyWithBitcoinJs(final.rawTxHex, spentOutputs(tx)).every(Boolean)) throw new Error('bitcoinjs-lib refuses a signature');
+      }
+      rows.push({
+        inputs,
+        'inputs on': layout,
+        runs,
+        'median ms': Number(median(times).toFixed(0)),
+        'min ms': Number(Math.min(...times).toFixed(0)),
+        'creator intake ms (median)': Number(median(intakes).toFixed(0)),
+        'target ms': inputs === MAX_PSBT_INPUTS && layout === 'own address' ? '1500 (for 100 inputs)' : '',
+      });
+    }
+  } finally {
+    for (const c of coordinators) await c.cleanup();
+    await stopAll(nodes);
+  }
+  return rows;
+}
+
+/**
+ * One signer's share of the same work, step by step, without the network (median of `runs`): what
+ * it does in the signing rounds, and what happens outside them (intake, when the request arrives;
+ * the BIP373 copy, when it is asked for).
+ */
+function steps(inputs: number, layout: Layout, runs: number) {
+  const signers = cosigners(3, 'bench-steps');
+  const keys = signers.map((s) => s.publicKey);
+  const samples = new Map<string, number[]>();
+  const time = <T>(step: string, run: () => T): T => {
+    const start = performance.now();
+    const out = run();
+    samples.set(step, [...(samples.get(step) ?? []), performance.now() - start]);
+    return out;
+  };
+  for (let run = 0; run < runs; run++) {
+    const tx = psbtFor(new GroupKeysCache().of(keys), inputs, layout, run);
+    const payload = { kind: 'psbt' as const, network: 'regtest' as const, allowNonDefaultSighash: false, psbt: tx.toPSBT() };
+    // A fresh cache: the derivations are made here, as on a node that never saw these addresses.
+    const cache = new GroupKeysCache();
+    time('outside: key aggregation of the group', () => cache.of(keys));
+    const intake = time('outside: intake (import, review, plan; derivations included)', () => intakePsbt(payload, keys, cache, 'regtest'));
+    const { plan } = intake;
+    const position = signers.map((s) => plan.participants.findIndex((k) => bytesToHex(k) === bytesToHex(s.publicKey)));
+    const made = signers.map((s, n) => (n === 0 ? time('rounds: nonces', () => makePsbtNonces(plan, s.secretKey)) : makePsbtNonces(plan, s.secretKey)));
+    const nonces: Uint8Array[][] = [];
+    made.forEach((m, n) => (nonces[position[n]!] = m.publicNonces));
+    const batch = time('rounds: signing batch from every nonce', () => new PsbtSigningBatch(plan.inputs, nonces));
+    const partials: Uint8Array[][] = [];
+    made.forEach((m, n) => {
+      const sign = () => batch.sign(position[n]!, signers[n]!.secretKey, m.secretNonces);
+      partials[position[n]!] = n === 0 ? time('rounds: partial signatures', sign) : sign();
+    });
+    const signatures = time('rounds: aggregate (the engine verifies each)', () => batch.aggregate(partials));
+    time('rounds: signatures into the PSBT (verified) and finalize', () => {
+      writeSignatures(intake.imported.tx, plan, signatures);
+      finalizePsbt(intake.imported.tx, plan);
+    });
+    time('outside: the BIP373 copy with every nonce and partial (sessions.psbt)', () => {
+      const copy = importPsbt(payload.psbt).tx;
+      clearBip373Progress(copy, plan);
+      writeParticipants(copy, plan);
+      nonces.forEach((list, i) => writePubNonces(copy, plan, i, list));
+      partials.forEach((list, i) => writePartialSigs(copy, plan, i, list));
+      return copy.toPSBT();
+    });
+  }
+  const rows = [...samples].map(([step, values]) => ({ inputs, 'inputs on': layout, step, 'median ms': Number(median(values).toFixed(1)) }));
+  const rounds = rows.filter((r) => r.step.startsWith('rounds')).reduce((sum, r) => sum + r['median ms'], 0);
+  rows.push({ inputs, 'inputs on': layout, step: 'rounds: total, one signer (x3 in one process)', 'median ms': Number(rounds.toFixed(1)) });
+  return rows;
+}
+
+export default async function bench(): Promise<void> {
+  const quick = process.env.BENCH_QUICK !== undefined;
+  const cases = quick
+    ? [{ inputs: 16, layout: 'own address' as const, runs: 1 }]
+    : [
+        { inputs: 1, layout: 'own address' as const, runs: 5 },
+        { inputs: 16, layout: 'own address' as const, runs: 3 },
+        { inputs: 32, layout: 'own address' as const, runs: 3 },
+        { inputs: MAX_PSBT_INPUTS, layout: 'own address' as const, runs: 5 },
+        { inputs: MAX_PSBT_INPUTS, layout: 'distinct BIP328 addresses' as const, runs: 3 },
+      ];
+  console.log('3-of-3 PSBT co-signing, last approval to the final transaction held by every signer (real libp2p nodes on 127.0.0.1, one process, 2 cores):');
+  console.table(await lastApprovalToTransaction(cases));
+  console.log("Where one signer's time goes (no network): in the signing rounds, and outside them:");
+  console.table([...steps(MAX_PSBT_INPUTS, 'own address', quick ? 1 : 3), ...steps(MAX_PSBT_INPUTS, 'distinct BIP328 addresses', quick ? 1 : 3)]);
+}

@@ -579,6 +579,11 @@ export class SessionCoordinator {
     if (this.#sessions.has(announcement.idHex) || (await this.#store.get(announcement.idHex)) !== undefined) {
       throw new CosignerError('REPLAYED', 'announcement already seen', { sessionId: announcement.idHex });
     }
+    // A refused request delivered again (transport retries, DHT inbox) is not reviewed again: a
+    // PSBT intake can cost seconds of key derivation.
+    if (this.#refusedRequests.some((r) => r.sessionId === announcement.idHex)) {
+      throw new CosignerError('REPLAYED', 'announcement already refused', { sessionId: announcement.idHex });
+    }
     const pending = [...this.#sessions.values()].filter((l) => this.#awaitsLocalDecision(l));
     if (pending.length >= this.options.maxPendingApprovals) {
       throw new CosignerError('LIMIT_REACHED', 'too many requests awaiting approval');
@@ -839,7 +844,8 @@ export class SessionCoordinator {
     try {
       signatures = aggregatePartials(this.#keysOf(live), batch.batch, state.partials as readonly (readonly Uint8Array[])[]);
       // The engine verified them; checking again costs little and guards what is stored as final.
-      // (A PSBT's checks each input's signature under its output key before writing it, then finalizes.)
+      // For a PSBT, each signature is verified under its input's output key as it is written into
+      // the PSBT, which is then finalized.
       if (live.psbt) live.psbt.finish(signatures);
       else if (!signatures.every((sig, i) => verifySignature(sig, live.messages[i] as Uint8Array, live.verifyKeys[i] as Uint8Array))) {
         throw new CosignerError('SIGNATURE_INVALID', 'aggregate signature does not verify');
@@ -859,6 +865,8 @@ export class SessionCoordinator {
       return;
     }
     live.batch = undefined;
+    // A finished PSBT session keeps its transaction, not its signing plan and PSBT copy.
+    if (live.psbt) live.keys = undefined;
     await this.#commit(live, complete(state, signatures, now));
   }
 
@@ -953,8 +961,6 @@ export class SessionCoordinator {
   #noteRefusal(announcement: Announcement, e: unknown): void {
     const { body } = announcement;
     const list = this.#refusedRequests;
-    const at = list.findIndex((r) => r.sessionId === announcement.idHex);
-    if (at >= 0) list.splice(at, 1);
     if (list.length >= MAX_REFUSED_REQUESTS) list.shift();
     list.push({
       sessionId: announcement.idHex,

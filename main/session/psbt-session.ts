@@ -207,7 +207,8 @@ export class PsbtSession {
   /** Each input's message with its outpoint and amount as label. */
   readonly items: readonly BatchItem[];
   #transaction: SignedTransaction | null;
-  readonly #work: Work | undefined;
+  /** Dropped once the transaction is final. */
+  #work: Work | undefined;
   readonly #announced: Uint8Array;
 
   private constructor(
@@ -301,11 +302,11 @@ export class PsbtSession {
 
   /** The aggregate signatures (one per input, each verified under its output key) into the copy,
    *  then the BIP174 finalizer and extractor. */
-  finish(signatures: readonly Uint8Array[]): SignedTransaction {
+  finish(signatures: readonly Uint8Array[]): void {
     const { plan, tx } = this.#signing();
     writeSignatures(tx, plan, signatures);
     const final = finalizePsbt(tx, plan);
     this.#transaction = { psbtBase64: final.psbtBase64, rawTxHex: final.rawTxHex, txid: final.txid };
-    return this.#transaction;
+    this.#work = undefined;
   }
 }

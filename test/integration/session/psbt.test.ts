@@ -190,12 +190,16 @@ describe('hostile PSBT requests', () => {
     const announcement = signAnnouncement(body, c.nodes[0]!.signer.secret, new Uint8Array(32));
     for (const peer of ['peer-1', 'peer-2']) c.net.deliver(peer, announcement.frame, 'peer-0');
     await c.runUntil(() => false, 60_000);
+    // Delivered again (a transport retry): known as refused, not reviewed again.
+    c.net.deliver('peer-1', announcement.frame, 'peer-0');
+    await c.settle();
+    expect(rejected(c, 1)).toEqual({ PSBT_REFUSED: 1, REPLAYED: 1 });
     for (const i of [1, 2]) {
       const node = c.nodes[i]!;
       expect(node.requests).toEqual([]);
       expect(node.coordinator.list()).toEqual([]);
       expect(await node.store.keys()).toEqual([]);
-      expect(rejected(c, i)).toEqual({ PSBT_REFUSED: 1 });
+      expect(rejected(c, i)).toMatchObject({ PSBT_REFUSED: 1 });
       const [refusal] = node.coordinator.health().refusedRequests;
       expect(refusal).toMatchObject({ sessionId: announcement.idHex, creator: c.nodes[0]!.signer.hex, code: 'PSBT_REFUSED' });
       expect(refusal!.reason).toMatch(/input 2: this input spends a taproot output that is neither this group's key/);

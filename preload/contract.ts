@@ -172,8 +172,8 @@ export type Group = z.infer<typeof Group>;
 // ---------- bitcoin transactions (PSBT) ----------
 
 /** Wallet limits (main/wallet/psbt-import.ts, checked equal by a test): a PSBT to sign has at most
- *  64 inputs (a session signs at most 64 messages), 256 outputs and 128 KiB. */
-export const PSBT_LIMITS = { inputs: 64, outputs: 256, bytes: 128 * 1024 } as const;
+ *  128 inputs (a session signs at most 128 messages), 256 outputs and 128 KiB. */
+export const PSBT_LIMITS = { inputs: 128, outputs: 256, bytes: 128 * 1024 } as const;
 /** 21 million bitcoin in satoshis (below 2^53, so a JSON number holds it exactly). */
 const MAX_SATS = 2_100_000_000_000_000;
 const Sats = z.number().int().nonnegative().max(MAX_SATS);

@@ -16,7 +16,7 @@ import {
   type PsbtPayload,
 } from './codec.ts';
 import { announcementDigest, sessionIdOf } from './hashes.ts';
-import { PROTOCOL_MAX_SIGNERS } from './limits.ts';
+import { PROTOCOL_MAX_NONCES, PROTOCOL_MAX_SIGNERS } from './limits.ts';
 
 export interface Announcement {
   /** 32-byte session id: tagged hash of the signed bytes. */
@@ -78,9 +78,25 @@ function checkSigners(signers: readonly Uint8Array[], maxSigners: number): void 
   });
 }
 
+/**
+ * OVERSIZED_MESSAGE when a session of `signers` signing `messages` messages could not send its
+ * PARTIAL_SIGS (every signer's nonces ride in it as evidence): refused before anything is signed.
+ * A PSBT's message count is its input count, known once it is read (main/session/psbt-session.ts).
+ */
+export function checkSessionSize(signers: number, messages: number): void {
+  if (signers * messages > PROTOCOL_MAX_NONCES) {
+    throw new CosignerError('OVERSIZED_MESSAGE', `${signers} signers × ${messages} messages exceeds ${PROTOCOL_MAX_NONCES} nonces per round`, {
+      signers,
+      messages,
+      max: PROTOCOL_MAX_NONCES,
+    });
+  }
+}
+
 /** The checks both sides apply to the content (the creator before signing, receivers after decoding). */
 export function checkAnnouncementBody(body: AnnouncementBody, maxSigners: number): void {
   checkSigners(body.signers, maxSigners);
+  if (body.payload.kind !== 'psbt') checkSessionSize(body.signers.length, itemsOf(body.payload).length);
   if (body.expiresAt <= body.createdAt) {
     throw new CosignerError('MALFORMED_MESSAGE', 'expiry must come after creation', { field: 'expiresAt' });
   }

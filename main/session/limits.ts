@@ -10,11 +10,15 @@ export const PROTOCOL_VERSION = 1;
 /** Equal to the p2p transport's largest payload (main/p2p/wire.ts MAX_PAYLOAD_BYTES). The per-field
  *  limits below are each within it; their sum may not be, and the frame cap then decides. */
 export const MAX_FRAME_BYTES = 256 * 1024;
-/** Hard cap of the encoding; `maxSigners` (default 16) narrows it per node. With PROTOCOL_MAX_MESSAGES
- *  it keeps the largest PARTIAL_SIGS frame (32 × 64 nonces of evidence) near 140 KiB. */
+/** Hard cap of the encoding; `maxSigners` (default 16) narrows it per node. */
 export const PROTOCOL_MAX_SIGNERS = 32;
-/** Messages in one batch payload. */
-export const PROTOCOL_MAX_MESSAGES = 64;
+/** Messages in one batch payload, and inputs of a PSBT payload (one message each). */
+export const PROTOCOL_MAX_MESSAGES = 128;
+/** Signers × messages of one session. A PARTIAL_SIGS frame carries every signer's nonces as evidence
+ *  (66 bytes each, 77 bytes per signer besides): at this bound, e.g. 16 signers × 128 messages or
+ *  32 × 64, it is at most 2048 × 66 + 32 × 77 + 128 × 32 + 100 ≈ 143 KiB of the 256 KiB frame. Without
+ *  it 32 signers × 128 messages (≈ 277 KiB) would be accepted and then fail at its second round. */
+export const PROTOCOL_MAX_NONCES = 2048;
 /** Bytes of one message to sign. BIP340/BIP327 allow any length; we bound it, and require at least 1. */
 export const MAX_MESSAGE_BYTES = 4096;
 export const MAX_LABEL_BYTES = 256;

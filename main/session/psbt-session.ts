@@ -41,6 +41,7 @@ import {
   writeSignatures,
   type PsbtSigningPlan,
 } from '../wallet/psbt-signing.ts';
+import { checkSessionSize } from './announcement.ts';
 import type { AnnouncementBody, BatchItem, PsbtPayload } from './codec.ts';
 import { psbtSessionKeys, type SessionKeys } from './session-crypto.ts';
 import type { SessionState } from './state.ts';
@@ -169,6 +170,7 @@ export function intakePsbt(
   const { imported, review } = reviewFor(payload.psbt, keys, payload.network, options);
   if (!review.signable) throw refusal(review);
   const plan = planPsbtSigning(imported, keys, options);
+  checkSessionSize(signers.length, plan.messages.length);
   // The review and the plan are computed from one import; the plan must sign what the review shows.
   assertApproved(plan, review.digest as string);
   return { keys, imported, review, plan };

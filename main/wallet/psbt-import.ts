@@ -15,8 +15,8 @@ import { SIGHASH_DEFAULT, sighashName, TAPROOT_SIGHASH_TYPES } from './psbt-sigh
 
 /** Fits an announcement frame (256 KiB) with room for everything else it carries. */
 export const MAX_PSBT_BYTES = 128 * 1024;
-/** One signing message per input, and a session signs at most 64 messages. */
-export const MAX_PSBT_INPUTS = 64;
+/** One signing message per input, and a session signs at most PROTOCOL_MAX_MESSAGES (128). */
+export const MAX_PSBT_INPUTS = 128;
 export const MAX_PSBT_OUTPUTS = 256;
 /** 21 million bitcoin in satoshis: no amount, nor sum of amounts, is larger. */
 export const MAX_MONEY = 2_100_000_000_000_000n;

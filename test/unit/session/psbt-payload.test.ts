@@ -6,9 +6,9 @@ import { bytesToHex } from '@noble/hashes/utils.js';
 import { base64 } from '@scure/base';
 import { describe, expect, it } from 'vitest';
 import { PSBT_LIMITS } from '../../../preload/contract.ts';
-import { checkAnnouncementBody } from '../../../main/session/announcement.ts';
-import { appendSignature, decodeFrame, encodeAnnouncementBody, PAYLOAD_KINDS, type PsbtPayload } from '../../../main/session/codec.ts';
-import { MAX_FRAME_BYTES } from '../../../main/session/limits.ts';
+import { checkAnnouncementBody, checkSessionSize } from '../../../main/session/announcement.ts';
+import { appendSignature, decodeFrame, encodeAnnouncementBody, encodeMessageBody, PAYLOAD_KINDS, type PsbtPayload } from '../../../main/session/codec.ts';
+import { MAX_FRAME_BYTES, PROTOCOL_MAX_MESSAGES, PROTOCOL_MAX_NONCES, PROTOCOL_MAX_SIGNERS } from '../../../main/session/limits.ts';
 import { GroupKeysCache, intakePsbt, MAX_CACHED_GROUPS } from '../../../main/session/psbt-session.ts';
 import { MAX_PSBT_BYTES, MAX_PSBT_INPUTS, MAX_PSBT_OUTPUTS } from '../../../main/wallet/psbt-import.ts';
 import { readPsbtMaps } from '../../../main/wallet/psbt-maps.ts';
@@ -119,6 +119,34 @@ describe('codec: the PSBT payload', () => {
 
   it("agrees with the contract's and the wallet's limits", () => {
     expect(PSBT_LIMITS).toEqual({ inputs: MAX_PSBT_INPUTS, outputs: MAX_PSBT_OUTPUTS, bytes: MAX_PSBT_BYTES });
+    expect(MAX_PSBT_INPUTS).toBe(PROTOCOL_MAX_MESSAGES);
+  });
+
+  it('fits a 128-input PSBT, its NONCES and its PARTIAL_SIGS (16 signers) in one frame each, and refuses a session whose PARTIAL_SIGS would not fit', () => {
+    const inputs = Array.from({ length: MAX_PSBT_INPUTS }, () => ({ path: [] as number[], amount: 10_000n }));
+    const psbt = spendFrom(keys, inputs, [{ outputKey: stranger.publicKey.subarray(1), amount: 1_000_000n }]).toPSBT();
+    const announcement = frameOf(payload(psbt));
+    expect(announcement.length).toBeLessThan(MAX_FRAME_BYTES / 8);
+    const head = { sessionId: new Uint8Array(32), sender: 0, attempt: 1, sequence: 1, timestamp: 1 };
+    const nonces = Array.from({ length: MAX_PSBT_INPUTS }, () => new Uint8Array(66));
+    const noncesFrame = appendSignature(encodeMessageBody({ ...head, body: { type: 'nonces', nonces } }), SIG);
+    expect(noncesFrame.length).toBeLessThan(9_000);
+    const signersMax = PROTOCOL_MAX_NONCES / MAX_PSBT_INPUTS;
+    expect(signersMax).toBe(16);
+    const evidence = Array.from({ length: signersMax }, () => ({ sequence: 1, timestamp: 1, signature: SIG, nonces }));
+    const partials = Array.from({ length: MAX_PSBT_INPUTS }, () => new Uint8Array(32));
+    const partialsFrame = appendSignature(encodeMessageBody({ ...head, body: { type: 'partials', partials, evidence } }), SIG);
+    expect(partialsFrame.length).toBeLessThan(145_000);
+    expect(partialsFrame.length).toBeLessThan(MAX_FRAME_BYTES * 0.6);
+    expect(() => checkSessionSize(signersMax, MAX_PSBT_INPUTS)).not.toThrow();
+    expect(() => checkSessionSize(PROTOCOL_MAX_SIGNERS, PROTOCOL_MAX_NONCES / PROTOCOL_MAX_SIGNERS)).not.toThrow();
+    expect(code(() => checkSessionSize(signersMax + 1, MAX_PSBT_INPUTS))).toBe('OVERSIZED_MESSAGE');
+    // A batch of 128 messages among 17 signers is refused with its announcement, before anything is signed.
+    const many = Array.from({ length: MAX_PSBT_INPUTS }, () => ({ message: new Uint8Array(32), label: '' }));
+    const seventeen = cosigners(signersMax + 1, 'payload-seventeen').map((s) => s.publicKey);
+    expect(code(() => checkAnnouncementBody(announcementBody({ signers: seventeen, payload: { kind: 'batch', items: many } }), PROTOCOL_MAX_SIGNERS))).toBe(
+      'OVERSIZED_MESSAGE',
+    );
   });
 });
 

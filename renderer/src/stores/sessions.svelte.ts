@@ -68,6 +68,16 @@ export class SessionsStore {
     return this.#keep(await this.#bridge.call('sessions.create', input));
   }
 
+  /** Asks the group to co-sign a PSBT (refused with PSBT_REFUSED unless every input is the group's). */
+  async createPsbt(input: ArgsOf<Requests, 'sessions.createPsbt'>): Promise<SessionSnapshot> {
+    return this.#keep(await this.#bridge.call('sessions.createPsbt', input));
+  }
+
+  /** This node's copy of a PSBT session's PSBT, base64: BIP373 fields so far, finalized once complete. */
+  async psbtCopy(sessionId: string): Promise<string> {
+    return (await this.#bridge.call('sessions.psbt', { sessionId })).psbtBase64;
+  }
+
   async approve(sessionId: string): Promise<SessionSnapshot> {
     return this.#keep(await this.#bridge.call('sessions.approve', { sessionId }));
   }

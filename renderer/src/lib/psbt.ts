@@ -108,8 +108,8 @@ export function psbtTextFromFile(bytes: Uint8Array): string {
 }
 
 /** A base64 PSBT as the bytes of a `.psbt` file. */
-export function psbtFileBytes(psbtBase64: string): Uint8Array {
-  return base64.decode(psbtBase64);
+export function psbtFileBytes(psbtBase64: string): Uint8Array<ArrayBuffer> {
+  return new Uint8Array(base64.decode(psbtBase64));
 }
 
 /**

@@ -4,6 +4,8 @@
  * a detail under these words.
  */
 import { BridgeError } from '../../preload/contract-kit.ts';
+import { PsbtRefusalCode } from '../../preload/contract.ts';
+import { refusalWords } from './lib/psbt.ts';
 
 const WORDS: Readonly<Record<string, string>> = {
   INVALID_INPUT: 'Something you entered is not valid. Check the fields and try again.',
@@ -36,9 +38,9 @@ const WORDS: Readonly<Record<string, string>> = {
   NOT_APPROVED: 'Nothing can be signed until you approve the request.',
   SESSION_STUCK: 'The signing made no progress for too long (a co-signer stopped answering), so it was stopped.',
   STALE_ATTEMPT: 'A message belonged to an earlier attempt of this signing and was ignored.',
-  INVALID_PSBT: 'That transaction (PSBT) cannot be read.',
-  PSBT_REFUSED: 'Cosigner will not sign that transaction (PSBT).',
-  PSBT_MISMATCH: 'The transaction (PSBT) does not match what the request says it signs.',
+  INVALID_PSBT: 'That transaction (PSBT) cannot be read. Check that you pasted or chose the whole PSBT your wallet made.',
+  PSBT_REFUSED: 'Cosigner will not sign that transaction (PSBT): this group cannot sign every input. Review it to see which and why.',
+  PSBT_MISMATCH: 'The transaction (PSBT) does not match what was reviewed and approved, so nothing was signed.',
   KEYCHAIN_UNAVAILABLE: 'The system keychain cannot be used.',
   KEY_NOT_FOUND: 'There is no signer key on this computer yet.',
   KEY_EXISTS: 'A signer key already exists on this computer. Delete it first if you really mean to replace it.',
@@ -83,5 +85,18 @@ export function wordsFor(code: string, context?: Record<string, unknown> | undef
   if (code === 'CONFIRMATION_MISMATCH' && context?.['what'] === 'backup-words' && typeof position === 'number') {
     return `Word ${position} does not match your backup. Check it and try again.`;
   }
+  if (code === 'PSBT_REFUSED') return psbtRefusedWords(context) ?? base;
   return base;
+}
+
+/** A refused PSBT: how many inputs, and why the first is refused (its code from the back end's context). */
+function psbtRefusedWords(context: Record<string, unknown> | undefined): string | undefined {
+  if (typeof context?.['network'] === 'string') {
+    return `Cosigner will not sign that transaction: it is for ${context['network']}, and this computer is set to another network.`;
+  }
+  const refusal = PsbtRefusalCode.safeParse(context?.['code']);
+  const { input, refused, inputs } = context ?? {};
+  if (!refusal.success || typeof input !== 'number' || typeof refused !== 'number' || typeof inputs !== 'number') return undefined;
+  const count = `${refused} of ${inputs} ${inputs === 1 ? 'input' : 'inputs'}`;
+  return `Cosigner will not sign that transaction: ${count} cannot be signed by this group, so nothing is signed. Input ${input}: ${refusalWords(refusal.data)}`;
 }

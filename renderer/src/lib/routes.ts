@@ -8,7 +8,8 @@ export type Route =
   | { name: 'new'; groupId?: string }
   | { name: 'history' }
   | { name: 'settings' }
-  | { name: 'session'; id: string };
+  | { name: 'session'; id: string }
+  | { name: 'wallet'; groupId: string };
 
 const SIMPLE = new Set(['home', 'cosigners', 'new', 'history', 'settings']);
 const ID = /^[0-9a-f]{64}$/;
@@ -18,6 +19,7 @@ export function parseRoute(hash: string): Route {
   const [name = '', id = ''] = view.split('/');
   if (name === 'session' && ID.test(id)) return { name, id };
   if (name === 'new' && ID.test(id)) return { name, groupId: id };
+  if (name === 'wallet' && ID.test(id)) return { name, groupId: id };
   if (SIMPLE.has(name)) return { name } as Route;
   return { name: 'home' };
 }
@@ -26,7 +28,12 @@ export function formatRoute(route: Route, currentHash: string): string {
   const params = new URLSearchParams(currentHash.replace(/^#/, ''));
   params.delete('view');
   const rest = params.toString();
-  const path = route.name === 'session' ? `session/${route.id}` : route.name === 'new' && route.groupId ? `new/${route.groupId}` : route.name;
+  const path =
+    route.name === 'session'
+      ? `session/${route.id}`
+      : route.name === 'wallet' || (route.name === 'new' && route.groupId)
+        ? `${route.name}/${route.groupId}`
+        : route.name;
   const view = `view=${path}`;
   return '#' + (rest ? `${rest}&${view}` : view);
 }

@@ -28,17 +28,16 @@ import {
 import { CosignerError } from '../errors.ts';
 import { groupKeyAgg } from '../wallet/group.ts';
 import { GroupKeys } from '../wallet/group-keys.ts';
+import { finalizeKeyPath } from '../wallet/psbt-finalize.ts';
 import { importPsbt, type ClassifyOptions, type ImportedPsbt } from '../wallet/psbt-import.ts';
 import { reviewPsbt, type PsbtReview } from '../wallet/psbt-review.ts';
 import {
   assertApproved,
   clearBip373Progress,
-  finalizePsbt,
   planPsbtSigning,
   writePartialSigs,
   writeParticipants,
   writePubNonces,
-  writeSignatures,
   type PsbtSigningPlan,
 } from '../wallet/psbt-signing.ts';
 import { checkSessionSize } from './announcement.ts';
@@ -302,12 +301,11 @@ export class PsbtSession {
     return this.#work;
   }
 
-  /** The aggregate signatures (one per input, each verified under its output key) into the copy,
-   *  then the BIP174 finalizer and extractor. */
+  /** The aggregate signatures (one per input, each verified under its output key) as the final
+   *  witnesses of the announced PSBT: the BIP174 finalizer and extractor. */
   finish(signatures: readonly Uint8Array[]): void {
     const { plan, tx } = this.#signing();
-    writeSignatures(tx, plan, signatures);
-    const final = finalizePsbt(tx, plan);
+    const final = finalizeKeyPath(this.#announced, tx, plan, signatures);
     this.#transaction = { psbtBase64: final.psbtBase64, rawTxHex: final.rawTxHex, txid: final.txid };
     this.#work = undefined;
   }

@@ -44,6 +44,20 @@ function shotsFor(h: UiHarness): Shot[] {
     { name: 'session-cancelled', view: `session/${h.sessionIds.cancelled}` },
     { name: 'session-cancel-dialog', view: `session/${h.sessionIds.inProgress}`, prepare: async (p) => p.getByTestId('cancel-session').click() },
     { name: 'review-batch', view: `session/${h.sessionIds.batch}` },
+    { name: 'psbt-review', view: `session/${h.sessionIds.psbtPending}` },
+    { name: 'psbt-review-technical', view: `session/${h.sessionIds.psbtPending}`, prepare: async (p) => p.locator('details.technical summary').click() },
+    { name: 'psbt-session-in-progress', view: `session/${h.sessionIds.psbtInProgress}` },
+    { name: 'psbt-session-complete', view: `session/${h.sessionIds.psbtComplete}` },
+    { name: 'psbt-new-signable', view: 'new', prepare: async (p) => reviewPsbt(p, h.psbts.signable) },
+    { name: 'psbt-new-refused', view: 'new', prepare: async (p) => reviewPsbt(p, h.psbts.refused) },
+    { name: 'psbt-new-sighash', view: 'new', prepare: async (p) => {
+      await p.getByTestId('request-kind-psbt').check();
+      await p.getByTestId('allow-nondefault-sighash').check();
+    } },
+    { name: 'wallet', view: 'cosigners', prepare: async (p) => {
+      await p.getByTestId('group-wallet').first().click();
+      await p.getByTestId('wallet-xpub').waitFor();
+    } },
     { name: 'history', view: 'history' },
     { name: 'settings', view: 'settings' },
     { name: 'settings-theme-flipped', view: 'settings', prepare: async (p) => {
@@ -52,6 +66,16 @@ function shotsFor(h: UiHarness): Shot[] {
       await p.getByTestId('theme-select').focus();
     } },
   ];
+}
+
+/** The New request screen in transaction mode, the family group chosen, `psbt` pasted and reviewed. */
+async function reviewPsbt(page: Page, psbt: string): Promise<void> {
+  await page.getByTestId('request-kind-psbt').check();
+  await page.getByTestId('request-group').selectOption({ label: 'Family savings (3 signers)' });
+  await page.getByTestId('psbt-input').fill(psbt);
+  await page.getByTestId('description-input').fill('Rent for April');
+  await page.getByTestId('review-psbt').click();
+  await page.getByTestId('psbt-review').waitFor();
 }
 
 const firstRunShots: Shot[] = [

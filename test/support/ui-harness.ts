@@ -6,14 +6,16 @@
  * nonces and partial signatures on a timer, and a session ends with a placeholder signature
  * (64 bytes of a hash, NOT a real Schnorr signature). Group keys and addresses are real
  * (main/wallet/group.ts), as are the BIP39 words, a group's wallet view and a PSBT's review and
- * messages (main/session/psbt-session.ts); a PSBT session's transaction stays null (nothing is signed).
+ * messages (main/session/psbt-session.ts), from PSBTs built like a watch-only wallet's
+ * (test/support/psbt-fixtures.ts). A PSBT session created here keeps a null transaction (nothing is
+ * signed); the completed PSBT fixture's transaction carries placeholder witnesses (NOT signatures).
  *
  *   node test/support/ui-harness.ts [--first-run] [--key-problem] [--step-ms 1500] [--port 0]
  */
-import { secp256k1 } from '@noble/curves/secp256k1.js';
+import { schnorr, secp256k1 } from '@noble/curves/secp256k1.js';
 import { ripemd160 } from '@noble/hashes/legacy.js';
 import { sha256 } from '@noble/hashes/sha2.js';
-import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
+import { bytesToHex, hexToBytes, utf8ToBytes } from '@noble/hashes/utils.js';
 import { base64 } from '@scure/base';
 import { entropyToMnemonic, validateMnemonic } from '@scure/bip39';
 import { wordlist } from '@scure/bip39/wordlists/english.js';
@@ -39,6 +41,7 @@ import { groupWallet } from '../../main/group-wallet.ts';
 import { GroupKeysCache, intakePsbt, reviewFor, reviewView } from '../../main/session/psbt-session.ts';
 import { describeGroup } from '../../main/wallet/group.ts';
 import { psbtBytes } from '../../main/wallet/psbt-import.ts';
+import { spendFrom } from './psbt-fixtures.ts';
 
 const ROOT = path.resolve(fileURLToPath(new URL('../..', import.meta.url)));
 
@@ -60,6 +63,7 @@ export interface UiHarness {
   readonly server: ControlServer;
   /** The fixture's session ids, by name. */
   readonly sessionIds: Readonly<Record<FixtureSessionName, string>>;
+  readonly psbts: HarnessPsbts;
   emit(event: EventName, payload: unknown): void;
   close(): Promise<void>;
 }
@@ -75,7 +79,18 @@ type FixtureSessionName =
   | 'resumable'
   | 'interrupted'
   | 'inProgress'
-  | 'batch';
+  | 'batch'
+  | 'psbtPending'
+  | 'psbtInProgress'
+  | 'psbtComplete';
+
+/** The fixture's PSBTs (base64), to paste on the New request screen. */
+export interface HarnessPsbts {
+  /** The family group's coins, paying a stranger with change back to the group. */
+  signable: string;
+  /** One of the family group's coins and one of someone else's: the second input is refused. */
+  refused: string;
+}
 
 interface Person {
   name: string;
@@ -258,6 +273,59 @@ export async function startUiHarness(options: UiHarnessOptions = {}): Promise<Ui
     ...extra,
   });
   const everyone = (g: Group) => [...g.publicKeys];
+
+  // ---------- transactions (PSBT) ----------
+  const groupKeys = new GroupKeysCache();
+  const createdPsbts = new Map<string, string>();
+  const stranger = (label: string) => schnorr.getPublicKey(sha256(utf8ToBytes(`harness stranger ${label}`)));
+  const familyKeys = groupKeys.of(family.publicKeys);
+  const signableTx = spendFrom(
+    familyKeys,
+    [{ path: [0, 0], amount: 1_500_000n }, { path: [], amount: 640_000n }],
+    [{ outputKey: stranger('landlord'), amount: 1_250_000n }, { changePath: [1, 0], amount: 887_560n }],
+    'harness signable',
+  );
+  const refusedTx = spendFrom(
+    familyKeys,
+    [{ path: [0, 1], amount: 500_000n }, { outputKey: stranger('someone'), amount: 300_000n }],
+    [{ outputKey: stranger('shop'), amount: 795_000n }],
+    'harness refused',
+  );
+  const psbts: HarnessPsbts = { signable: base64.encode(signableTx.toPSBT()), refused: base64.encode(refusedTx.toPSBT()) };
+  /** A PSBT session as the back end makes one: every signer's own intake gives its review and messages. */
+  const psbtSession = (
+    label: string,
+    group: Group,
+    creator: Person,
+    phase: SessionSnapshot['phase'],
+    progress: { approved: string[]; nonces?: string[]; partials?: string[] },
+    psbtBase64: string,
+    extra: Partial<SessionSnapshot> & { allowNonDefaultSighash?: boolean } = {},
+  ): SessionSnapshot => {
+    const { allowNonDefaultSighash = false, ...rest } = extra;
+    const payload = { kind: 'psbt' as const, network: group.network, allowNonDefaultSighash, psbt: psbtBytes(psbtBase64) };
+    const signers = group.publicKeys.map((k) => secp256k1.Point.fromHex(k).toBytes(true));
+    const intake = intakePsbt(payload, signers, groupKeys, group.network);
+    const review = reviewView(intake.review);
+    const session = make(label, group, creator, phase, progress, {
+      messages: intake.plan.inputs.map((input, i) => ({
+        hex: bytesToHex(input.message),
+        display: `input ${input.index}: ${review.inputs[i]!.txid}:${review.inputs[i]!.vout}, ${review.inputs[i]!.amount} sat`,
+      })),
+      payloadKind: 'psbt',
+      psbt: { review, allowNonDefaultSighash, transaction: null },
+      ...rest,
+    });
+    createdPsbts.set(session.sessionId, base64.encode(payload.psbt));
+    return session;
+  };
+  /** The spend with a placeholder 64-byte witness per input: the shape of a signed transaction, NOT a valid one. */
+  const placeholderSigned = (tx: typeof signableTx) => {
+    const signed = tx.clone();
+    for (let i = 0; i < signed.inputsLength; i++) signed.updateInput(i, { finalScriptWitness: [hexToBytes(fakeHex(`placeholder witness ${i}`, 64))] });
+    return { psbtBase64: base64.encode(signed.toPSBT()), rawTxHex: signed.hex, txid: signed.id };
+  };
+
   const fixture: Record<FixtureSessionName, SessionSnapshot> = {
     pendingFromContact: make('rent', family, bob, 'AWAITING_APPROVAL', { approved: [bob.publicKey] }, {
       description: 'Rent for March, as agreed on the phone',
@@ -331,7 +399,27 @@ export async function startUiHarness(options: UiHarnessOptions = {}): Promise<Ui
       payloadKind: 'batch',
       messages: [1, 2, 3].map((n) => ({ hex: fakeHex(`batch sighash ${n}`, 32), display: `Input ${n} of 3: sighash (taproot key path)` })),
     }),
+    psbtPending: psbtSession('psbt rent', family, bob, 'AWAITING_APPROVAL', { approved: [bob.publicKey] }, psbts.signable, {
+      description: 'Rent for April: 0.0125 BTC to the landlord',
+      createdAt: t0 - 240_000,
+      expiresAt: t0 + 3_360_000,
+    }),
+    psbtInProgress: psbtSession('psbt progress', family, alice, 'NONCE_EXCHANGE', { approved: everyone(family), nonces: [alice.publicKey, bob.publicKey] }, psbts.signable, {
+      description: 'Rent for May',
+      createdAt: t0 - 1_200_000,
+      phaseSince: t0 - 30_000,
+      version: 5,
+    }),
+    psbtComplete: psbtSession('psbt complete', family, alice, 'COMPLETE', { approved: everyone(family), nonces: everyone(family), partials: everyone(family) }, psbts.signable, {
+      description: 'Rent for March',
+      createdAt: t0 - 7 * 86_400_000,
+      updatedAt: t0 - 7 * 86_400_000 + 600_000,
+      expiresAt: t0 - 6 * 86_400_000,
+      version: 9,
+      signatures: [fakeHex('psbt sig 0', 64), fakeHex('psbt sig 1', 64)],
+    }),
   };
+  fixture.psbtComplete = { ...fixture.psbtComplete, psbt: { ...fixture.psbtComplete.psbt!, transaction: placeholderSigned(signableTx) } };
   for (const s of Object.values(fixture)) sessions.set(s.sessionId, s);
 
   /** The simulated co-signers carry a session forward, one visible step at a time. */
@@ -376,8 +464,6 @@ export async function startUiHarness(options: UiHarnessOptions = {}): Promise<Ui
     return info;
   };
 
-  const groupKeys = new GroupKeysCache();
-  const createdPsbts = new Map<string, string>();
   const mustGroup = (id: string) => {
     const group = groups.get(id);
     if (!group) throw new CosignerError('INVALID_INPUT', 'no such group');
@@ -485,20 +571,13 @@ export async function startUiHarness(options: UiHarnessOptions = {}): Promise<Ui
       const me = requireKey();
       const group = mustGroup(groupId);
       if (!group.publicKeys.includes(me.publicKey)) throw new CosignerError('NOT_A_SIGNER', 'you are not in this group');
-      const payload = { kind: 'psbt' as const, network: group.network, allowNonDefaultSighash, psbt: psbtBytes(psbt) };
-      const signers = group.publicKeys.map((k) => secp256k1.Point.fromHex(k).toBytes(true));
-      const intake = intakePsbt(payload, signers, groupKeys, group.network);
-      const review = reviewView(intake.review);
-      const session = make(`created ${++created}`, group, alice, 'AWAITING_APPROVAL', { approved: [me.publicKey] }, {
-        messages: intake.plan.inputs.map((input, i) => ({ hex: bytesToHex(input.message), display: `input ${input.index}: ${review.inputs[i]!.txid}:${review.inputs[i]!.vout}` })),
-        payloadKind: 'psbt',
-        psbt: { review, allowNonDefaultSighash, transaction: null },
+      const session = psbtSession(`created ${++created}`, group, alice, 'AWAITING_APPROVAL', { approved: [me.publicKey] }, base64.encode(psbtBytes(psbt)), {
+        allowNonDefaultSighash,
         description,
         createdAt: now(),
         updatedAt: now(),
         expiresAt: now() + expiresInSeconds * 1000,
       });
-      createdPsbts.set(session.sessionId, base64.encode(payload.psbt));
       put(session);
       advance(session.sessionId);
       return session;
@@ -569,6 +648,7 @@ export async function startUiHarness(options: UiHarnessOptions = {}): Promise<Ui
     url: server.url,
     server,
     sessionIds,
+    psbts,
     emit,
     async close() {
       for (const t of timers) clearTimeout(t);

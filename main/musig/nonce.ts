@@ -24,6 +24,9 @@ export interface NonceGenInput {
   extraIn?: Uint8Array;
   /** 32 bytes; defaults to crypto.getRandomValues. Injected only by tests and vectors. */
   rand?: Uint8Array;
+  /** publicKeyOf(secretKey), when the caller makes many nonces with one key (a point
+   *  multiplication saved per nonce). Signing still checks the key against the signer's slot. */
+  publicKey?: Uint8Array;
 }
 
 let take: (nonce: SecretNonce) => Uint8Array;
@@ -101,7 +104,8 @@ export function publicNonceOf(nonce: SecretNonce): Uint8Array {
 /** BIP327 NonceGen with 32 fresh CSPRNG bytes as rand'. */
 export function generateNonce(input: NonceGenInput): { publicNonce: Uint8Array; secretNonce: SecretNonce } {
   const { secretKey, ctx, message, extraIn = new Uint8Array(0), rand } = input;
-  const publicKey = publicKeyOf(secretKey);
+  if (input.publicKey !== undefined && !isBytes(input.publicKey, 33)) throw new CosignerError('INVALID_INPUT', 'publicKey must be 33 bytes');
+  const publicKey = input.publicKey ?? publicKeyOf(secretKey);
   if (!isBytes(ctx?.xOnlyKey, 32) || !Array.isArray(ctx.publicKeys)) {
     throw new CosignerError('INVALID_INPUT', 'a key aggregation context is required');
   }

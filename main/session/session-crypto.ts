@@ -13,6 +13,7 @@ import {
   aggregateKeys,
   aggregateNonces,
   generateNonce,
+  publicKeyOf,
   sortKeys,
   SigningBatch,
   withTaprootTweak,
@@ -70,7 +71,8 @@ export function sessionKeys(body: AnnouncementBody): SessionKeys {
     verifyKeys: messages.map(() => ctx.xOnlyKey),
     signingKey: ctx.xOnlyKey,
     makeNonces(secretKey, extraIn) {
-      const made = messages.map((message, i) => generateNonce({ secretKey, ctx, message, extraIn: extraIn(i) }));
+      const publicKey = publicKeyOf(secretKey);
+      const made = messages.map((message, i) => generateNonce({ secretKey, publicKey, ctx, message, extraIn: extraIn(i) }));
       return { publicNonces: made.map((m) => m.publicNonce), secretNonces: made.map((m) => m.secretNonce) };
     },
     batch: (publicNonces) => new SigningBatch(ctx, messages, publicNonces),

@@ -12,7 +12,7 @@ import { bytesToHex } from '@noble/hashes/utils.js';
 import { base64 } from '@scure/base';
 import type { Transaction } from '@scure/btc-signer';
 import { CosignerError } from '../errors.ts';
-import { generateNonce, SigningBatch, type KeyAggContext, type SecretNonce } from '../musig/index.ts';
+import { generateNonce, publicKeyOf, SigningBatch, type KeyAggContext, type SecretNonce } from '../musig/index.ts';
 import type { DerivedGroupKey } from './bip328.ts';
 import type { GroupKeys } from './group-keys.ts';
 import { classifyInputs, feeOf, type ClassifyOptions, type ImportedPsbt, type OwnInput } from './psbt-import.ts';
@@ -120,9 +120,11 @@ export function makePsbtNonces(
   secretKey: Uint8Array,
   extraIn?: (inputIndex: number) => Uint8Array,
 ): { publicNonces: Uint8Array[]; secretNonces: SecretNonce[] } {
+  const publicKey = publicKeyOf(secretKey);
   const made = plan.inputs.map((input) =>
     generateNonce({
       secretKey,
+      publicKey,
       ctx: input.key.signingCtx,
       message: input.message,
       ...(extraIn ? { extraIn: extraIn(input.index) } : {}),

@@ -24,6 +24,19 @@ const Millis = z.number().int().nonnegative();
 const Empty = z.object({}).strict();
 const Ok = z.object({ ok: z.literal(true) });
 
+/** What every signing request carries besides what is signed. */
+const RequestMeta = {
+  /** Short description shown to every co-signer next to what is signed. */
+  description: z.string().max(280).default(''),
+  /** Seconds until the request expires (1 minute to 7 days). */
+  expiresInSeconds: z
+    .number()
+    .int()
+    .min(60)
+    .max(7 * 24 * 3600)
+    .default(3600),
+};
+
 export const BitcoinNetwork = z.enum(['mainnet', 'testnet', 'signet', 'regtest']);
 export type BitcoinNetwork = z.infer<typeof BitcoinNetwork>;
 
@@ -303,16 +316,7 @@ export const PsbtReviewInputArgs = z.object({
   allowNonDefaultSighash: z.boolean().default(false),
 });
 
-export const CreatePsbtSessionInput = PsbtReviewInputArgs.extend({
-  description: z.string().max(280).default(''),
-  /** Seconds until the request expires (1 minute to 7 days). */
-  expiresInSeconds: z
-    .number()
-    .int()
-    .min(60)
-    .max(7 * 24 * 3600)
-    .default(3600),
-});
+export const CreatePsbtSessionInput = PsbtReviewInputArgs.extend(RequestMeta);
 
 /** A group as a watch-only wallet sees it. */
 export const GroupWallet = z.object({
@@ -351,15 +355,7 @@ export type MessageInput = z.infer<typeof MessageInput>;
 export const CreateSessionInput = z.object({
   groupId: hex(32),
   message: MessageInput,
-  /** Short description shown to every co-signer next to what is signed. */
-  description: z.string().max(280).default(''),
-  /** Seconds until the request expires (1 minute to 7 days). */
-  expiresInSeconds: z
-    .number()
-    .int()
-    .min(60)
-    .max(7 * 24 * 3600)
-    .default(3600),
+  ...RequestMeta,
 });
 
 export const SignerProgress = z.object({

@@ -3,17 +3,11 @@
  * No crypto, no I/O, no clock: the coordinator passes `now` and does the signing, storing and sending.
  * Secrets never enter this state: it is exactly what may be stored and shown.
  */
+import { SessionPhase } from '../../preload/contract.ts';
 import type { NonceEvidence } from './codec.ts';
 
-export const PHASES = [
-  'AWAITING_APPROVAL',
-  'NONCE_EXCHANGE',
-  'PARTIAL_SIG_EXCHANGE',
-  'COMPLETE',
-  'ABORTED',
-  'DECLINED',
-  'EXPIRED',
-] as const;
+/** The phases are the contract's: what the UI shows is what the state machine has. */
+export const PHASES = SessionPhase.options;
 export type Phase = (typeof PHASES)[number];
 
 const TERMINAL: ReadonlySet<Phase> = new Set(['COMPLETE', 'ABORTED', 'DECLINED', 'EXPIRED']);

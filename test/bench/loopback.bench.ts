@@ -10,11 +10,9 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { inspectAnnouncement } from '../../main/session/announcement.ts';
-import { SessionCoordinator } from '../../main/session/coordinator.ts';
-import { createSystemScheduler, systemClock, systemRandom } from '../../main/system-ports.ts';
-import { startNode, stopAll, waitFor, type TestNode } from '../integration/p2p/harness.ts';
+import { waitFor } from '../integration/p2p/harness.ts';
 import { MemoryRecordStore } from '../support/memory-record-store.ts';
+import { startRealCluster } from '../support/real-cluster.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 
@@ -23,25 +21,12 @@ function quantile(sorted: number[], q: number): number {
 }
 
 async function lastApprovalToSignature(n: number, rounds: number): Promise<number[]> {
-  const nodes: TestNode[] = [];
-  const coordinators: SessionCoordinator[] = [];
+  const cluster = await startRealCluster(
+    Array.from({ length: n }, (_, i) => `bench-${n}-${i}`),
+    () => new MemoryRecordStore(),
+  );
+  const { keys, coordinators } = cluster;
   try {
-    nodes.push(await startNode(`bench-${n}-0`, { inspectAnnouncement }));
-    for (let i = 1; i < n; i++) nodes.push(await startNode(`bench-${n}-${i}`, { inspectAnnouncement, bootstrap: [nodes[0]!.addr] }));
-    const keys = nodes.map((node) => node.signer.publicKey);
-    await waitFor('cards everywhere', () => nodes.every((node) => keys.every((k) => node.network.transport.peerOf(k) !== undefined)), 60_000);
-    for (const node of nodes) {
-      const c = new SessionCoordinator({
-        clock: systemClock,
-        scheduler: createSystemScheduler(),
-        random: systemRandom,
-        transport: node.network.transport,
-        store: new MemoryRecordStore(),
-        signer: node.signer,
-      });
-      await c.start();
-      coordinators.push(c);
-    }
     const times: number[] = [];
     for (let r = 0; r < rounds; r++) {
       const created = await coordinators[0]!.createSession({
@@ -76,8 +61,7 @@ async function lastApprovalToSignature(n: number, rounds: number): Promise<numbe
     }
     return times;
   } finally {
-    for (const c of coordinators) await c.cleanup();
-    await stopAll(nodes);
+    await cluster.stop();
   }
 }
 

@@ -11,10 +11,7 @@
  */
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { base64 } from '@scure/base';
-import { inspectAnnouncement } from '../../main/session/announcement.ts';
-import { SessionCoordinator } from '../../main/session/coordinator.ts';
 import { GroupKeysCache, intakePsbt } from '../../main/session/psbt-session.ts';
-import { createSystemScheduler, systemClock, systemRandom } from '../../main/system-ports.ts';
 import { importPsbt, MAX_PSBT_INPUTS } from '../../main/wallet/psbt-import.ts';
 import { finalizeKeyPath } from '../../main/wallet/psbt-finalize.ts';
 import {
@@ -25,7 +22,8 @@ import {
   writeParticipants,
   writePubNonces,
 } from '../../main/wallet/psbt-signing.ts';
-import { startNode, stopAll, waitFor, type TestNode } from '../integration/p2p/harness.ts';
+import { waitFor } from '../integration/p2p/harness.ts';
+import { startRealCluster } from '../support/real-cluster.ts';
 import { MemoryRecordStore } from '../support/memory-record-store.ts';
 import { cosigners, spendFrom, spentOutputs, verifyWithBitcoinJs, type SpendInput } from '../support/psbt-fixtures.ts';
 
@@ -47,29 +45,15 @@ function psbtFor(keys: ReturnType<GroupKeysCache['of']>, count: number, layout: 
 }
 
 async function lastApprovalToTransaction(cases: readonly { inputs: number; layout: Layout; runs: number }[]) {
-  const nodes: TestNode[] = [];
-  const coordinators: SessionCoordinator[] = [];
   const rows = [];
+  // Each node its own cache, as on three machines: nobody reuses another's derivations.
+  const cluster = await startRealCluster(
+    ['bench-psbt-0', 'bench-psbt-1', 'bench-psbt-2'],
+    () => new MemoryRecordStore(),
+    () => ({ groupKeys: new GroupKeysCache(), options: { bitcoinNetwork: 'regtest' } }),
+  );
+  const { keys, coordinators } = cluster;
   try {
-    nodes.push(await startNode('bench-psbt-0', { inspectAnnouncement }));
-    for (let i = 1; i < 3; i++) nodes.push(await startNode(`bench-psbt-${i}`, { inspectAnnouncement, bootstrap: [nodes[0]!.addr] }));
-    const keys = nodes.map((node) => node.signer.publicKey);
-    await waitFor('cards everywhere', () => nodes.every((node) => keys.every((k) => node.network.transport.peerOf(k) !== undefined)), 60_000);
-    for (const node of nodes) {
-      // Each node its own cache, as on three machines: nobody reuses another's derivations.
-      const c = new SessionCoordinator({
-        clock: systemClock,
-        scheduler: createSystemScheduler(),
-        random: systemRandom,
-        transport: node.network.transport,
-        store: new MemoryRecordStore(),
-        signer: node.signer,
-        groupKeys: new GroupKeysCache(),
-        options: { bitcoinNetwork: 'regtest' },
-      });
-      await c.start();
-      coordinators.push(c);
-    }
     const group = new GroupKeysCache().of(keys);
     for (const { inputs, layout, runs } of cases) {
       const times: number[] = [];
@@ -122,8 +106,7 @@ async function lastApprovalToTransaction(cases: readonly { inputs: number; layou
       });
     }
   } finally {
-    for (const c of coordinators) await c.cleanup();
-    await stopAll(nodes);
+    await cluster.stop();
   }
   return rows;
 }

@@ -12,12 +12,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SessionSnapshot as SnapshotSchema } from '../../../preload/contract.ts';
-import { systemRandom } from '../../../main/system-ports.ts';
-import { inspectAnnouncement } from '../../../main/session/announcement.ts';
-import { SessionCoordinator } from '../../../main/session/coordinator.ts';
 import { GroupKeysCache } from '../../../main/session/psbt-session.ts';
 import { FileRecordStore } from '../../../main/storage/record-store.ts';
-import { realClock, realScheduler, startNode, stopAll, waitFor, type TestNode } from '../../integration/p2p/harness.ts';
+import { waitFor } from '../../integration/p2p/harness.ts';
+import { startRealCluster } from '../../support/real-cluster.ts';
 import { cosigners, spendFrom, spentOutputs, verifyWithBitcoinJs } from '../../support/psbt-fixtures.ts';
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -25,33 +23,17 @@ afterEach(async () => {
   for (const f of cleanups.splice(0).reverse()) await f();
 });
 
-async function coordinatorFor(node: TestNode, dir: string): Promise<SessionCoordinator> {
-  const coordinator = new SessionCoordinator({
-    clock: realClock,
-    scheduler: realScheduler(),
-    random: systemRandom,
-    transport: node.network.transport,
-    store: await FileRecordStore.open(dir),
-    signer: node.signer,
-    options: { bitcoinNetwork: 'regtest' },
-  });
-  await coordinator.start();
-  cleanups.push(() => coordinator.cleanup());
-  return coordinator;
-}
-
 describe('co-signing a PSBT between real nodes', () => {
   it('A 3-of-3 co-signing of a multi-input PSBT over real nodes', async () => {
     const root = await mkdtemp(join(tmpdir(), 'cosigner-e2e-psbt-'));
     cleanups.push(() => rm(root, { recursive: true, force: true }));
-    const alice = await startNode('e2e-psbt-alice', { inspectAnnouncement });
-    const bob = await startNode('e2e-psbt-bob', { inspectAnnouncement, bootstrap: [alice.addr] });
-    const carol = await startNode('e2e-psbt-carol', { inspectAnnouncement, bootstrap: [alice.addr] });
-    const nodes = [alice, bob, carol];
-    cleanups.push(() => stopAll(nodes));
-    const keys = nodes.map((n) => n.signer.publicKey);
-    await waitFor('every signer card everywhere', () => nodes.every((n) => keys.every((k) => n.network.transport.peerOf(k) !== undefined)));
-    const coordinators = await Promise.all(nodes.map((n, i) => coordinatorFor(n, join(root, `n${i}`))));
+    const cluster = await startRealCluster(
+      ['e2e-psbt-alice', 'e2e-psbt-bob', 'e2e-psbt-carol'],
+      (i) => FileRecordStore.open(join(root, `n${i}`)),
+      () => ({ options: { bitcoinNetwork: 'regtest' } }),
+    );
+    cleanups.push(() => cluster.stop());
+    const { keys, coordinators } = cluster;
 
     // Five inputs: three on the group's own address, two on BIP328 receive addresses; payment and change.
     const group = new GroupKeysCache().of(keys);

@@ -11,44 +11,22 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { systemRandom } from '../../../main/system-ports.ts';
-import { inspectAnnouncement } from '../../../main/session/announcement.ts';
-import { SessionCoordinator } from '../../../main/session/coordinator.ts';
 import { FileRecordStore } from '../../../main/storage/record-store.ts';
-import { realClock, realScheduler, startNode, stopAll, waitFor, type TestNode } from '../../integration/p2p/harness.ts';
+import { waitFor } from '../../integration/p2p/harness.ts';
+import { startCoordinator, startRealCluster } from '../../support/real-cluster.ts';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const f of cleanups.splice(0).reverse()) await f();
 });
 
-async function coordinatorFor(node: TestNode, dir: string): Promise<SessionCoordinator> {
-  const coordinator = new SessionCoordinator({
-    clock: realClock,
-    scheduler: realScheduler(),
-    random: systemRandom,
-    transport: node.network.transport,
-    store: await FileRecordStore.open(dir),
-    signer: node.signer,
-  });
-  await coordinator.start();
-  cleanups.push(() => coordinator.cleanup());
-  return coordinator;
-}
-
 describe('a session between real nodes', () => {
   it('completes over libp2p and the signature survives a restart', async () => {
     const root = await mkdtemp(join(tmpdir(), 'cosigner-e2e-'));
     cleanups.push(() => rm(root, { recursive: true, force: true }));
-    const alice = await startNode('e2e-alice', { inspectAnnouncement });
-    const bob = await startNode('e2e-bob', { inspectAnnouncement, bootstrap: [alice.addr] });
-    const carol = await startNode('e2e-carol', { inspectAnnouncement, bootstrap: [alice.addr] });
-    const nodes = [alice, bob, carol];
-    cleanups.push(() => stopAll(nodes));
-    const keys = nodes.map((n) => n.signer.publicKey);
-    await waitFor('every signer card everywhere', () => nodes.every((n) => keys.every((k) => n.network.transport.peerOf(k) !== undefined)));
-
-    const coordinators = await Promise.all(nodes.map((n, i) => coordinatorFor(n, join(root, `n${i}`))));
+    const cluster = await startRealCluster(['e2e-alice', 'e2e-bob', 'e2e-carol'], (i) => FileRecordStore.open(join(root, `n${i}`)));
+    cleanups.push(() => cluster.stop());
+    const { nodes, keys, coordinators } = cluster;
     const message = bytesToHex(new Uint8Array(32).fill(0x42));
     const created = await coordinators[0]!.createSession({
       signers: keys.map(bytesToHex),
@@ -70,7 +48,8 @@ describe('a session between real nodes', () => {
     for (const c of coordinators) expect(Object.keys(c.health().rejectedMessages)).toEqual([]);
 
     await coordinators[1]!.cleanup();
-    const again = await coordinatorFor(bob, join(root, 'n1'));
+    const again = await startCoordinator(nodes[1]!, await FileRecordStore.open(join(root, 'n1')));
+    cleanups.push(() => again.cleanup());
     expect((await again.get(id))?.signatures).toEqual(signatures[1]);
   });
 });

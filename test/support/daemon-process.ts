@@ -8,6 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { connectControl, type ControlClient } from '../../main/daemon/control-client.ts';
 
 export const ROOT = path.resolve(import.meta.dirname, '../..');
 
@@ -103,4 +104,43 @@ export async function stopDaemon(daemon: Daemon): Promise<number | null> {
 
 export async function removeDataDir(daemon: Daemon): Promise<void> {
   await rm(daemon.dataDir, { recursive: true, force: true });
+}
+
+/** Two daemons, B bootstrapping from A, each with a control-API client. */
+export interface DaemonPair {
+  a: Daemon;
+  b: Daemon;
+  ca: ControlClient;
+  cb: ControlClient;
+  /** Stops A cleanly (asserting exit code 0) and starts it again on the same data dir. */
+  restartA(): Promise<void>;
+  /** Closes the clients, stops both daemons and removes their data dirs. */
+  stop(): Promise<void>;
+}
+
+export async function startDaemonPair(nameA: string, nameB: string): Promise<DaemonPair> {
+  const a = await startDaemon(nameA);
+  const b = await startDaemon(nameB, { bootstrap: [a] });
+  const pair: DaemonPair = {
+    a,
+    b,
+    ca: await connectControl(a.url),
+    cb: await connectControl(b.url),
+    async restartA() {
+      pair.ca.close();
+      const code = await stopDaemon(pair.a);
+      if (code !== 0) throw new Error(`${nameA} exited with ${code}:\n${pair.a.log.join('')}`);
+      pair.a = await startDaemon(nameA, { dataDir: pair.a.dataDir });
+      pair.ca = await connectControl(pair.a.url);
+    },
+    async stop() {
+      pair.ca.close();
+      pair.cb.close();
+      for (const d of [pair.a, pair.b]) {
+        await stopDaemon(d);
+        await removeDataDir(d);
+      }
+    },
+  };
+  return pair;
 }

@@ -8,46 +8,33 @@ import { bytesToHex } from '@noble/hashes/utils.js';
 import { base64 } from '@scure/base';
 import { Address } from '@scure/btc-signer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectControl, type ControlClient } from '../../../main/daemon/control-client.ts';
 import { GroupKeysCache } from '../../../main/session/psbt-session.ts';
 import { BTC_NETWORKS } from '../../../main/wallet/networks.ts';
 import { waitForSession } from '../../../docs/examples/cosign-message.ts';
 import { cosigners, spendFrom, spentOutputs, verifyWithBitcoinJs } from '../../support/psbt-fixtures.ts';
-import { removeDataDir, startDaemon, stopDaemon, type Daemon } from '../../support/daemon-process.ts';
+import { startDaemonPair, type DaemonPair } from '../../support/daemon-process.ts';
 
 describe('co-signing a PSBT through the control API of two daemons', () => {
-  let a: Daemon;
-  let b: Daemon;
-  let ca: ControlClient;
-  let cb: ControlClient;
+  let pair: DaemonPair;
 
   beforeAll(async () => {
-    a = await startDaemon('Alice-psbt');
-    b = await startDaemon('Bob-psbt', { bootstrap: [a] });
-    ca = await connectControl(a.url);
-    cb = await connectControl(b.url);
+    pair = await startDaemonPair('Alice-psbt', 'Bob-psbt');
   });
 
   afterAll(async () => {
-    ca?.close();
-    cb?.close();
-    for (const d of [a, b]) {
-      if (!d) continue;
-      await stopDaemon(d);
-      await removeDataDir(d);
-    }
+    await pair?.stop();
   });
 
   it('reviews, refuses a foreign input, then co-signs every input into a transaction', async () => {
-    const keyA = await ca.bridge.call('keys.importSecret', { secretHex: bytesToHex(schnorr.utils.randomSecretKey()) });
-    const keyB = await cb.bridge.call('keys.importSecret', { secretHex: bytesToHex(schnorr.utils.randomSecretKey()) });
+    const keyA = await pair.ca.bridge.call('keys.importSecret', { secretHex: bytesToHex(schnorr.utils.randomSecretKey()) });
+    const keyB = await pair.cb.bridge.call('keys.importSecret', { secretHex: bytesToHex(schnorr.utils.randomSecretKey()) });
     const publicKeys = [keyA.publicKey, keyB.publicKey];
-    const group = await ca.bridge.call('groups.save', { name: 'A and B', publicKeys });
-    await cb.bridge.call('groups.save', { name: 'A and B', publicKeys });
+    const group = await pair.ca.bridge.call('groups.save', { name: 'A and B', publicKeys });
+    await pair.cb.bridge.call('groups.save', { name: 'A and B', publicKeys });
     expect(group.network).toBe('regtest');
 
     // The wallet view: its receive address 0/1 is what the PSBT below spends from.
-    const wallet = await ca.bridge.call('groups.wallet', { id: group.id });
+    const wallet = await pair.ca.bridge.call('groups.wallet', { id: group.id });
     const keys = new GroupKeysCache().of(publicKeys);
     expect(wallet.receiveAddresses[1]).toBe(Address(BTC_NETWORKS.regtest).encode({ type: 'tr', pubkey: keys.derive([0, 1]).outputKey }));
     const payee = cosigners(1, 'daemon-psbt-payee')[0]!.publicKey.subarray(1);
@@ -57,30 +44,30 @@ describe('co-signing a PSBT through the control API of two daemons', () => {
     ]);
     const psbt = base64.encode(tx.toPSBT());
 
-    const review = await ca.bridge.call('psbt.review', { groupId: group.id, psbt });
+    const review = await pair.ca.bridge.call('psbt.review', { groupId: group.id, psbt });
     expect(review.signable).toBe(true);
     expect(review.fee).toBe(1_000);
     expect(review.inputs[1]!.address).toBe(wallet.receiveAddresses[1]);
 
     const foreign = spendFrom(keys, [{ path: [], amount: 30_000n }, { outputKey: payee, amount: 1_000n }], [{ outputKey: payee, amount: 30_000n }]);
-    await expect(ca.bridge.call('sessions.createPsbt', { groupId: group.id, psbt: base64.encode(foreign.toPSBT()) })).rejects.toMatchObject({
+    await expect(pair.ca.bridge.call('sessions.createPsbt', { groupId: group.id, psbt: base64.encode(foreign.toPSBT()) })).rejects.toMatchObject({
       code: 'PSBT_REFUSED',
       context: { input: 1, code: 'not-ours' },
     });
 
-    const incoming = waitForSession(cb.bridge, (s) => s.awaitingLocalApproval && s.payloadKind === 'psbt');
-    const created = await ca.bridge.call('sessions.createPsbt', { groupId: group.id, psbt, description: 'pay the builder' });
+    const incoming = waitForSession(pair.cb.bridge, (s) => s.awaitingLocalApproval && s.payloadKind === 'psbt');
+    const created = await pair.ca.bridge.call('sessions.createPsbt', { groupId: group.id, psbt, description: 'pay the builder' });
     const request = await incoming;
     expect(request.sessionId).toBe(created.sessionId);
     expect(request.psbt?.review).toEqual(review);
-    const doneA = waitForSession(ca.bridge, (s) => s.sessionId === created.sessionId && s.phase === 'COMPLETE');
-    const doneB = waitForSession(cb.bridge, (s) => s.sessionId === created.sessionId && s.phase === 'COMPLETE');
-    await cb.bridge.call('sessions.approve', { sessionId: request.sessionId });
+    const doneA = waitForSession(pair.ca.bridge, (s) => s.sessionId === created.sessionId && s.phase === 'COMPLETE');
+    const doneB = waitForSession(pair.cb.bridge, (s) => s.sessionId === created.sessionId && s.phase === 'COMPLETE');
+    await pair.cb.bridge.call('sessions.approve', { sessionId: request.sessionId });
     const [finalA, finalB] = await Promise.all([doneA, doneB]);
 
     const transaction = finalA.psbt!.transaction!;
     expect(finalB.psbt?.transaction).toEqual(transaction);
     expect(verifyWithBitcoinJs(transaction.rawTxHex, spentOutputs(tx))).toEqual([true, true]);
-    expect(await cb.bridge.call('sessions.psbt', { sessionId: created.sessionId })).toEqual({ psbtBase64: transaction.psbtBase64 });
+    expect(await pair.cb.bridge.call('sessions.psbt', { sessionId: created.sessionId })).toEqual({ psbtBase64: transaction.psbtBase64 });
   });
 });

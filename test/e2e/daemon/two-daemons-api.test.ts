@@ -3,38 +3,26 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { schnorr } from '@noble/curves/secp256k1.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
-import { connectControl, type ControlClient } from '../../../main/daemon/control-client.ts';
+import { connectControl } from '../../../main/daemon/control-client.ts';
 import { cosignMessage } from '../../../docs/examples/cosign-message.ts';
-import { removeDataDir, startDaemon, stopDaemon, type Daemon } from '../../support/daemon-process.ts';
+import { startDaemonPair, type DaemonPair } from '../../support/daemon-process.ts';
 
 // Two `cosigner serve` processes, each with its own data dir and key file, driven only through
 // the control API, the way docs/API.md tells a script to. Neither is given a display name: the
 // signer card then carries the key's fingerprint.
 describe('two headless daemons over the control API', () => {
-  let a: Daemon;
-  let b: Daemon;
-  let ca: ControlClient;
-  let cb: ControlClient;
+  let pair: DaemonPair;
 
   beforeAll(async () => {
-    a = await startDaemon('Alice');
-    b = await startDaemon('Bob', { bootstrap: [a] });
-    ca = await connectControl(a.url);
-    cb = await connectControl(b.url);
+    pair = await startDaemonPair('Alice', 'Bob');
   });
 
   afterAll(async () => {
-    ca?.close();
-    cb?.close();
-    for (const d of [a, b]) {
-      if (!d) continue;
-      await stopDaemon(d);
-      await removeDataDir(d);
-    }
+    await pair?.stop();
   });
 
   it('refuses a wrong token and a missing one', async () => {
-    const url = new URL(a.url);
+    const url = new URL(pair.a.url);
     await expect(connectControl(`http://${url.host}/#token=not-the-token`)).rejects.toThrow(/HTTP 401/);
     await expect(connectControl(`http://${url.host}/`)).rejects.toThrow(/HTTP 401/);
   });
@@ -46,12 +34,12 @@ describe('two headless daemons over the control API', () => {
     const secretA = schnorr.utils.randomSecretKey();
     const secretB = schnorr.utils.randomSecretKey();
     secrets.push(secretA, secretB);
-    for (const c of [ca, cb]) for (const name of ['session', 'keys', 'node', 'peers.lan'] as const) c.bridge.subscribe(name, (p) => events.push(p));
-    const keyA = await ca.bridge.call('keys.importSecret', { secretHex: bytesToHex(secretA) });
-    await cb.bridge.call('keys.importSecret', { secretHex: bytesToHex(secretB) });
-    expect((await ca.bridge.call('keys.status', {})).key?.publicKey).toBe(keyA.publicKey);
+    for (const c of [pair.ca, pair.cb]) for (const name of ['session', 'keys', 'node', 'peers.lan'] as const) c.bridge.subscribe(name, (p) => events.push(p));
+    const keyA = await pair.ca.bridge.call('keys.importSecret', { secretHex: bytesToHex(secretA) });
+    await pair.cb.bridge.call('keys.importSecret', { secretHex: bytesToHex(secretB) });
+    expect((await pair.ca.bridge.call('keys.status', {})).key?.publicKey).toBe(keyA.publicKey);
 
-    const done = await cosignMessage(ca.bridge, cb.bridge, 'pay the plumber, invoice 77');
+    const done = await cosignMessage(pair.ca.bridge, pair.cb.bridge, 'pay the plumber, invoice 77');
     expect(done.phase).toBe('COMPLETE');
     expect(done.signatures).toHaveLength(1);
     expect(done.signers.every((s) => s.approved && s.nonceReceived && s.partialSignatureReceived)).toBe(true);
@@ -61,10 +49,10 @@ describe('two headless daemons over the control API', () => {
     expect(events.length).toBeGreaterThan(0);
     const forms = secrets.flatMap((k) => [bytesToHex(k), bytesToHex(k).toUpperCase(), Buffer.from(k).toString('base64')]);
     const haystacks: [string, string][] = [
-      ['daemon logs', a.log.join('') + b.log.join('')],
+      ['daemon logs', pair.a.log.join('') + pair.b.log.join('')],
       ['events', JSON.stringify(events)],
     ];
-    for (const d of [a, b]) {
+    for (const d of [pair.a, pair.b]) {
       for (const file of await filesUnder(d.dataDir)) haystacks.push([file, (await readFile(file)).toString('latin1') + (await readFile(file)).toString('utf8')]);
     }
     expect(haystacks.length).toBeGreaterThan(4);
@@ -72,14 +60,11 @@ describe('two headless daemons over the control API', () => {
   });
 
   it('keeps the finished signature across a restart of the daemon', async () => {
-    const before = await ca.bridge.call('sessions.list', {});
+    const before = await pair.ca.bridge.call('sessions.list', {});
     const complete = before.find((s) => s.phase === 'COMPLETE');
     expect(complete).toBeDefined();
-    ca.close();
-    expect(await stopDaemon(a)).toBe(0);
-    a = await startDaemon('Alice', { dataDir: a.dataDir });
-    ca = await connectControl(a.url);
-    const after = await ca.bridge.call('sessions.get', { sessionId: complete!.sessionId });
+    await pair.restartA(); // throws unless Alice stopped cleanly (exit code 0)
+    const after = await pair.ca.bridge.call('sessions.get', { sessionId: complete!.sessionId });
     expect(after.phase).toBe('COMPLETE');
     expect(after.signatures).toEqual(complete!.signatures);
   });

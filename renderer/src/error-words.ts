@@ -42,6 +42,8 @@ const WORDS: Readonly<Record<string, string>> = {
   PSBT_REFUSED: 'Cosigner will not sign that transaction (PSBT): this group cannot sign every input. Review it to see which and why.',
   PSBT_MISMATCH: 'The transaction (PSBT) does not match what was reviewed and approved, so nothing was signed.',
   KEYCHAIN_UNAVAILABLE: 'The system keychain cannot be used.',
+  KEYCHAIN_TIMEOUT:
+    'The system keychain did not answer. If it asks for your password, unlock it and try again; on Linux, check that its Secret Service (gnome-keyring or KeePassXC) is running.',
   KEY_NOT_FOUND: 'There is no signer key on this computer yet.',
   KEY_EXISTS: 'A signer key already exists on this computer. Delete it first if you really mean to replace it.',
   WRONG_PASSPHRASE: 'The passphrase is wrong.',

@@ -10,10 +10,10 @@ import { schnorr } from '@noble/curves/secp256k1.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, concatBytes } from '@noble/hashes/utils.js';
 import { base64 } from '@scure/base';
-import { CompactSize, RawTx, RawWitness } from '@scure/btc-signer/script.js';
+import { RawTx, RawWitness } from '@scure/btc-signer/script.js';
 import type { Transaction } from '@scure/btc-signer';
 import { CosignerError } from '../errors.ts';
-import { readPsbtMaps, type PsbtEntry } from './psbt-maps.ts';
+import { readPsbtMaps, writePsbtMaps, type PsbtEntry } from './psbt-maps.ts';
 import { SIGHASH_DEFAULT } from './psbt-sighash.ts';
 import type { FinalTransaction, PsbtSigningPlan } from './psbt-signing.ts';
 
@@ -27,16 +27,6 @@ const FINAL_SCRIPTWITNESS = 0x08;
 
 function keptInFinal(entry: PsbtEntry): boolean {
   return KEPT.has(entry.keyType) || (entry.keyType > DEFINED_UP_TO && entry.keyType !== PROPRIETARY);
-}
-
-function writeMap(entries: readonly PsbtEntry[]): Uint8Array {
-  const parts: Uint8Array[] = [];
-  for (const { keyType, keyData, value } of entries) {
-    const type = CompactSize.encode(BigInt(keyType));
-    parts.push(CompactSize.encode(BigInt(type.length + keyData.length)), type, keyData, CompactSize.encode(BigInt(value.length)), value);
-  }
-  parts.push(Uint8Array.of(0));
-  return concatBytes(...parts);
 }
 
 /** Each input's final signature: ours, verified; or the one it carried already (checked by the plan). */
@@ -67,12 +57,12 @@ export function finalizeKeyPath(psbt: Uint8Array, tx: Transaction, plan: PsbtSig
   const unsigned = tx.unsignedTx;
   const maps = readPsbtMaps(psbt);
   const inputs = maps.inputs.map((entries, i) =>
-    writeMap([
+    [
       ...entries.filter(keptInFinal),
       { keyType: FINAL_SCRIPTWITNESS, keyData: new Uint8Array(0), value: RawWitness.encode(witnesses[i] as Uint8Array[]) },
-    ].sort((a, b) => a.keyType - b.keyType)),
+    ].sort((a, b) => a.keyType - b.keyType),
   );
-  const finalPsbt = concatBytes(Uint8Array.of(0x70, 0x73, 0x62, 0x74, 0xff), writeMap(maps.global), ...inputs, ...maps.outputs.map(writeMap));
+  const finalPsbt = writePsbtMaps({ ...maps, inputs });
   const rawTx = RawTx.encode({ ...RawTx.decode(unsigned), segwitFlag: true, witnesses });
   return {
     psbt: finalPsbt,

@@ -1,9 +1,11 @@
 /**
  * The BIP174/BIP370 key-value framing of a PSBT, read without interpreting any field: what the BIP373
  * layer needs to find and check its own entries, with a reason naming the map, before
- * @scure/btc-signer (the PSBT engine) parses the whole.
+ * @scure/btc-signer (the PSBT engine) parses the whole. And written back the same way, for the
+ * writers that change a few fields without the engine's re-validation of every input at each update.
  */
-import { RawOldTx } from '@scure/btc-signer/script.js';
+import { concatBytes } from '@noble/hashes/utils.js';
+import { CompactSize, RawOldTx } from '@scure/btc-signer/script.js';
 import { CosignerError } from '../errors.ts';
 
 export interface PsbtEntry {
@@ -20,6 +22,8 @@ export interface PsbtMaps {
 }
 
 const MAGIC = [0x70, 0x73, 0x62, 0x74, 0xff];
+/** The separator that ends every map. */
+const MAP_END = Uint8Array.of(0);
 const GLOBAL_UNSIGNED_TX = 0x00;
 const GLOBAL_INPUT_COUNT = 0x04;
 const GLOBAL_OUTPUT_COUNT = 0x05;
@@ -133,4 +137,20 @@ export function readPsbtMaps(psbt: Uint8Array): PsbtMaps {
   for (let i = 0; i < outputCount; i++) outputs.push(readMap(reader, `output ${i}`));
   if (!reader.done) throw invalid('bytes follow the last output map');
   return { version, global, inputs, outputs };
+}
+
+/** One key-value pair, framed: <keylen> <keytype> <keydata> <valuelen> <value>. */
+export function writePsbtEntry({ keyType, keyData, value }: PsbtEntry): Uint8Array {
+  const type = CompactSize.encode(BigInt(keyType));
+  return concatBytes(CompactSize.encode(BigInt(type.length + keyData.length)), type, keyData, CompactSize.encode(BigInt(value.length)), value);
+}
+
+/** A map's entries exactly as given (no sorting, no checks), then its 0x00 separator. */
+export function writePsbtMap(entries: readonly PsbtEntry[]): Uint8Array {
+  return concatBytes(...entries.map(writePsbtEntry), MAP_END);
+}
+
+/** A PSBT from its maps, each written as given: the inverse of readPsbtMaps. */
+export function writePsbtMaps(maps: Pick<PsbtMaps, 'global' | 'inputs' | 'outputs'>): Uint8Array {
+  return concatBytes(Uint8Array.from(MAGIC), writePsbtMap(maps.global), ...maps.inputs.map(writePsbtMap), ...maps.outputs.map(writePsbtMap));
 }

@@ -66,3 +66,23 @@ export function keychainUnavailable(operation: string, cause: unknown, reason?: 
     { cause },
   );
 }
+
+/** What the user can do when the keychain does not answer: shown as is by the UI and the CLI. */
+export const KEYCHAIN_TIMEOUT_HINT =
+  `The keychain did not answer. If it is asking for your password, unlock it and try again. On Linux, check that the Secret Service (gnome-keyring, or KeePassXC with its Secret Service integration) is running and responding. ${FALLBACK}`;
+
+/**
+ * The typed error for a keychain call that did not settle in time. `earlierPending` marks a call
+ * refused without being made because an earlier, timed-out one has still not come back.
+ */
+export function keychainTimeout(operation: string, timeoutMs: number, earlierPending = false): CosignerError {
+  const message = earlierPending
+    ? 'OS keychain did not answer: an earlier request is still waiting for it'
+    : `OS keychain did not answer within ${timeoutMs / 1000} s`;
+  return new CosignerError('KEYCHAIN_TIMEOUT', message, {
+    hint: KEYCHAIN_TIMEOUT_HINT,
+    operation,
+    timeoutMs,
+    earlierPending,
+  });
+}

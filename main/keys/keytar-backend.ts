@@ -1,7 +1,9 @@
 import { createRequire } from 'node:module';
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import { CosignerError } from '../errors.ts';
-import { keychainUnavailable } from './keychain-errors.ts';
+import type { Scheduler } from '../session/ports.ts';
+import { createSystemScheduler } from '../system-ports.ts';
+import { keychainTimeout, keychainUnavailable } from './keychain-errors.ts';
 import type { SecretBackend } from './secret-backend.ts';
 
 /** The part of keytar this backend uses (keytar.d.ts). */
@@ -12,6 +14,9 @@ export interface KeytarApi {
 }
 
 export const KEYCHAIN_SERVICE = 'cosigner';
+
+// Long enough to notice an unlock prompt and type a password; a later answer still lands (see #call).
+export const DEFAULT_KEYCHAIN_TIMEOUT_MS = 30_000;
 
 // Profiles start with a letter or digit (see profile.ts), so this account can never hold a key.
 const PROBE_ACCOUNT = '.probe';
@@ -27,22 +32,38 @@ export interface KeytarBackendOptions {
   service?: string;
   /** Supplies the keytar module; tests inject a fake to exercise failure mapping. */
   load?: () => KeytarApi;
+  /** How long one keytar call may take before it fails with KEYCHAIN_TIMEOUT (default 30 s). */
+  timeoutMs?: number;
+  /** Runs the timeouts; tests inject a fake one. */
+  scheduler?: Scheduler;
 }
 
 /**
  * The OS keychain through keytar: macOS Keychain, Windows Credential Manager, Secret Service.
  * Values are stored as lowercase hex, because keytar stores strings and some platforms mangle
- * arbitrary bytes in them. Every native failure becomes KEYCHAIN_UNAVAILABLE with a hint.
+ * arbitrary bytes in them. Every native failure becomes KEYCHAIN_UNAVAILABLE with a hint, and a
+ * call that does not settle in time (an unanswered unlock prompt, a hung Secret Service)
+ * KEYCHAIN_TIMEOUT.
  */
 export class KeytarSecretBackend implements SecretBackend {
   readonly kind = 'keychain';
   readonly service: string;
   readonly #load: () => KeytarApi;
+  readonly #timeoutMs: number;
+  readonly #scheduler: Scheduler;
   #keytar: KeytarApi | undefined;
+  /** A call timed out and has not come back yet (at most one: later calls are refused meanwhile). */
+  #abandonedCallOut = false;
 
   constructor(options: KeytarBackendOptions = {}) {
+    const timeoutMs = options.timeoutMs ?? DEFAULT_KEYCHAIN_TIMEOUT_MS;
+    if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) {
+      throw new CosignerError('INVALID_INPUT', 'the keychain timeout must be a positive number of milliseconds', { timeoutMs });
+    }
     this.service = options.service ?? KEYCHAIN_SERVICE;
     this.#load = options.load ?? requireKeytar;
+    this.#timeoutMs = timeoutMs;
+    this.#scheduler = options.scheduler ?? createSystemScheduler();
   }
 
   async get(name: string): Promise<Uint8Array | null> {
@@ -67,6 +88,15 @@ export class KeytarSecretBackend implements SecretBackend {
     return this.#call('delete', (k) => k.deletePassword(this.service, name));
   }
 
+  /**
+   * One keytar call, bounded by the timeout. A native call cannot be cancelled: it keeps blocking
+   * one of libuv's four pool threads (which fs and scrypt need too) until libsecret returns, and it
+   * may still complete, for instance once the user answers the unlock prompt. So while a timed-out
+   * call is out, no other call is made: the pool is never drained by retries, and a late write can
+   * only land before any later operation reads or writes. Landing late is then harmless: it stores
+   * exactly the value it was asked to store (the key manager recognises its own key on a retry),
+   * or deletes what the user confirmed deleting.
+   */
   async #call<T>(operation: string, fn: (keytar: KeytarApi) => Promise<T>): Promise<T> {
     if (this.#keytar === undefined) {
       try {
@@ -75,11 +105,29 @@ export class KeytarSecretBackend implements SecretBackend {
         throw keychainUnavailable('load', e, 'module-missing');
       }
     }
-    try {
-      return await fn(this.#keytar);
-    } catch (e) {
-      throw keychainUnavailable(operation, e);
-    }
+    if (this.#abandonedCallOut) throw keychainTimeout(operation, this.#timeoutMs, true);
+    const keytar = this.#keytar;
+    const call = new Promise<T>((resolve) => resolve(fn(keytar)));
+    return new Promise<T>((resolve, reject) => {
+      const timer = this.#scheduler.setTimeout(() => {
+        this.#abandonedCallOut = true;
+        const release = () => {
+          this.#abandonedCallOut = false;
+        };
+        call.then(release, release);
+        reject(keychainTimeout(operation, this.#timeoutMs));
+      }, this.#timeoutMs);
+      call.then(
+        (value) => {
+          this.#scheduler.clear(timer);
+          resolve(value);
+        },
+        (e: unknown) => {
+          this.#scheduler.clear(timer);
+          reject(keychainUnavailable(operation, e));
+        },
+      );
+    });
   }
 }
 

@@ -1,6 +1,6 @@
 import { inspect } from 'node:util';
 import { bytesToHex } from '@noble/hashes/utils.js';
-import { CosignerError } from '../errors.ts';
+import { CosignerError, isCosignerError } from '../errors.ts';
 import type { Random } from '../session/ports.ts';
 import {
   assertValidMnemonic,
@@ -97,6 +97,8 @@ export class KeyManager {
   readonly #random: Random;
   readonly #onEvent: ((event: KeyEvent) => void) | undefined;
   #pending: PendingState | null = null;
+  /** Public key (hex) of a signer key whose store timed out: the keychain may still have written it. */
+  #unconfirmedStore: string | null = null;
   // One operation at a time: "check absent, then store" must not interleave with another store.
   readonly #exclusive = serial();
 
@@ -115,15 +117,7 @@ export class KeyManager {
 
   /** The stored signer key's public data, or null when there is none. */
   info(): Promise<KeyInfo | null> {
-    return this.#exclusive(async () => {
-      const record = await this.#readSigner();
-      if (record === null) return null;
-      try {
-        return keyInfo(record.secret, record.origin);
-      } finally {
-        record.secret.fill(0);
-      }
-    });
+    return this.#exclusive(() => this.#storedInfo());
   }
 
   /**
@@ -273,29 +267,52 @@ export class KeyManager {
   }
 
   async #assertNoSigner(): Promise<void> {
-    const existing = await this.#readSigner();
-    if (existing === null) return;
-    const fingerprint = fingerprintOf(publicKeyOf(existing.secret));
-    existing.secret.fill(0);
-    throw new CosignerError('KEY_EXISTS', `profile '${this.profile}' already has a signer key; delete it first`, {
-      profile: this.profile,
-      fingerprint,
-    });
+    const existing = await this.#storedInfo();
+    if (existing !== null) throw this.#exists(existing);
+  }
+
+  async #storedInfo(): Promise<KeyInfo | null> {
+    const record = await this.#readSigner();
+    if (record === null) return null;
+    try {
+      return keyInfo(record.secret, record.origin);
+    } finally {
+      record.secret.fill(0);
+    }
   }
 
   async #storeSigner(secret: Uint8Array, origin: KeyOrigin): Promise<KeyInfo> {
+    const info = keyInfo(secret, origin);
     // Every store checks, so nothing ever overwrites a key: not even one stored by another
     // process between beginCreate() and confirmBackup().
-    await this.#assertNoSigner();
+    const existing = await this.#storedInfo();
+    if (existing !== null) {
+      // A store that timed out and landed afterwards: the key there is the very key being stored
+      // again, so the retry reports it stored instead of KEY_EXISTS for the user's own key.
+      if (this.#unconfirmedStore !== info.publicKey || existing.publicKey !== info.publicKey) throw this.#exists(existing);
+      this.#unconfirmedStore = null;
+      this.#emit({ type: 'signer-key-stored', profile: this.profile, backend: this.#backend.kind, ...existing });
+      return existing;
+    }
     const record = encodeSignerRecord(secret, origin);
     try {
       await this.#backend.set(secretName(this.profile, 'signer-key'), record);
+    } catch (e) {
+      if (isCosignerError(e, 'KEYCHAIN_TIMEOUT')) this.#unconfirmedStore = info.publicKey;
+      throw e;
     } finally {
       record.fill(0);
     }
-    const info = keyInfo(secret, origin);
+    this.#unconfirmedStore = null;
     this.#emit({ type: 'signer-key-stored', profile: this.profile, backend: this.#backend.kind, ...info });
     return info;
+  }
+
+  #exists(existing: KeyInfo): CosignerError {
+    return new CosignerError('KEY_EXISTS', `profile '${this.profile}' already has a signer key; delete it first`, {
+      profile: this.profile,
+      fingerprint: existing.fingerprint,
+    });
   }
 
   #notFound(): CosignerError {

@@ -21,7 +21,8 @@ import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import type { SelectFn, ValidateFn } from '@libp2p/kad-dht';
 import { CosignerError } from '../errors.ts';
 import type { Clock, Random } from '../session/ports.ts';
-import { ByteReader, ByteWriter } from './byte-codec.ts';
+import { ByteReader, ByteWriter } from '../encoding/bytes.ts';
+import type { LengthBounds } from '../encoding/bytes.ts';
 import { decodeSignerCard, isCardFromTheFuture, isSignedBy, isValidSignerKey } from './signer-card.ts';
 import type { SignerKey } from './signer-card.ts';
 import { MAX_PAYLOAD_BYTES } from './wire.ts';
@@ -35,6 +36,7 @@ export const MAX_INBOX_RECORD_BYTES = 512 * 1024;
 /** An announcement may not claim a longer life than this, which bounds how long records linger. */
 export const MAX_ANNOUNCEMENT_LIFETIME_MS = 7 * 24 * 3600_000;
 const MAX_SEQ_CLOCK_SKEW_MS = 10 * 60_000;
+const ANNOUNCEMENT_FIELD: LengthBounds = { prefix: 'u32', min: 1, max: MAX_PAYLOAD_BYTES };
 
 /** What the transport needs to know about an announcement; the session codec supplies it. */
 export type AnnouncementFacts =
@@ -71,11 +73,16 @@ export function encodeInboxRecord(
   if (fields.announcements.length === 0 || fields.announcements.length > MAX_INBOX_ENTRIES) {
     throw new CosignerError('INVALID_INPUT', 'an inbox record holds 1 to 8 announcements', { count: fields.announcements.length });
   }
-  const w = new ByteWriter().u8(INBOX_VERSION).bytes(fields.recipient).bytes(creator.publicKey).u64(fields.seq).u8(fields.announcements.length);
-  for (const a of fields.announcements) w.long(a);
+  const w = new ByteWriter('inbox record')
+    .u8(INBOX_VERSION, 'version')
+    .fixed(fields.recipient, 33, 'recipient')
+    .fixed(creator.publicKey, 33, 'creator')
+    .u64(fields.seq, 'seq')
+    .u8(fields.announcements.length, 'count', MAX_INBOX_ENTRIES);
+  for (const a of fields.announcements) w.bytes(a, 'announcement', ANNOUNCEMENT_FIELD);
   const body = w.finish();
   const signature = schnorr.sign(inboxDigest(body), creator.secretKey(), random.bytes(32));
-  const bytes = new ByteWriter().bytes(body).bytes(signature).finish();
+  const bytes = new ByteWriter('inbox record').raw(body, 'body').fixed(signature, 64, 'signature').finish();
   if (bytes.length > MAX_INBOX_RECORD_BYTES) throw new CosignerError('OVERSIZED_MESSAGE', 'inbox record too large', { length: bytes.length });
   return bytes;
 }
@@ -84,25 +91,22 @@ export function encodeInboxRecord(
 export function decodeInboxRecord(bytes: Uint8Array): InboxRecord {
   if (bytes.length > MAX_INBOX_RECORD_BYTES) throw new CosignerError('OVERSIZED_MESSAGE', 'inbox record too large', { length: bytes.length });
   const r: ByteReader = new ByteReader(bytes, 'inbox record');
-  const version = r.u8();
+  const version = r.u8('version');
   if (version !== INBOX_VERSION) throw new CosignerError('UNSUPPORTED_VERSION', 'unknown inbox record version', { version });
-  const recipient = r.bytes(33);
-  const creator = r.bytes(33);
-  if (!isValidSignerKey(recipient) || !isValidSignerKey(creator)) r.fail('invalid key');
-  const seq = r.u64();
-  const count = r.u8();
-  if (count === 0 || count > MAX_INBOX_ENTRIES) r.fail('bad announcement count');
+  const recipient = r.fixed(33, 'recipient');
+  if (!isValidSignerKey(recipient)) r.fail('invalid key', 'recipient');
+  const creator = r.fixed(33, 'creator');
+  if (!isValidSignerKey(creator)) r.fail('invalid key', 'creator');
+  const seq = r.u64('seq');
+  const count = r.u8('count', MAX_INBOX_ENTRIES);
+  if (count === 0) r.fail('no announcement', 'count');
   const announcements: Uint8Array[] = [];
-  for (let i = 0; i < count; i++) {
-    const a = r.long(MAX_PAYLOAD_BYTES);
-    if (a.length === 0) r.fail('empty announcement');
-    announcements.push(Uint8Array.from(a));
-  }
+  for (let i = 0; i < count; i++) announcements.push(r.bytes('announcement', ANNOUNCEMENT_FIELD));
   const body = bytes.subarray(0, r.offset);
-  const signature = r.bytes(64);
+  const signature = r.fixed(64, 'signature');
   r.end();
   if (!isSignedBy(creator, inboxDigest(body), signature)) throw new CosignerError('BAD_SIGNATURE', 'inbox record signature does not verify', { creator: bytesToHex(creator) });
-  return { recipient: Uint8Array.from(recipient), creator: Uint8Array.from(creator), seq, announcements, bytes: Uint8Array.from(bytes) };
+  return { recipient, creator, seq, announcements, bytes: Uint8Array.from(bytes) };
 }
 
 /**

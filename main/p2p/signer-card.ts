@@ -17,7 +17,8 @@ import { peerIdFromPublicKey, peerIdFromString } from '@libp2p/peer-id';
 import { multiaddr } from '@multiformats/multiaddr';
 import { CosignerError } from '../errors.ts';
 import type { Random } from '../session/ports.ts';
-import { ByteReader, ByteWriter } from './byte-codec.ts';
+import { ByteReader, ByteWriter } from '../encoding/bytes.ts';
+import type { LengthBounds } from '../encoding/bytes.ts';
 
 export const CARD_VERSION = 1;
 export const CARD_TAG = 'Cosigner/signer-card';
@@ -27,6 +28,8 @@ export const MAX_CARD_ADDR_BYTES = 128;
 /** A card from the future beyond this is refused: it could never be replaced by a correct clock. */
 export const MAX_CARD_CLOCK_SKEW_MS = 10 * 60_000;
 export const MAX_CARD_BYTES = 1 + 33 + 32 + 8 + 1 + MAX_DISPLAY_NAME_BYTES + 1 + MAX_CARD_ADDRS * (1 + MAX_CARD_ADDR_BYTES) + 64;
+const NAME_FIELD: LengthBounds = { prefix: 'u8', min: 1, max: MAX_DISPLAY_NAME_BYTES };
+const ADDR_FIELD: LengthBounds = { prefix: 'u8', max: MAX_CARD_ADDR_BYTES };
 
 /** The keystore's signer key shape. */
 export interface SignerKey {
@@ -85,7 +88,7 @@ export function createSignerCard(fields: CardFields, signer: SignerKey, random: 
   }
   const body = encodeBody(signer.publicKey, fields);
   const signature = schnorr.sign(cardDigest(body), secret, random.bytes(32));
-  const bytes = new ByteWriter().bytes(body).bytes(signature).finish();
+  const bytes = new ByteWriter('signer card').raw(body, 'body').fixed(signature, 64, 'signature').finish();
   return decodeSignerCard(bytes);
 }
 
@@ -93,38 +96,38 @@ export function createSignerCard(fields: CardFields, signer: SignerKey, random: 
 export function decodeSignerCard(bytes: Uint8Array): SignerCard {
   if (bytes.length > MAX_CARD_BYTES) throw new CosignerError('OVERSIZED_MESSAGE', 'signer card too large', { length: bytes.length });
   const r: ByteReader = new ByteReader(bytes, 'signer card');
-  const version = r.u8();
+  const version = r.u8('version');
   if (version !== CARD_VERSION) throw new CosignerError('UNSUPPORTED_VERSION', 'unknown signer card version', { version });
-  const signerKey = r.bytes(33);
-  if (!isValidSignerKey(signerKey)) r.fail('invalid signer key');
-  const peerKey = r.bytes(32);
+  const signerKey = r.fixed(33, 'signerKey');
+  if (!isValidSignerKey(signerKey)) r.fail('invalid signer key', 'signerKey');
+  const peerKey = r.fixed(32, 'peerKey');
   let peerId: string;
   try {
     peerId = peerIdFromPublicKey(publicKeyFromRaw(peerKey)).toString();
   } catch {
-    r.fail('invalid peer key');
+    r.fail('invalid peer key', 'peerKey');
   }
-  const issuedAt = r.u64();
-  const displayName = decodeName(r.short(MAX_DISPLAY_NAME_BYTES), r);
-  const count = r.u8();
-  if (count > MAX_CARD_ADDRS) r.fail('too many addresses');
+  const issuedAt = r.u64('issuedAt');
+  const displayName = r.string('displayName', NAME_FIELD);
+  if (FORBIDDEN_NAME_CHARS.test(displayName)) r.fail('display name has forbidden characters', 'displayName');
+  const count = r.u8('addrCount', MAX_CARD_ADDRS);
   const multiaddrs: string[] = [];
   for (let i = 0; i < count; i++) {
-    const raw = r.short(MAX_CARD_ADDR_BYTES);
+    const raw = r.bytes('multiaddr', ADDR_FIELD);
     try {
       multiaddrs.push(multiaddr(raw).toString());
     } catch {
-      r.fail('invalid multiaddr');
+      r.fail('invalid multiaddr', 'multiaddr');
     }
   }
   const bodyLength = r.offset;
-  const signature = r.bytes(64);
+  const signature = r.fixed(64, 'signature');
   r.end();
   const body = bytes.subarray(0, bodyLength);
   // Canonical form only: one card has exactly one encoding, so byte equality means card equality.
   if (!equalBytes(encodeBody(signerKey, { peerId, displayName, multiaddrs, issuedAt }), body)) r.fail('not canonical');
   if (!isSignedBy(signerKey, cardDigest(body), signature)) throw new CosignerError('BAD_SIGNATURE', 'signer card signature does not verify', { signer: signerKeyHex(signerKey) });
-  return { signerKey: Uint8Array.from(signerKey), peerId, displayName, multiaddrs, issuedAt, bytes: Uint8Array.from(bytes) };
+  return { signerKey, peerId, displayName, multiaddrs, issuedAt, bytes: Uint8Array.from(bytes) };
 }
 
 /** True when `candidate` should replace `current` for the same signer key. */
@@ -151,24 +154,15 @@ function encodeBody(signerKey: Uint8Array, fields: CardFields): Uint8Array {
     peerKey = undefined;
   }
   if (peerKey?.length !== 32) throw new CosignerError('INVALID_INPUT', 'peer id must be an Ed25519 peer id', { peerId: fields.peerId });
-  const w = new ByteWriter().u8(CARD_VERSION).bytes(signerKey).bytes(peerKey).u64(fields.issuedAt).short(name).u8(fields.multiaddrs.length);
-  for (const addr of fields.multiaddrs) {
-    const raw = multiaddr(addr).bytes;
-    if (raw.length > MAX_CARD_ADDR_BYTES) throw new CosignerError('INVALID_INPUT', 'multiaddr too long for a signer card', { addr });
-    w.short(raw);
-  }
+  const w = new ByteWriter('signer card')
+    .u8(CARD_VERSION, 'version')
+    .fixed(signerKey, 33, 'signerKey')
+    .fixed(peerKey, 32, 'peerKey')
+    .u64(fields.issuedAt, 'issuedAt')
+    .string(fields.displayName, 'displayName', NAME_FIELD)
+    .u8(fields.multiaddrs.length, 'addrCount', MAX_CARD_ADDRS);
+  for (const addr of fields.multiaddrs) w.bytes(multiaddr(addr).bytes, 'multiaddr', ADDR_FIELD);
   return w.finish();
-}
-
-function decodeName(raw: Uint8Array, r: ByteReader): string {
-  let name: string;
-  try {
-    name = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(raw);
-  } catch {
-    r.fail('display name is not UTF-8');
-  }
-  if (name.length === 0 || FORBIDDEN_NAME_CHARS.test(name)) r.fail('display name has forbidden characters');
-  return name;
 }
 
 function cardDigest(body: Uint8Array): Uint8Array {

@@ -14,7 +14,7 @@ import { lpStream } from '@libp2p/utils';
 import type { LengthPrefixedStream } from '@libp2p/utils';
 import type { Stream } from '@libp2p/interface';
 import type { FrameKind } from '../session/ports.ts';
-import { ByteReader, ByteWriter } from './byte-codec.ts';
+import { ByteReader, ByteWriter } from '../encoding/bytes.ts';
 import { MAX_CARD_BYTES } from './signer-card.ts';
 import { isCosignerError } from '../errors.ts';
 
@@ -57,16 +57,16 @@ export type RejectReason = (typeof REJECT_REASONS)[number];
 export type DecodeResult = { ok: true; message: WireMessage } | { ok: false; reason: RejectReason };
 
 export function encodeMessage(message: WireMessage): Uint8Array {
-  const w = new ByteWriter().u8(WIRE_VERSION);
+  const w = new ByteWriter('wire frame').u8(WIRE_VERSION, 'version');
   switch (message.type) {
     case 'deliver':
-      return w.u8(TYPE_DELIVER).u8(message.kind === 'announcement' ? 0 : 1).bytes(message.payload).finish();
+      return w.u8(TYPE_DELIVER, 'type').u8(message.kind === 'announcement' ? 0 : 1, 'kind').raw(message.payload, 'payload').finish();
     case 'ack':
-      return w.u8(TYPE_ACK).finish();
+      return w.u8(TYPE_ACK, 'type').finish();
     case 'nack':
-      return w.u8(TYPE_NACK).u8(NACK_CODES[message.reason]).finish();
+      return w.u8(TYPE_NACK, 'type').u8(NACK_CODES[message.reason], 'reason').finish();
     case 'card':
-      return w.u8(TYPE_CARD).bytes(message.card).finish();
+      return w.u8(TYPE_CARD, 'type').raw(message.card, 'card').finish();
   }
 }
 
@@ -74,14 +74,14 @@ export function decodeMessage(frame: Uint8Array): DecodeResult {
   if (frame.length > MAX_FRAME_BYTES) return { ok: false, reason: 'oversized' };
   try {
     const r: ByteReader = new ByteReader(frame, 'wire frame');
-    const version = r.u8();
+    const version = r.u8('version');
     if (version !== WIRE_VERSION) return { ok: false, reason: 'unsupported-version' };
-    const type = r.u8();
+    const type = r.u8('type');
     switch (type) {
       case TYPE_DELIVER: {
-        const kindByte = r.u8();
+        const kindByte = r.u8('kind');
         if (kindByte > 1) return { ok: false, reason: 'malformed' };
-        const payload = r.rest();
+        const payload = r.rest('payload');
         if (payload.length === 0 || payload.length > MAX_PAYLOAD_BYTES) return { ok: false, reason: 'malformed' };
         return { ok: true, message: { type: 'deliver', kind: kindByte === 0 ? 'announcement' : 'session-message', payload } };
       }
@@ -89,13 +89,13 @@ export function decodeMessage(frame: Uint8Array): DecodeResult {
         r.end();
         return { ok: true, message: { type: 'ack' } };
       case TYPE_NACK: {
-        const code = r.u8();
+        const code = r.u8('reason');
         r.end();
         const reason = (Object.keys(NACK_CODES) as NackReason[]).find((k) => NACK_CODES[k] === code);
         return reason === undefined ? { ok: false, reason: 'malformed' } : { ok: true, message: { type: 'nack', reason } };
       }
       case TYPE_CARD: {
-        const card = r.rest();
+        const card = r.rest('card');
         if (card.length === 0 || card.length > MAX_CARD_BYTES) return { ok: false, reason: 'malformed' };
         return { ok: true, message: { type: 'card', card } };
       }

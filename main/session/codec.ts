@@ -7,6 +7,8 @@
  */
 import type { BitcoinNetwork } from '../../preload/contract.ts';
 import { CosignerError } from '../errors.ts';
+import { ByteReader, ByteWriter } from '../encoding/bytes.ts';
+import type { LengthBounds } from '../encoding/bytes.ts';
 import { MAX_PSBT_BYTES } from '../wallet/psbt-import.ts';
 import {
   MAX_CODE_BYTES,
@@ -116,11 +118,6 @@ export type DecodedFrame =
   | { type: 'announcement'; body: AnnouncementBody; signed: Uint8Array; signature: Uint8Array }
   | { type: MessageType; message: SessionMessage; signed: Uint8Array; signature: Uint8Array };
 
-const utf8 = new TextEncoder();
-/** TextEncoder would silently turn a lone surrogate into U+FFFD, so such text has no faithful encoding. */
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-
 function invalid(message: string, context: Record<string, string | number> = {}): CosignerError {
   return new CosignerError('INVALID_INPUT', message, context);
 }
@@ -129,163 +126,37 @@ function malformed(message: string, context: Record<string, string | number> = {
   return new CosignerError('MALFORMED_MESSAGE', message, context);
 }
 
-class Writer {
-  #chunks: Uint8Array[] = [];
-  #length = 0;
+// Variable-length fields (docs/PROTOCOL.md §Encoding: `bytes(a..b)`, `text(≤m)`), one bound for both directions.
+const MESSAGE_FIELD: LengthBounds = { prefix: 'u32', min: 1, max: MAX_MESSAGE_BYTES };
+const LABEL_FIELD: LengthBounds = { prefix: 'u32', max: MAX_LABEL_BYTES };
+const PSBT_FIELD: LengthBounds = { prefix: 'u32', min: 1, max: MAX_PSBT_BYTES };
+const PAYLOAD_FIELD: LengthBounds = { prefix: 'u32', max: MAX_FRAME_BYTES };
+const DISPLAY_FIELD: LengthBounds = { prefix: 'u32', max: MAX_DISPLAY_BYTES };
+const REASON_FIELD: LengthBounds = { prefix: 'u32', max: MAX_REASON_BYTES };
+const CODE_FIELD: LengthBounds = { prefix: 'u32', max: MAX_CODE_BYTES };
 
-  #push(chunk: Uint8Array): void {
-    this.#length += chunk.length;
-    if (this.#length > MAX_FRAME_BYTES) {
-      throw new CosignerError('OVERSIZED_MESSAGE', 'frame exceeds the maximum size', { max: MAX_FRAME_BYTES });
-    }
-    this.#chunks.push(chunk);
-  }
-
-  #int(value: number, bytes: 1 | 2 | 4, field: string): void {
-    if (!Number.isInteger(value) || value < 0 || value >= 2 ** (8 * bytes)) {
-      throw invalid(`${field} out of range`, { field });
-    }
-    const out = new Uint8Array(bytes);
-    for (let i = bytes - 1, v = value; i >= 0; i--, v = Math.floor(v / 256)) out[i] = v % 256;
-    this.#push(out);
-  }
-
-  u8(value: number, field: string): this {
-    this.#int(value, 1, field);
-    return this;
-  }
-  u16(value: number, field: string): this {
-    this.#int(value, 2, field);
-    return this;
-  }
-  u32(value: number, field: string): this {
-    this.#int(value, 4, field);
-    return this;
-  }
-  /** Times in ms since the epoch; only safe integers, so a decoded value round-trips through a JS number. */
-  u64(value: number, field: string): this {
-    if (!Number.isSafeInteger(value) || value < 0) throw invalid(`${field} out of range`, { field });
-    const out = new Uint8Array(8);
-    new DataView(out.buffer).setBigUint64(0, BigInt(value));
-    this.#push(out);
-    return this;
-  }
-  fixed(value: Uint8Array, length: number, field: string): this {
-    if (!(value instanceof Uint8Array) || value.length !== length) {
-      throw invalid(`${field} must be ${length} bytes`, { field });
-    }
-    this.#push(value.slice());
-    return this;
-  }
-  bytes(value: Uint8Array, min: number, max: number, field: string): this {
-    if (!(value instanceof Uint8Array) || value.length < min || value.length > max) {
-      throw invalid(`${field} must be ${min}..${max} bytes`, { field });
-    }
-    this.u32(value.length, field);
-    this.#push(value.slice());
-    return this;
-  }
-  string(value: string, max: number, field: string): this {
-    if (typeof value !== 'string' || LONE_SURROGATE.test(value)) throw invalid(`${field} must be well-formed text`, { field });
-    return this.bytes(utf8.encode(value), 0, max, field);
-  }
-  count(value: number, max: number, wide: boolean, field: string): this {
-    if (value > max) throw invalid(`${field} exceeds ${max}`, { field });
-    return wide ? this.u16(value, field) : this.u8(value, field);
-  }
-  finish(): Uint8Array {
-    const out = new Uint8Array(this.#length);
-    let offset = 0;
-    for (const chunk of this.#chunks) {
-      out.set(chunk, offset);
-      offset += chunk.length;
-    }
-    return out;
-  }
+/** Every frame and payload is written bounded by the frame size (OVERSIZED_MESSAGE beyond). */
+function frameWriter(what: string): ByteWriter {
+  return new ByteWriter(what, MAX_FRAME_BYTES);
 }
 
-class Reader {
-  readonly #data: Uint8Array;
-  #offset = 0;
-
-  constructor(data: Uint8Array) {
-    this.#data = data;
-  }
-
-  get offset(): number {
-    return this.#offset;
-  }
-
-  #take(length: number, field: string): Uint8Array {
-    if (this.#offset + length > this.#data.length) throw malformed(`truncated at ${field}`, { field });
-    const out = this.#data.slice(this.#offset, this.#offset + length);
-    this.#offset += length;
-    return out;
-  }
-
-  #int(bytes: 1 | 2 | 4, field: string): number {
-    let value = 0;
-    for (const byte of this.#take(bytes, field)) value = value * 256 + byte;
-    return value;
-  }
-
-  u8(field: string): number {
-    return this.#int(1, field);
-  }
-  u16(field: string): number {
-    return this.#int(2, field);
-  }
-  u32(field: string): number {
-    return this.#int(4, field);
-  }
-  u64(field: string): number {
-    const value = new DataView(this.#take(8, field).buffer).getBigUint64(0);
-    if (value > BigInt(Number.MAX_SAFE_INTEGER)) throw malformed(`${field} out of range`, { field });
-    return Number(value);
-  }
-  fixed(length: number, field: string): Uint8Array {
-    return this.#take(length, field);
-  }
-  bytes(min: number, max: number, field: string): Uint8Array {
-    const length = this.u32(field);
-    if (length < min || length > max) throw malformed(`${field} must be ${min}..${max} bytes`, { field });
-    return this.#take(length, field);
-  }
-  string(max: number, field: string): string {
-    try {
-      return strictUtf8.decode(this.bytes(0, max, field));
-    } catch (e) {
-      if (e instanceof CosignerError) throw e;
-      throw malformed(`${field} is not valid UTF-8`, { field });
-    }
-  }
-  count(max: number, wide: boolean, field: string): number {
-    const value = wide ? this.u16(field) : this.u8(field);
-    if (value > max) throw malformed(`${field} exceeds ${max}`, { field });
-    return value;
-  }
-  end(): void {
-    if (this.#offset !== this.#data.length) throw malformed('trailing bytes after frame', { extra: this.#data.length - this.#offset });
-  }
-}
-
-function header(writer: Writer, type: FrameType): Writer {
+function header(writer: ByteWriter, type: FrameType): ByteWriter {
   return writer.u8(PROTOCOL_VERSION, 'version').u8(FRAME_TYPES[type], 'type');
 }
 
 // ---------------------------------------------------------------- announcement
 
-function encodePayload(writer: Writer, payload: Payload): void {
-  const body = new Writer();
+function encodePayload(writer: ByteWriter, payload: Payload): void {
+  const body = frameWriter('session payload');
   switch (payload.kind) {
     case 'message':
-      body.bytes(payload.message, 1, MAX_MESSAGE_BYTES, 'message').string(payload.label, MAX_LABEL_BYTES, 'label');
+      body.bytes(payload.message, 'message', MESSAGE_FIELD).string(payload.label, 'label', LABEL_FIELD);
       break;
     case 'batch':
       if (payload.items.length < 1) throw invalid('a batch needs at least one message', { field: 'items' });
-      body.count(payload.items.length, PROTOCOL_MAX_MESSAGES, true, 'items');
+      body.u16(payload.items.length, 'items', PROTOCOL_MAX_MESSAGES);
       for (const item of payload.items) {
-        body.bytes(item.message, 1, MAX_MESSAGE_BYTES, 'message').string(item.label, MAX_LABEL_BYTES, 'label');
+        body.bytes(item.message, 'message', MESSAGE_FIELD).string(item.label, 'label', LABEL_FIELD);
       }
       break;
     case 'psbt': {
@@ -295,31 +166,31 @@ function encodePayload(writer: Writer, payload: Payload): void {
       body
         .u8(network, 'network')
         .u8(payload.allowNonDefaultSighash ? PSBT_ALLOW_NON_DEFAULT_SIGHASH : 0, 'flags')
-        .bytes(payload.psbt, 1, MAX_PSBT_BYTES, 'psbt');
+        .bytes(payload.psbt, 'psbt', PSBT_FIELD);
       break;
     }
     default:
       throw invalid('unknown payload kind', { field: 'payload' });
   }
-  writer.u8(PAYLOAD_KINDS[payload.kind], 'payloadKind').bytes(body.finish(), 0, MAX_FRAME_BYTES, 'payload');
+  writer.u8(PAYLOAD_KINDS[payload.kind], 'payloadKind').bytes(body.finish(), 'payload', PAYLOAD_FIELD);
 }
 
-function decodePayload(reader: Reader): Payload {
+function decodePayload(reader: ByteReader): Payload {
   const kind = reader.u8('payloadKind');
-  const body = new Reader(reader.bytes(0, MAX_FRAME_BYTES, 'payload'));
+  const body = new ByteReader(reader.bytes('payload', PAYLOAD_FIELD), 'session payload');
   let payload: Payload;
   if (kind === PAYLOAD_KINDS.message) {
     payload = {
       kind: 'message',
-      message: body.bytes(1, MAX_MESSAGE_BYTES, 'message'),
-      label: body.string(MAX_LABEL_BYTES, 'label'),
+      message: body.bytes('message', MESSAGE_FIELD),
+      label: body.string('label', LABEL_FIELD),
     };
   } else if (kind === PAYLOAD_KINDS.batch) {
-    const count = body.count(PROTOCOL_MAX_MESSAGES, true, 'items');
+    const count = body.u16('items', PROTOCOL_MAX_MESSAGES);
     if (count < 1) throw malformed('a batch needs at least one message', { field: 'items' });
     const items: BatchItem[] = [];
     for (let i = 0; i < count; i++) {
-      items.push({ message: body.bytes(1, MAX_MESSAGE_BYTES, 'message'), label: body.string(MAX_LABEL_BYTES, 'label') });
+      items.push({ message: body.bytes('message', MESSAGE_FIELD), label: body.string('label', LABEL_FIELD) });
     }
     payload = { kind: 'batch', items };
   } else if (kind === PAYLOAD_KINDS.psbt) {
@@ -331,7 +202,7 @@ function decodePayload(reader: Reader): Payload {
       kind: 'psbt',
       network,
       allowNonDefaultSighash: (flags & PSBT_ALLOW_NON_DEFAULT_SIGHASH) !== 0,
-      psbt: body.bytes(1, MAX_PSBT_BYTES, 'psbt'),
+      psbt: body.bytes('psbt', PSBT_FIELD),
     };
   } else {
     throw new CosignerError('UNSUPPORTED_VERSION', 'unknown payload kind', { payloadKind: kind });
@@ -342,9 +213,9 @@ function decodePayload(reader: Reader): Payload {
 
 /** Every byte the creator signs: the whole announcement but its signature. */
 export function encodeAnnouncementBody(body: AnnouncementBody): Uint8Array {
-  const w = header(new Writer(), 'announcement');
+  const w = header(frameWriter('session frame'), 'announcement');
   if (!Array.isArray(body.signers) || body.signers.length < 2) throw invalid('at least two signers', { field: 'signers' });
-  w.count(body.signers.length, PROTOCOL_MAX_SIGNERS, false, 'signers');
+  w.u8(body.signers.length, 'signers', PROTOCOL_MAX_SIGNERS);
   for (const key of body.signers) w.fixed(key, PUBLIC_KEY_BYTES, 'signer');
   if (body.creatorIndex >= body.signers.length) throw invalid('creator index out of range', { field: 'creatorIndex' });
   const tweak = TWEAKS.indexOf(body.tweak);
@@ -354,13 +225,13 @@ export function encodeAnnouncementBody(body: AnnouncementBody): Uint8Array {
     .u64(body.createdAt, 'createdAt')
     .u64(body.expiresAt, 'expiresAt')
     .fixed(body.salt, SALT_BYTES, 'salt')
-    .string(body.display, MAX_DISPLAY_BYTES, 'display');
+    .string(body.display, 'display', DISPLAY_FIELD);
   encodePayload(w, body.payload);
   return w.finish();
 }
 
-function decodeAnnouncementBody(reader: Reader): AnnouncementBody {
-  const n = reader.count(PROTOCOL_MAX_SIGNERS, false, 'signers');
+function decodeAnnouncementBody(reader: ByteReader): AnnouncementBody {
+  const n = reader.u8('signers', PROTOCOL_MAX_SIGNERS);
   if (n < 2) throw malformed('at least two signers', { field: 'signers' });
   const signers: Uint8Array[] = [];
   for (let i = 0; i < n; i++) signers.push(reader.fixed(PUBLIC_KEY_BYTES, 'signer'));
@@ -375,20 +246,20 @@ function decodeAnnouncementBody(reader: Reader): AnnouncementBody {
     createdAt: reader.u64('createdAt'),
     expiresAt: reader.u64('expiresAt'),
     salt: reader.fixed(SALT_BYTES, 'salt'),
-    display: reader.string(MAX_DISPLAY_BYTES, 'display'),
+    display: reader.string('display', DISPLAY_FIELD),
     payload: decodePayload(reader),
   };
 }
 
 // ---------------------------------------------------------------- session messages
 
-function writeNonces(w: Writer, nonces: readonly Uint8Array[]): void {
-  w.count(nonces.length, PROTOCOL_MAX_MESSAGES, true, 'nonces');
+function writeNonces(w: ByteWriter, nonces: readonly Uint8Array[]): void {
+  w.u16(nonces.length, 'nonces', PROTOCOL_MAX_MESSAGES);
   for (const nonce of nonces) w.fixed(nonce, PUBLIC_NONCE_BYTES, 'nonce');
 }
 
-function readNonces(r: Reader): Uint8Array[] {
-  const count = r.count(PROTOCOL_MAX_MESSAGES, true, 'nonces');
+function readNonces(r: ByteReader): Uint8Array[] {
+  const count = r.u16('nonces', PROTOCOL_MAX_MESSAGES);
   const nonces: Uint8Array[] = [];
   for (let i = 0; i < count; i++) nonces.push(r.fixed(PUBLIC_NONCE_BYTES, 'nonce'));
   return nonces;
@@ -398,7 +269,7 @@ const ABORT_CODE = /^[A-Z][A-Z0-9_]*$/;
 
 /** Every byte the sender signs: the whole message but its signature. */
 export function encodeMessageBody(message: SessionMessage): Uint8Array {
-  const w = header(new Writer(), message.body.type)
+  const w = header(frameWriter('session frame'), message.body.type)
     .fixed(message.sessionId, SESSION_ID_BYTES, 'sessionId')
     .u8(message.sender, 'sender')
     .u32(message.attempt, 'attempt')
@@ -409,15 +280,15 @@ export function encodeMessageBody(message: SessionMessage): Uint8Array {
     case 'approve':
       break;
     case 'decline':
-      w.string(body.reason, MAX_REASON_BYTES, 'reason');
+      w.string(body.reason, 'reason', REASON_FIELD);
       break;
     case 'nonces':
       writeNonces(w, body.nonces);
       break;
     case 'partials':
-      w.count(body.partials.length, PROTOCOL_MAX_MESSAGES, true, 'partials');
+      w.u16(body.partials.length, 'partials', PROTOCOL_MAX_MESSAGES);
       for (const partial of body.partials) w.fixed(partial, PARTIAL_SIG_BYTES, 'partial');
-      w.count(body.evidence.length, PROTOCOL_MAX_SIGNERS, false, 'evidence');
+      w.u8(body.evidence.length, 'evidence', PROTOCOL_MAX_SIGNERS);
       for (const e of body.evidence) {
         w.u32(e.sequence, 'sequence').u64(e.timestamp, 'timestamp').fixed(e.signature, SIGNATURE_BYTES, 'signature');
         writeNonces(w, e.nonces);
@@ -425,10 +296,10 @@ export function encodeMessageBody(message: SessionMessage): Uint8Array {
       break;
     case 'abort':
       if (!ABORT_CODE.test(body.code)) throw invalid('abort code must be an upper-case identifier', { field: 'code' });
-      w.string(body.code, MAX_CODE_BYTES, 'code');
-      w.count(body.blame.length, PROTOCOL_MAX_SIGNERS, false, 'blame');
+      w.string(body.code, 'code', CODE_FIELD);
+      w.u8(body.blame.length, 'blame', PROTOCOL_MAX_SIGNERS);
       for (const index of body.blame) w.u8(index, 'blame');
-      w.string(body.reason, MAX_REASON_BYTES, 'reason');
+      w.string(body.reason, 'reason', REASON_FIELD);
       break;
     default:
       throw invalid('unknown message type', { field: 'type' });
@@ -436,7 +307,7 @@ export function encodeMessageBody(message: SessionMessage): Uint8Array {
   return w.finish();
 }
 
-function decodeMessageBody(r: Reader, type: MessageType): SessionMessage {
+function decodeMessageBody(r: ByteReader, type: MessageType): SessionMessage {
   const head: MessageHeader = {
     sessionId: r.fixed(SESSION_ID_BYTES, 'sessionId'),
     sender: r.u8('sender'),
@@ -450,14 +321,14 @@ function decodeMessageBody(r: Reader, type: MessageType): SessionMessage {
     case 'approve':
       return { ...head, body: { type } };
     case 'decline':
-      return { ...head, body: { type, reason: r.string(MAX_REASON_BYTES, 'reason') } };
+      return { ...head, body: { type, reason: r.string('reason', REASON_FIELD) } };
     case 'nonces':
       return { ...head, body: { type, nonces: readNonces(r) } };
     case 'partials': {
-      const partialCount = r.count(PROTOCOL_MAX_MESSAGES, true, 'partials');
+      const partialCount = r.u16('partials', PROTOCOL_MAX_MESSAGES);
       const partials: Uint8Array[] = [];
       for (let i = 0; i < partialCount; i++) partials.push(r.fixed(PARTIAL_SIG_BYTES, 'partial'));
-      const evidenceCount = r.count(PROTOCOL_MAX_SIGNERS, false, 'evidence');
+      const evidenceCount = r.u8('evidence', PROTOCOL_MAX_SIGNERS);
       const evidence: NonceEvidence[] = [];
       for (let i = 0; i < evidenceCount; i++) {
         evidence.push({
@@ -470,12 +341,12 @@ function decodeMessageBody(r: Reader, type: MessageType): SessionMessage {
       return { ...head, body: { type, partials, evidence } };
     }
     case 'abort': {
-      const code = r.string(MAX_CODE_BYTES, 'code');
+      const code = r.string('code', CODE_FIELD);
       if (!ABORT_CODE.test(code)) throw malformed('abort code must be an upper-case identifier', { field: 'code' });
-      const blameCount = r.count(PROTOCOL_MAX_SIGNERS, false, 'blame');
+      const blameCount = r.u8('blame', PROTOCOL_MAX_SIGNERS);
       const blame: number[] = [];
       for (let i = 0; i < blameCount; i++) blame.push(r.u8('blame'));
-      return { ...head, body: { type, code, blame, reason: r.string(MAX_REASON_BYTES, 'reason') } };
+      return { ...head, body: { type, code, blame, reason: r.string('reason', REASON_FIELD) } };
     }
   }
 }
@@ -509,7 +380,7 @@ export function decodeFrame(frame: Uint8Array): DecodedFrame {
   if (type === undefined) throw new CosignerError('UNSUPPORTED_VERSION', 'unknown frame type', { type: frame[1] ?? -1 });
   const signed = frame.slice(0, frame.length - SIGNATURE_BYTES);
   const signature = frame.slice(frame.length - SIGNATURE_BYTES);
-  const reader = new Reader(signed);
+  const reader = new ByteReader(signed, 'session frame');
   reader.fixed(2, 'header');
   if (type === 'announcement') {
     const body = decodeAnnouncementBody(reader);

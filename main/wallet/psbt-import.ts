@@ -10,7 +10,7 @@ import { CosignerError } from '../errors.ts';
 import { readBip373Fields } from './bip373.ts';
 import type { DerivedGroupKey } from './bip328.ts';
 import type { GroupKeys } from './group-keys.ts';
-import { readPsbtMaps } from './psbt-maps.ts';
+import { PSBT_MAGIC, readPsbtMaps } from './psbt-maps.ts';
 import { SIGHASH_DEFAULT, sighashName, TAPROOT_SIGHASH_TYPES } from './psbt-sighash.ts';
 
 /** Fits an announcement frame (256 KiB) with room for everything else it carries. */
@@ -27,12 +27,11 @@ export interface ImportedPsbt {
   readonly version: 0 | 2;
 }
 
-const MAGIC = Uint8Array.of(0x70, 0x73, 0x62, 0x74, 0xff);
 const HEX = /^(?:[0-9a-fA-F]{2})+$/;
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 
 function startsWithMagic(bytes: Uint8Array): boolean {
-  return bytes.length >= MAGIC.length && equalBytes(bytes.subarray(0, MAGIC.length), MAGIC);
+  return bytes.length >= PSBT_MAGIC.length && PSBT_MAGIC.every((byte, i) => bytes[i] === byte);
 }
 
 /** The PSBT's bytes from what a user gives: binary (a .psbt file), or hex or base64 text. */

@@ -21,7 +21,8 @@ export interface PsbtMaps {
   readonly outputs: readonly (readonly PsbtEntry[])[];
 }
 
-const MAGIC = [0x70, 0x73, 0x62, 0x74, 0xff];
+/** "psbt" 0xff: BIP174's magic, the first bytes of every PSBT. */
+export const PSBT_MAGIC: readonly number[] = Object.freeze([0x70, 0x73, 0x62, 0x74, 0xff]);
 /** The separator that ends every map. */
 const MAP_END = Uint8Array.of(0);
 const GLOBAL_UNSIGNED_TX = 0x00;
@@ -103,10 +104,10 @@ function countOf(map: readonly PsbtEntry[], keyType: number, name: string): numb
 
 /** Splits a PSBT into its global, input and output maps (v0 and v2), checking only the framing. */
 export function readPsbtMaps(psbt: Uint8Array): PsbtMaps {
-  if (!(psbt instanceof Uint8Array) || psbt.length < MAGIC.length || MAGIC.some((b, i) => psbt[i] !== b)) {
+  if (!(psbt instanceof Uint8Array) || psbt.length < PSBT_MAGIC.length || PSBT_MAGIC.some((b, i) => psbt[i] !== b)) {
     throw invalid('not a PSBT: it does not start with the magic bytes "psbt\\xff"');
   }
-  const reader = new Reader(psbt.subarray(MAGIC.length));
+  const reader = new Reader(psbt.subarray(PSBT_MAGIC.length));
   const global = readMap(reader, 'the global map');
   const versionEntry = single(global, GLOBAL_VERSION);
   const version = versionEntry ? new DataView(versionEntry.value.buffer, versionEntry.value.byteOffset).getUint32(0, true) : 0;
@@ -152,5 +153,5 @@ export function writePsbtMap(entries: readonly PsbtEntry[]): Uint8Array {
 
 /** A PSBT from its maps, each written as given: the inverse of readPsbtMaps. */
 export function writePsbtMaps(maps: Pick<PsbtMaps, 'global' | 'inputs' | 'outputs'>): Uint8Array {
-  return concatBytes(Uint8Array.from(MAGIC), writePsbtMap(maps.global), ...maps.inputs.map(writePsbtMap), ...maps.outputs.map(writePsbtMap));
+  return concatBytes(Uint8Array.from(PSBT_MAGIC), writePsbtMap(maps.global), ...maps.inputs.map(writePsbtMap), ...maps.outputs.map(writePsbtMap));
 }

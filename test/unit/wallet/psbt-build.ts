@@ -1,7 +1,8 @@
 /**
  * Test-only: a spend from a 3-signer group built with @scure/btc-signer (the way a watch-only wallet
- * holding the group's descriptors would build it) and the signers' rounds simulated over the
- * wallet's signing API. The builders shared with the session tests are in test/support/psbt-fixtures.ts.
+ * holding the group's descriptors would build it), the signers' rounds simulated over the wallet's
+ * signing API, and the BIP373 fields written as another tool writes them: with the PSBT engine.
+ * The builders shared with the session tests are in test/support/psbt-fixtures.ts.
  */
 import { bytesToHex as hex } from '@noble/hashes/utils.js';
 import { Transaction } from '@scure/btc-signer';
@@ -9,14 +10,7 @@ import type { SecretNonce } from '../../../main/musig/index.ts';
 import type { DerivedGroupKey } from '../../../main/wallet/bip328.ts';
 import { groupKeyAgg } from '../../../main/wallet/group.ts';
 import { GroupKeys } from '../../../main/wallet/group-keys.ts';
-import {
-  makePsbtNonces,
-  PsbtSigningBatch,
-  writePartialSigs,
-  writeParticipants,
-  writePubNonces,
-  type PsbtSigningPlan,
-} from '../../../main/wallet/psbt-signing.ts';
+import { makePsbtNonces, PsbtSigningBatch, type PsbtSigningPlan } from '../../../main/wallet/psbt-signing.ts';
 import { bytes32, cosigners, tapDerivation, taprootScript } from '../../support/psbt-fixtures.ts';
 
 export { taprootScript, verifyWithBitcoinJs, virtualSizeOf } from '../../support/psbt-fixtures.ts';
@@ -74,12 +68,49 @@ export function indexOf(publicKey: Uint8Array): number {
 }
 
 /**
+ * The BIP373 fields written with the PSBT engine's own updater (@scure/btc-signer's updateInput):
+ * what another BIP373 tool writes, and the reference the wallet's raw-map copy (Bip373Copy) must
+ * equal. Signers are named by their position in the plan's participants.
+ */
+export const engine = {
+  /** PSBT_IN_MUSIG2_PARTICIPANT_PUBKEYS on every input, and its taproot internal key where missing. */
+  participants(tx: Transaction, plan: PsbtSigningPlan): void {
+    for (const input of plan.inputs) {
+      tx.updateInput(input.index, {
+        musig2ParticipantPubkeys: [[plan.aggregateKey, [...plan.participants]]],
+        ...(tx.getInput(input.index).tapInternalKey ? {} : { tapInternalKey: input.key.internalKey }),
+      });
+    }
+  },
+  pubNonces(tx: Transaction, plan: PsbtSigningPlan, position: number, publicNonces: readonly Uint8Array[]): void {
+    const participantPubkey = plan.participants[position]!;
+    plan.inputs.forEach((input, i) =>
+      tx.updateInput(input.index, {
+        musig2PubNonce: [[{ participantPubkey, aggregatePubkey: input.key.signingCtx.aggregateKey }, publicNonces[i]!]],
+      }),
+    );
+  },
+  partialSigs(tx: Transaction, plan: PsbtSigningPlan, position: number, partialSigs: readonly Uint8Array[]): void {
+    const participantPubkey = plan.participants[position]!;
+    plan.inputs.forEach((input, i) =>
+      tx.updateInput(input.index, {
+        musig2PartialSig: [[{ participantPubkey, aggregatePubkey: input.key.signingCtx.aggregateKey }, partialSigs[i]!]],
+      }),
+    );
+  },
+  /** Every nonce and partial signature removed. */
+  clear(tx: Transaction, plan: PsbtSigningPlan): void {
+    for (const input of plan.inputs) tx.updateInput(input.index, { musig2PubNonce: undefined, musig2PartialSig: undefined });
+  },
+};
+
+/**
  * The two MuSig2 rounds of all three signers, each working from its own plan, with the creator's
  * PSBT copy receiving every BIP373 field as the rounds progress. Returns the final signatures.
  */
 export function runRounds(tx: Transaction, plans: readonly PsbtSigningPlan[], tamper?: (partials: Uint8Array[][]) => void): Uint8Array[] {
   const creatorPlan = plans[0]!;
-  writeParticipants(tx, creatorPlan);
+  engine.participants(tx, creatorPlan);
   const nonces: Uint8Array[][] = [];
   const secrets: SecretNonce[][] = [];
   signers.forEach((s, n) => {
@@ -88,13 +119,13 @@ export function runRounds(tx: Transaction, plans: readonly PsbtSigningPlan[], ta
     nonces[i] = made.publicNonces;
     secrets[i] = made.secretNonces;
   });
-  nonces.forEach((list, i) => writePubNonces(tx, creatorPlan, i, list));
+  nonces.forEach((list, i) => engine.pubNonces(tx, creatorPlan, i, list));
   const partials: Uint8Array[][] = [];
   signers.forEach((s, n) => {
     const i = indexOf(s.publicKey);
     partials[i] = new PsbtSigningBatch(plans[n]!.inputs, nonces).sign(i, s.secretKey, secrets[i]!);
   });
   tamper?.(partials);
-  partials.forEach((list, i) => writePartialSigs(tx, creatorPlan, i, list));
+  partials.forEach((list, i) => engine.partialSigs(tx, creatorPlan, i, list));
   return new PsbtSigningBatch(creatorPlan.inputs, nonces).aggregate(partials);
 }

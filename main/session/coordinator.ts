@@ -375,7 +375,7 @@ export class SessionCoordinator {
       throw new CosignerError('WRONG_PHASE', 'not a PSBT session', { sessionId });
     }
     if (!psbt) throw new CosignerError('UNKNOWN_SESSION', 'no such session', { sessionId });
-    return base64.encode(psbt.psbt(live?.state));
+    return base64.encode(psbt.psbt());
   }
 
   /** Every stored session of the local signer, newest first, at most `limit`. */
@@ -749,8 +749,10 @@ export class SessionCoordinator {
   async #approveLocally(live: Live): Promise<void> {
     const now = this.#clock.now();
     const state = withPhase(approveState(live.state, live.localIndex, now), now);
-    const frame = this.#message(live, state.attempt, { type: 'approve' }, now);
-    await this.#commit(live, state, [frame.frame]);
+    // The last approval starts the nonce exchange at once, and this node's NONCES say it approved
+    // (any contribution does): an APPROVE too would only cost every peer one more message to check.
+    const noncesFollow = state.phase === 'NONCE_EXCHANGE' && canAct(state);
+    await this.#commit(live, state, noncesFollow ? [] : [this.#message(live, state.attempt, { type: 'approve' }, now).frame]);
     await this.#advance(live);
   }
 
@@ -1036,6 +1038,7 @@ export class SessionCoordinator {
       }
     }
     live.state = next;
+    live.psbt?.progress(next);
     if (next.phase !== previous.phase || next.attempt !== previous.attempt) this.#armDeadline();
     if (force || next !== previous) this.#emit('session', this.#snapshot(live));
     for (const frame of frames) this.#broadcast(live, frame, 'session-message');

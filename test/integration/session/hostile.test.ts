@@ -30,17 +30,20 @@ const mallory = testSigner('mallory');
 
 describe('forged and misrouted messages change nothing', () => {
   it('rejects a message signed by a non-signer, or naming no signer', async () => {
-    const c = new Cluster(2, { seed: 'non-signer' });
+    // Three signers, so that signer 1's approval is not the last one, which its NONCES would carry.
+    const c = new Cluster(3, { seed: 'non-signer' });
     await c.start();
     const s = await pending(c);
     await c.nodes[1]!.coordinator.approve(s.sessionId);
-    const approve = sentFrames(c.net, { from: 'peer-1', type: 'approve' })[0]!.frame;
+    const approve = sentFrames(c.net, { from: 'peer-1', to: 'peer-0', type: 'approve' })[0]!.frame;
     // Same content, a later sequence number, signed by Mallory instead of the signer at index 1.
     c.net.deliver('peer-0', resign(approve, mallory.secret, (m) => ({ ...m, sequence: 50 })), 'peer-1');
     c.net.deliver('peer-0', resign(approve, mallory.secret, (m) => ({ ...m, sender: 7 })), 'peer-1');
     await c.settle();
     expect(rejected(c, 0)).toEqual({ BAD_SIGNATURE: 1, NOT_A_SIGNER: 1 });
     // The genuine approval still goes through: nothing moved the sequence window.
+    expect(await c.runUntil(() => c.snapshot(0, s.sessionId)!.signers[1]!.approved)).toBe(true);
+    await c.nodes[2]!.coordinator.approve(s.sessionId);
     expect(await c.runUntilPhase(s.sessionId, ['COMPLETE'])).toBe(true);
   });
 
@@ -68,12 +71,12 @@ describe('forged and misrouted messages change nothing', () => {
   });
 
   it('rejects replays of join, nonce and partial signature messages, and of the announcement', async () => {
-    const c = new Cluster(2, { seed: 'replay' });
+    const c = new Cluster(3, { seed: 'replay' });
     await c.start();
     const s = await pending(c);
     await approveAll(c, s.sessionId);
     expect(await c.runUntilPhase(s.sessionId, ['COMPLETE'])).toBe(true);
-    const to0 = (type: 'approve' | 'nonces' | 'partials') => sentFrames(c.net, { from: 'peer-1', type })[0]!.frame;
+    const to0 = (type: 'approve' | 'nonces' | 'partials') => sentFrames(c.net, { from: 'peer-1', to: 'peer-0', type })[0]!.frame;
     for (const type of ['approve', 'nonces', 'partials'] as const) c.net.deliver('peer-0', to0(type), 'peer-1');
     c.net.deliver('peer-1', sentFrames(c.net, { type: 'announcement' })[0]!.frame, 'peer-0');
     await c.settle();
@@ -108,22 +111,24 @@ describe('forged and misrouted messages change nothing', () => {
   });
 
   it('isolates sessions: a message cannot be moved to another session, and sequence numbers are per session', async () => {
-    const c = new Cluster(2, { seed: 'isolation' });
+    const c = new Cluster(3, { seed: 'isolation' });
     await c.start();
     const one = await pending(c);
     const two = await pending(c);
-    await c.nodes[1]!.coordinator.approve(one.sessionId);
+    await approveAll(c, one.sessionId);
     await c.runUntilPhase(one.sessionId, ['COMPLETE']);
-    const approveOne = sentFrames(c.net, { from: 'peer-1', type: 'approve' })[0]!.frame;
+    const approveOne = sentFrames(c.net, { from: 'peer-1', to: 'peer-0', type: 'approve' })[0]!.frame;
     const moved = approveOne.slice();
     moved.set(Buffer.from(two.sessionId, 'hex'), 2);
     c.net.deliver('peer-0', moved, 'peer-1');
     await c.settle();
     expect(rejected(c, 0)).toEqual({ BAD_SIGNATURE: 1 });
     // Node 1 used sequence numbers 1..3 in session one; session two starts again at 1 and is accepted.
-    await c.nodes[1]!.coordinator.approve(two.sessionId);
+    await approveAll(c, two.sessionId);
     expect(await c.runUntilPhase(two.sessionId, ['COMPLETE'])).toBe(true);
-    expect(messageOf(sentFrames(c.net, { from: 'peer-1', type: 'approve' })[1]!.frame).sequence).toBe(1);
+    const approvals = sentFrames(c.net, { from: 'peer-1', to: 'peer-0', type: 'approve' });
+    expect(approvals).toHaveLength(2);
+    expect(messageOf(approvals[1]!.frame).sequence).toBe(1);
   });
 });
 

@@ -107,6 +107,10 @@ describe('a co-signing session', () => {
     expect(c.snapshot(2, s.sessionId)!.awaitingLocalApproval).toBe(true);
     await c.nodes[2]!.coordinator.approve(s.sessionId);
     expect(await c.runUntilPhase(s.sessionId, ['COMPLETE'])).toBe(true);
+    // The last approval goes out as its NONCES alone, which every peer counts as approval.
+    expect(sentBy('peer-2')).not.toContain('approve');
+    expect(new Set(sentBy('peer-2'))).toEqual(new Set(['nonces', 'partials']));
+    expect(c.snapshot(1, s.sessionId)!.signers[2]!.approved).toBe(true);
   });
 
   it('lets a headless co-signer approve by explicit policy (off by default)', async () => {

@@ -5,13 +5,13 @@
  * group is the announcement's signer set, all of whom sign (n-of-n); a PSBT one of whose inputs that
  * group cannot spend by its key path is refused whole, with a reason per input.
  *
- * At completion the aggregate signatures go into PSBT_IN_TAP_KEY_SIG of this node's copy and the
- * PSBT is finalized into a broadcastable transaction. The BIP373 fields of a running session
- * (participants, every public nonce and partial signature received so far) are written when the
- * copy is asked for, from what the session holds: the same PSBT as writing them on arrival, without
- * its cost in the signing rounds: @scure/btc-signer re-validates every key of an input at each
- * update, so writing them for 64 inputs and 3 signers takes about 1.7 s here, four times one
- * signer's whole share of the rounds (test/bench/psbt.bench.ts).
+ * This node's copy of the PSBT carries the BIP373 fields as the rounds progress: the participants
+ * from the start, then every public nonce and partial signature as the session's state gains them
+ * (`progress`, at each change of state), those of an earlier attempt removed, so another BIP373
+ * tool can take over at any point. They are written on the PSBT's raw maps (Bip373Copy), each once:
+ * linear in inputs × signers, a few milliseconds for 100 inputs and 3 signers
+ * (test/bench/psbt.bench.ts). At completion the aggregate signatures become the final witnesses of
+ * the announced PSBT, finalized into a broadcastable transaction.
  */
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import { base64 } from '@scure/base';
@@ -28,27 +28,19 @@ import {
 import { CosignerError } from '../errors.ts';
 import { groupKeyAgg } from '../wallet/group.ts';
 import { GroupKeys } from '../wallet/group-keys.ts';
+import { Bip373Copy } from '../wallet/bip373-copy.ts';
 import { finalizeKeyPath } from '../wallet/psbt-finalize.ts';
 import { importPsbt, type ClassifyOptions, type ImportedPsbt } from '../wallet/psbt-import.ts';
+import { PSBT_MAGIC } from '../wallet/psbt-maps.ts';
 import { reviewPsbt, type PsbtReview } from '../wallet/psbt-review.ts';
-import {
-  assertApproved,
-  clearBip373Progress,
-  planPsbtSigning,
-  writePartialSigs,
-  writeParticipants,
-  writePubNonces,
-  type PsbtSigningPlan,
-} from '../wallet/psbt-signing.ts';
+import { assertApproved, planPsbtSigning, type PsbtSigningPlan } from '../wallet/psbt-signing.ts';
 import { checkSessionSize } from './announcement.ts';
-import type { AnnouncementBody, BatchItem, PsbtPayload } from './codec.ts';
+import type { AnnouncementBody, BatchItem, NonceEvidence, PsbtPayload } from './codec.ts';
 import { psbtSessionKeys, type SessionKeys } from './session-crypto.ts';
 import type { SessionState } from './state.ts';
 
 /** Groups whose derived keys are remembered (each GroupKeys caches up to 1024 derivations). */
 export const MAX_CACHED_GROUPS = 16;
-/** "psbt" 0xff: BIP174's magic. */
-const PSBT_MAGIC = [0x70, 0x73, 0x62, 0x74, 0xff];
 /** Refused inputs named in an error message; the review lists them all. */
 const MAX_LISTED_REFUSALS = 6;
 
@@ -193,10 +185,14 @@ export type StoredPsbt = z.infer<typeof StoredPsbt>;
 
 interface Work {
   readonly plan: PsbtSigningPlan;
-  /** This node's copy of the PSBT, as imported: the signatures are written into it, then it is finalized. */
+  /** The engine's view of the announced PSBT: what the final signatures are checked against. */
   readonly tx: Transaction;
-  readonly version: 0 | 2;
   readonly keys: SessionKeys;
+  /** This node's copy, with the BIP373 fields of `written`. */
+  readonly copy: Bip373Copy;
+  /** What the copy holds: the attempt, and per signer (announcement index) the nonces and partial
+   *  signatures of the state it was last brought to. */
+  written: { attempt: number; nonces: (NonceEvidence | undefined)[]; partials: (readonly Uint8Array[] | undefined)[] };
 }
 
 /** The PSBT side of one session. A finished session restored from the store has no plan. */
@@ -234,7 +230,14 @@ export class PsbtSession {
   /** A session that will sign, from its intake. */
   static open(body: AnnouncementBody, intake: PsbtIntake): PsbtSession {
     const { plan, imported } = intake;
-    const work: Work = { plan, tx: imported.tx, version: imported.version, keys: psbtSessionKeys(body, plan, intake.keys.base.outputKey) };
+    const none = body.signers.map(() => undefined);
+    const work: Work = {
+      plan,
+      tx: imported.tx,
+      keys: psbtSessionKeys(body, plan, intake.keys.base.outputKey),
+      copy: new Bip373Copy((body.payload as PsbtPayload).psbt, plan),
+      written: { attempt: 0, nonces: [...none], partials: [...none] },
+    };
     return new PsbtSession(body, reviewView(intake.review), plan.messages, work.keys.verifyKeys, null, work);
   }
 
@@ -270,26 +273,41 @@ export class PsbtSession {
   }
 
   /**
-   * This node's copy of the PSBT. Finalized once complete; while the session runs (`state` is its
-   * current state), the announced PSBT with the BIP373 fields of this attempt: the group's
-   * participants, and every public nonce and partial signature received (any earlier ones cleared),
-   * so another BIP373 tool can take over; a stored session that ended unsigned has what was announced.
+   * Brings this node's copy to `state`: the public nonces and partial signatures it holds of the
+   * current attempt are written, each signer's once, and those of an earlier attempt removed.
+   * Idempotent; nothing for a finished session.
    */
-  psbt(state: SessionState | undefined): Uint8Array {
-    if (this.#transaction) return base64.decode(this.#transaction.psbtBase64);
+  progress(state: SessionState): void {
     const work = this.#work;
-    if (!work || !state) return this.#announced.slice();
-    const { plan, keys } = work;
-    const { tx } = importPsbt(this.#announced);
-    clearBip373Progress(tx, plan);
-    writeParticipants(tx, plan);
+    if (!work) return;
+    const { copy, keys, written } = work;
+    if (state.attempt !== written.attempt) {
+      copy.clearProgress();
+      written.attempt = state.attempt;
+      written.nonces.fill(undefined);
+      written.partials.fill(undefined);
+    }
     state.nonces.forEach((evidence, index) => {
-      if (evidence) writePubNonces(tx, plan, keys.position[index] as number, evidence.nonces);
+      if (evidence === written.nonces[index]) return;
+      copy.setPubNonces(keys.position[index] as number, evidence?.nonces);
+      written.nonces[index] = evidence;
     });
     state.partials.forEach((partials, index) => {
-      if (partials) writePartialSigs(tx, plan, keys.position[index] as number, partials);
+      if (partials === written.partials[index]) return;
+      copy.setPartialSigs(keys.position[index] as number, partials);
+      written.partials[index] = partials;
     });
-    return tx.toPSBT(work.version);
+  }
+
+  /**
+   * This node's copy of the PSBT. Finalized once complete; while the session runs, the announced
+   * PSBT with the BIP373 fields written so far (see `progress`): the group's participants, and every
+   * public nonce and partial signature of this attempt, so another BIP373 tool can take over; a
+   * stored session that ended unsigned has what was announced.
+   */
+  psbt(): Uint8Array {
+    if (this.#transaction) return base64.decode(this.#transaction.psbtBase64);
+    return this.#work ? this.#work.copy.toPsbt() : this.#announced.slice();
   }
 
   get keys(): SessionKeys {

@@ -1,10 +1,10 @@
 /**
  * Signing a PSBT with the MuSig2 engine: one plan (every input's key and signature message), one
  * batch that signs every input at once (inputs grouped by signing context, since a BIP328 child
- * signs under its own tweaks), and the BIP373 fields written into the PSBT as the rounds progress:
- * participants, then public nonces, then partial signatures, then the aggregate in
- * PSBT_IN_TAP_KEY_SIG and the finalized transaction. The other direction too: a PSBT that already
- * carries BIP373 nonces and partial signatures from another tool is read, checked and completed.
+ * signs under its own tweaks). A session's copy of the PSBT takes the BIP373 fields as the rounds
+ * progress (bip373-copy.ts) and is finalized by psbt-finalize.ts. The other direction here: a PSBT
+ * that already carries BIP373 nonces and partial signatures from another tool is read, checked, its
+ * aggregates written into PSBT_IN_TAP_KEY_SIG, and finalized.
  */
 import { schnorr } from '@noble/curves/secp256k1.js';
 import { equalBytes } from '@noble/curves/utils.js';
@@ -244,54 +244,12 @@ function planned(plan: PsbtSigningPlan, values: readonly Uint8Array[], what: str
   }
 }
 
-function participantKey(plan: PsbtSigningPlan, signerIndex: number): Uint8Array {
-  const key = plan.participants[signerIndex];
-  if (!key) throw new CosignerError('INVALID_INPUT', 'no signer at this index', { signerIndex });
-  return key;
-}
-
 function update(tx: Transaction, index: number, fields: Parameters<Transaction['updateInput']>[1]): void {
   try {
     tx.updateInput(index, fields);
   } catch (e) {
     throw new CosignerError('INVALID_INPUT', `input ${index}: the PSBT already holds a different value (${(e as Error).message})`, { input: index }, { cause: e });
   }
-}
-
-/**
- * Updater role: PSBT_IN_MUSIG2_PARTICIPANT_PUBKEYS for every input, and its taproot internal key
- * where missing. (A BIP328 child's PSBT_IN_TAP_BIP32_DERIVATION is there already: it is how the
- * input was recognized as the group's.)
- */
-export function writeParticipants(tx: Transaction, plan: PsbtSigningPlan): void {
-  for (const input of plan.inputs) {
-    update(tx, input.index, {
-      musig2ParticipantPubkeys: [[plan.aggregateKey, [...plan.participants]]],
-      ...(tx.getInput(input.index).tapInternalKey ? {} : { tapInternalKey: input.key.internalKey }),
-    });
-  }
-}
-
-/** PSBT_IN_MUSIG2_PUB_NONCE of one signer for every input (keyed by the input's output key). */
-export function writePubNonces(tx: Transaction, plan: PsbtSigningPlan, signerIndex: number, publicNonces: readonly Uint8Array[]): void {
-  planned(plan, publicNonces, 'public nonce');
-  const participantPubkey = participantKey(plan, signerIndex);
-  plan.inputs.forEach((input, i) =>
-    update(tx, input.index, {
-      musig2PubNonce: [[{ participantPubkey, aggregatePubkey: input.key.signingCtx.aggregateKey }, publicNonces[i] as Uint8Array]],
-    }),
-  );
-}
-
-/** PSBT_IN_MUSIG2_PARTIAL_SIG of one signer for every input. */
-export function writePartialSigs(tx: Transaction, plan: PsbtSigningPlan, signerIndex: number, partialSigs: readonly Uint8Array[]): void {
-  planned(plan, partialSigs, 'partial signature');
-  const participantPubkey = participantKey(plan, signerIndex);
-  plan.inputs.forEach((input, i) =>
-    update(tx, input.index, {
-      musig2PartialSig: [[{ participantPubkey, aggregatePubkey: input.key.signingCtx.aggregateKey }, partialSigs[i] as Uint8Array]],
-    }),
-  );
 }
 
 /**
@@ -399,9 +357,4 @@ export function completePsbt(tx: Transaction, plan: PsbtSigningPlan): FinalTrans
     writeSignatures(tx, plan, signatures);
   }
   return finalizePsbt(tx, plan);
-}
-
-/** Removes every BIP373 nonce and partial signature, before a new session writes its own. */
-export function clearBip373Progress(tx: Transaction, plan: PsbtSigningPlan): void {
-  for (const input of plan.inputs) update(tx, input.index, { musig2PubNonce: undefined, musig2PartialSig: undefined });
 }

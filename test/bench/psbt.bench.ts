@@ -11,17 +11,12 @@
  */
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { base64 } from '@scure/base';
-import { GroupKeysCache, intakePsbt } from '../../main/session/psbt-session.ts';
-import { importPsbt, MAX_PSBT_INPUTS } from '../../main/wallet/psbt-import.ts';
+import type { AnnouncementBody } from '../../main/session/codec.ts';
+import { GroupKeysCache, intakePsbt, PsbtSession } from '../../main/session/psbt-session.ts';
+import { initialState, recordNonces, recordPartials, type Recorded, type SessionState } from '../../main/session/state.ts';
+import { MAX_PSBT_INPUTS } from '../../main/wallet/psbt-import.ts';
 import { finalizeKeyPath } from '../../main/wallet/psbt-finalize.ts';
-import {
-  clearBip373Progress,
-  makePsbtNonces,
-  PsbtSigningBatch,
-  writePartialSigs,
-  writeParticipants,
-  writePubNonces,
-} from '../../main/wallet/psbt-signing.ts';
+import { makePsbtNonces, PsbtSigningBatch } from '../../main/wallet/psbt-signing.ts';
 import { waitFor } from '../integration/p2p/harness.ts';
 import { startRealCluster } from '../support/real-cluster.ts';
 import { MemoryRecordStore } from '../support/memory-record-store.ts';
@@ -111,10 +106,16 @@ async function lastApprovalToTransaction(cases: readonly { inputs: number; layou
   return rows;
 }
 
+function stateOf(outcome: Recorded): SessionState {
+  if (outcome.kind !== 'new') throw new Error(`not recorded: ${outcome.kind}`);
+  return outcome.state;
+}
+
 /**
  * One signer's share of the same work, step by step, without the network (median of `runs`): what
- * it does in the signing rounds, and what happens outside them (intake, when the request arrives;
- * the BIP373 copy, when it is asked for).
+ * it does in the signing rounds (the BIP373 fields of its copy included, written as each signer's
+ * nonces and partial signatures arrive), and what happens outside them (intake and the session's
+ * copy, when the request arrives; the copy's bytes, when they are asked for).
  */
 function steps(inputs: number, layout: Layout, runs: number) {
   const signers = cosigners(3, 'bench-steps');
@@ -134,26 +135,27 @@ function steps(inputs: number, layout: Layout, runs: number) {
     time('outside: key aggregation of the group', () => cache.of(keys));
     const intake = time('outside: intake (import, review, plan; derivations included)', () => intakePsbt(payload, keys, cache, 'regtest'));
     const { plan } = intake;
+    const body: AnnouncementBody = { signers: keys, creatorIndex: 0, tweak: 'taproot', createdAt: 0, expiresAt: 1, salt: new Uint8Array(32), display: '', payload };
+    const session = time('outside: session opened (its copy, with the BIP373 participants)', () => PsbtSession.open(body, intake));
     const position = signers.map((s) => plan.participants.findIndex((k) => bytesToHex(k) === bytesToHex(s.publicKey)));
     const made = signers.map((s, n) => (n === 0 ? time('rounds: nonces', () => makePsbtNonces(plan, s.secretKey)) : makePsbtNonces(plan, s.secretKey)));
     const nonces: Uint8Array[][] = [];
     made.forEach((m, n) => (nonces[position[n]!] = m.publicNonces));
+    // Each signer's nonces, then partial signatures, arrive one message at a time: one progress each.
+    let state = initialState(signers.length, 0, 0);
+    const withNonces = made.map((m, n) => (state = stateOf(recordNonces(state, n, { sequence: 1, timestamp: 0, signature: new Uint8Array(64), nonces: m.publicNonces }, 0))));
+    time('rounds: BIP373 nonces into the copy (3 signers, as each arrives)', () => withNonces.forEach((s) => session.progress(s)));
     const batch = time('rounds: signing batch from every nonce', () => new PsbtSigningBatch(plan.inputs, nonces));
     const partials: Uint8Array[][] = [];
     made.forEach((m, n) => {
       const sign = () => batch.sign(position[n]!, signers[n]!.secretKey, m.secretNonces);
       partials[position[n]!] = n === 0 ? time('rounds: partial signatures', sign) : sign();
     });
+    const withPartials = signers.map((_, n) => (state = stateOf(recordPartials(state, n, partials[position[n]!]!, 0))));
+    time('rounds: BIP373 partial signatures into the copy (3 signers, as each arrives)', () => withPartials.forEach((s) => session.progress(s)));
+    time('outside: the copy with every BIP373 field, serialized (sessions.psbt)', () => session.psbt());
     const signatures = time('rounds: aggregate (the engine verifies each)', () => batch.aggregate(partials));
     time('rounds: signatures verified, finalized PSBT and transaction', () => finalizeKeyPath(payload.psbt, intake.imported.tx, plan, signatures));
-    time('outside: the BIP373 copy with every nonce and partial (sessions.psbt)', () => {
-      const copy = importPsbt(payload.psbt).tx;
-      clearBip373Progress(copy, plan);
-      writeParticipants(copy, plan);
-      nonces.forEach((list, i) => writePubNonces(copy, plan, i, list));
-      partials.forEach((list, i) => writePartialSigs(copy, plan, i, list));
-      return copy.toPSBT();
-    });
   }
   const rows = [...samples].map(([step, values]) => ({ inputs, 'inputs on': layout, step, 'median ms': Number(median(values).toFixed(1)) }));
   const rounds = rows.filter((r) => r.step.startsWith('rounds')).reduce((sum, r) => sum + r['median ms'], 0);

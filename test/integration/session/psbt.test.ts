@@ -139,7 +139,7 @@ describe('co-signing a PSBT', () => {
     expect(has(before.partialSigs)).toEqual([0, 1, 2].map((i) => i === local));
     const copy = importPsbt(await c.nodes[0]!.coordinator.psbt(created.sessionId)).tx;
     expect(copy.getInput(1).musig2ParticipantPubkeys).toEqual([[plan.aggregateKey, [...plan.participants]]]);
-    // A new attempt: every copy is cleared of attempt 1 (else writing the fresh nonces would fail) and the session completes.
+    // A new attempt: every copy drops attempt 1's nonces and partial signatures, and the session completes.
     c.net.tamper = undefined;
     await c.nodes[0]!.coordinator.resume(created.sessionId);
     expect(await c.runUntilPhase(created.sessionId, ['COMPLETE'])).toBe(true);

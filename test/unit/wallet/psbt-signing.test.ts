@@ -9,7 +9,6 @@ import { readPsbtMaps } from '../../../main/wallet/psbt-maps.ts';
 import { reviewPsbt } from '../../../main/wallet/psbt-review.ts';
 import {
   assertApproved,
-  clearBip373Progress,
   completePsbt,
   finalizePsbt,
   makePsbtNonces,
@@ -94,22 +93,6 @@ describe('co-signing a PSBT: 3 signers, 3 inputs (one BIP328-derived), one sessi
     expect(progress.partialSigs.every((row) => row.every((p) => p?.length === 32))).toBe(true);
     const final = completePsbt(handedOver.tx, plan);
     expect(verifyWithBitcoinJs(final.rawTxHex, prevouts)).toEqual([true, true, true]);
-  });
-
-  it('writes the participants and a missing internal key, and clears nonces and partial signatures for a new session', () => {
-    const psbt = base64.encode(spendTx().toPSBT(0));
-    const plans = signers.map(() => planPsbtSigning(importPsbt(psbt), keys));
-    const creator = importPsbt(psbt);
-    expect(creator.tx.getInput(1).tapInternalKey).toBeUndefined();
-    runRounds(creator.tx, plans);
-    expect(bytesToHex(creator.tx.getInput(1).tapInternalKey!)).toBe(bytesToHex(keys.base.internalKey));
-    clearBip373Progress(creator.tx, plans[0]!);
-    const progress = readBip373Progress(creator.tx, plans[0]!);
-    expect([...progress.pubNonces, ...progress.partialSigs].flat().every((v) => v === undefined)).toBe(true);
-    expect(creator.tx.getInput(0).musig2ParticipantPubkeys).toHaveLength(1);
-    // A second session writes its own nonces into the same PSBT and finishes.
-    writeSignatures(creator.tx, plans[0]!, runRounds(creator.tx, plans));
-    expect(verifyWithBitcoinJs(finalizePsbt(creator.tx, plans[0]!).rawTxHex, prevouts)).toEqual([true, true, true]);
   });
 
   it('refuses a nonce list of the wrong shape, and a signature that does not verify', () => {

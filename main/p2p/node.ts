@@ -4,6 +4,7 @@
  * optionally, mDNS with Cosigner's own service tag.
  */
 import { createLibp2p } from 'libp2p';
+import { quietComponentLogger } from './libp2p-logger.ts';
 import { tcp } from '@libp2p/tcp';
 import { noise } from '@chainsafe/libp2p-noise';
 import { yamux } from '@chainsafe/libp2p-yamux';
@@ -95,6 +96,7 @@ export async function createCosignerNode(config: NodeConfig): Promise<CosignerNo
     connectionManager: { maxConnections: config.maxConnections ?? 128 },
     ...(config.connectionGater !== undefined ? { connectionGater: config.connectionGater } : {}),
     services,
+    logger: quietComponentLogger(),
   })) as unknown as CosignerLibp2p;
   return { libp2p, datastore, mdnsEnabled };
 }

@@ -178,7 +178,8 @@ export class CosignerTransport implements SessionTransport {
       return;
     }
     const peerId = peerIdFromString(card.peerId);
-    if (card.multiaddrs.length > 0) {
+    // Addresses matter only for a new connection; merging them on every frame cost a peer-store write each.
+    if (card.multiaddrs.length > 0 && libp2p.getConnections(peerId).length === 0) {
       await libp2p.peerStore.merge(peerId, { multiaddrs: card.multiaddrs.map((a) => multiaddr(a)) }).catch(() => undefined);
     }
     const stream = await libp2p.dialProtocol(peerId, SESSION_PROTOCOL, { signal });

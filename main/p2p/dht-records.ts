@@ -17,14 +17,16 @@
  */
 import { schnorr } from '@noble/curves/secp256k1.js';
 import { equalBytes } from '@noble/curves/utils.js';
+import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import type { SelectFn, ValidateFn } from '@libp2p/kad-dht';
 import { CosignerError } from '../errors.ts';
 import type { Clock, Random } from '../session/ports.ts';
 import { ByteReader, ByteWriter } from '../encoding/bytes.ts';
 import type { LengthBounds } from '../encoding/bytes.ts';
+import { BoundedMap } from './bounded-map.ts';
 import { decodeSignerCard, isCardFromTheFuture, isSignedBy, isValidSignerKey } from './signer-card.ts';
-import type { SignerKey } from './signer-card.ts';
+import type { SignatureCheck, SignerKey } from './signer-card.ts';
 import { MAX_PAYLOAD_BYTES } from './wire.ts';
 
 export const CARD_NAMESPACE = 'cosigner-card';
@@ -45,6 +47,27 @@ export type AnnouncementFacts =
 
 /** Decodes and verifies (signature included) an announcement; injected so p2p does not depend on the session codec. */
 export type AnnouncementInspector = (announcement: Uint8Array) => AnnouncementFacts;
+
+/** Announcements whose inspection a node remembers: a few sessions' worth. */
+export const REMEMBERED_INSPECTIONS = 64;
+
+/**
+ * The same inspector, remembering its verdict on the last few announcements by their hash. An
+ * announcement is immutable and its inspection does not depend on time, and the same one reaches a
+ * node many times while a request is published: in the inbox record of each co-signer, stored by
+ * the DHT on this node, and again when polled; each inspection checks a signature and every key.
+ */
+export function rememberingInspector(inspect: AnnouncementInspector, size = REMEMBERED_INSPECTIONS): AnnouncementInspector {
+  const verdicts = new BoundedMap<string, AnnouncementFacts>(size);
+  return (announcement) => {
+    const hash = bytesToHex(sha256(announcement));
+    const known = verdicts.get(hash);
+    if (known !== undefined) return known;
+    const facts = inspect(announcement);
+    verdicts.set(hash, facts);
+    return facts;
+  };
+}
 
 export interface InboxRecord {
   readonly recipient: Uint8Array;
@@ -88,7 +111,7 @@ export function encodeInboxRecord(
 }
 
 /** Decodes an inbox record and verifies the creator's signature; throws MALFORMED_MESSAGE / BAD_SIGNATURE. */
-export function decodeInboxRecord(bytes: Uint8Array): InboxRecord {
+export function decodeInboxRecord(bytes: Uint8Array, signature: SignatureCheck = 'check'): InboxRecord {
   if (bytes.length > MAX_INBOX_RECORD_BYTES) throw new CosignerError('OVERSIZED_MESSAGE', 'inbox record too large', { length: bytes.length });
   const r: ByteReader = new ByteReader(bytes, 'inbox record');
   const version = r.u8('version');
@@ -103,9 +126,9 @@ export function decodeInboxRecord(bytes: Uint8Array): InboxRecord {
   const announcements: Uint8Array[] = [];
   for (let i = 0; i < count; i++) announcements.push(r.bytes('announcement', ANNOUNCEMENT_FIELD));
   const body = bytes.subarray(0, r.offset);
-  const signature = r.fixed(64, 'signature');
+  const signed = r.fixed(64, 'signature');
   r.end();
-  if (!isSignedBy(creator, inboxDigest(body), signature)) throw new CosignerError('BAD_SIGNATURE', 'inbox record signature does not verify', { creator: bytesToHex(creator) });
+  if (signature === 'check' && !isSignedBy(creator, inboxDigest(body), signed)) throw new CosignerError('BAD_SIGNATURE', 'inbox record signature does not verify', { creator: bytesToHex(creator) });
   return { recipient, creator, seq, announcements, bytes: Uint8Array.from(bytes) };
 }
 
@@ -170,14 +193,15 @@ export function createDhtRecordRules(deps: { clock: Clock; inspectAnnouncement: 
 
 /**
  * The version that orders records under one key (card `issuedAt`, inbox `seq`); undefined when the
- * value does not decode or the key is not ours. Signatures are checked too, so a forged record has
- * no version. Selectors pick the highest; the datastore refuses to replace a record by a lower one.
+ * value does not decode or the key is not ours. Signatures are checked too unless the value was
+ * validated already, so a forged record has no version. Selectors pick the highest; the datastore
+ * refuses to replace a record by a lower one.
  */
-export function recordVersion(key: Uint8Array, value: Uint8Array): number | undefined {
+export function recordVersion(key: Uint8Array, value: Uint8Array, signature: SignatureCheck = 'check'): number | undefined {
   const namespace = utf8Decoder.decode(key).split('/')[1];
   try {
-    if (namespace === CARD_NAMESPACE) return decodeSignerCard(value).issuedAt;
-    if (namespace === INBOX_NAMESPACE) return decodeInboxRecord(value).seq;
+    if (namespace === CARD_NAMESPACE) return decodeSignerCard(value, signature).issuedAt;
+    if (namespace === INBOX_NAMESPACE) return decodeInboxRecord(value, signature).seq;
   } catch {
     return undefined;
   }

@@ -16,7 +16,7 @@ import type { Clock, InboundFrame, OutboundMeta, Random, Scheduler, SessionTrans
 import { BoundedMap } from './bounded-map.ts';
 import { CardExchange } from './card-exchange.ts';
 import { dhtPut, dhtGet } from './dht-client.ts';
-import { cardKey, createDhtRecordRules } from './dht-records.ts';
+import { cardKey, createDhtRecordRules, rememberingInspector } from './dht-records.ts';
 import type { AnnouncementInspector, DhtRecordRules } from './dht-records.ts';
 import type { DhtStoreLimits } from './dht-store.ts';
 import type { RetryPolicy } from './delivery.ts';
@@ -134,7 +134,8 @@ export class CosignerNetwork {
     const config = this.#config;
     const guard = this.#guard;
     const banned = (peerId: PeerId): boolean => guard.isBanned(peerId.toString());
-    const rules = createDhtRecordRules({ clock: config.clock, inspectAnnouncement: config.inspectAnnouncement });
+    const inspectAnnouncement = rememberingInspector(config.inspectAnnouncement);
+    const rules = createDhtRecordRules({ clock: config.clock, inspectAnnouncement });
     const node = await createCosignerNode({
       identity: config.identity,
       ...(config.listen !== undefined ? { listen: config.listen } : {}),
@@ -162,7 +163,7 @@ export class CosignerNetwork {
       scheduler: config.scheduler,
       random: config.random,
       signers: config.signers,
-      inspectAnnouncement: config.inspectAnnouncement,
+      inspectAnnouncement,
       timeouts: this.#timeouts,
       ...(config.retry !== undefined ? { retry: config.retry } : {}),
     });

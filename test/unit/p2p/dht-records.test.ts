@@ -10,7 +10,10 @@ import {
   INBOX_NAMESPACE,
   inboxKey,
   MAX_INBOX_ENTRIES,
+  recordVersion,
+  rememberingInspector,
 } from '../../../main/p2p/dht-records.ts';
+import type { AnnouncementFacts } from '../../../main/p2p/dht-records.ts';
 import { FakeTime } from '../../support/fake-time.ts';
 import { seededRandom } from '../../support/random.ts';
 import { testSigner } from '../../support/signers.ts';
@@ -95,5 +98,46 @@ describe('DHT inbox records', () => {
     const select = rules.selectors[INBOX_NAMESPACE]!;
     const key = inboxKey(bob.publicKey, alice.publicKey);
     expect(await select(key, [record(alice, [ann()], 5), record(alice, [ann()], 9), record(alice, [ann()], 7)])).toBe(1);
+  });
+});
+
+describe('checks a node does not repeat', () => {
+  const ann = (nonce: number) => makeTestAnnouncement(alice, [alice.publicKey, bob.publicKey], later, nonce);
+
+  it('an announcement is inspected once while remembered, its verdict (good or bad) kept, the oldest forgotten first', () => {
+    const inspected: Uint8Array[] = [];
+    const inspect = rememberingInspector((a): AnnouncementFacts => {
+      inspected.push(a);
+      return inspectTestAnnouncement(a);
+    }, 2);
+    const [one, two, three] = [ann(1), ann(2), ann(3)];
+    const bad = one.slice();
+    bad[bad.length - 1] = (bad[bad.length - 1] as number) ^ 1;
+    expect(inspect(one)).toEqual(inspectTestAnnouncement(one));
+    expect(inspect(one.slice())).toEqual(inspectTestAnnouncement(one));
+    expect(inspected).toHaveLength(1);
+    expect(inspect(bad).ok).toBe(false);
+    expect(inspect(bad).ok).toBe(false);
+    expect(inspected).toHaveLength(2);
+    inspect(two);
+    inspect(three);
+    inspect(one);
+    expect(inspected).toHaveLength(5);
+  });
+
+  it('a record validated already has its version read without its signature, any other one is checked', () => {
+    const key = inboxKey(bob.publicKey, alice.publicKey);
+    const valid = encodeInboxRecord({ recipient: bob.publicKey, seq: 42, announcements: [ann(1)] }, alice, random);
+    const forged = valid.slice();
+    forged[forged.length - 1] = (forged[forged.length - 1] as number) ^ 1;
+    expect(recordVersion(key, valid)).toBe(42);
+    expect(recordVersion(key, forged)).toBeUndefined();
+    expect(recordVersion(key, forged, 'already-validated')).toBe(42);
+    expect(recordVersion(key, new Uint8Array([1, 2]), 'already-validated')).toBeUndefined();
+    const aliceCard = card(alice, 1234).bytes;
+    const forgedCard = aliceCard.slice();
+    forgedCard[forgedCard.length - 1] = (forgedCard[forgedCard.length - 1] as number) ^ 1;
+    expect(recordVersion(cardKey(alice.publicKey), forgedCard)).toBeUndefined();
+    expect(recordVersion(cardKey(alice.publicKey), forgedCard, 'already-validated')).toBe(1234);
   });
 });

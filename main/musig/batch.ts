@@ -6,7 +6,7 @@ import { isBytes, publicKeyOf, secretScalar } from './keys.ts';
 import { aggregateNonces, publicNonceOf, takeSecretNonce, type SecretNonce } from './nonce.ts';
 import { sessionValues, type SessionValues } from './session-values.ts';
 import { partialSign } from './sign.ts';
-import { partialSigValid } from './verify.ts';
+import { partialSigValid, verifySignature } from './verify.ts';
 
 const Fn = secp256k1.Point.Fn;
 
@@ -162,7 +162,7 @@ export class SigningBatch {
       });
       s = Fn.add(s, Fn.mul(session.e, this.#key.tweakTerm));
       const signature = concatBytes(schnorr.utils.pointToBytes(session.R), Fn.toBytes(s));
-      if (!schnorr.verify(signature, session.message, this.#key.xOnlyQ)) this.#blame(messageIndex, column);
+      if (!verifySignature(signature, session.message, this.#key.xOnlyQ)) this.#blame(messageIndex, column);
       return signature;
     });
   }

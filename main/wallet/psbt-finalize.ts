@@ -4,15 +4,16 @@
  * so finalizing is writing it, without @scure/btc-signer's per-update re-validation of every field
  * of the input (a taproot tweak, a point multiplication, per input per update: about 4 ms an input
  * for signatures, finalize and export, test/bench/psbt.bench.ts). Every signature is verified here
- * first under its input's output key, against the message the plan computed from the PSBT.
+ * first under its input's output key, against the message the plan computed from the PSBT (a
+ * signature the engine has just verified on those very bytes is not verified twice: verify.ts).
  */
-import { schnorr } from '@noble/curves/secp256k1.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, concatBytes } from '@noble/hashes/utils.js';
 import { base64 } from '@scure/base';
 import { RawTx, RawWitness } from '@scure/btc-signer/script.js';
 import type { Transaction } from '@scure/btc-signer';
 import { CosignerError } from '../errors.ts';
+import { verifySignature } from '../musig/verify.ts';
 import { readPsbtMaps, writePsbtMaps, type PsbtEntry } from './psbt-maps.ts';
 import { SIGHASH_DEFAULT } from './psbt-sighash.ts';
 import type { FinalTransaction, PsbtSigningPlan } from './psbt-signing.ts';
@@ -36,7 +37,7 @@ function verified(tx: Transaction, plan: PsbtSigningPlan, signatures: readonly U
   }
   return plan.inputs.map((input, i) => {
     const signature = signatures[i] as Uint8Array;
-    if (!(signature instanceof Uint8Array) || signature.length !== 64 || !schnorr.verify(signature, input.message, input.key.outputKey)) {
+    if (!(signature instanceof Uint8Array) || !verifySignature(signature, input.message, input.key.outputKey)) {
       throw new CosignerError('SIGNATURE_INVALID', `input ${input.index}: the signature does not verify under its output key`, { input: input.index });
     }
     if (input.signed) return tx.getInput(input.index).tapKeySig as Uint8Array;

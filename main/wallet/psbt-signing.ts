@@ -12,7 +12,7 @@ import { bytesToHex } from '@noble/hashes/utils.js';
 import { base64 } from '@scure/base';
 import type { Transaction } from '@scure/btc-signer';
 import { CosignerError } from '../errors.ts';
-import { generateNonce, publicKeyOf, SigningBatch, type KeyAggContext, type SecretNonce } from '../musig/index.ts';
+import { generateNonce, publicKeyOf, SigningBatch, verifySignature, type KeyAggContext, type SecretNonce } from '../musig/index.ts';
 import type { DerivedGroupKey } from './bip328.ts';
 import type { GroupKeys } from './group-keys.ts';
 import { classifyInputs, feeOf, type ClassifyOptions, type ImportedPsbt, type OwnInput } from './psbt-import.ts';
@@ -260,7 +260,7 @@ export function writeSignatures(tx: Transaction, plan: PsbtSigningPlan, signatur
   planned(plan, signatures, 'signature');
   plan.inputs.forEach((input, i) => {
     const signature = signatures[i] as Uint8Array;
-    if (!(signature instanceof Uint8Array) || signature.length !== 64 || !schnorr.verify(signature, input.message, input.key.outputKey)) {
+    if (!(signature instanceof Uint8Array) || !verifySignature(signature, input.message, input.key.outputKey)) {
       throw new CosignerError('SIGNATURE_INVALID', `input ${input.index}: the signature does not verify under its output key`, {
         input: input.index,
       });

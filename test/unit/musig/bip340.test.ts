@@ -51,3 +51,30 @@ describe('BIP340 test vectors', () => {
     }
   }
 });
+
+describe('a signature verified once', () => {
+  const valid = loadRows().find((r) => r.valid && r.secretKey)!;
+
+  it('passes again on the same bytes, and is verified afresh once any of them change', () => {
+    const signature = hex(valid.signature);
+    const message = hex(valid.message);
+    const key = hex(valid.publicKey);
+    expect(verifySignature(signature, message, key)).toBe(true);
+    expect(verifySignature(signature, message, key)).toBe(true);
+    // The same array under another message or key, or with its own bytes changed in place.
+    const otherMessage = message.slice();
+    otherMessage[0] = (otherMessage[0] as number) ^ 1;
+    expect(verifySignature(signature, otherMessage, key)).toBe(false);
+    expect(verifySignature(signature, message, hex(loadRows().find((r) => r.publicKey !== valid.publicKey && r.valid)!.publicKey))).toBe(false);
+    signature[63] = (signature[63] as number) ^ 1;
+    expect(verifySignature(signature, message, key)).toBe(false);
+    signature[63] = (signature[63] as number) ^ 1;
+    expect(verifySignature(signature, message, key)).toBe(true);
+  });
+
+  it('an invalid signature stays invalid however often it is checked', () => {
+    const invalid = loadRows().find((r) => !r.valid)!;
+    const signature = hex(invalid.signature);
+    for (let i = 0; i < 3; i++) expect(verifySignature(signature, hex(invalid.message), hex(invalid.publicKey))).toBe(false);
+  });
+});

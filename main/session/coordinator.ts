@@ -30,7 +30,7 @@ import {
 import { MAX_REASON_BYTES, resolveOptions, type CoordinatorOptions } from './limits.ts';
 import { messageSignatureValid, nonceEvidenceValid, signMessage } from './messages.ts';
 import { OrphanBuffer } from './orphan-buffer.ts';
-import type { Clock, FrameKind, InboundFrame, Random, RecordStore, Scheduler, SessionTransport, SignerKey, TimerHandle } from './ports.ts';
+import type { Clock, FrameKind, InboundFrame, OutboundMeta, Random, RecordStore, Scheduler, SessionTransport, SignerKey, TimerHandle } from './ports.ts';
 import { GroupKeysCache, intakePsbt, PsbtSession, type StoredPsbt } from './psbt-session.ts';
 import { PeerRateLimiter } from './rate-limiter.ts';
 import { fromRecord, toRecord, type Restored } from './records.ts';
@@ -598,6 +598,7 @@ export class SessionCoordinator {
       psbt = this.#intakePsbt(body);
     } catch (e) {
       this.#noteRefusal(announcement, e);
+      this.#declineRefused(announcement, e, now);
       throw e;
     }
     this.#makeRoom();
@@ -986,22 +987,33 @@ export class SessionCoordinator {
     secretKey?: Uint8Array,
   ): { frame: Uint8Array; sequence: number } {
     const sequence = nextSequence(live.localSequence);
-    const message: SessionMessage = {
-      sessionId: live.announcement.id,
-      sender: live.localIndex,
-      attempt,
-      sequence,
-      timestamp: now,
-      body,
-    };
+    const frame = this.#sign({ sessionId: live.announcement.id, sender: live.localIndex, attempt, sequence, timestamp: now, body }, secretKey);
+    live.localSequence = sequence;
+    return { frame, sequence };
+  }
+
+  #sign(message: SessionMessage, secretKey?: Uint8Array): Uint8Array {
     const key = secretKey ?? this.#signer.secretKey();
     try {
-      const frame = signMessage(message, key, this.#random.bytes(32));
-      live.localSequence = sequence;
-      return { frame, sequence };
+      return signMessage(message, key, this.#random.bytes(32));
     } finally {
       if (secretKey === undefined) key.fill(0);
     }
+  }
+
+  /**
+   * A request this node refused on reading it (a PSBT it cannot or will not sign) is declined to
+   * every co-signer, with the reason, so that the creator learns why at once instead of waiting for
+   * the session to expire. Sent once: the refusal is remembered, and a refused request delivered
+   * again is dropped before its intake.
+   */
+  #declineRefused(announcement: Announcement, e: unknown, now: number): void {
+    const { body } = announcement;
+    const localIndex = body.signers.findIndex((key) => equalKeys(key, this.#localKey));
+    const code = isCosignerError(e) ? e.code : 'INTERNAL';
+    const reason = clip(`refused on reading the request (${code}): ${e instanceof Error ? e.message : String(e)}`, MAX_REASON_BYTES);
+    const frame = this.#sign({ sessionId: announcement.id, sender: localIndex, attempt: 1, sequence: nextSequence(0), timestamp: now, body: { type: 'decline', reason } });
+    this.#sendToOthers(body.signers, localIndex, frame, { kind: 'session-message', sessionId: announcement.idHex, expiresAt: body.expiresAt });
   }
 
   /**
@@ -1056,9 +1068,12 @@ export class SessionCoordinator {
   }
 
   #broadcast(live: Live, frame: Uint8Array, kind: FrameKind): void {
-    const meta = { kind, sessionId: live.announcement.idHex, expiresAt: live.deadline };
-    live.announcement.body.signers.forEach((key, index) => {
-      if (index === live.localIndex) return;
+    this.#sendToOthers(live.announcement.body.signers, live.localIndex, frame, { kind, sessionId: live.announcement.idHex, expiresAt: live.deadline });
+  }
+
+  #sendToOthers(signers: readonly Uint8Array[], localIndex: number, frame: Uint8Array, meta: OutboundMeta): void {
+    signers.forEach((key, index) => {
+      if (index === localIndex) return;
       this.#transport.send(key, frame, meta).catch(() => {
         this.#counters.sendFailures += 1;
       });

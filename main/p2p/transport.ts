@@ -25,6 +25,8 @@ import type { RetryPolicy } from './delivery.ts';
 import type { Directory } from './directory.ts';
 import type { InboundPolicy } from './inbound-policy.ts';
 import type { CosignerLibp2p } from './node.ts';
+import { OutboundStreams } from './outbound-streams.ts';
+import type { Lease } from './outbound-streams.ts';
 import { Outbox } from './outbox.ts';
 import type { OutboxSlot } from './outbox.ts';
 import { isValidSignerKey } from './signer-card.ts';
@@ -38,6 +40,9 @@ const MAX_WATCHED_COSIGNERS = 1024;
 export interface TransportTimeouts {
   /** Reading or writing one frame. */
   frameMs: number;
+  /** How long a session stream is kept open after a frame for the next one (the sender's side; the
+   *  receiver waits twice as long before it closes the stream itself). */
+  streamIdleMs: number;
   /** One DHT get or put. */
   dhtMs: number;
   inboxPollIntervalMs: number;
@@ -46,6 +51,7 @@ export interface TransportTimeouts {
 
 export const DEFAULT_TRANSPORT_TIMEOUTS: TransportTimeouts = {
   frameMs: 10_000,
+  streamIdleMs: 5_000,
   dhtMs: 15_000,
   inboxPollIntervalMs: 60_000,
   inboxRepublishIntervalMs: 10 * 60_000,
@@ -83,6 +89,7 @@ export class CosignerTransport implements SessionTransport {
   readonly #deps: TransportDeps;
   readonly #timeouts: TransportTimeouts;
   readonly #delivery: Delivery;
+  readonly #streams: OutboundStreams;
   readonly #outbox = new Outbox();
   readonly #handlers = new Set<Handler>();
   /** Hashes of announcements already handed to the coordinator, so inbox polls do not repeat them. */
@@ -97,6 +104,12 @@ export class CosignerTransport implements SessionTransport {
     this.#deps = deps;
     this.#timeouts = { ...DEFAULT_TRANSPORT_TIMEOUTS, ...deps.timeouts };
     this.localPeerId = deps.libp2p.peerId.toString();
+    this.#streams = new OutboundStreams({
+      scheduler: deps.scheduler,
+      idleMs: this.#timeouts.streamIdleMs,
+      maxFrames: MAX_FRAMES_PER_STREAM,
+      closeTimeoutMs: this.#timeouts.frameMs,
+    });
     this.#delivery = new Delivery({
       clock: deps.clock,
       scheduler: deps.scheduler,
@@ -120,6 +133,7 @@ export class CosignerTransport implements SessionTransport {
   async stop(): Promise<void> {
     this.#running = false;
     for (const t of this.#timers.splice(0)) this.#deps.scheduler.clear(t);
+    this.#streams.closeAll();
     this.#delivery.stop();
     await this.#deps.libp2p.unhandle(SESSION_PROTOCOL).catch(() => undefined);
   }
@@ -182,17 +196,40 @@ export class CosignerTransport implements SessionTransport {
     if (card.multiaddrs.length > 0 && libp2p.getConnections(peerId).length === 0) {
       await libp2p.peerStore.merge(peerId, { multiaddrs: card.multiaddrs.map((a) => multiaddr(a)) }).catch(() => undefined);
     }
-    const stream = await libp2p.dialProtocol(peerId, SESSION_PROTOCOL, { signal });
-    const channel = new FrameChannel(stream);
-    try {
-      await channel.write({ type: 'deliver', kind, payload: frame }, this.#timeouts.frameMs);
-      const reply = await channel.read(this.#timeouts.frameMs);
-      if (reply.status === 'message' && reply.message.type === 'ack') return;
-      if (reply.status === 'message' && reply.message.type === 'nack') throw new Error(`peer refused the frame: ${reply.message.reason}`);
-      throw new Error(reply.status === 'rejected' ? `bad reply: ${reply.reason}` : 'stream ended before an ack');
-    } finally {
-      await channel.close(this.#timeouts.frameMs);
+    const open = () => libp2p.dialProtocol(peerId, SESSION_PROTOCOL, { signal });
+    let lease = await this.#streams.take(card.peerId, open);
+    let outcome = await this.#exchange(lease, frame, kind);
+    // A kept stream the remote has closed meanwhile is no fault of the frame: once more, on a new one.
+    if (outcome === 'ended' && lease.reused) {
+      lease = await this.#streams.take(card.peerId, open, true);
+      outcome = await this.#exchange(lease, frame, kind);
     }
+    if (outcome === 'ack') return;
+    throw new Error(outcome === 'ended' ? 'stream ended before an ack' : outcome);
+  }
+
+  /** One frame and its acknowledgement on a lent stream, which is kept after an ack and dropped otherwise. */
+  async #exchange(lease: Lease, frame: Uint8Array, kind: FrameKind): Promise<string> {
+    let outcome: string;
+    try {
+      await lease.channel.write({ type: 'deliver', kind, payload: frame }, this.#timeouts.frameMs);
+      const reply = await lease.channel.read(this.#timeouts.frameMs);
+      outcome =
+        reply.status === 'message'
+          ? reply.message.type === 'ack'
+            ? 'ack'
+            : reply.message.type === 'nack'
+              ? `peer refused the frame: ${reply.message.reason}`
+              : 'bad reply: unexpected-type'
+          : reply.status === 'rejected'
+            ? `bad reply: ${reply.reason}`
+            : 'ended';
+    } catch {
+      outcome = 'ended';
+    }
+    if (outcome === 'ack') this.#streams.give(lease);
+    else this.#streams.discard(lease, outcome);
+    return outcome;
   }
 
   async #onStream(stream: Stream, connection: Connection): Promise<void> {
@@ -202,8 +239,10 @@ export class CosignerTransport implements SessionTransport {
     const channel = new FrameChannel(stream);
     try {
       for (let i = 0; i < MAX_FRAMES_PER_STREAM; i++) {
-        const result = await channel.read(this.#timeouts.frameMs);
-        if (result.status === 'end') break;
+        // After the first frame the sender may keep the stream for its next one (outbound-streams.ts);
+        // silence then is no fault, and the stream is closed once the sender would have given up on it.
+        const result = await channel.read(i === 0 ? this.#timeouts.frameMs : 2 * this.#timeouts.streamIdleMs);
+        if (result.status === 'end' || (i > 0 && result.status === 'rejected' && result.reason === 'timeout')) break;
         if (result.status === 'rejected') {
           policy.reject(peer, result.reason, stream);
           return;

@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { multiaddr } from '@multiformats/multiaddr';
 import { NodeStatus as ContractNodeStatus } from '../../../preload/contract.ts';
-import { collect, startNode, stopAll, waitFor } from './harness.ts';
+import { SESSION_PROTOCOL } from '../../../main/p2p/wire.ts';
+import { collect, FAST_TIMEOUTS, startNode, stopAll, waitFor } from './harness.ts';
 import type { TestNode } from './harness.ts';
 import { makeTestAnnouncement } from '../../support/p2p-fixtures.ts';
 
@@ -53,6 +54,41 @@ describe('two Cosigner nodes on loopback', () => {
     const stopped = a.network.status();
     expect(stopped).toMatchObject({ running: false, peerId: a.network.peerId, listenAddresses: [], connections: 0, dhtRoutingTableSize: 0 });
     expect(() => ContractNodeStatus.parse(stopped)).not.toThrow();
+  });
+
+  it('keep a session stream for the next frames, close it when idle, and open a new one after', async () => {
+    const timeouts = { ...FAST_TIMEOUTS, streamIdleMs: 400 };
+    const a = await startNode('alice', { timeouts });
+    const b = await startNode('bob', { bootstrap: [a.addr], timeouts });
+    nodes = [a, b];
+    const atA = collect(a);
+    await waitFor('card of alice at bob', () => b.network.transport.peerOf(a.signer.publicKey));
+    const sessionStreams = (node: TestNode) => node.network.libp2p.getConnections().flatMap((c) => c.streams).filter((st) => st.protocol === SESSION_PROTOCOL);
+    const send = (byte: number) => b.network.transport.send(a.signer.publicKey, Uint8Array.of(byte), { kind: 'session-message', sessionId: 'aa', expiresAt: Date.now() + 30_000 });
+    for (const byte of [1, 2, 3]) await send(byte);
+    expect(atA.map((f) => f.frame[0])).toEqual([1, 2, 3]);
+    expect(sessionStreams(b)).toHaveLength(1);
+    // Idle for longer than streamIdleMs: the sender closes it; the receiver took no offence.
+    await waitFor('the idle stream closed', () => sessionStreams(b).length === 0 && sessionStreams(a).length === 0, 5_000);
+    await send(4);
+    expect(atA.map((f) => f.frame[0])).toEqual([1, 2, 3, 4]);
+    expect(Object.values(a.network.status().rejectedFrames).every((n) => n === 0)).toBe(true);
+  });
+
+  it('deliver on a new stream when the receiver closed the kept one meanwhile', async () => {
+    // The receiver gives up on an idle stream after twice the sender's idle time: here the sender
+    // keeps it far longer, so the receiver closes first and the next frame finds it closed.
+    const a = await startNode('alice', { timeouts: { ...FAST_TIMEOUTS, streamIdleMs: 100 } });
+    const b = await startNode('bob', { bootstrap: [a.addr], timeouts: { ...FAST_TIMEOUTS, streamIdleMs: 60_000 } });
+    nodes = [a, b];
+    const atA = collect(a);
+    await waitFor('card of alice at bob', () => b.network.transport.peerOf(a.signer.publicKey));
+    const send = (byte: number) => b.network.transport.send(a.signer.publicKey, Uint8Array.of(byte), { kind: 'session-message', sessionId: 'aa', expiresAt: Date.now() + 30_000 });
+    await send(1);
+    await new Promise((r) => setTimeout(r, 600));
+    await send(2);
+    expect(atA.map((f) => f.frame[0])).toEqual([1, 2]);
+    expect(Object.values(a.network.status().rejectedFrames).every((n) => n === 0)).toBe(true);
   });
 
   it('answers NOT_READY until the coordinator subscribes, then delivers on retry', async () => {

@@ -7,3 +7,4 @@ export { aggregateKeys, withTaprootTweak, withTweaks, type KeyAggContext, type T
 export { publicKeyOf, sortKeys } from './keys.ts';
 export { aggregateNonces, generateNonce, type NonceGenInput, type SecretNonce } from './nonce.ts';
 export { verifySignature } from './verify.ts';
+export { KeyVerifier } from './key-verifier.ts';

@@ -12,7 +12,7 @@ import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import { base64 } from '@scure/base';
 import type { BitcoinNetwork } from '../../preload/contract.ts';
 import { CosignerError, isCosignerError, type ErrorCode } from '../errors.ts';
-import { verifySignature, type SecretNonce } from '../musig/index.ts';
+import { KeyVerifier, verifySignature, type SecretNonce } from '../musig/index.ts';
 import { psbtBytes } from '../wallet/psbt-import.ts';
 import { checkAnnouncementBody, equalKeys, itemsOf, signAnnouncement, verifyAnnouncement, type Announcement } from './announcement.ts';
 import {
@@ -140,6 +140,8 @@ export interface RefusedRequest {
 
 /** Refused requests remembered for health(). */
 const MAX_REFUSED_REQUESTS = 16;
+/** Co-signer keys whose verification tables a node keeps (KeyVerifier): about 120 kB and 8 ms each. */
+const PREPARED_KEYS = 64;
 
 export interface SweepReport {
   expired: number;
@@ -244,6 +246,11 @@ export class SessionCoordinator {
   #lastCleanupAt: number | null = null;
   readonly #rejected = new Map<string, number>();
   readonly #refusedRequests: RefusedRequest[] = [];
+  /** Verifies the signers' messages, with the tables of the co-signers of recent requests. */
+  readonly #verifier = new KeyVerifier(PREPARED_KEYS);
+  /** Co-signer keys (x-only hex) whose tables are still to build, one per scheduler turn. */
+  readonly #toPrepare = new Set<string>();
+  #prepareTimer: TimerHandle | undefined;
   readonly #counters = { sendFailures: 0, storageFailures: 0, corruptRecords: 0, listenerErrors: 0 };
 
   constructor(deps: CoordinatorDeps) {
@@ -318,6 +325,9 @@ export class SessionCoordinator {
     this.#timer = undefined;
     if (this.#deadlineTimer !== undefined) this.#scheduler.clear(this.#deadlineTimer.handle);
     this.#deadlineTimer = undefined;
+    if (this.#prepareTimer !== undefined) this.#scheduler.clear(this.#prepareTimer);
+    this.#prepareTimer = undefined;
+    this.#toPrepare.clear();
     this.#unsubscribe?.();
     this.#unsubscribe = undefined;
     await this.idle();
@@ -441,6 +451,7 @@ export class SessionCoordinator {
       this.#sessions.set(announcement.idHex, live);
       this.#armDeadline();
       this.#broadcast(live, announcement.frame, 'announcement');
+      this.#prepareKeys(body.signers);
       return this.#snapshot(live);
     });
   }
@@ -609,6 +620,7 @@ export class SessionCoordinator {
     this.#armDeadline();
     const snapshot = this.#snapshot(live);
     this.#emit('request', snapshot);
+    this.#prepareKeys(body.signers);
     for (const orphan of this.#orphans.take(announcement.idHex)) this.#dispatch(orphan);
     if (this.#autoApproves(snapshot)) {
       await this.#enqueue(live, async () => {
@@ -631,7 +643,7 @@ export class SessionCoordinator {
     }
     const now = this.#clock.now();
     checkTimestamp(m.timestamp, now, this.options);
-    if (!messageSignatureValid(decoded.signed, decoded.signature, senderKey)) {
+    if (!messageSignatureValid(decoded.signed, decoded.signature, senderKey, this.#verifier)) {
       throw new CosignerError('BAD_SIGNATURE', 'message not signed by its sender', { sender: m.sender });
     }
     live.replay.accept(m.sender, m.sequence);
@@ -725,7 +737,7 @@ export class SessionCoordinator {
     for (const [i, e] of evidence.entries()) {
       const held = next.nonces[i];
       if (held !== undefined && sameNonces(held.nonces, e.nonces)) continue;
-      if (!nonceEvidenceValid(live.announcement.id, i, m.attempt, e, signers[i] as Uint8Array)) {
+      if (!nonceEvidenceValid(live.announcement.id, i, m.attempt, e, signers[i] as Uint8Array, this.#verifier)) {
         return fail('BAD_SIGNATURE', `signer ${m.sender} forwarded nonces signer ${i} did not sign`, [m.sender], local);
       }
       if (i === local) {
@@ -990,6 +1002,30 @@ export class SessionCoordinator {
     const frame = this.#sign({ sessionId: live.announcement.id, sender: live.localIndex, attempt, sequence, timestamp: now, body }, secretKey);
     live.localSequence = sequence;
     return { frame, sequence };
+  }
+
+  /**
+   * Builds the verification tables of a request's co-signer keys (KeyVerifier), one key per scheduler
+   * turn so that nothing waits behind them: they are ready long before the signers have decided, and
+   * every message of theirs is then checked in about half the time.
+   */
+  #prepareKeys(signers: readonly Uint8Array[]): void {
+    for (const key of signers) {
+      if (!equalKeys(key, this.#localKey) && this.#toPrepare.size < PREPARED_KEYS) this.#toPrepare.add(bytesToHex(key.subarray(1)));
+    }
+    this.#schedulePrepare();
+  }
+
+  #schedulePrepare(): void {
+    if (this.#prepareTimer !== undefined || this.#toPrepare.size === 0 || !this.#running) return;
+    this.#prepareTimer = this.#scheduler.setTimeout(() => {
+      this.#prepareTimer = undefined;
+      const next = this.#toPrepare.values().next();
+      if (next.done === true) return;
+      this.#toPrepare.delete(next.value);
+      this.#verifier.prepare(hexToBytes(next.value));
+      this.#schedulePrepare();
+    }, 0);
   }
 
   #sign(message: SessionMessage, secretKey?: Uint8Array): Uint8Array {

@@ -3,6 +3,7 @@
  * "Cosigner/message" tag (docs/PROTOCOL.md §Session messages).
  */
 import { schnorr } from '@noble/curves/secp256k1.js';
+import type { KeyVerifier } from '../musig/key-verifier.ts';
 import { appendSignature, encodeMessageBody, type NonceEvidence, type SessionMessage } from './codec.ts';
 import { messageDigest } from './hashes.ts';
 
@@ -11,9 +12,12 @@ export function signMessage(message: SessionMessage, secretKey: Uint8Array, auxR
   return appendSignature(signed, schnorr.sign(messageDigest(signed), secretKey, auxRand));
 }
 
-/** BIP340 verification under the x-only form of the sender's 33-byte key. */
-export function messageSignatureValid(signed: Uint8Array, signature: Uint8Array, senderKey: Uint8Array): boolean {
-  return schnorr.verify(signature, messageDigest(signed), senderKey.subarray(1));
+/** BIP340 verification under the x-only form of the sender's 33-byte key (by `verifier`, which may
+ *  hold the key's table, see main/musig/key-verifier.ts; else by noble's `schnorr.verify`). */
+export function messageSignatureValid(signed: Uint8Array, signature: Uint8Array, senderKey: Uint8Array, verifier?: KeyVerifier): boolean {
+  const digest = messageDigest(signed);
+  const key = senderKey.subarray(1);
+  return verifier ? verifier.verify(signature, digest, key) : schnorr.verify(signature, digest, key);
 }
 
 /**
@@ -27,6 +31,7 @@ export function nonceEvidenceValid(
   attempt: number,
   evidence: NonceEvidence,
   signerKey: Uint8Array,
+  verifier?: KeyVerifier,
 ): boolean {
   const rebuilt: SessionMessage = {
     sessionId,
@@ -42,5 +47,5 @@ export function nonceEvidenceValid(
   } catch {
     return false;
   }
-  return messageSignatureValid(signed, evidence.signature, signerKey);
+  return messageSignatureValid(signed, evidence.signature, signerKey, verifier);
 }

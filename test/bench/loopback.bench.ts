@@ -14,15 +14,11 @@
 import { schnorr } from '@noble/curves/secp256k1.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { connectControl } from '../../main/daemon/control-client.ts';
-import type { CreateSessionInput } from '../../main/session/coordinator.ts';
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { waitFor } from '../integration/p2p/harness.ts';
-import { MemoryRecordStore } from '../support/memory-record-store.ts';
-import { startRealCluster } from '../support/real-cluster.ts';
-import { startWorkerCluster } from '../support/worker-cluster.ts';
+import { lastApprovalToCompletion, startSigners, type SignerThreads } from '../support/bench-signers.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const WARM_UP_SESSIONS = 2;
@@ -31,97 +27,22 @@ function quantile(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 }
 
-/** What the timed procedure needs from a set of running signers, whichever way they run. */
-interface Signers {
-  readonly keys: readonly string[];
-  create(input: CreateSessionInput): Promise<string>;
-  approve(index: number, sessionId: string): Promise<void>;
-  /** Approvals signer `index` has seen (-1 before the request reached it). */
-  approvals(index: number, sessionId: string): Promise<number>;
-  /** Inbox records the creator (signer 0) has published or failed to. */
-  inboxPublished(): Promise<number>;
-  allComplete(sessionId: string, timeoutMs: number): Promise<void>;
-  stop(): Promise<void>;
-}
-
-async function oneThread(n: number): Promise<Signers> {
-  const cluster = await startRealCluster(
-    Array.from({ length: n }, (_, i) => `bench-${n}-${i}`),
-    () => new MemoryRecordStore(),
-  );
-  const { nodes, coordinators } = cluster;
-  const snapshot = (i: number, id: string) => coordinators[i]!.list().find((s) => s.sessionId === id);
-  return {
-    keys: cluster.keys.map((k) => bytesToHex(k)),
-    create: async (input) => (await coordinators[0]!.createSession(input)).sessionId,
-    approve: async (i, id) => void (await coordinators[i]!.approve(id)),
-    approvals: async (i, id) => snapshot(i, id)?.signers.filter((s) => s.approved).length ?? -1,
-    inboxPublished: async () => {
-      const { transport } = nodes[0]!.network.status();
-      return transport.inboxRecordsPublished + transport.inboxPublishFailures;
-    },
-    allComplete: (id, timeoutMs) =>
-      new Promise<void>((resolve, reject) => {
-        const done = () => coordinators.every((_, i) => snapshot(i, id)?.phase === 'COMPLETE');
-        const finish = (error?: Error) => {
-          clearTimeout(timer);
-          for (const u of unsubscribes) u();
-          if (error) reject(error);
-          else resolve();
-        };
-        const timer = setTimeout(() => finish(new Error(`${n} signers: no signature after ${timeoutMs} ms`)), timeoutMs);
-        const unsubscribes = coordinators.map((c) => c.on('session', (s) => s.sessionId === id && s.phase === 'COMPLETE' && done() && finish()));
-      }),
-    stop: () => cluster.stop(),
-  };
-}
-
-async function threadPerSigner(n: number): Promise<Signers> {
-  const cluster = await startWorkerCluster(Array.from({ length: n }, (_, i) => `bench-w-${n}-${i}`));
-  return {
-    keys: cluster.keys,
-    create: async (input) => (await cluster.request(0, 'create', { input })) as string,
-    approve: async (i, id) => void (await cluster.request(i, 'approve', { sessionId: id })),
-    approvals: async (i, id) => (await cluster.request(i, 'approvals', { sessionId: id })) as number,
-    inboxPublished: async () => (await cluster.request(0, 'inboxPublished', {})) as number,
-    allComplete: (id, timeoutMs) => cluster.whenAll(id, 'COMPLETE', timeoutMs),
-    stop: () => cluster.stop(),
-  };
-}
-
-async function lastApprovalToSignature(signers: Signers, round: number): Promise<number> {
-  const n = signers.keys.length;
-  const everyone = Array.from({ length: n }, (_, i) => i);
-  const published = await signers.inboxPublished();
-  const id = await signers.create({
-    signers: [...signers.keys],
-    payload: { kind: 'message', message: bytesToHex(new Uint8Array(32).fill((round % 255) + 1)) },
-    tweak: 'taproot',
-  });
-  const seen = async (count: number) => (await Promise.all(everyone.map((i) => signers.approvals(i, id)))).every((a) => a >= count);
-  await waitFor('the request at every signer', () => seen(1), 30_000);
-  await waitFor("the creator's DHT copies stored", async () => (await signers.inboxPublished()) >= published + n - 1, 30_000);
-  for (let i = 1; i < n - 1; i++) await signers.approve(i, id);
-  await waitFor('the approvals at every signer', () => seen(n - 1), 30_000);
-  const complete = signers.allComplete(id, 30_000);
-  const start = performance.now();
-  await signers.approve(n - 1, id);
-  await complete;
-  return performance.now() - start;
-}
-
-async function measure(mode: 'thread per signer' | 'one thread', n: number, sessions: number, target: number | null) {
-  const signers = mode === 'one thread' ? await oneThread(n) : await threadPerSigner(n);
+async function measure(threads: SignerThreads, n: number, sessions: number, target: number | null) {
+  const signers = await startSigners(threads, Array.from({ length: n }, (_, i) => `bench-${n}-${i}`));
   try {
     const times: number[] = [];
     for (let round = 0; round < WARM_UP_SESSIONS + sessions; round++) {
-      const ms = await lastApprovalToSignature(signers, round);
-      if (round >= WARM_UP_SESSIONS) times.push(ms);
+      const { lastApprovalMs } = await lastApprovalToCompletion(signers, {
+        signers: [...signers.keys],
+        payload: { kind: 'message', message: bytesToHex(new Uint8Array(32).fill((round % 255) + 1)) },
+        tweak: 'taproot',
+      });
+      if (round >= WARM_UP_SESSIONS) times.push(lastApprovalMs);
     }
     times.sort((a, b) => a - b);
     return {
       signers: n,
-      'signers run on': mode,
+      'signers run on': threads,
       sessions,
       'median ms': Number(quantile(times, 0.5).toFixed(1)),
       'p95 ms': Number(quantile(times, 0.95).toFixed(1)),
@@ -159,8 +80,8 @@ async function coldStart(dataDir: string, entry: string, keystore: 'file' | 'key
 export default async function bench(): Promise<void> {
   const cases = (process.env.BENCH_QUICK ? [[2, 3, 50]] : [[2, 15, 50], [3, 12, null], [5, 8, null], [10, 8, 500]]) as [number, number, number | null][];
   const rows = [];
-  for (const mode of ['thread per signer', 'one thread'] as const) {
-    for (const [n, sessions, target] of cases) rows.push(await measure(mode, n, sessions, target));
+  for (const threads of ['thread per signer', 'one thread'] as const) {
+    for (const [n, sessions, target] of cases) rows.push(await measure(threads, n, sessions, target));
   }
   console.log('Last approval to the final signature held by every signer (real libp2p nodes on 127.0.0.1, 2 cores):');
   console.table(rows);

@@ -1,10 +1,11 @@
 /**
  * Co-signing a PSBT, 3-of-3, over the whole stack on 127.0.0.1: real libp2p nodes (TCP, Noise,
- * yamux, signer cards) and one session coordinator each, in one process on this 2-core machine (so
- * the three signers' work adds up). Measures the time from the last approval to the final
- * transaction held by every signer, for PSBTs whose inputs are all on the group's own address (one
- * signing context) and all on distinct BIP328 addresses (one context per input), then where the
- * time goes, step by step, for one signer.
+ * yamux, signer cards) and one session coordinator each, on this 2-core machine, each signer on its
+ * own thread (as on its own machine) and all on one thread (their work adds up); each session run
+ * as people would (test/support/bench-signers.ts), after two warm-up sessions. Measures the time
+ * from the last approval to the final transaction held by every signer, for PSBTs whose inputs are
+ * all on the group's own address (one signing context) and all on distinct BIP328 addresses (one
+ * context per input), then where the time goes, step by step, for one signer.
  *
  * The target is 1.5 s for 100 inputs on the group's own address; the wallet signs at most
  * MAX_PSBT_INPUTS (128) inputs per PSBT, the largest case.
@@ -17,12 +18,12 @@ import { initialState, recordNonces, recordPartials, type Recorded, type Session
 import { MAX_PSBT_INPUTS } from '../../main/wallet/psbt-import.ts';
 import { finalizeKeyPath } from '../../main/wallet/psbt-finalize.ts';
 import { makePsbtNonces, PsbtSigningBatch } from '../../main/wallet/psbt-signing.ts';
-import { waitFor } from '../integration/p2p/harness.ts';
-import { startRealCluster } from '../support/real-cluster.ts';
-import { MemoryRecordStore } from '../support/memory-record-store.ts';
+import { lastApprovalToCompletion, startSigners, type Signers, type SignerThreads } from '../support/bench-signers.ts';
 import { cosigners, spendFrom, spentOutputs, verifyWithBitcoinJs, type SpendInput } from '../support/psbt-fixtures.ts';
 
 type Layout = 'own address' | 'distinct BIP328 addresses';
+
+const WARM_UP_SESSIONS = 2;
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -39,71 +40,50 @@ function psbtFor(keys: ReturnType<GroupKeysCache['of']>, count: number, layout: 
   return spendFrom(keys, inputsOf(count, layout), [{ outputKey: payee, amount: BigInt(count) * 10_000n - 5_000n }], `bench/${layout}/${count}/${run}`);
 }
 
-async function lastApprovalToTransaction(cases: readonly { inputs: number; layout: Layout; runs: number }[]) {
+async function lastApprovalToTransaction(threads: SignerThreads, cases: readonly { inputs: number; layout: Layout; runs: number }[]) {
   const rows = [];
-  // Each node its own cache, as on three machines: nobody reuses another's derivations.
-  const cluster = await startRealCluster(
-    ['bench-psbt-0', 'bench-psbt-1', 'bench-psbt-2'],
-    () => new MemoryRecordStore(),
-    () => ({ groupKeys: new GroupKeysCache(), options: { bitcoinNetwork: 'regtest' } }),
-  );
-  const { keys, coordinators } = cluster;
+  // Each signer its own group-keys cache, as on three machines: nobody reuses another's derivations.
+  const signers = await startSigners(threads, ['bench-psbt-0', 'bench-psbt-1', 'bench-psbt-2'], { bitcoinNetwork: 'regtest' });
   try {
-    const group = new GroupKeysCache().of(keys);
+    const group = new GroupKeysCache().of([...signers.keys]);
+    // Untimed, so that each signer has compiled its code and the co-signers' keys are prepared.
+    for (let run = 0; run < WARM_UP_SESSIONS; run++) await sign(signers, psbtFor(group, 16, 'own address', 1000 + run));
     for (const { inputs, layout, runs } of cases) {
       const times: number[] = [];
-      const intakes: number[] = [];
+      const creates: number[] = [];
       for (let run = 0; run < runs; run++) {
         const tx = psbtFor(group, inputs, layout, run);
-        const intakeStart = performance.now();
-        const created = await coordinators[0]!.createSession({
-          signers: keys.map((k) => bytesToHex(k)),
-          payload: { kind: 'psbt', psbt: base64.encode(tx.toPSBT()), network: 'regtest' },
-          tweak: 'taproot',
-        });
-        intakes.push(performance.now() - intakeStart);
-        const id = created.sessionId;
-        const others = coordinators.slice(1);
-        await waitFor('the request everywhere', () => others.every((c) => c.list().some((s) => s.sessionId === id)), 60_000);
-        for (const c of others.slice(0, -1)) await c.approve(id);
-        // Completion is read from the events themselves: listing every session's snapshot at each event
-        // would measure the bench, not the co-signing.
-        const complete = new Set<number>();
-        let unsubscribes: (() => void)[] = [];
-        const finished = new Promise<void>((resolve, reject) => {
-          const timer = setTimeout(() => reject(new Error(`${inputs} inputs: no transaction after 60 s`)), 60_000);
-          unsubscribes = coordinators.map((c, i) =>
-            c.on('session', (s) => {
-              if (s.sessionId !== id || s.phase !== 'COMPLETE') return;
-              complete.add(i);
-              if (complete.size === coordinators.length) {
-                clearTimeout(timer);
-                resolve();
-              }
-            }),
-          );
-        });
-        const start = performance.now();
-        await others.at(-1)!.approve(id);
-        await finished.finally(() => unsubscribes.forEach((u) => u()));
-        times.push(performance.now() - start);
-        const final = coordinators[2]!.list().find((s) => s.sessionId === id)!.psbt!.transaction!;
-        if (!verifyWithBitcoinJs(final.rawTxHex, spentOutputs(tx)).every(Boolean)) throw new Error('bitcoinjs-lib refuses a signature');
+        const timed = await sign(signers, tx);
+        times.push(timed.lastApprovalMs);
+        creates.push(timed.createMs);
       }
       rows.push({
         inputs,
         'inputs on': layout,
+        'signers run on': threads,
         runs,
         'median ms': Number(median(times).toFixed(0)),
         'min ms': Number(Math.min(...times).toFixed(0)),
-        'creator intake ms (median)': Number(median(intakes).toFixed(0)),
+        'creator intake ms (median)': Number(median(creates).toFixed(0)),
         'target ms': inputs === 100 && layout === 'own address' ? 1500 : '',
       });
     }
   } finally {
-    await cluster.stop();
+    await signers.stop();
   }
   return rows;
+}
+
+/** One co-signing of `tx`, timed from the last approval; the transaction is checked by bitcoinjs-lib. */
+async function sign(signers: Signers, tx: ReturnType<typeof psbtFor>) {
+  const timed = await lastApprovalToCompletion(signers, {
+    signers: [...signers.keys],
+    payload: { kind: 'psbt', psbt: base64.encode(tx.toPSBT()), network: 'regtest' },
+    tweak: 'taproot',
+  });
+  const final = (await signers.snapshot(2, timed.sessionId))?.psbt?.transaction;
+  if (!final || !verifyWithBitcoinJs(final.rawTxHex, spentOutputs(tx)).every(Boolean)) throw new Error('bitcoinjs-lib refuses a signature');
+  return timed;
 }
 
 function stateOf(outcome: Recorded): SessionState {
@@ -176,8 +156,8 @@ export default async function bench(): Promise<void> {
         { inputs: 100, layout: 'distinct BIP328 addresses' as const, runs: 3 },
         { inputs: MAX_PSBT_INPUTS, layout: 'own address' as const, runs: 3 },
       ];
-  console.log('3-of-3 PSBT co-signing, last approval to the final transaction held by every signer (real libp2p nodes on 127.0.0.1, one process, 2 cores):');
-  console.table(await lastApprovalToTransaction(cases));
+  console.log('3-of-3 PSBT co-signing, last approval to the final transaction held by every signer (real libp2p nodes on 127.0.0.1, 2 cores):');
+  console.table([...(await lastApprovalToTransaction('thread per signer', cases)), ...(await lastApprovalToTransaction('one thread', cases))]);
   console.log("Where one signer's time goes (no network): in the signing rounds, and outside them:");
   console.table([...steps(100, 'own address', quick ? 1 : 3), ...steps(100, 'distinct BIP328 addresses', quick ? 1 : 3)]);
 }

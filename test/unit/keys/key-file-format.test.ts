@@ -1,3 +1,4 @@
+import { scryptAsync } from '@noble/hashes/scrypt.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -45,6 +46,26 @@ function reChecksum(bytes: Uint8Array): Uint8Array {
   out.set(sha256(out.subarray(0, out.length - 32)), out.length - 32);
   return out;
 }
+
+describe('the key-file KDF', () => {
+  const utf8 = new TextEncoder();
+
+  it('is scrypt: the RFC 7914 test vector, encKey then checkKey', async () => {
+    const k = await deriveFileKeys('password', utf8.encode('NaCl'), { log2N: 10, r: 8, p: 16 });
+    expect(bytesToHex(k.encKey) + bytesToHex(k.checkKey)).toBe(
+      'fdbabe1c9d3472007856e7190d01e9fe7c6ad7cbc8237830e77376634b3731622eaf30d92e22a3886ff109279d9830dac727afb94a83ee6d8360cbdfa2cc0640',
+    );
+  });
+
+  it('gives the bytes @noble/hashes gave, so files written before open the same', async () => {
+    for (const [passphrase, params] of [['correct horse', LIGHT], ['caf\u00e9 \u{1F511}', { log2N: 11, r: 4, p: 2 }]] as const) {
+      const salt = random.bytes(32);
+      const k = await deriveFileKeys(passphrase, salt, params);
+      const noble = await scryptAsync(utf8.encode(passphrase.normalize('NFKD')), salt, { N: 2 ** params.log2N, r: params.r, p: params.p, dkLen: 64 });
+      expect(bytesToHex(k.encKey) + bytesToHex(k.checkKey)).toBe(bytesToHex(noble));
+    }
+  });
+});
 
 describe('key file format v1', () => {
   it('round-trips and has the documented layout', async () => {

@@ -58,7 +58,8 @@ function closed(stream: Stream, ms = 3000): Promise<void> {
 describe('hostile peer', () => {
   it('cannot crash, flood or confuse a node, and gets banned for a while', async () => {
     const target = await startNode('target', {
-      guard: { burst: 20, ratePerSecond: 5, strikeLimit: 10, strikeWindowMs: 60_000, banMs: 3000 },
+      // A slow refill, so that the flood below meets the limit right after its burst however loaded the machine.
+      guard: { burst: 20, ratePerSecond: 1, strikeLimit: 10, strikeWindowMs: 60_000, banMs: 3000 },
       storeLimits: { maxEntries: 20, maxBytes: 1024 * 1024 },
     });
     const honest = await startNode('honest', { bootstrap: [target.addr] });
@@ -123,6 +124,7 @@ describe('hostile peer', () => {
     // A flood of valid frames: a burst is accepted, then NACKed as rate-limited until the ban.
     let accepted = 0;
     let limited = 0;
+    const floodStart = Date.now();
     for (let i = 0; i < 200; i++) {
       let stream: Stream;
       try {
@@ -141,8 +143,9 @@ describe('hostile peer', () => {
         break;
       }
     }
-    expect(accepted).toBeGreaterThanOrEqual(20);
-    expect(accepted).toBeLessThan(40);
+    // What is left of the burst of 20 after the frames above, plus one a second while it floods.
+    expect(accepted).toBeGreaterThanOrEqual(5);
+    expect(accepted).toBeLessThanOrEqual(20 + Math.ceil((Date.now() - floodStart) / 1000));
     expect(limited).toBeGreaterThan(0);
 
     const status = target.network.status();

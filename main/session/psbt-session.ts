@@ -128,6 +128,22 @@ export function reviewFor(psbt: string | Uint8Array, keys: GroupKeys, network: B
   return { imported, review: reviewPsbt(imported, keys, network, options) };
 }
 
+/**
+ * A PSBT this group can sign, imported, reviewed and planned: INVALID_PSBT when it cannot be read,
+ * PSBT_REFUSED (the review's reason per input) unless every input is the group's to spend by its
+ * taproot key path. One path for a session's intake and for completing a PSBT another tool signed.
+ */
+export function signablePsbt(
+  psbt: string | Uint8Array,
+  keys: GroupKeys,
+  network: BitcoinNetwork,
+  options: ClassifyOptions = {},
+): { imported: ImportedPsbt; review: PsbtReview; plan: PsbtSigningPlan } {
+  const { imported, review } = reviewFor(psbt, keys, network, options);
+  if (!review.signable) throw refusal(review);
+  return { imported, review, plan: planPsbtSigning(imported, keys, options) };
+}
+
 export interface PsbtIntake {
   readonly keys: GroupKeys;
   readonly imported: ImportedPsbt;
@@ -158,9 +174,7 @@ export function intakePsbt(
   }
   const keys = cache.of(signers);
   const options = { allowNonDefaultSighash: payload.allowNonDefaultSighash };
-  const { imported, review } = reviewFor(payload.psbt, keys, payload.network, options);
-  if (!review.signable) throw refusal(review);
-  const plan = planPsbtSigning(imported, keys, options);
+  const { imported, review, plan } = signablePsbt(payload.psbt, keys, payload.network, options);
   checkSessionSize(signers.length, plan.messages.length);
   // The review and the plan are computed from one import; the plan must sign what the review shows.
   assertApproved(plan, review.digest as string);

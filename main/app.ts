@@ -17,10 +17,11 @@ import { CosignerError, isCosignerError } from './errors.ts';
 import { groupWallet } from './group-wallet.ts';
 import { openKeystore, type KeyManager, type KeyInfo } from './keys/index.ts';
 import { notifyAll } from './notify.ts';
-import { GroupKeysCache, reviewFor, reviewView } from './session/psbt-session.ts';
+import { GroupKeysCache, reviewFor, reviewView, signablePsbt } from './session/psbt-session.ts';
 import { SigningStack } from './signing-stack.ts';
 import { FileRecordStore } from './storage/record-store.ts';
 import { createSystemScheduler, systemClock, systemRandom } from './system-ports.ts';
+import { completePsbt } from './wallet/psbt-signing.ts';
 
 export interface AppConfig {
   mode: 'electron' | 'headless';
@@ -195,6 +196,14 @@ export async function startServices(config: AppConfig): Promise<Services> {
       const group = groups.get(groupId);
       return reviewView(reviewFor(psbt, groupKeys.of(group.publicKeys), group.network, { allowNonDefaultSighash }).review);
     },
+    // The finalizer of a PSBT another BIP373 tool co-signed: public data only, so it needs neither
+    // the signer key nor the network (it works with the signing stack stopped).
+    'psbt.complete': async ({ groupId, psbt, allowNonDefaultSighash }) => {
+      const group = groups.get(groupId);
+      const { imported, plan } = signablePsbt(psbt, groupKeys.of(group.publicKeys), group.network, { allowNonDefaultSighash });
+      const { psbtBase64, rawTxHex, txid } = namingSigner(plan.participants, () => completePsbt(imported.tx, plan));
+      return { psbtBase64, rawTxHex, txid };
+    },
 
     'sessions.create': async ({ groupId, message, description, expiresInSeconds }) => {
       const group = groups.get(groupId);
@@ -260,4 +269,23 @@ function keyView(info: { publicKey: Uint8Array | string; fingerprint: string }):
     publicKey: typeof info.publicKey === 'string' ? info.publicKey : bytesToHex(info.publicKey),
     fingerprint: info.fingerprint,
   };
+}
+
+/**
+ * Errors about a signer name it by its position among the group's sorted keys (context.signerIndex);
+ * the message gains the input and that signer's public key, which a user can match to a co-signer.
+ */
+function namingSigner<T>(participants: readonly Uint8Array[], run: () => T): T {
+  try {
+    return run();
+  } catch (e) {
+    if (!isCosignerError(e) || typeof e.context.signerIndex !== 'number') throw e;
+    const index = e.context.signerIndex;
+    const key = participants[index];
+    if (key === undefined) throw e;
+    const input = typeof e.context.input === 'number' && !e.message.startsWith('input ') ? `input ${e.context.input}, ` : '';
+    const named = e.message.includes(`signer ${index}`) ? '' : `signer ${index}, `;
+    const signer = bytesToHex(key);
+    throw new CosignerError(e.code, `${e.message} (${input}${named}key ${signer})`, { ...e.context, signer }, { cause: e });
+  }
 }

@@ -466,6 +466,12 @@ export const requests = {
 
   /** What co-signing this PSBT with the group would sign, computed before anything is sent. */
   'psbt.review': request(PsbtReviewInputArgs, PsbtReview),
+  /** The transaction of a PSBT that already carries every co-signer's BIP373 public nonces and partial
+   *  signatures (written by another tool): the same checks as a review (PSBT_REFUSED unless the group can
+   *  sign every input), then every partial signature checked, aggregated and finalized. Needs no signer
+   *  key and sends nothing; a missing nonce or partial signature is INVALID_INPUT, an invalid partial
+   *  signature INVALID_PARTIAL_SIGNATURE, each naming input and signer. */
+  'psbt.complete': request(PsbtReviewInputArgs, SignedTransaction),
 
   'sessions.create': request(CreateSessionInput, SessionSnapshot),
   /** Asks the group to co-sign a PSBT; refused (PSBT_REFUSED, per input) unless the group can sign every input. */

@@ -9,6 +9,8 @@
  * messages (main/session/psbt-session.ts), from PSBTs built like a watch-only wallet's
  * (test/support/psbt-fixtures.ts). A PSBT session created here keeps a null transaction (nothing is
  * signed); the completed PSBT fixture's transaction carries placeholder witnesses (NOT signatures).
+ * The one real signing: the `cosigned` PSBT carries the family group's BIP373 nonces and partial
+ * signatures, made with the fixture's keys, and psbt.complete finalizes it as the app does.
  *
  *   node test/support/ui-harness.ts [--first-run] [--key-problem] [--step-ms 1500] [--port 0]
  */
@@ -38,9 +40,11 @@ import { createDispatcher } from '../../main/contract-dispatch.ts';
 import { startControlServer, type ControlServer } from '../../main/daemon/control-server.ts';
 import { CosignerError } from '../../main/errors.ts';
 import { groupWallet } from '../../main/group-wallet.ts';
-import { GroupKeysCache, intakePsbt, reviewFor, reviewView } from '../../main/session/psbt-session.ts';
+import { GroupKeysCache, intakePsbt, reviewFor, reviewView, signablePsbt } from '../../main/session/psbt-session.ts';
+import { Bip373Copy } from '../../main/wallet/bip373-copy.ts';
 import { describeGroup } from '../../main/wallet/group.ts';
 import { psbtBytes } from '../../main/wallet/psbt-import.ts';
+import { completePsbt, makePsbtNonces, PsbtSigningBatch } from '../../main/wallet/psbt-signing.ts';
 import { spendFrom } from './psbt-fixtures.ts';
 
 const ROOT = path.resolve(fileURLToPath(new URL('../..', import.meta.url)));
@@ -90,6 +94,8 @@ export interface HarnessPsbts {
   signable: string;
   /** One of the family group's coins and one of someone else's: the second input is refused. */
   refused: string;
+  /** `signable` with every family signer's BIP373 public nonces and partial signatures, as another tool leaves it. */
+  cosigned: string;
 }
 
 interface Person {
@@ -291,7 +297,27 @@ export async function startUiHarness(options: UiHarnessOptions = {}): Promise<Ui
     [{ outputKey: stranger('shop'), amount: 795_000n }],
     'harness refused',
   );
-  const psbts: HarnessPsbts = { signable: base64.encode(signableTx.toPSBT()), refused: base64.encode(refusedTx.toPSBT()) };
+  /** The MuSig2 rounds of the family group's three people over `signableTx`, written into its BIP373 fields. */
+  const cosignedPsbt = () => {
+    const { plan } = signablePsbt(signableTx.toPSBT(), familyKeys, family.network);
+    const copy = new Bip373Copy(signableTx.toPSBT(), plan);
+    const people = plan.participants.map((k) => [alice, bob, carol].find((p) => p.publicKey === bytesToHex(k))!);
+    const made = people.map((p) => makePsbtNonces(plan, p.secret));
+    const batch = new PsbtSigningBatch(
+      plan.inputs,
+      made.map((m) => m.publicNonces),
+    );
+    people.forEach((p, i) => {
+      copy.setPubNonces(i, made[i]!.publicNonces);
+      copy.setPartialSigs(i, batch.sign(i, p.secret, made[i]!.secretNonces));
+    });
+    return base64.encode(copy.toPsbt());
+  };
+  const psbts: HarnessPsbts = {
+    signable: base64.encode(signableTx.toPSBT()),
+    refused: base64.encode(refusedTx.toPSBT()),
+    cosigned: cosignedPsbt(),
+  };
   /** A PSBT session as the back end makes one: every signer's own intake gives its review and messages. */
   const psbtSession = (
     label: string,
@@ -566,6 +592,12 @@ export async function startUiHarness(options: UiHarnessOptions = {}): Promise<Ui
     'psbt.review': async ({ groupId, psbt, allowNonDefaultSighash }) => {
       const group = mustGroup(groupId);
       return reviewView(reviewFor(psbt, groupKeys.of(group.publicKeys), group.network, { allowNonDefaultSighash }).review);
+    },
+    'psbt.complete': async ({ groupId, psbt, allowNonDefaultSighash }) => {
+      const group = mustGroup(groupId);
+      const { imported, plan } = signablePsbt(psbt, groupKeys.of(group.publicKeys), group.network, { allowNonDefaultSighash });
+      const { psbtBase64, rawTxHex, txid } = completePsbt(imported.tx, plan);
+      return { psbtBase64, rawTxHex, txid };
     },
     'sessions.createPsbt': async ({ groupId, psbt, description, expiresInSeconds, allowNonDefaultSighash }) => {
       const me = requireKey();

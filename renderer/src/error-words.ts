@@ -88,7 +88,18 @@ export function wordsFor(code: string, context?: Record<string, unknown> | undef
     return `Word ${position} does not match your backup. Check it and try again.`;
   }
   if (code === 'PSBT_REFUSED') return psbtRefusedWords(context) ?? base;
+  if (code === 'INVALID_INPUT' || code === 'INVALID_PARTIAL_SIGNATURE') return psbtSignatureWords(code, context) ?? base;
   return base;
+}
+
+/** A PSBT finalized from its own BIP373 signatures (psbt.complete): the back end names the input and the signer's key. */
+function psbtSignatureWords(code: string, context: Record<string, unknown> | undefined): string | undefined {
+  const { input, signer } = context ?? {};
+  if (typeof input !== 'number' || typeof signer !== 'string') return undefined;
+  const key = `${signer.slice(0, 8)}…${signer.slice(-4)}`;
+  return code === 'INVALID_INPUT'
+    ? `This PSBT is not signed by every co-signer yet: input ${input} has no MuSig2 nonce or partial signature from the key ${key}. Finish the signing in the other tool, or send a request instead.`
+    : `The partial signature of the key ${key} on input ${input} is not valid, so the transaction cannot be finalized. Ask that co-signer to sign again.`;
 }
 
 /** A refused PSBT: how many inputs, and why the first is refused (its code from the back end's context). */

@@ -50,6 +50,16 @@ function shotsFor(h: UiHarness): Shot[] {
     { name: 'psbt-session-complete', view: `session/${h.sessionIds.psbtComplete}` },
     { name: 'psbt-new-signable', view: 'new', prepare: async (p) => reviewPsbt(p, h.psbts.signable) },
     { name: 'psbt-new-refused', view: 'new', prepare: async (p) => reviewPsbt(p, h.psbts.refused) },
+    { name: 'psbt-new-finalized', view: 'new', prepare: async (p) => {
+      await reviewPsbt(p, h.psbts.cosigned);
+      await p.getByTestId('complete-psbt').click();
+      await p.getByTestId('signed-transaction').waitFor();
+    } },
+    { name: 'psbt-new-finalize-refused', view: 'new', prepare: async (p) => {
+      await reviewPsbt(p, h.psbts.signable);
+      await p.getByTestId('complete-psbt').click();
+      await p.getByTestId('error-message').waitFor();
+    } },
     { name: 'psbt-new-sighash', view: 'new', prepare: async (p) => {
       await p.getByTestId('request-kind-psbt').check();
       await p.getByTestId('allow-nondefault-sighash').check();

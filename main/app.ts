@@ -201,7 +201,7 @@ export async function startServices(config: AppConfig): Promise<Services> {
     'psbt.complete': async ({ groupId, psbt, allowNonDefaultSighash }) => {
       const group = groups.get(groupId);
       const { imported, plan } = signablePsbt(psbt, groupKeys.of(group.publicKeys), group.network, { allowNonDefaultSighash });
-      const { psbtBase64, rawTxHex, txid } = namingSigner(plan.participants, () => completePsbt(imported.tx, plan));
+      const { psbtBase64, rawTxHex, txid } = namingSigner(plan.participants, () => completePsbt(imported, plan));
       return { psbtBase64, rawTxHex, txid };
     },
 

@@ -22,6 +22,8 @@ export const MAX_PSBT_OUTPUTS = 256;
 export const MAX_MONEY = 2_100_000_000_000_000n;
 
 export interface ImportedPsbt {
+  /** The PSBT as read (binary): what a finalizer writes the final witnesses into. */
+  readonly bytes: Uint8Array;
   /** The PSBT engine's view, where signing progress is written. */
   readonly tx: Transaction;
   readonly version: 0 | 2;
@@ -77,7 +79,7 @@ export function importPsbt(input: string | Uint8Array): ImportedPsbt {
     totalOut += amount;
     if (amount > MAX_MONEY || totalOut > MAX_MONEY) throw new CosignerError('INVALID_PSBT', `output ${index} pays more than 21 million bitcoin`, { output: index });
   }
-  return { tx, version: maps.version };
+  return { bytes, tx, version: maps.version };
 }
 
 /**

@@ -9,12 +9,12 @@
 import { schnorr } from '@noble/curves/secp256k1.js';
 import { equalBytes } from '@noble/curves/utils.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
-import { base64 } from '@scure/base';
 import type { Transaction } from '@scure/btc-signer';
 import { CosignerError } from '../errors.ts';
-import { generateNonce, publicKeyOf, SigningBatch, verifySignature, type KeyAggContext, type SecretNonce } from '../musig/index.ts';
+import { generateNonce, publicKeyOf, SigningBatch, type KeyAggContext, type SecretNonce } from '../musig/index.ts';
 import type { DerivedGroupKey } from './bip328.ts';
 import type { GroupKeys } from './group-keys.ts';
+import { finalizeKeyPath } from './psbt-finalize.ts';
 import { classifyInputs, feeOf, type ClassifyOptions, type ImportedPsbt, type OwnInput } from './psbt-import.ts';
 import { approvalDigest, keyPathSighash, prevoutsOf, SIGHASH_DEFAULT } from './psbt-sighash.ts';
 
@@ -252,25 +252,6 @@ function update(tx: Transaction, index: number, fields: Parameters<Transaction['
   }
 }
 
-/**
- * The aggregate signatures into PSBT_IN_TAP_KEY_SIG (with the sighash byte when not DEFAULT), each
- * verified first under its input's output key; inputs already signed are left as they are.
- */
-export function writeSignatures(tx: Transaction, plan: PsbtSigningPlan, signatures: readonly Uint8Array[]): void {
-  planned(plan, signatures, 'signature');
-  plan.inputs.forEach((input, i) => {
-    const signature = signatures[i] as Uint8Array;
-    if (!(signature instanceof Uint8Array) || !verifySignature(signature, input.message, input.key.outputKey)) {
-      throw new CosignerError('SIGNATURE_INVALID', `input ${input.index}: the signature does not verify under its output key`, {
-        input: input.index,
-      });
-    }
-    if (input.signed) return;
-    const tapKeySig = input.sighashType === SIGHASH_DEFAULT ? signature : Uint8Array.from([...signature, input.sighashType]);
-    update(tx, input.index, { tapKeySig });
-  });
-}
-
 export interface FinalTransaction {
   /** The finalized PSBT (every input with its final witness), binary and base64. */
   readonly psbt: Uint8Array;
@@ -279,23 +260,6 @@ export interface FinalTransaction {
   readonly rawTx: Uint8Array;
   readonly rawTxHex: string;
   readonly txid: string;
-}
-
-/** BIP174 finalizer and extractor, once every input carries its key-path signature. */
-export function finalizePsbt(tx: Transaction, plan: PsbtSigningPlan): FinalTransaction {
-  for (const input of plan.inputs) {
-    if (!tx.getInput(input.index).tapKeySig) {
-      throw new CosignerError('INVALID_INPUT', `input ${input.index} is not signed yet`, { input: input.index });
-    }
-  }
-  try {
-    tx.finalize();
-    const rawTx = tx.extract();
-    const psbt = tx.toPSBT();
-    return { psbt, psbtBase64: base64.encode(psbt), rawTx, rawTxHex: bytesToHex(rawTx), txid: tx.id };
-  } catch (e) {
-    throw new CosignerError('INVALID_PSBT', `the transaction cannot be finalized: ${(e as Error).message}`, {}, { cause: e });
-  }
 }
 
 export interface Bip373Progress {
@@ -324,12 +288,14 @@ export function readBip373Progress(tx: Transaction, plan: PsbtSigningPlan): Bip3
 
 /**
  * Finalizer role for a PSBT whose BIP373 nonces and partial signatures are all present (from any
- * tool): every partial signature is checked (an invalid one is named by signer and input), the
- * aggregates are written into PSBT_IN_TAP_KEY_SIG and the transaction is finalized.
+ * tool): every partial signature is checked (an invalid one is named by signer and input), and the
+ * aggregates become the final witnesses of the finalized PSBT and transaction (finalizeKeyPath).
  */
-export function completePsbt(tx: Transaction, plan: PsbtSigningPlan): FinalTransaction {
+export function completePsbt(imported: ImportedPsbt, plan: PsbtSigningPlan): FinalTransaction {
+  const { tx } = imported;
   const progress = readBip373Progress(tx, plan);
   const open = plan.inputs.map((input, position) => ({ input, position })).filter(({ input }) => !input.signed);
+  let aggregated: Uint8Array[] = [];
   if (open.length > 0) {
     const missing = (rows: Bip373Progress['pubNonces'], what: string) =>
       rows.forEach((row, signerIndex) =>
@@ -349,12 +315,11 @@ export function completePsbt(tx: Transaction, plan: PsbtSigningPlan): FinalTrans
       open.map(({ input }) => input),
       column(progress.pubNonces),
     );
-    const aggregated = batch.aggregate(column(progress.partialSigs));
-    const signatures = plan.inputs.map((input, position) => {
-      const k = open.findIndex((o) => o.position === position);
-      return k >= 0 ? (aggregated[k] as Uint8Array) : (tx.getInput(input.index).tapKeySig as Uint8Array).subarray(0, 64);
-    });
-    writeSignatures(tx, plan, signatures);
+    aggregated = batch.aggregate(column(progress.partialSigs));
   }
-  return finalizePsbt(tx, plan);
+  const signatures = plan.inputs.map((input, position) => {
+    const k = open.findIndex((o) => o.position === position);
+    return k >= 0 ? (aggregated[k] as Uint8Array) : (tx.getInput(input.index).tapKeySig as Uint8Array).subarray(0, 64);
+  });
+  return finalizeKeyPath(imported.bytes, tx, plan, signatures);
 }

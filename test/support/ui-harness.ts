@@ -596,7 +596,7 @@ export async function startUiHarness(options: UiHarnessOptions = {}): Promise<Ui
     'psbt.complete': async ({ groupId, psbt, allowNonDefaultSighash }) => {
       const group = mustGroup(groupId);
       const { imported, plan } = signablePsbt(psbt, groupKeys.of(group.publicKeys), group.network, { allowNonDefaultSighash });
-      const { psbtBase64, rawTxHex, txid } = completePsbt(imported.tx, plan);
+      const { psbtBase64, rawTxHex, txid } = completePsbt(imported, plan);
       return { psbtBase64, rawTxHex, txid };
     },
     'sessions.createPsbt': async ({ groupId, psbt, description, expiresInSeconds, allowNonDefaultSighash }) => {

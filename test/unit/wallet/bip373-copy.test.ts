@@ -101,7 +101,7 @@ describe('Bip373Copy: the BIP373 fields of a running session on raw PSBT maps', 
 
       // What another BIP373 tool does with it: read every partial back, aggregate, finalize.
       const handedOver = importPsbt(copy.toPsbt());
-      const final = completePsbt(handedOver.tx, planPsbtSigning(handedOver, keys));
+      const final = completePsbt(handedOver, planPsbtSigning(handedOver, keys));
       expect(verifyWithBitcoinJs(final.rawTxHex, spentOutputs(spendTx()))).toEqual([true, true, true]);
     },
   );

@@ -5,12 +5,14 @@
  * The builders shared with the session tests are in test/support/psbt-fixtures.ts.
  */
 import { bytesToHex as hex } from '@noble/hashes/utils.js';
+import { base64 } from '@scure/base';
 import { Transaction } from '@scure/btc-signer';
 import type { SecretNonce } from '../../../main/musig/index.ts';
 import type { DerivedGroupKey } from '../../../main/wallet/bip328.ts';
 import { groupKeyAgg } from '../../../main/wallet/group.ts';
 import { GroupKeys } from '../../../main/wallet/group-keys.ts';
-import { makePsbtNonces, PsbtSigningBatch, type PsbtSigningPlan } from '../../../main/wallet/psbt-signing.ts';
+import { SIGHASH_DEFAULT } from '../../../main/wallet/psbt-sighash.ts';
+import { makePsbtNonces, PsbtSigningBatch, type FinalTransaction, type PsbtSigningPlan } from '../../../main/wallet/psbt-signing.ts';
 import { bytes32, cosigners, tapDerivation, taprootScript } from '../../support/psbt-fixtures.ts';
 
 export { taprootScript, verifyWithBitcoinJs, virtualSizeOf } from '../../support/psbt-fixtures.ts';
@@ -101,6 +103,21 @@ export const engine = {
   /** Every nonce and partial signature removed. */
   clear(tx: Transaction, plan: PsbtSigningPlan): void {
     for (const input of plan.inputs) tx.updateInput(input.index, { musig2PubNonce: undefined, musig2PartialSig: undefined });
+  },
+  /** The aggregate signatures into PSBT_IN_TAP_KEY_SIG (with a non-default sighash byte); inputs already signed are left. */
+  signatures(tx: Transaction, plan: PsbtSigningPlan, signatures: readonly Uint8Array[]): void {
+    plan.inputs.forEach((input, i) => {
+      if (input.signed) return;
+      const signature = signatures[i]!;
+      tx.updateInput(input.index, { tapKeySig: input.sighashType === SIGHASH_DEFAULT ? signature : Uint8Array.from([...signature, input.sighashType]) });
+    });
+  },
+  /** The PSBT engine's own BIP174 finalizer and extractor. */
+  finalize(tx: Transaction): FinalTransaction {
+    tx.finalize();
+    const rawTx = tx.extract();
+    const psbt = tx.toPSBT();
+    return { psbt, psbtBase64: base64.encode(psbt), rawTx, rawTxHex: hex(rawTx), txid: tx.id };
   },
 };
 

@@ -4,8 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { finalizeKeyPath } from '../../../main/wallet/psbt-finalize.ts';
 import { importPsbt, psbtBytes } from '../../../main/wallet/psbt-import.ts';
 import { readPsbtMaps } from '../../../main/wallet/psbt-maps.ts';
-import { finalizePsbt, planPsbtSigning, writeSignatures } from '../../../main/wallet/psbt-signing.ts';
-import { AMOUNTS, keys, RECEIVE_3, runRounds, signers, spendTx, taprootScript, verifyWithBitcoinJs } from './psbt-build.ts';
+import { planPsbtSigning } from '../../../main/wallet/psbt-signing.ts';
+import { AMOUNTS, engine as reference, keys, RECEIVE_3, runRounds, signers, spendTx, taprootScript, verifyWithBitcoinJs } from './psbt-build.ts';
 
 const prevouts = [
   { script: taprootScript(keys.base.outputKey), amount: AMOUNTS[0]! },
@@ -25,8 +25,8 @@ describe('finalizeKeyPath: the final witnesses written straight into the announc
     const { bytes, plan, signatures } = signed(version);
     const fast = finalizeKeyPath(bytes, importPsbt(bytes).tx, plan, signatures);
     const engine = importPsbt(bytes).tx;
-    writeSignatures(engine, plan, signatures);
-    const slow = finalizePsbt(engine, plan);
+    reference.signatures(engine, plan, signatures);
+    const slow = reference.finalize(engine);
     expect(fast.rawTxHex).toBe(slow.rawTxHex);
     expect(fast.txid).toBe(slow.txid);
     expect(verifyWithBitcoinJs(fast.rawTxHex, prevouts)).toEqual([true, true, true]);

@@ -11,7 +11,8 @@ import { importPsbt, type ImportedPsbt } from '../../../main/wallet/psbt-import.
 import { readPsbtMaps } from '../../../main/wallet/psbt-maps.ts';
 import { PSBT_IN_MUSIG2_PUB_NONCE } from '../../../main/wallet/bip373.ts';
 import { reviewPsbt } from '../../../main/wallet/psbt-review.ts';
-import { assertApproved, finalizePsbt, planPsbtSigning, writeSignatures } from '../../../main/wallet/psbt-signing.ts';
+import { finalizeKeyPath } from '../../../main/wallet/psbt-finalize.ts';
+import { assertApproved, planPsbtSigning } from '../../../main/wallet/psbt-signing.ts';
 import { AMOUNTS, derivation, keys, RECEIVE_3, runRounds, signers, spendTx, stranger, taprootScript, verifyWithBitcoinJs } from './psbt-build.ts';
 import { bytes32, cosigners, writePsbtMaps } from './psbt-fixtures.ts';
 
@@ -110,8 +111,7 @@ describe('hostile PSBTs', () => {
       const psbt = base64.encode(tx.toPSBT(0));
       const plans = signers.map(() => planPsbtSigning(importPsbt(psbt), keys));
       const creator = importPsbt(psbt);
-      writeSignatures(creator.tx, plans[0]!, runRounds(creator.tx, plans));
-      const final = finalizePsbt(creator.tx, plans[0]!);
+      const final = finalizeKeyPath(creator.bytes, creator.tx, plans[0]!, runRounds(creator.tx, plans));
       // Against the coins actually spent, no input's signature verifies: the transaction is invalid.
       expect(verifyWithBitcoinJs(final.rawTxHex, realPrevouts)).toEqual([false, false, false]);
       // (They verify only against the lie, which is not what the chain holds.)
@@ -229,9 +229,8 @@ describe('hostile PSBTs', () => {
     const psbt = base64.encode(spendTx().toPSBT(0));
     const plans = signers.map(() => planPsbtSigning(importPsbt(psbt), keys));
     const done = importPsbt(psbt);
-    writeSignatures(done.tx, plans[0]!, runRounds(done.tx, plans));
-    finalizePsbt(done.tx, plans[0]!);
-    expect(refusal(importPsbt(done.tx.toPSBT())).context).toMatchObject({ code: 'already-finalized' });
+    const final = finalizeKeyPath(done.bytes, done.tx, plans[0]!, runRounds(done.tx, plans));
+    expect(refusal(importPsbt(final.psbt)).context).toMatchObject({ code: 'already-finalized' });
   });
 
   it('a key-path signature that does not verify, already in the PSBT: refused', () => {

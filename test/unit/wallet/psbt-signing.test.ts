@@ -4,18 +4,17 @@ import { Transaction } from '@scure/btc-signer';
 import { describe, expect, it } from 'vitest';
 import { groupKeyAgg } from '../../../main/wallet/group.ts';
 import { GroupKeys } from '../../../main/wallet/group-keys.ts';
+import { finalizeKeyPath } from '../../../main/wallet/psbt-finalize.ts';
 import { importPsbt } from '../../../main/wallet/psbt-import.ts';
 import { readPsbtMaps } from '../../../main/wallet/psbt-maps.ts';
 import { reviewPsbt } from '../../../main/wallet/psbt-review.ts';
 import {
   assertApproved,
   completePsbt,
-  finalizePsbt,
   makePsbtNonces,
   planPsbtSigning,
   PsbtSigningBatch,
   readBip373Progress,
-  writeSignatures,
 } from '../../../main/wallet/psbt-signing.ts';
 import { readBip373Fields } from '../../../main/wallet/bip373.ts';
 import { bip373Cases, writePsbtMaps } from './psbt-fixtures.ts';
@@ -69,8 +68,7 @@ describe('co-signing a PSBT: 3 signers, 3 inputs (one BIP328-derived), one sessi
     }
     expect(bytesToHex(fields.inputs[2]!.pubNonces[0]!.aggregateKey)).toBe(bytesToHex(plans[0]!.inputs[2]!.key.signingCtx.aggregateKey));
 
-    writeSignatures(creator.tx, plans[0]!, signatures);
-    const final = finalizePsbt(creator.tx, plans[0]!);
+    const final = finalizeKeyPath(creator.bytes, creator.tx, plans[0]!, signatures);
     expect(verifyWithBitcoinJs(final.rawTxHex, prevouts)).toEqual([true, true, true]);
     const measured = virtualSizeOf(final.rawTxHex);
     expect(measured.txid).toBe(final.txid);
@@ -91,7 +89,7 @@ describe('co-signing a PSBT: 3 signers, 3 inputs (one BIP328-derived), one sessi
     const plan = planPsbtSigning(handedOver, keys);
     const progress = readBip373Progress(handedOver.tx, plan);
     expect(progress.partialSigs.every((row) => row.every((p) => p?.length === 32))).toBe(true);
-    const final = completePsbt(handedOver.tx, plan);
+    const final = completePsbt(handedOver, plan);
     expect(verifyWithBitcoinJs(final.rawTxHex, prevouts)).toEqual([true, true, true]);
   });
 
@@ -99,11 +97,11 @@ describe('co-signing a PSBT: 3 signers, 3 inputs (one BIP328-derived), one sessi
     const plan = planPsbtSigning(importPsbt(spendTx().toPSBT(0)), keys);
     const nonces = signers.map((s) => makePsbtNonces(plan, s.secretKey).publicNonces);
     expect(() => new PsbtSigningBatch(plan.inputs, nonces.map((list) => list.slice(1)))).toThrow(/one public nonce per input/);
-    const tx = importPsbt(spendTx().toPSBT(0)).tx;
-    expect(() => writeSignatures(tx, plan, plan.inputs.map(() => new Uint8Array(64)))).toThrow(
+    const imported = importPsbt(spendTx().toPSBT(0));
+    expect(() => finalizeKeyPath(imported.bytes, imported.tx, plan, plan.inputs.map(() => new Uint8Array(64)))).toThrow(
       expect.objectContaining({ code: 'SIGNATURE_INVALID', context: { input: 0 } }),
     );
-    expect(() => finalizePsbt(tx, plan)).toThrow(/input 0 is not signed yet/);
+    expect(() => finalizeKeyPath(imported.bytes, imported.tx, plan, [])).toThrow(/one signature per input/);
   });
 
   it('names the signer and the input of an invalid partial signature, and finishes nothing', () => {
@@ -127,7 +125,7 @@ describe('co-signing a PSBT: 3 signers, 3 inputs (one BIP328-derived), one sessi
       // the creator's copy holds the bad partial now
     }
     const plan = planPsbtSigning(importPsbt(creator.tx.toPSBT()), keys);
-    expect(() => completePsbt(importPsbt(creator.tx.toPSBT()).tx, plan)).toThrow(
+    expect(() => completePsbt(importPsbt(creator.tx.toPSBT()), plan)).toThrow(
       expect.objectContaining({ code: 'INVALID_PARTIAL_SIGNATURE', context: expect.objectContaining({ signerIndex: culprit, input: 0 }) }),
     );
   });
@@ -138,8 +136,7 @@ describe('co-signing a PSBT: 3 signers, 3 inputs (one BIP328-derived), one sessi
     const psbt = base64.encode(tx.toPSBT(0));
     const plans = signers.map(() => planPsbtSigning(importPsbt(psbt), keys, { allowNonDefaultSighash: true }));
     const creator = importPsbt(psbt);
-    writeSignatures(creator.tx, plans[0]!, runRounds(creator.tx, plans));
-    const final = finalizePsbt(creator.tx, plans[0]!);
+    const final = finalizeKeyPath(creator.bytes, creator.tx, plans[0]!, runRounds(creator.tx, plans));
     expect(verifyWithBitcoinJs(final.rawTxHex, prevouts)).toEqual([true, true, true]);
     expect(reviewPsbt(importPsbt(psbt), keys, 'regtest', { allowNonDefaultSighash: true }).vsize).toBe(virtualSizeOf(final.rawTxHex).vsize);
   });
@@ -167,21 +164,21 @@ describe('BIP373 vectors from another implementation, completed by ours', () => 
     const imported = importPsbt(stripped);
     const plan = planPsbtSigning(imported, vectorKeys);
     expect(plan.inputs[0]!.signed).toBe(false);
-    const final = completePsbt(imported.tx, plan);
+    const final = completePsbt(imported, plan);
     const witness = Transaction.fromRaw(final.rawTx).getInput(0).finalScriptWitness!;
     expect(bytesToHex(witness[0]!)).toBe(bytesToHex(given));
     // The original, signature included, plans as already signed (its signature checked) and finalizes.
     const original = importPsbt(hex);
     const signedPlan = planPsbtSigning(original, vectorKeys);
     expect(signedPlan.inputs[0]!.signed).toBe(true);
-    expect(completePsbt(original.tx, signedPlan).rawTxHex).toBe(final.rawTxHex);
+    expect(completePsbt(original, signedPlan).rawTxHex).toBe(final.rawTxHex);
   });
 
   it('a vector with all public nonces but no partial signature cannot be completed, and says what is missing', () => {
     const imported = importPsbt(byName('Spend of a Taproot output where the internal key is derived from a MuSig2 Aggregate Pubkey / With all pubnonces'));
     const plan = planPsbtSigning(imported, vectorKeys);
     expect(readBip373Progress(imported.tx, plan).pubNonces.every((row) => row[0]?.length === 66)).toBe(true);
-    expect(() => completePsbt(imported.tx, plan)).toThrow(/input 0 has no partial signature from signer 0/);
+    expect(() => completePsbt(imported, plan)).toThrow(/input 0 has no partial signature from signer 0/);
   });
 
   it('refuses the vectors this wallet does not spend: a bare aggregate output key and a script path', () => {

@@ -46,6 +46,18 @@ export function isExchange(phase: SessionPhase): boolean {
   return phase === 'NONCE_EXCHANGE' || phase === 'PARTIAL_SIG_EXCHANGE';
 }
 
+/** How long an exchange may sit at one step before it is offered to start again (it normally takes a second). */
+export const STUCK_AFTER_MS = 30_000;
+
+/**
+ * Whether to offer starting the exchange again: the node says it can (`resumable`), and it is
+ * interrupted (this computer restarted) or has sat at one step for STUCK_AFTER_MS. Earlier, a new
+ * attempt would only throw away an exchange that is still going.
+ */
+export function offersResume(s: SessionSnapshot, now: number): boolean {
+  return s.resumable && (s.interrupted || now - s.phaseSince >= STUCK_AFTER_MS);
+}
+
 /** The local user may end the session for everyone: it is still open and they are one of its signers. */
 export function canCancel(s: SessionSnapshot): boolean {
   return !isTerminal(s.phase) && s.signers.some((x) => x.isLocal);

@@ -7,7 +7,7 @@ import { mismatchedPositions, typedPhrase } from '../../../renderer/src/lib/back
 import { formatDuration, shortKey } from '../../../renderer/src/lib/format.ts';
 import { collectGroupKeys } from '../../../renderer/src/lib/group-keys.ts';
 import { localProblems, phaseSummary, rejectedFrames, rejectedMessages, total } from '../../../renderer/src/lib/health.ts';
-import { blameWords, canCancel, failureParties, reachedStep, sessionExport } from '../../../renderer/src/lib/phases.ts';
+import { blameWords, canCancel, failureParties, offersResume, reachedStep, sessionExport, STUCK_AFTER_MS } from '../../../renderer/src/lib/phases.ts';
 import { formatRoute, parseRoute } from '../../../renderer/src/lib/routes.ts';
 
 const K1 = '02' + '11'.repeat(32);
@@ -87,6 +87,15 @@ describe('phases', () => {
     for (const ended of ['COMPLETE', 'ABORTED', 'DECLINED', 'EXPIRED'] as const) expect(canCancel(session(ended, approved)), ended).toBe(false);
     const onlyOthers = session('NONCE_EXCHANGE', approved);
     expect(canCancel({ ...onlyOthers, signers: onlyOthers.signers.map((x) => ({ ...x, isLocal: false })) })).toBe(false);
+  });
+
+  test('starting the exchange again is offered once it is interrupted or has sat at one step too long, never before', () => {
+    const all: [boolean, boolean, boolean][] = [[true, true, false], [true, false, false], [true, true, false]];
+    const running = session('NONCE_EXCHANGE', all, { resumable: true, phaseSince: 10_000 });
+    expect(offersResume(running, 10_000 + STUCK_AFTER_MS - 1)).toBe(false);
+    expect(offersResume(running, 10_000 + STUCK_AFTER_MS)).toBe(true);
+    expect(offersResume({ ...running, interrupted: true }, 10_000)).toBe(true);
+    expect(offersResume({ ...running, resumable: false, interrupted: true }, 10_000 + 10 * STUCK_AFTER_MS)).toBe(false);
   });
 
   test('blame is worded by what happened', () => {

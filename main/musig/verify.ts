@@ -2,6 +2,7 @@ import { schnorr, secp256k1 } from '@noble/curves/secp256k1.js';
 import { equalBytes } from '@noble/curves/utils.js';
 import { hasEven } from '@scure/btc-signer/utils.js';
 import type { KeyAggInternals } from './key-agg.ts';
+import type { KeyVerifier } from './key-verifier.ts';
 import { isBytes } from './keys.ts';
 import { noncePoints, type SessionValues } from './session-values.ts';
 
@@ -47,12 +48,15 @@ interface Verified {
  */
 const verified = new WeakMap<Uint8Array, Verified>();
 
-/** BIP340 verification of a final signature; malformed input is simply not a valid signature. */
-export function verifySignature(signature: Uint8Array, message: Uint8Array, xOnlyKey: Uint8Array): boolean {
+/**
+ * BIP340 verification of a final signature; malformed input is simply not a valid signature.
+ * `verifier` may hold the key's table (many signatures under one key, see key-verifier.ts).
+ */
+export function verifySignature(signature: Uint8Array, message: Uint8Array, xOnlyKey: Uint8Array, verifier?: KeyVerifier): boolean {
   if (!isBytes(signature, 64) || !isBytes(message) || !isBytes(xOnlyKey, 32)) return false;
   const known = verified.get(signature);
   if (known && equalBytes(known.signature, signature) && equalBytes(known.message, message) && equalBytes(known.key, xOnlyKey)) return true;
-  if (!schnorr.verify(signature, message, xOnlyKey)) return false;
+  if (!(verifier ? verifier.verify(signature, message, xOnlyKey) : schnorr.verify(signature, message, xOnlyKey))) return false;
   verified.set(signature, { signature: signature.slice(), message: message.slice(), key: xOnlyKey.slice() });
   return true;
 }

@@ -1,4 +1,4 @@
-import { secp256k1 } from '@noble/curves/secp256k1.js';
+import { schnorr, secp256k1 } from '@noble/curves/secp256k1.js';
 import { numberToBytesBE } from '@noble/curves/utils.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -106,6 +106,24 @@ describe('MuSig2 engine properties', () => {
       ),
       { numRuns: RUNS },
     );
+  });
+
+  it('a batch of many messages under one key (its aggregates checked with the key table) signs and blames the same', () => {
+    const secretKeys = [11n, 22n, 33n].map(secretKeyFromSeed);
+    const ctx = contextOf(secretKeys, [], true);
+    const messages = Array.from({ length: 20 }, (_, i) => new Uint8Array([i, 1, 2]));
+    const { batch, partials } = runRound(ctx, secretKeys, messages, new Uint8Array(16).fill(9));
+    const signatures = batch.aggregate(partials);
+    // Checked by noble itself, independently of the engine's own check.
+    signatures.forEach((signature, m) => expect(schnorr.verify(signature, messages[m]!, ctx.xOnlyKey)).toBe(true));
+    const list = partials[1] as Uint8Array[];
+    list[17] = Fn.toBytes(Fn.add(Fn.fromBytes(list[17]!), Fn.ONE));
+    const e = thrown(() => batch.aggregate(partials));
+    expect({ code: e.code, signerIndex: e.context.signerIndex, messageIndex: e.context.messageIndex }).toEqual({
+      code: 'INVALID_PARTIAL_SIGNATURE',
+      signerIndex: 1,
+      messageIndex: 17,
+    });
   });
 
   it('a nonce handle is refused once used, in the same batch or across batches', () => {

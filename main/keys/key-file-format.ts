@@ -90,6 +90,8 @@ export function assertScryptParams(params: ScryptParams): void {
   const ok =
     Number.isInteger(log2N) && Number.isInteger(r) && Number.isInteger(p) &&
     log2N >= 1 && log2N <= 24 && r >= 1 && r <= 255 && p >= 1 && p <= 16 &&
+    // RFC 7914 requires N < 2^(128·r/8); OpenSSL enforces it.
+    log2N < 16 * r &&
     128 * r * 2 ** log2N <= MAX_SCRYPT_MEMORY;
   if (!ok) throw new RangeError(`scrypt parameters out of range: log2N=${log2N} r=${r} p=${p}`);
 }

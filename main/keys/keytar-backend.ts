@@ -52,8 +52,8 @@ export class KeytarSecretBackend implements SecretBackend {
   readonly #timeoutMs: number;
   readonly #scheduler: Scheduler;
   #keytar: KeytarApi | undefined;
-  /** A call timed out and has not come back yet (at most one: later calls are refused meanwhile). */
-  #abandonedCallOut = false;
+  /** Calls that timed out and have not come back yet: while any is out, later calls are refused. */
+  #abandonedCallsOut = 0;
 
   constructor(options: KeytarBackendOptions = {}) {
     const timeoutMs = options.timeoutMs ?? DEFAULT_KEYCHAIN_TIMEOUT_MS;
@@ -105,14 +105,15 @@ export class KeytarSecretBackend implements SecretBackend {
         throw keychainUnavailable('load', e, 'module-missing');
       }
     }
-    if (this.#abandonedCallOut) throw keychainTimeout(operation, this.#timeoutMs, true);
+    if (this.#abandonedCallsOut > 0) throw keychainTimeout(operation, this.#timeoutMs, true);
     const keytar = this.#keytar;
     const call = new Promise<T>((resolve) => resolve(fn(keytar)));
     return new Promise<T>((resolve, reject) => {
       const timer = this.#scheduler.setTimeout(() => {
-        this.#abandonedCallOut = true;
+        // Counted, not flagged: two calls may time out together, and each must land first.
+        this.#abandonedCallsOut += 1;
         const release = () => {
-          this.#abandonedCallOut = false;
+          this.#abandonedCallsOut -= 1;
         };
         call.then(release, release);
         reject(keychainTimeout(operation, this.#timeoutMs));

@@ -141,7 +141,10 @@ export function signablePsbt(
 ): { imported: ImportedPsbt; review: PsbtReview; plan: PsbtSigningPlan } {
   const { imported, review } = reviewFor(psbt, keys, network, options);
   if (!review.signable) throw refusal(review);
-  return { imported, review, plan: planPsbtSigning(imported, keys, options) };
+  const plan = planPsbtSigning(imported, keys, options);
+  // The review and the plan are computed from one import; the plan must sign what the review shows.
+  assertApproved(plan, review.digest as string);
+  return { imported, review, plan };
 }
 
 export interface PsbtIntake {
@@ -176,8 +179,6 @@ export function intakePsbt(
   const options = { allowNonDefaultSighash: payload.allowNonDefaultSighash };
   const { imported, review, plan } = signablePsbt(payload.psbt, keys, payload.network, options);
   checkSessionSize(signers.length, plan.messages.length);
-  // The review and the plan are computed from one import; the plan must sign what the review shows.
-  assertApproved(plan, review.digest as string);
   return { keys, imported, review, plan };
 }
 

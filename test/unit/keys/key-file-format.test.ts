@@ -57,6 +57,11 @@ describe('the key-file KDF', () => {
     );
   });
 
+  it('refuses parameters scrypt itself forbids (RFC 7914: N < 2^(16·r)), before any file is written with them', async () => {
+    await expect(deriveFileKeys('x', random.bytes(32), { log2N: 16, r: 1, p: 1 })).rejects.toThrow(RangeError);
+    await expect(deriveFileKeys('x', random.bytes(32), { log2N: 15, r: 1, p: 1 })).resolves.toMatchObject({ params: { log2N: 15, r: 1, p: 1 } });
+  });
+
   it('gives the bytes @noble/hashes gave, so files written before open the same', async () => {
     for (const [passphrase, params] of [['correct horse', LIGHT], ['caf\u00e9 \u{1F511}', { log2N: 11, r: 4, p: 2 }]] as const) {
       const salt = random.bytes(32);

@@ -44,6 +44,11 @@ class GatedKeytar implements KeytarApi {
     for (const go of this.#held.splice(0)) go();
   }
 
+  /** Lets only the oldest held call answer. */
+  releaseOldest(): void {
+    this.#held.shift()?.();
+  }
+
   async #run<T>(label: string, operation: () => T): Promise<T> {
     this.log.push(label);
     if (this.hold?.test(label)) {
@@ -196,6 +201,22 @@ describe('KeytarSecretBackend: every keytar call is bounded by a timeout', () =>
     expect(first.error).toBeInstanceOf(CosignerError); // the caller's answer does not change
     expect(await backend.get('p/signer-key')).toEqual(SECRET);
     expect(time.pendingTimers).toBe(0);
+  });
+
+  it('two calls that time out together: the keychain stays refused until both have come back', async () => {
+    const { time, keytar, backend } = setup();
+    keytar.hold = /./;
+    const write = watch(backend.set('p/signer-key', SECRET));
+    const read = watch(backend.get('p/peer-identity'));
+    await time.advance(TIMEOUT);
+    expect([(write.error as CosignerError).code, (read.error as CosignerError).code]).toEqual(['KEYCHAIN_TIMEOUT', 'KEYCHAIN_TIMEOUT']);
+    keytar.hold = null;
+    keytar.releaseOldest();
+    await time.advance(0);
+    expect((await failure(backend.get('p/signer-key'))).context).toMatchObject({ earlierPending: true });
+    keytar.releaseOldest();
+    await time.advance(0);
+    expect(await backend.get('p/signer-key')).toEqual(SECRET);
   });
 
   it('an abandoned call that fails late frees the keychain too, with nothing unhandled', async () => {

@@ -43,6 +43,8 @@ export class OutboundStreams {
   readonly #idle: BoundedMap<string, Idle>;
   readonly #maxPeers: number;
   #opened = 0;
+  /** After closeAll (the transport stopped), a stream handed back is closed, never kept. */
+  #closed = false;
 
   constructor(deps: OutboundStreamsDeps) {
     this.#deps = deps;
@@ -73,7 +75,7 @@ export class OutboundStreams {
   /** The frame was acknowledged: the stream is kept for the next one, or closed at its limit. */
   give(lease: Lease): void {
     const frames = lease.frames + 1;
-    if (frames >= this.#deps.maxFrames || this.#idle.peek(lease.peer) !== undefined) {
+    if (this.#closed || frames >= this.#deps.maxFrames || this.#idle.peek(lease.peer) !== undefined) {
       void lease.channel.close(this.#deps.closeTimeoutMs);
       return;
     }
@@ -97,6 +99,7 @@ export class OutboundStreams {
   }
 
   closeAll(): void {
+    this.#closed = true;
     for (const idle of [...this.#idle.values()]) this.#drop(idle);
     this.#idle.clear();
   }

@@ -200,7 +200,7 @@ export class CosignerTransport implements SessionTransport {
     let lease = await this.#streams.take(card.peerId, open);
     let outcome = await this.#exchange(lease, frame, kind);
     // A kept stream the remote has closed meanwhile is no fault of the frame: once more, on a new one.
-    if (outcome === 'ended' && lease.reused) {
+    if (outcome === 'ended' && lease.reused && !signal.aborted) {
       lease = await this.#streams.take(card.peerId, open, true);
       outcome = await this.#exchange(lease, frame, kind);
     }
@@ -241,8 +241,9 @@ export class CosignerTransport implements SessionTransport {
       for (let i = 0; i < MAX_FRAMES_PER_STREAM; i++) {
         // After the first frame the sender may keep the stream for its next one (outbound-streams.ts);
         // silence then is no fault, and the stream is closed once the sender would have given up on it.
+        // A frame begun and not finished in that time is a stall, and a reject like any other.
         const result = await channel.read(i === 0 ? this.#timeouts.frameMs : 2 * this.#timeouts.streamIdleMs);
-        if (result.status === 'end' || (i > 0 && result.status === 'rejected' && result.reason === 'timeout')) break;
+        if (result.status === 'end' || (i > 0 && result.status === 'rejected' && result.reason === 'timeout' && !channel.midFrame)) break;
         if (result.status === 'rejected') {
           policy.reject(peer, result.reason, stream);
           return;

@@ -114,16 +114,34 @@ export type ReadResult =
   /** The remote closed or reset the stream: not the peer's fault worth a strike. */
   | { status: 'end' };
 
+/** Bytes of the unsigned varint length prefix of a frame of `length` bytes. */
+function varintLength(length: number): number {
+  let bytes = 1;
+  for (let rest = length; rest >= 0x80; rest = Math.floor(rest / 0x80)) bytes += 1;
+  return bytes;
+}
+
 /** Length-prefixed frames over one stream, bounded in size and in time. */
 export class FrameChannel {
   readonly stream: Stream;
   readonly #lp: LengthPrefixedStream<Stream>;
+  /** Bytes received, and bytes of whole frames read (each with its length prefix). */
+  #received = 0;
+  #consumed = 0;
 
   constructor(stream: Stream, maxFrameBytes: number = MAX_FRAME_BYTES) {
     this.stream = stream;
     // The byte buffer is bounded too: a peer cannot park more than one frame's worth in memory.
     this.#lp = lpStream(stream, { maxDataLength: maxFrameBytes, maxBufferSize: maxFrameBytes + 16 });
     stream.maxReadBufferLength = maxFrameBytes + 16;
+    stream.addEventListener('message', (evt) => {
+      this.#received += evt.data.byteLength;
+    });
+  }
+
+  /** Part of a frame has arrived and not the rest: a stream that stops here is stalling, not idle. */
+  get midFrame(): boolean {
+    return this.#received > this.#consumed;
   }
 
   async read(timeoutMs: number): Promise<ReadResult> {
@@ -132,6 +150,7 @@ export class FrameChannel {
     try {
       // A fresh Uint8Array: the lp reader hands out Node Buffers, whose slice() shares memory.
       frame = Uint8Array.from((await this.#lp.read({ signal })).subarray());
+      this.#consumed += varintLength(frame.length) + frame.length;
     } catch (err) {
       if (signal.aborted) return { status: 'rejected', reason: 'timeout' };
       const name = (err as Error | undefined)?.name;

@@ -1086,10 +1086,11 @@ export class SessionCoordinator {
       }
     }
     live.state = next;
-    live.psbt?.progress(next);
     if (next.phase !== previous.phase || next.attempt !== previous.attempt) this.#armDeadline();
     if (force || next !== previous) this.#emit('session', this.#snapshot(live));
     for (const frame of frames) this.#broadcast(live, frame, 'session-message');
+    // Last: frames the record says were sent must leave whatever happens to this node's PSBT copy.
+    live.psbt?.progress(next);
   }
 
   #recordChanged(a: SessionState, b: SessionState): boolean {

@@ -20,7 +20,7 @@ import { systemRandom } from '../../../main/system-ports.ts';
 import { seededRandom } from '../../support/random.ts';
 import { testSigner } from '../../support/signers.ts';
 import { inspectTestAnnouncement, makeTestAnnouncement } from '../../support/p2p-fixtures.ts';
-import { collect, realClock, startNode, stopAll, waitFor } from './harness.ts';
+import { collect, FAST_TIMEOUTS, realClock, startNode, stopAll, waitFor } from './harness.ts';
 import type { TestNode } from './harness.ts';
 
 let nodes: TestNode[] = [];
@@ -182,5 +182,33 @@ describe('hostile peer', () => {
     await waitFor('the ban to end', () => target.network.status().bannedPeers === 0, 5000);
     await h.dial(multiaddr(target.addr), { signal: AbortSignal.timeout(3000) });
     await h.dialProtocol(targetId, SESSION_PROTOCOL, { signal: AbortSignal.timeout(3000) });
+  });
+
+  it('a kept session stream may fall quiet between frames, but a frame begun and not finished is a stall and a strike', async () => {
+    const target = await startNode('target', { timeouts: { ...FAST_TIMEOUTS, streamIdleMs: 150 } });
+    nodes = [target];
+    const received = collect(target);
+    const rules = createDhtRecordRules({ clock: realClock, inspectAnnouncement: inspectTestAnnouncement });
+    hostile = await createCosignerNode({ identity: await generatePeerIdentity(seededRandom('staller')), listen: ['/ip4/127.0.0.1/tcp/0'], dht: { mode: 'server', addresses: 'all', rules } });
+    const h = hostile.libp2p;
+    const targetId = peerIdFromString(target.network.peerId);
+    await h.dial(multiaddr(target.addr));
+    const deliver = encodeMessage({ type: 'deliver', kind: 'session-message', payload: Uint8Array.of(1) });
+    const oneFrameThen = async (after: Uint8Array) => {
+      const stream = await h.dialProtocol(targetId, SESSION_PROTOCOL);
+      const s = lpStream(stream);
+      await s.write(deliver);
+      expect(Uint8Array.from((await s.read()).subarray())).toEqual(encodeMessage({ type: 'ack' }));
+      if (after.length > 0) stream.send(after);
+      await waitFor('the target to end the stream', () => stream.status !== 'open' || stream.remoteWriteStatus !== 'writable', 5_000);
+      return stream.status === 'open' ? `closed by the target, ${stream.remoteWriteStatus}` : stream.status;
+    };
+    // Quiet after a frame: closed (gracefully) after twice the idle time, no strike.
+    expect(await oneFrameThen(new Uint8Array(0))).toBe('closed by the target, closed');
+    expect(target.network.status().rejectedFrames.timeout ?? 0).toBe(0);
+    // Half of a second frame, then nothing: a reset and a strike.
+    expect(await oneFrameThen(Uint8Array.from([...varint(40), ...deliver]))).toBe('reset');
+    expect(target.network.status().rejectedFrames.timeout).toBe(1);
+    expect(received).toHaveLength(2);
   });
 });

@@ -2,9 +2,9 @@
  * The whole stack on 127.0.0.1: real libp2p nodes (TCP, Noise, yamux, signer cards) and one session
  * coordinator each. Measures the time from the last approval to the final signature being held by
  * every signer, two ways on this 2-core machine:
- * - one thread per signer (worker threads), each signer with its own event loop as on its own
- *   machine, all sharing the 2 cores: the realistic figure;
- * - every signer on one thread: the sum of all signers' work, the pessimistic figure.
+ * - one thread per signer (worker threads): each signer has its own event loop, as on its own
+ *   machine, but all share the 2 cores, so with 10 signers each waits for a core in turn;
+ * - every signer on one thread: the sum of all signers' work, each step waiting for the others.
  * Each session is run as people would run it: the request reaches every signer and the creator's
  * DHT copies for late signers are stored, every other signer approves and their approvals reach
  * everyone, and only then does the last signer approve (the timed part). Two untimed sessions first

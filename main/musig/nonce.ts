@@ -1,3 +1,4 @@
+import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { equalBytes } from '@noble/curves/utils.js';
 import { InvalidContributionErr, nonceAggregate, nonceGen } from '@scure/btc-signer/musig2.js';
 import { inspect } from 'node:util';
@@ -124,6 +125,21 @@ export function generateNonce(input: NonceGenInput): { publicNonce: Uint8Array; 
     rand ?? crypto.getRandomValues(new Uint8Array(32)),
   );
   return { publicNonce: nonces.public, secretNonce: new SecretNonceHandle(nonces.secret, Uint8Array.from(nonces.public)) };
+}
+
+/**
+ * Whether `nonce` is a signer's BIP327 public nonce: 66 bytes, two compressed points (cpoint of each
+ * half, as NonceAgg requires). Only decodes: NonceAgg of the one nonce would also add and re-encode.
+ */
+export function isValidPublicNonce(nonce: Uint8Array): boolean {
+  if (!isBytes(nonce, 66)) return false;
+  try {
+    secp256k1.Point.fromBytes(nonce.subarray(0, 33));
+    secp256k1.Point.fromBytes(nonce.subarray(33, 66));
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** BIP327 NonceAgg; a bad nonce throws INVALID_PUBLIC_NONCE with context.signerIndex. */

@@ -8,11 +8,11 @@
  * PsbtSigningBatch, which has the engine batch's interface. Both are a SessionKeys.
  */
 import { bytesToHex } from '@noble/hashes/utils.js';
-import { CosignerError, isCosignerError } from '../errors.ts';
+import { CosignerError } from '../errors.ts';
 import {
   aggregateKeys,
-  aggregateNonces,
   generateNonce,
+  isValidPublicNonce,
   publicKeyOf,
   sortKeys,
   SigningBatch,
@@ -108,15 +108,8 @@ export function makeNonces(keys: SessionKeys, sessionId: Uint8Array, attempt: nu
 
 /** Whether every public nonce is two valid points; the index of the first bad message otherwise. */
 export function invalidNonceIndex(publicNonces: readonly Uint8Array[]): number | undefined {
-  for (const [messageIndex, nonce] of publicNonces.entries()) {
-    try {
-      aggregateNonces([nonce]);
-    } catch (e) {
-      if (isCosignerError(e, 'INVALID_PUBLIC_NONCE')) return messageIndex;
-      throw e;
-    }
-  }
-  return undefined;
+  const bad = publicNonces.findIndex((nonce) => !isValidPublicNonce(nonce));
+  return bad < 0 ? undefined : bad;
 }
 
 /** The signing batch of one attempt, from every signer's public nonces (by announcement index). */

@@ -1,7 +1,7 @@
 import { nonceGen } from '@scure/btc-signer/musig2.js';
 import { describe, expect, it } from 'vitest';
 import type { KeyAggContext } from '../../../main/musig/index.ts';
-import { aggregateKeys, aggregateNonces, generateNonce, publicKeyOf, sortKeys } from '../../../main/musig/index.ts';
+import { aggregateKeys, aggregateNonces, generateNonce, isValidPublicNonce, publicKeyOf, sortKeys } from '../../../main/musig/index.ts';
 import { takeSecretNonce } from '../../../main/musig/nonce.ts';
 import { caseName, expectVectorError, hex, loadBip327, toHex, type VectorError } from './bip327.ts';
 
@@ -118,5 +118,22 @@ describe('BIP327 nonce_agg_vectors', () => {
     it(caseName('nonce_agg error', i, c), () => {
       expectVectorError(() => aggregateNonces(c.pnonce_indices.map((n) => hex(v.pnonces[n] as string))), c.error);
     });
+  });
+  it('isValidPublicNonce accepts exactly the nonces NonceAgg accepts, one by one', () => {
+    const invalid = new Set(v.error_test_cases.map((c) => c.pnonce_indices[(c.error as { signer: number }).signer]));
+    v.pnonces.forEach((pnonce, n) => {
+      const nonce = hex(pnonce as string);
+      let aggregates = true;
+      try {
+        aggregateNonces([nonce]);
+      } catch {
+        aggregates = false;
+      }
+      expect(isValidPublicNonce(nonce), `pnonce ${n}`).toBe(aggregates);
+      expect(aggregates, `pnonce ${n}`).toBe(!invalid.has(n));
+    });
+    expect(invalid.size).toBeGreaterThan(0);
+    expect(isValidPublicNonce(new Uint8Array(65))).toBe(false);
+    expect(isValidPublicNonce(new Uint8Array(66))).toBe(false);
   });
 });

@@ -17,11 +17,10 @@ import { CosignerError, isCosignerError } from './errors.ts';
 import { groupWallet } from './group-wallet.ts';
 import { openKeystore, type KeyManager, type KeyInfo } from './keys/index.ts';
 import { notifyAll } from './notify.ts';
-import { GroupKeysCache, reviewFor, reviewView, signablePsbt } from './session/psbt-session.ts';
+import { completeGroupPsbt, GroupKeysCache, reviewFor, reviewView } from './session/psbt-session.ts';
 import { SigningStack } from './signing-stack.ts';
 import { FileRecordStore } from './storage/record-store.ts';
 import { createSystemScheduler, systemClock, systemRandom } from './system-ports.ts';
-import { completePsbt } from './wallet/psbt-signing.ts';
 
 export interface AppConfig {
   mode: 'electron' | 'headless';
@@ -200,9 +199,7 @@ export async function startServices(config: AppConfig): Promise<Services> {
     // the signer key nor the network (it works with the signing stack stopped).
     'psbt.complete': async ({ groupId, psbt, allowNonDefaultSighash }) => {
       const group = groups.get(groupId);
-      const { imported, plan } = signablePsbt(psbt, groupKeys.of(group.publicKeys), group.network, { allowNonDefaultSighash });
-      const { psbtBase64, rawTxHex, txid } = namingSigner(plan.participants, () => completePsbt(imported, plan));
-      return { psbtBase64, rawTxHex, txid };
+      return completeGroupPsbt(psbt, groupKeys.of(group.publicKeys), group.network, { allowNonDefaultSighash });
     },
 
     'sessions.create': async ({ groupId, message, description, expiresInSeconds }) => {
@@ -269,23 +266,4 @@ function keyView(info: { publicKey: Uint8Array | string; fingerprint: string }):
     publicKey: typeof info.publicKey === 'string' ? info.publicKey : bytesToHex(info.publicKey),
     fingerprint: info.fingerprint,
   };
-}
-
-/**
- * Errors about a signer name it by its position among the group's sorted keys (context.signerIndex);
- * the message gains the input and that signer's public key, which a user can match to a co-signer.
- */
-function namingSigner<T>(participants: readonly Uint8Array[], run: () => T): T {
-  try {
-    return run();
-  } catch (e) {
-    if (!isCosignerError(e) || typeof e.context.signerIndex !== 'number') throw e;
-    const index = e.context.signerIndex;
-    const key = participants[index];
-    if (key === undefined) throw e;
-    const input = typeof e.context.input === 'number' && !e.message.startsWith('input ') ? `input ${e.context.input}, ` : '';
-    const named = e.message.includes(`signer ${index}`) ? '' : `signer ${index}, `;
-    const signer = bytesToHex(key);
-    throw new CosignerError(e.code, `${e.message} (${input}${named}key ${signer})`, { ...e.context, signer }, { cause: e });
-  }
 }

@@ -33,7 +33,7 @@ import { finalizeKeyPath } from '../wallet/psbt-finalize.ts';
 import { importPsbt, type ClassifyOptions, type ImportedPsbt } from '../wallet/psbt-import.ts';
 import { PSBT_MAGIC } from '../wallet/psbt-maps.ts';
 import { reviewPsbt, type PsbtReview } from '../wallet/psbt-review.ts';
-import { assertApproved, planPsbtSigning, type PsbtSigningPlan } from '../wallet/psbt-signing.ts';
+import { assertApproved, completePsbt, planPsbtSigning, type PsbtSigningPlan } from '../wallet/psbt-signing.ts';
 import { checkSessionSize } from './announcement.ts';
 import type { AnnouncementBody, BatchItem, NonceEvidence, PsbtPayload } from './codec.ts';
 import { psbtSessionKeys, type SessionKeys } from './session-crypto.ts';
@@ -145,6 +145,14 @@ export function signablePsbt(
   // The review and the plan are computed from one import; the plan must sign what the review shows.
   assertApproved(plan, review.digest as string);
   return { imported, review, plan };
+}
+
+/** A PSBT of the group whose co-signers' BIP373 partial signatures another tool collected,
+ *  reviewed as for signing, then checked, aggregated and finalized (completePsbt). */
+export function completeGroupPsbt(psbt: string | Uint8Array, keys: GroupKeys, network: BitcoinNetwork, options: ClassifyOptions = {}): SignedTransaction {
+  const { imported, plan } = signablePsbt(psbt, keys, network, options);
+  const { psbtBase64, rawTxHex, txid } = completePsbt(imported, plan);
+  return { psbtBase64, rawTxHex, txid };
 }
 
 export interface PsbtIntake {

@@ -10,7 +10,7 @@ import { schnorr } from '@noble/curves/secp256k1.js';
 import { equalBytes } from '@noble/curves/utils.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import type { Transaction } from '@scure/btc-signer';
-import { CosignerError } from '../errors.ts';
+import { CosignerError, isCosignerError } from '../errors.ts';
 import { generateNonce, publicKeyOf, SigningBatch, type KeyAggContext, type SecretNonce } from '../musig/index.ts';
 import type { DerivedGroupKey } from './bip328.ts';
 import type { GroupKeys } from './group-keys.ts';
@@ -292,6 +292,10 @@ export function readBip373Progress(tx: Transaction, plan: PsbtSigningPlan): Bip3
  * aggregates become the final witnesses of the finalized PSBT and transaction (finalizeKeyPath).
  */
 export function completePsbt(imported: ImportedPsbt, plan: PsbtSigningPlan): FinalTransaction {
+  return namingSigner(plan.participants, () => complete(imported, plan));
+}
+
+function complete(imported: ImportedPsbt, plan: PsbtSigningPlan): FinalTransaction {
   const { tx } = imported;
   const progress = readBip373Progress(tx, plan);
   const open = plan.inputs.map((input, position) => ({ input, position })).filter(({ input }) => !input.signed);
@@ -322,4 +326,20 @@ export function completePsbt(imported: ImportedPsbt, plan: PsbtSigningPlan): Fin
     return k >= 0 ? (aggregated[k] as Uint8Array) : (tx.getInput(input.index).tapKeySig as Uint8Array).subarray(0, 64);
   });
   return finalizeKeyPath(imported.bytes, tx, plan, signatures);
+}
+
+/** The signer an error names by its position among the plan's participants, named by key too. */
+function namingSigner<T>(participants: readonly Uint8Array[], run: () => T): T {
+  try {
+    return run();
+  } catch (e) {
+    if (!isCosignerError(e) || typeof e.context.signerIndex !== 'number') throw e;
+    const index = e.context.signerIndex;
+    const key = participants[index];
+    if (key === undefined) throw e;
+    const input = typeof e.context.input === 'number' && !e.message.startsWith('input ') ? `input ${e.context.input}, ` : '';
+    const named = e.message.includes(`signer ${index}`) ? '' : `signer ${index}, `;
+    const signer = bytesToHex(key);
+    throw new CosignerError(e.code, `${e.message} (${input}${named}key ${signer})`, { ...e.context, signer }, { cause: e });
+  }
 }

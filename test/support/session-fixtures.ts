@@ -33,3 +33,13 @@ export function message(overrides: Partial<SessionMessage> = {}): SessionMessage
 }
 
 export const hex = bytesToHex;
+
+/** The code of the error `fn` throws ('no error' when it returns). */
+export function errorCode(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (e) {
+    return (e as { code?: string }).code ?? String(e);
+  }
+  return 'no error';
+}

@@ -40,11 +40,11 @@ import { createDispatcher } from '../../main/contract-dispatch.ts';
 import { startControlServer, type ControlServer } from '../../main/daemon/control-server.ts';
 import { CosignerError } from '../../main/errors.ts';
 import { groupWallet } from '../../main/group-wallet.ts';
-import { GroupKeysCache, intakePsbt, reviewFor, reviewView, signablePsbt } from '../../main/session/psbt-session.ts';
+import { GroupKeysCache, intakePsbt, completeGroupPsbt, reviewFor, reviewView, signablePsbt } from '../../main/session/psbt-session.ts';
 import { Bip373Copy } from '../../main/wallet/bip373-copy.ts';
 import { describeGroup } from '../../main/wallet/group.ts';
 import { psbtBytes } from '../../main/wallet/psbt-import.ts';
-import { completePsbt, makePsbtNonces, PsbtSigningBatch } from '../../main/wallet/psbt-signing.ts';
+import { makePsbtNonces, PsbtSigningBatch } from '../../main/wallet/psbt-signing.ts';
 import { spendFrom } from './psbt-fixtures.ts';
 
 const ROOT = path.resolve(fileURLToPath(new URL('../..', import.meta.url)));
@@ -595,9 +595,7 @@ export async function startUiHarness(options: UiHarnessOptions = {}): Promise<Ui
     },
     'psbt.complete': async ({ groupId, psbt, allowNonDefaultSighash }) => {
       const group = mustGroup(groupId);
-      const { imported, plan } = signablePsbt(psbt, groupKeys.of(group.publicKeys), group.network, { allowNonDefaultSighash });
-      const { psbtBase64, rawTxHex, txid } = completePsbt(imported, plan);
-      return { psbtBase64, rawTxHex, txid };
+      return completeGroupPsbt(psbt, groupKeys.of(group.publicKeys), group.network, { allowNonDefaultSighash });
     },
     'sessions.createPsbt': async ({ groupId, psbt, description, expiresInSeconds, allowNonDefaultSighash }) => {
       const me = requireKey();

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { inspectAnnouncement, signAnnouncement, verifyAnnouncement, type AnnouncementChecks } from '../../../main/session/announcement.ts';
 import { appendSignature, decodeFrame, encodeAnnouncementBody, type AnnouncementBody } from '../../../main/session/codec.ts';
 import { announcementDigest, messageDigest, nonceExtraIn, sessionIdOf, TAGS } from '../../../main/session/hashes.ts';
-import { body, NOW, signersABC } from '../../support/session-fixtures.ts';
+import { body, errorCode, NOW, signersABC } from '../../support/session-fixtures.ts';
 import { testSigner } from '../../support/signers.ts';
 
 const [alice, bob, carol] = signersABC as [typeof signersABC[0], typeof signersABC[0], typeof signersABC[0]];
@@ -16,15 +16,6 @@ const checks = (overrides: Partial<AnnouncementChecks> = {}): AnnouncementChecks
   timestampWindowMs: 300_000,
   ...overrides,
 });
-
-function code(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    return (e as { code?: string }).code ?? String(e);
-  }
-  return 'no error';
-}
 
 const verify = (frame: Uint8Array, c = checks()) => verifyAnnouncement(decodeFrame(frame), c);
 
@@ -70,7 +61,7 @@ describe('announcement signing', () => {
     for (let i = 0; i < frame.length; i++) {
       const bad = frame.slice();
       bad[i] = (bad[i] as number) ^ 0x01;
-      expect(code(() => verify(bad)), `byte ${i}`).not.toBe('no error');
+      expect(errorCode(() => verify(bad)), `byte ${i}`).not.toBe('no error');
       rejected += 1;
     }
     expect(rejected).toBe(frame.length);
@@ -91,7 +82,7 @@ describe('announcement signing', () => {
     ];
     for (const t of tampered) {
       const frame = appendSignature(encodeAnnouncementBody(body(t)), signature);
-      expect(code(() => verify(frame)), JSON.stringify(Object.keys(t))).toBe('BAD_SIGNATURE');
+      expect(errorCode(() => verify(frame)), JSON.stringify(Object.keys(t))).toBe('BAD_SIGNATURE');
     }
   });
 
@@ -100,40 +91,40 @@ describe('announcement signing', () => {
     // Mallory signs an announcement naming Alice as creator.
     const signed = encodeAnnouncementBody(body());
     const forged = appendSignature(signed, schnorr.sign(announcementDigest(signed), mallory.secret, AUX));
-    expect(code(() => verify(forged))).toBe('BAD_SIGNATURE');
+    expect(errorCode(() => verify(forged))).toBe('BAD_SIGNATURE');
     // Mallory cannot use the library to sign as someone else either.
-    expect(code(() => signAnnouncement(body(), mallory.secret, AUX))).toBe('INVALID_INPUT');
+    expect(errorCode(() => signAnnouncement(body(), mallory.secret, AUX))).toBe('INVALID_INPUT');
     // A signature over the session id (another tag) is not an announcement signature.
     const wrongTag = appendSignature(signed, schnorr.sign(sessionIdOf(signed), alice.secret, AUX));
-    expect(code(() => verify(wrongTag))).toBe('BAD_SIGNATURE');
+    expect(errorCode(() => verify(wrongTag))).toBe('BAD_SIGNATURE');
   });
 
   it('checks membership, duplicates, limits and times', () => {
     const outsider = testSigner('outsider');
     const a = signAnnouncement(body(), alice.secret, AUX);
-    expect(code(() => verify(a.frame, checks({ localKey: outsider.publicKey })))).toBe('NOT_A_SIGNER');
-    expect(code(() => verify(a.frame, checks({ maxSigners: 2 })))).toBe('TOO_MANY_SIGNERS');
-    expect(code(() => verify(a.frame, checks({ now: NOW + 3_600_000 })))).toBe('EXPIRED');
-    expect(code(() => verify(a.frame, checks({ now: NOW - 300_001 })))).toBe('TIMESTAMP_OUT_OF_WINDOW');
+    expect(errorCode(() => verify(a.frame, checks({ localKey: outsider.publicKey })))).toBe('NOT_A_SIGNER');
+    expect(errorCode(() => verify(a.frame, checks({ maxSigners: 2 })))).toBe('TOO_MANY_SIGNERS');
+    expect(errorCode(() => verify(a.frame, checks({ now: NOW + 3_600_000 })))).toBe('EXPIRED');
+    expect(errorCode(() => verify(a.frame, checks({ now: NOW - 300_001 })))).toBe('TIMESTAMP_OUT_OF_WINDOW');
     expect(verify(a.frame, checks({ now: NOW - 300_000 })).idHex).toBe(a.idHex);
 
     const dup = encodeAnnouncementBody(body({ signers: [alice.publicKey, bob.publicKey, bob.publicKey] }));
     const dupFrame = appendSignature(dup, schnorr.sign(announcementDigest(dup), alice.secret, AUX));
-    expect(code(() => verify(dupFrame))).toBe('DUPLICATE_SIGNER');
+    expect(errorCode(() => verify(dupFrame))).toBe('DUPLICATE_SIGNER');
 
     // Same x, other parity: a different 33-byte key but the same BIP340 signer.
     const negated = Uint8Array.from(bob.publicKey);
     negated[0] = negated[0] === 2 ? 3 : 2;
     expect(() => secp256k1.Point.fromBytes(negated)).not.toThrow();
     const twin = encodeAnnouncementBody(body({ signers: [alice.publicKey, bob.publicKey, negated] }));
-    expect(code(() => verify(appendSignature(twin, schnorr.sign(announcementDigest(twin), alice.secret, AUX))))).toBe('DUPLICATE_SIGNER');
+    expect(errorCode(() => verify(appendSignature(twin, schnorr.sign(announcementDigest(twin), alice.secret, AUX))))).toBe('DUPLICATE_SIGNER');
 
     const notAPoint = new Uint8Array(33).fill(0xff);
     notAPoint[0] = 2;
     const bad = encodeAnnouncementBody(body({ signers: [alice.publicKey, bob.publicKey, notAPoint] }));
-    expect(code(() => verify(appendSignature(bad, schnorr.sign(announcementDigest(bad), alice.secret, AUX))))).toBe('INVALID_PUBLIC_KEY');
+    expect(errorCode(() => verify(appendSignature(bad, schnorr.sign(announcementDigest(bad), alice.secret, AUX))))).toBe('INVALID_PUBLIC_KEY');
 
-    expect(code(() => signAnnouncement(body({ expiresAt: NOW }), alice.secret, AUX))).toBe('MALFORMED_MESSAGE');
+    expect(errorCode(() => signAnnouncement(body({ expiresAt: NOW }), alice.secret, AUX))).toBe('MALFORMED_MESSAGE');
   });
 
   it('gives the transport the facts it needs', () => {

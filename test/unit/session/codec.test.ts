@@ -10,18 +10,9 @@ import {
   type MessageBody,
 } from '../../../main/session/codec.ts';
 import { MAX_DISPLAY_BYTES, MAX_FRAME_BYTES, MAX_MESSAGE_BYTES, PROTOCOL_MAX_MESSAGES, PROTOCOL_MAX_SIGNERS } from '../../../main/session/limits.ts';
-import { body, message } from '../../support/session-fixtures.ts';
+import { body, errorCode, message } from '../../support/session-fixtures.ts';
 
 const SIG = new Uint8Array(64).fill(0xab);
-
-function code(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    return (e as { code?: string }).code ?? String(e);
-  }
-  return 'no error';
-}
 
 function frameOf(b: AnnouncementBody): Uint8Array {
   return appendSignature(encodeAnnouncementBody(b), SIG);
@@ -57,38 +48,38 @@ describe('codec: announcements', () => {
   it('rejects trailing bytes, truncation, unknown versions, types and payload kinds', () => {
     const frame = frameOf(body());
     const signed = encodeAnnouncementBody(body());
-    expect(code(() => decodeFrame(appendSignature(Uint8Array.of(...signed, 0), SIG)))).toBe('MALFORMED_MESSAGE');
-    expect(code(() => decodeFrame(frame.slice(0, frame.length - 1)))).toBe('MALFORMED_MESSAGE');
-    expect(code(() => decodeFrame(frame.slice(0, 10)))).toBe('MALFORMED_MESSAGE');
-    expect(code(() => decodeFrame(Uint8Array.of(2, ...frame.slice(1))))).toBe('UNSUPPORTED_VERSION');
-    expect(code(() => decodeFrame(Uint8Array.of(1, 0x7f, ...frame.slice(2))))).toBe('UNSUPPORTED_VERSION');
+    expect(errorCode(() => decodeFrame(appendSignature(Uint8Array.of(...signed, 0), SIG)))).toBe('MALFORMED_MESSAGE');
+    expect(errorCode(() => decodeFrame(frame.slice(0, frame.length - 1)))).toBe('MALFORMED_MESSAGE');
+    expect(errorCode(() => decodeFrame(frame.slice(0, 10)))).toBe('MALFORMED_MESSAGE');
+    expect(errorCode(() => decodeFrame(Uint8Array.of(2, ...frame.slice(1))))).toBe('UNSUPPORTED_VERSION');
+    expect(errorCode(() => decodeFrame(Uint8Array.of(1, 0x7f, ...frame.slice(2))))).toBe('UNSUPPORTED_VERSION');
     // payload := kind u8, body length u32, message (u32 length + 32 bytes), label (u32 length + text)
     const kindAt = signed.length - (4 + 4 + 32 + 4 + 'sighash'.length) - 1;
     expect(signed[kindAt]).toBe(1);
     const unknownKind = signed.slice();
     unknownKind[kindAt] = 9;
-    expect(code(() => decodeFrame(appendSignature(unknownKind, SIG)))).toBe('UNSUPPORTED_VERSION');
+    expect(errorCode(() => decodeFrame(appendSignature(unknownKind, SIG)))).toBe('UNSUPPORTED_VERSION');
   });
 
   it('rejects a frame over the maximum size before reading it', () => {
-    expect(code(() => decodeFrame(new Uint8Array(MAX_FRAME_BYTES + 1)))).toBe('OVERSIZED_MESSAGE');
+    expect(errorCode(() => decodeFrame(new Uint8Array(MAX_FRAME_BYTES + 1)))).toBe('OVERSIZED_MESSAGE');
   });
 
   it('refuses to encode what it could not decode', () => {
-    expect(code(() => encodeAnnouncementBody(body({ signers: [body().signers[0]!] })))).toBe('INVALID_INPUT');
-    expect(code(() => encodeAnnouncementBody(body({ creatorIndex: 3 })))).toBe('INVALID_INPUT');
-    expect(code(() => encodeAnnouncementBody(body({ display: 'x'.repeat(MAX_DISPLAY_BYTES + 1) })))).toBe('INVALID_INPUT');
-    expect(code(() => encodeAnnouncementBody(body({ display: '\ud800' })))).toBe('INVALID_INPUT');
-    expect(code(() => encodeAnnouncementBody(body({ payload: { kind: 'message', message: new Uint8Array(0), label: '' } })))).toBe('INVALID_INPUT');
-    expect(code(() => encodeAnnouncementBody(body({ payload: { kind: 'message', message: new Uint8Array(MAX_MESSAGE_BYTES + 1), label: '' } })))).toBe('INVALID_INPUT');
-    expect(code(() => encodeAnnouncementBody(body({ payload: { kind: 'batch', items: [] } })))).toBe('INVALID_INPUT');
+    expect(errorCode(() => encodeAnnouncementBody(body({ signers: [body().signers[0]!] })))).toBe('INVALID_INPUT');
+    expect(errorCode(() => encodeAnnouncementBody(body({ creatorIndex: 3 })))).toBe('INVALID_INPUT');
+    expect(errorCode(() => encodeAnnouncementBody(body({ display: 'x'.repeat(MAX_DISPLAY_BYTES + 1) })))).toBe('INVALID_INPUT');
+    expect(errorCode(() => encodeAnnouncementBody(body({ display: '\ud800' })))).toBe('INVALID_INPUT');
+    expect(errorCode(() => encodeAnnouncementBody(body({ payload: { kind: 'message', message: new Uint8Array(0), label: '' } })))).toBe('INVALID_INPUT');
+    expect(errorCode(() => encodeAnnouncementBody(body({ payload: { kind: 'message', message: new Uint8Array(MAX_MESSAGE_BYTES + 1), label: '' } })))).toBe('INVALID_INPUT');
+    expect(errorCode(() => encodeAnnouncementBody(body({ payload: { kind: 'batch', items: [] } })))).toBe('INVALID_INPUT');
     const many = Array.from({ length: PROTOCOL_MAX_MESSAGES + 1 }, () => ({ message: new Uint8Array(1), label: '' }));
-    expect(code(() => encodeAnnouncementBody(body({ payload: { kind: 'batch', items: many } })))).toBe('INVALID_INPUT');
+    expect(errorCode(() => encodeAnnouncementBody(body({ payload: { kind: 'batch', items: many } })))).toBe('INVALID_INPUT');
     const signers = Array.from({ length: PROTOCOL_MAX_SIGNERS + 1 }, () => body().signers[0]!);
-    expect(code(() => encodeAnnouncementBody(body({ signers })))).toBe('INVALID_INPUT');
-    expect(code(() => encodeAnnouncementBody(body({ createdAt: 2 ** 53 })))).toBe('INVALID_INPUT');
-    expect(code(() => encodeAnnouncementBody(body({ salt: new Uint8Array(31) })))).toBe('INVALID_INPUT');
-    expect(code(() => encodeAnnouncementBody(body({ tweak: 'xonly' as never })))).toBe('INVALID_INPUT');
+    expect(errorCode(() => encodeAnnouncementBody(body({ signers })))).toBe('INVALID_INPUT');
+    expect(errorCode(() => encodeAnnouncementBody(body({ createdAt: 2 ** 53 })))).toBe('INVALID_INPUT');
+    expect(errorCode(() => encodeAnnouncementBody(body({ salt: new Uint8Array(31) })))).toBe('INVALID_INPUT');
+    expect(errorCode(() => encodeAnnouncementBody(body({ tweak: 'xonly' as never })))).toBe('INVALID_INPUT');
   });
 
   it('rejects invalid UTF-8, counts and values the encoder never writes', () => {
@@ -96,19 +87,19 @@ describe('codec: announcements', () => {
     const displayAt = signed.indexOf(0x61); // 'a'
     const badUtf8 = signed.slice();
     badUtf8[displayAt] = 0xff;
-    expect(code(() => decodeFrame(appendSignature(badUtf8, SIG)))).toBe('MALFORMED_MESSAGE');
+    expect(errorCode(() => decodeFrame(appendSignature(badUtf8, SIG)))).toBe('MALFORMED_MESSAGE');
     const oneSigner = signed.slice();
     oneSigner[2] = 1;
-    expect(code(() => decodeFrame(appendSignature(oneSigner, SIG)))).toBe('MALFORMED_MESSAGE');
+    expect(errorCode(() => decodeFrame(appendSignature(oneSigner, SIG)))).toBe('MALFORMED_MESSAGE');
     const badCreator = signed.slice();
     badCreator[3 + 3 * 33] = 3;
-    expect(code(() => decodeFrame(appendSignature(badCreator, SIG)))).toBe('MALFORMED_MESSAGE');
+    expect(errorCode(() => decodeFrame(appendSignature(badCreator, SIG)))).toBe('MALFORMED_MESSAGE');
     const badTweak = signed.slice();
     badTweak[4 + 3 * 33] = 2;
-    expect(code(() => decodeFrame(appendSignature(badTweak, SIG)))).toBe('MALFORMED_MESSAGE');
+    expect(errorCode(() => decodeFrame(appendSignature(badTweak, SIG)))).toBe('MALFORMED_MESSAGE');
     const hugeTime = signed.slice();
     hugeTime[5 + 3 * 33] = 0xff; // createdAt above 2^53
-    expect(code(() => decodeFrame(appendSignature(hugeTime, SIG)))).toBe('MALFORMED_MESSAGE');
+    expect(errorCode(() => decodeFrame(appendSignature(hugeTime, SIG)))).toBe('MALFORMED_MESSAGE');
   });
 
   it('decodes exactly what it encodes, for any valid announcement', () => {
@@ -165,12 +156,12 @@ describe('codec: session messages', () => {
 
   it('rejects attempt 0, sequence 0, bad abort codes, trailing bytes', () => {
     const enc = (m: Parameters<typeof encodeMessageBody>[0]) => appendSignature(encodeMessageBody(m), SIG);
-    expect(code(() => decodeFrame(enc(message({ attempt: 0 }))))).toBe('MALFORMED_MESSAGE');
-    expect(code(() => decodeFrame(enc(message({ sequence: 0 }))))).toBe('MALFORMED_MESSAGE');
-    expect(code(() => encodeMessageBody(message({ body: { type: 'abort', code: 'lower', blame: [], reason: '' } })))).toBe('INVALID_INPUT');
-    expect(code(() => encodeMessageBody(message({ sequence: 2 ** 32 })))).toBe('INVALID_INPUT');
+    expect(errorCode(() => decodeFrame(enc(message({ attempt: 0 }))))).toBe('MALFORMED_MESSAGE');
+    expect(errorCode(() => decodeFrame(enc(message({ sequence: 0 }))))).toBe('MALFORMED_MESSAGE');
+    expect(errorCode(() => encodeMessageBody(message({ body: { type: 'abort', code: 'lower', blame: [], reason: '' } })))).toBe('INVALID_INPUT');
+    expect(errorCode(() => encodeMessageBody(message({ sequence: 2 ** 32 })))).toBe('INVALID_INPUT');
     const signed = encodeMessageBody(message());
-    expect(code(() => decodeFrame(appendSignature(Uint8Array.of(...signed, 0), SIG)))).toBe('MALFORMED_MESSAGE');
-    expect(code(() => decodeFrame(appendSignature(signed.slice(0, -1), SIG)))).toBe('MALFORMED_MESSAGE');
+    expect(errorCode(() => decodeFrame(appendSignature(Uint8Array.of(...signed, 0), SIG)))).toBe('MALFORMED_MESSAGE');
+    expect(errorCode(() => decodeFrame(appendSignature(signed.slice(0, -1), SIG)))).toBe('MALFORMED_MESSAGE');
   });
 });

@@ -13,7 +13,7 @@ import { GroupKeysCache, intakePsbt, MAX_CACHED_GROUPS } from '../../../main/ses
 import { MAX_PSBT_BYTES, MAX_PSBT_INPUTS, MAX_PSBT_OUTPUTS } from '../../../main/wallet/psbt-import.ts';
 import { readPsbtMaps } from '../../../main/wallet/psbt-maps.ts';
 import { cosigners, spendFrom } from '../../support/psbt-fixtures.ts';
-import { body as announcementBody, signersABC } from '../../support/session-fixtures.ts';
+import { body as announcementBody, errorCode, signersABC } from '../../support/session-fixtures.ts';
 import { writePsbtMaps } from '../wallet/psbt-fixtures.ts';
 
 const SIG = new Uint8Array(64).fill(0xab);
@@ -21,15 +21,6 @@ const stranger = cosigners(1, 'payload-stranger')[0]!;
 const cache = new GroupKeysCache();
 const signers = signersABC.map((s) => s.publicKey);
 const keys = cache.of(signers);
-
-function code(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    return (e as { code?: string }).code ?? String(e);
-  }
-  return 'no error';
-}
 
 function errorOf(fn: () => unknown): { code: string; message: string; context: Record<string, unknown> } {
   try {
@@ -86,8 +77,8 @@ describe('codec: the PSBT payload', () => {
   it('carries a PSBT of the wallet maximum within one frame, and refuses a larger one both ways', () => {
     expect(MAX_PSBT_BYTES + 4096 < MAX_FRAME_BYTES).toBe(true);
     expect(frameOf(payload(new Uint8Array(MAX_PSBT_BYTES))).length).toBeLessThan(MAX_FRAME_BYTES);
-    expect(code(() => encodeAnnouncementBody(announcementBody({ payload: payload(new Uint8Array(MAX_PSBT_BYTES + 1)) })))).toBe('INVALID_INPUT');
-    expect(code(() => encodeAnnouncementBody(announcementBody({ payload: payload(new Uint8Array(0)) })))).toBe('INVALID_INPUT');
+    expect(errorCode(() => encodeAnnouncementBody(announcementBody({ payload: payload(new Uint8Array(MAX_PSBT_BYTES + 1)) })))).toBe('INVALID_INPUT');
+    expect(errorCode(() => encodeAnnouncementBody(announcementBody({ payload: payload(new Uint8Array(0)) })))).toBe('INVALID_INPUT');
     // The decoder refuses what the encoder would not write: a PSBT length one above the maximum.
     const signed = encodeAnnouncementBody(announcementBody({ payload: payload(new Uint8Array(MAX_PSBT_BYTES)) }));
     const lengthAt = signed.length - MAX_PSBT_BYTES - 4;
@@ -98,7 +89,7 @@ describe('codec: the PSBT payload', () => {
     const longerView = new DataView(longer.buffer);
     longerView.setUint32(lengthAt, MAX_PSBT_BYTES + 1);
     longerView.setUint32(lengthAt - 4 - 2, longerView.getUint32(lengthAt - 4 - 2) + 1); // the payload body length
-    expect(code(() => decodeFrame(appendSignature(longer, SIG)))).toBe('MALFORMED_MESSAGE');
+    expect(errorCode(() => decodeFrame(appendSignature(longer, SIG)))).toBe('MALFORMED_MESSAGE');
   });
 
   it('refuses an unknown network or flag bit, and a PSBT payload not under taproot keys', () => {
@@ -107,14 +98,14 @@ describe('codec: the PSBT payload', () => {
     expect(signed[networkAt]).toBe(3);
     const badNetwork = signed.slice();
     badNetwork[networkAt] = 4;
-    expect(code(() => decodeFrame(appendSignature(badNetwork, SIG)))).toBe('MALFORMED_MESSAGE');
+    expect(errorCode(() => decodeFrame(appendSignature(badNetwork, SIG)))).toBe('MALFORMED_MESSAGE');
     const badFlags = signed.slice();
     badFlags[networkAt + 1] = 0x02;
-    expect(code(() => decodeFrame(appendSignature(badFlags, SIG)))).toBe('MALFORMED_MESSAGE');
-    expect(code(() => encodeAnnouncementBody(announcementBody({ payload: payload(Uint8Array.of(1), { network: 'litecoin' as never }) })))).toBe(
+    expect(errorCode(() => decodeFrame(appendSignature(badFlags, SIG)))).toBe('MALFORMED_MESSAGE');
+    expect(errorCode(() => encodeAnnouncementBody(announcementBody({ payload: payload(Uint8Array.of(1), { network: 'litecoin' as never }) })))).toBe(
       'INVALID_INPUT',
     );
-    expect(code(() => checkAnnouncementBody(announcementBody({ payload: payload(Uint8Array.of(1)), tweak: 'none' }), 16))).toBe('MALFORMED_MESSAGE');
+    expect(errorCode(() => checkAnnouncementBody(announcementBody({ payload: payload(Uint8Array.of(1)), tweak: 'none' }), 16))).toBe('MALFORMED_MESSAGE');
   });
 
   it("agrees with the contract's and the wallet's limits", () => {
@@ -140,11 +131,11 @@ describe('codec: the PSBT payload', () => {
     expect(partialsFrame.length).toBeLessThan(MAX_FRAME_BYTES * 0.6);
     expect(() => checkSessionSize(signersMax, MAX_PSBT_INPUTS)).not.toThrow();
     expect(() => checkSessionSize(PROTOCOL_MAX_SIGNERS, PROTOCOL_MAX_NONCES / PROTOCOL_MAX_SIGNERS)).not.toThrow();
-    expect(code(() => checkSessionSize(signersMax + 1, MAX_PSBT_INPUTS))).toBe('OVERSIZED_MESSAGE');
+    expect(errorCode(() => checkSessionSize(signersMax + 1, MAX_PSBT_INPUTS))).toBe('OVERSIZED_MESSAGE');
     // A batch of 128 messages among 17 signers is refused with its announcement, before anything is signed.
     const many = Array.from({ length: MAX_PSBT_INPUTS }, () => ({ message: new Uint8Array(32), label: '' }));
     const seventeen = cosigners(signersMax + 1, 'payload-seventeen').map((s) => s.publicKey);
-    expect(code(() => checkAnnouncementBody(announcementBody({ signers: seventeen, payload: { kind: 'batch', items: many } }), PROTOCOL_MAX_SIGNERS))).toBe(
+    expect(errorCode(() => checkAnnouncementBody(announcementBody({ signers: seventeen, payload: { kind: 'batch', items: many } }), PROTOCOL_MAX_SIGNERS))).toBe(
       'OVERSIZED_MESSAGE',
     );
   });
@@ -167,7 +158,7 @@ describe('PSBT intake: what every signer checks before a request is shown', () =
     expect(notPsbt.code).toBe('INVALID_PSBT');
     expect(notPsbt.message).toMatch(/not a PSBT/);
     const psbt = goodPsbt();
-    expect(code(() => intakePsbt(payload(psbt.subarray(0, psbt.length - 10)), signers, cache, undefined))).toBe('INVALID_PSBT');
+    expect(errorCode(() => intakePsbt(payload(psbt.subarray(0, psbt.length - 10)), signers, cache, undefined))).toBe('INVALID_PSBT');
   });
 
   it('refuses a malformed BIP373 field, naming the input and the field', () => {

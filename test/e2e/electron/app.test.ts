@@ -1,4 +1,4 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -6,6 +6,7 @@ import path from 'node:path';
 import type { ElectronApplication } from 'playwright-core';
 import { HARDENED_WEB_PREFERENCES } from '../../../main/electron/hardening.ts';
 import { ROOT } from '../../support/daemon-process.ts';
+import { gate } from '../../support/prerequisites.ts';
 
 // The real desktop app, launched by Playwright's Electron driver. It needs the Electron binary,
 // which `npm ci` downloads unless ELECTRON_SKIP_BINARY_DOWNLOAD is set (as on machines that cannot
@@ -21,9 +22,12 @@ function electronBinary(): string | undefined {
 }
 const binary = electronBinary();
 const built = existsSync(path.join(ROOT, 'dist', 'electron', 'main.mjs')) && existsSync(path.join(ROOT, 'dist', 'electron', 'preload.cjs'));
-const reason = !binary ? 'no Electron binary (installed with ELECTRON_SKIP_BINARY_DOWNLOAD=1)' : 'not built (npm run build)';
+const needs = gate({
+  electron: !binary ? 'no Electron binary (installed with ELECTRON_SKIP_BINARY_DOWNLOAD=1)' : !built ? 'not built (npm run build)' : undefined,
+});
 
-describe.skipIf(!binary || !built)(`the Electron app${binary && built ? '' : ` — skipped: ${reason}`}`, () => {
+describe.skipIf(needs.skip !== undefined)(needs.title('the Electron app'), () => {
+  beforeAll(() => needs.assert());
   let app: ElectronApplication | undefined;
   const dataDir = mkdtempSync(path.join(tmpdir(), 'cosigner-electron-'));
 

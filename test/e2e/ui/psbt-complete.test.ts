@@ -4,6 +4,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { importPsbt } from '../../../main/wallet/psbt-import.ts';
 import { spentOutputs, verifyWithBitcoinJs } from '../../support/psbt-fixtures.ts';
+import { gate } from '../../support/prerequisites.ts';
 import { startUiHarness, type UiHarness } from '../../support/ui-harness.ts';
 
 // "Finalize from its signatures" on the New request screen, in Debian's Chromium over the UI harness
@@ -12,18 +13,18 @@ import { startUiHarness, type UiHarness } from '../../support/ui-harness.ts';
 // and one without them shows the back end's error naming the input and the signer.
 const ROOT = path.resolve(import.meta.dirname, '../../..');
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
-const haveChromium = existsSync(CHROMIUM);
-const haveUi = existsSync(path.join(ROOT, 'dist', 'renderer', 'index.html'));
-const why = !haveChromium
-  ? `no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM)`
-  : 'the UI is not built (npm run build:renderer)';
+const needs = gate({
+  chromium: existsSync(CHROMIUM) ? undefined : `no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM)`,
+  'built-ui': existsSync(path.join(ROOT, 'dist', 'renderer', 'index.html')) ? undefined : 'the UI is not built (npm run build:renderer)',
+});
 
-describe.skipIf(!haveChromium || !haveUi)(`finalizing a co-signed PSBT through the UI${haveChromium && haveUi ? '' : ` — skipped: ${why}`}`, () => {
+describe.skipIf(needs.skip !== undefined)(needs.title('finalizing a co-signed PSBT through the UI'), () => {
   let browser: Browser;
   let harness: UiHarness;
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
+    needs.assert();
     harness = await startUiHarness({ stepMs: 0 });
     const { chromium } = await import('playwright-core');
     browser = await chromium.launch({

@@ -4,6 +4,7 @@ import { hexToBytes } from '@noble/hashes/utils.js';
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
+import { gate } from '../../support/prerequisites.ts';
 import { ROOT, removeDataDir, startDaemon, stopDaemon, type Daemon } from '../../support/daemon-process.ts';
 
 // Two headless co-signers (separate data dirs and key files), each driven through the real UI in
@@ -12,13 +13,12 @@ import { ROOT, removeDataDir, startDaemon, stopDaemon, type Daemon } from '../..
 // under test-results/e2e/ as artifacts.
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const SHOTS = path.join(ROOT, 'test-results', 'e2e');
-const haveChromium = existsSync(CHROMIUM);
-const haveUi = existsSync(path.join(ROOT, 'dist', 'renderer', 'index.html'));
-const why = !haveChromium
-  ? `no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM)`
-  : 'the UI is not built (npm run build:renderer)';
+const needs = gate({
+  chromium: existsSync(CHROMIUM) ? undefined : `no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM)`,
+  'built-ui': existsSync(path.join(ROOT, 'dist', 'renderer', 'index.html')) ? undefined : 'the UI is not built (npm run build:renderer)',
+});
 
-describe.skipIf(!haveChromium || !haveUi)(`two co-signers through the UI${haveChromium && haveUi ? '' : ` — skipped: ${why}`}`, () => {
+describe.skipIf(needs.skip !== undefined)(needs.title('two co-signers through the UI'), () => {
   let browser: Browser;
   let a: Daemon;
   let b: Daemon;
@@ -93,6 +93,7 @@ describe.skipIf(!haveChromium || !haveUi)(`two co-signers through the UI${haveCh
   }
 
   beforeAll(async () => {
+    needs.assert();
     mkdirSync(SHOTS, { recursive: true });
     const { chromium } = await import('playwright-core');
     browser = await chromium.launch({

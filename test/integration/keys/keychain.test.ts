@@ -12,18 +12,21 @@ import { describe, expect, it } from 'vitest';
 import { KEYCHAIN_HINTS, type KeytarApi, openKeystore } from '../../../main/keys/index.ts';
 import { seededRandom } from '../../support/random.ts';
 import { expectNoSecrets, failure } from '../../support/keys.ts';
+import { gate } from '../../support/prerequisites.ts';
 import { runChild } from './run-child.ts';
 
-const KEYRING = process.env.COSIGNER_TEST_KEYRING === '1';
-const SKIP_REASON = 'no throwaway Secret Service: run under scripts/with-keyring.sh to test the real keychain';
-if (!KEYRING) console.log(`[keys] keychain tests skipped: ${SKIP_REASON}`);
+const needs = gate({
+  'secret-service':
+    process.env.COSIGNER_TEST_KEYRING === '1' ? undefined : 'no throwaway Secret Service: run under scripts/with-keyring.sh to test the real keychain',
+});
 
 const service = `cosigner-test-${process.pid}`;
 const options = { kind: 'keychain' as const, profile: 'itest', dataDir: '/nonexistent', service };
 
 describe('OS keychain (Secret Service through keytar)', () => {
   it('create → confirm backup → a new process reads the same public key → delete', async (ctx) => {
-    if (!KEYRING) ctx.skip(SKIP_REASON);
+    if (needs.skip !== undefined) ctx.skip(needs.skip);
+    needs.assert();
     const events: unknown[] = [];
     const keystore = openKeystore({ ...options, random: seededRandom('keychain'), onEvent: (e) => events.push(e) });
     expect(keystore.backendKind).toBe('keychain');
@@ -60,7 +63,8 @@ describe('OS keychain (Secret Service through keytar)', () => {
   // Last in this file: unlocking replaces the keyring daemon, after which this process's libsecret
   // connection points at the old daemon, so everything after the lock happens in new processes.
   it('a locked keyring is KEYCHAIN_UNAVAILABLE locked, not "no key"', async (ctx) => {
-    if (!KEYRING) ctx.skip(SKIP_REASON);
+    if (needs.skip !== undefined) ctx.skip(needs.skip);
+    needs.assert();
     const locked = { ...options, profile: 'locked' };
     const info = await openKeystore(locked).importSecretHex('11'.repeat(32));
     await run('dbus-send', [

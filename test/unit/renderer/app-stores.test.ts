@@ -5,15 +5,17 @@ import { AppStores } from '../../../renderer/src/stores/app-stores.svelte.ts';
 import { Synced } from '../../../renderer/src/stores/synced.svelte.ts';
 import { deferred, FakeBackEnd, settle } from './fake-bridge.ts';
 import { NEEDS_SVELTE, runesCompiled } from './runes-probe.svelte.ts';
+import { gate } from '../../support/prerequisites.ts';
 
 const fixture = JSON.parse(readFileSync(new URL('./fixtures/session-stream.json', import.meta.url), 'utf8')) as {
   keys: Record<'alice' | 'bob' | 'carol' | 'dave', string>;
 };
 const { alice, bob, carol, dave } = fixture.keys;
-const compiled = runesCompiled();
+const needs = gate({ 'svelte-runes': runesCompiled() ? undefined : NEEDS_SVELTE });
 
 beforeEach((ctx) => {
-  if (!compiled) ctx.skip(NEEDS_SVELTE);
+  if (needs.skip !== undefined) ctx.skip(needs.skip);
+  needs.assert();
 });
 
 const node = (connections: number): NodeStatus => ({

@@ -5,6 +5,7 @@ import { SessionSnapshot } from '../../../preload/contract.ts';
 import { MAX_SESSIONS, SessionsStore } from '../../../renderer/src/stores/sessions.svelte.ts';
 import { deferred, FakeBackEnd, settle } from './fake-bridge.ts';
 import { NEEDS_SVELTE, runesCompiled } from './runes-probe.svelte.ts';
+import { gate } from '../../support/prerequisites.ts';
 
 interface Arrival {
   note?: string;
@@ -21,7 +22,7 @@ interface Fixture {
 
 const fixture = JSON.parse(readFileSync(new URL('./fixtures/session-stream.json', import.meta.url), 'utf8')) as Fixture;
 const { A, B, C } = fixture.sessionIds;
-const compiled = runesCompiled();
+const needs = gate({ 'svelte-runes': runesCompiled() ? undefined : NEEDS_SVELTE });
 
 /** Starts a store whose `sessions.list` reply is held until the fixture's listReply arrival. */
 function started() {
@@ -59,7 +60,8 @@ describe('the recorded stream', () => {
 
 describe('SessionsStore over the recorded stream', () => {
   beforeEach((ctx) => {
-    if (!compiled) ctx.skip(NEEDS_SVELTE);
+    if (needs.skip !== undefined) ctx.skip(needs.skip);
+    needs.assert();
   });
 
   test('subscribes to session events before it asks for the list', () => {

@@ -551,7 +551,8 @@ export class SessionCoordinator {
       }
     }
     report.orphansDropped = this.#orphans.prune(now);
-    report.deleted = await this.#retain(now);
+    // Tracked, so idle() and cleanup() wait for its deletions and its save of the index.
+    report.deleted = await this.#track(this.#retain(now));
     this.#lastCleanupAt = now;
     this.#armDeadline();
     return report;

@@ -22,11 +22,16 @@ type SummarySource = Pick<
   | 'interrupted'
 > & { failure: { code: string } | null };
 
-/** Cuts to `SUMMARY_TEXT_CHARS` UTF-16 units (what the contract's schema counts), never splitting a character. */
+/**
+ * One line of text: control characters become spaces (JSON would spell each in 6 bytes, and a list
+ * line has no use for them), then cut to `SUMMARY_TEXT_CHARS` UTF-16 units (what the contract's
+ * schema counts) without splitting a character. So a line of the index stays under ~1.3 kB.
+ */
 function cut(text: string): string {
-  if (text.length <= SUMMARY_TEXT_CHARS) return text;
+  const line = text.replace(/\p{Cc}/gu, ' ');
+  if (line.length <= SUMMARY_TEXT_CHARS) return line;
   let out = '';
-  for (const char of text) {
+  for (const char of line) {
     if (out.length + char.length > SUMMARY_TEXT_CHARS) break;
     out += char;
   }

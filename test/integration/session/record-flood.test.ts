@@ -6,6 +6,7 @@
  * Reads are counted through the store port, not timed: the machine's load does not change a count.
  */
 import { describe, expect, it } from 'vitest';
+import type { CoordinatorOptions } from '../../../main/session/limits.ts';
 import { CountingRecordStore } from '../../support/counting-record-store.ts';
 import { MemoryRecordStore } from '../../support/memory-record-store.ts';
 import { Cluster } from '../../support/session-cluster.ts';
@@ -28,7 +29,7 @@ async function flood(c: Cluster, count: number, spacingMs: number): Promise<stri
   return ids;
 }
 
-function countingCluster(seed: string, options: ConstructorParameters<typeof Cluster>[1] extends infer O ? O extends { options?: infer P } ? P : never : never): { c: Cluster; stores: CountingRecordStore[] } {
+function countingCluster(seed: string, options: Partial<CoordinatorOptions>): { c: Cluster; stores: CountingRecordStore[] } {
   const stores: CountingRecordStore[] = [];
   const c = new Cluster(2, {
     seed,

@@ -228,7 +228,8 @@ export async function startServices(config: AppConfig): Promise<Services> {
     'sessions.abort': async ({ sessionId, reason }) => need().coordinator.abort(sessionId, reason || undefined),
     'sessions.resume': async ({ sessionId }) => need().coordinator.resume(sessionId),
     'sessions.psbt': async ({ sessionId }) => ({ psbtBase64: await need().coordinator.psbt(sessionId) }),
-    'sessions.list': async () => (stack ? (await stack.coordinator.history(500)) : []),
+    'sessions.list': async () => (stack ? stack.coordinator.list() : []),
+    'sessions.history': async ({ cursor, limit }) => (stack ? stack.coordinator.history({ cursor, limit }) : { sessions: [], next: null }),
     'sessions.get': async ({ sessionId }) => {
       const s = await need().coordinator.get(sessionId);
       if (!s) throw new CosignerError('UNKNOWN_SESSION', 'no such session', { sessionId });

@@ -76,6 +76,8 @@ export class SigningStack {
         options: {
           sessionTimeoutMs: settings.sessionTimeoutSeconds * 1000,
           stuckSessionTimeoutMs: settings.stuckSessionTimeoutSeconds * 1000,
+          recordRetentionMs: settings.sessionRetentionDays * 24 * 3_600_000,
+          maxStoredRecords: settings.maxStoredSessions,
           autoApprove: deps.autoApprove ? () => true : undefined,
           bitcoinNetwork: settings.network,
         },

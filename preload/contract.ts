@@ -141,6 +141,10 @@ export const CoordinatorHealth = z.object({
   storageFailures: Count,
   corruptRecords: Count,
   listenerErrors: Count,
+  /** Sweeps (or parts: retention, the index) that failed; each is tried again at the next sweep. */
+  sweepFailures: Count,
+  /** Session records on disk, as the index knows them. */
+  storedSessions: Count,
   /** The latest requests refused after their creator was authenticated (a PSBT this group cannot
    *  sign, another network, an unreadable PSBT): why nothing was shown. Newest last. */
   refusedRequests: z
@@ -411,6 +415,41 @@ export const SessionSnapshot = z.object({
 });
 export type SessionSnapshot = z.infer<typeof SessionSnapshot>;
 
+/** Longest description and label a history entry carries (characters); the session holds them whole. */
+export const SUMMARY_TEXT_CHARS = 120;
+
+/** One line of history: what the list shows, read from the session index without opening the
+ *  session's record (sessions.get opens it). */
+export const SessionSummary = z.object({
+  sessionId: SessionIdHex,
+  version: z.number().int().nonnegative(),
+  phase: SessionPhase,
+  createdAt: Millis,
+  updatedAt: Millis,
+  creator: PublicKeyHex,
+  isCreator: z.boolean(),
+  payloadKind: z.enum(['message', 'batch', 'psbt']),
+  /** The creator's description, cut to SUMMARY_TEXT_CHARS. */
+  description: z.string().max(SUMMARY_TEXT_CHARS),
+  /** The first message's label (for a PSBT, the first input's), cut to SUMMARY_TEXT_CHARS. */
+  label: z.string().max(SUMMARY_TEXT_CHARS),
+  signingKey: XOnlyKeyHex,
+  failureCode: z.string().max(64).nullable(),
+  awaitingLocalApproval: z.boolean(),
+  interrupted: z.boolean(),
+});
+export type SessionSummary = z.infer<typeof SessionSummary>;
+
+/** Where a history page ends: `createdAt:sessionId` of its last entry (history is newest first, ties by id). */
+export const HistoryCursor = z.string().regex(/^\d{1,16}:[0-9a-f]{64}$/, 'a cursor from a previous page');
+export const MAX_HISTORY_PAGE = 200;
+export const HistoryPage = z.object({
+  sessions: z.array(SessionSummary).max(MAX_HISTORY_PAGE),
+  /** Pass as `cursor` for the next page; null after the last. */
+  next: HistoryCursor.nullable(),
+});
+export type HistoryPage = z.infer<typeof HistoryPage>;
+
 // ---------- settings ----------
 
 export const Settings = z.object({
@@ -421,6 +460,10 @@ export const Settings = z.object({
   mdns: z.boolean(),
   sessionTimeoutSeconds: z.number().int().min(60).max(7 * 24 * 3600),
   stuckSessionTimeoutSeconds: z.number().int().min(30).max(24 * 3600),
+  /** Ended sessions older than this are deleted from disk (docs/PROTOCOL.md §Persistence). */
+  sessionRetentionDays: z.number().int().min(7).max(3650),
+  /** At most this many ended sessions are kept on disk, the oldest deleted first. */
+  maxStoredSessions: z.number().int().min(100).max(2000),
 });
 export type Settings = z.infer<typeof Settings>;
 
@@ -488,7 +531,14 @@ export const requests = {
   /** This node's copy of a PSBT session's PSBT: with the BIP373 fields (participants, nonces, partial
    *  signatures) so far, finalized once COMPLETE; what was announced for a stored session that ended unsigned. */
   'sessions.psbt': request(z.object({ sessionId: SessionIdHex }), z.object({ psbtBase64: PsbtBase64 })),
+  /** The sessions in memory: every open one and those ended within the session timeout. */
   'sessions.list': request(Empty, z.array(SessionSnapshot)),
+  /** Every stored session of this signer, newest first, one page at a time (from the session index:
+   *  no record is read); sessions.get opens one. */
+  'sessions.history': request(
+    z.object({ cursor: HistoryCursor.optional(), limit: z.number().int().min(1).max(MAX_HISTORY_PAGE).default(50) }),
+    HistoryPage,
+  ),
   'sessions.get': request(z.object({ sessionId: SessionIdHex }), SessionSnapshot),
 
   'settings.get': request(Empty, Settings),

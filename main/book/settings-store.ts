@@ -11,6 +11,10 @@ export const DEFAULT_SETTINGS: Settings = {
   mdns: true,
   sessionTimeoutSeconds: 2 * 3600,
   stuckSessionTimeoutSeconds: 10 * 60,
+  // Retention (docs/PROTOCOL.md §Persistence): a quarter of history to look back on, and a count
+  // that bounds the disk (records are a few kB; a PSBT session's up to a few hundred kB).
+  sessionRetentionDays: 90,
+  maxStoredSessions: 1000,
 };
 
 export class SettingsStore {

@@ -10,7 +10,7 @@
  */
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import { base64 } from '@scure/base';
-import type { BitcoinNetwork } from '../../preload/contract.ts';
+import type { BitcoinNetwork, HistoryPage } from '../../preload/contract.ts';
 import { CosignerError, isCosignerError, type ErrorCode } from '../errors.ts';
 import { KeyVerifier, verifySignature, type SecretNonce } from '../musig/index.ts';
 import { psbtBytes } from '../wallet/psbt-import.ts';
@@ -35,6 +35,7 @@ import { GroupKeysCache, intakePsbt, PsbtSession, type StoredPsbt } from './psbt
 import { PeerRateLimiter } from './rate-limiter.ts';
 import { fromRecord, toRecord, type Restored } from './records.ts';
 import { checkTimestamp, nextSequence, SequenceTracker } from './replay-guard.ts';
+import { recordsToDelete, REPLAY_HORIZON_MS } from './retention.ts';
 import {
   aggregatePartials,
   invalidNonceIndex,
@@ -45,6 +46,8 @@ import {
   type Batch,
   type SessionKeys,
 } from './session-crypto.ts';
+import { isSessionKey, SessionIndex, type IndexEntry } from './session-index.ts';
+import { summaryOf } from './session-summary.ts';
 import { snapshotOf, type SessionSnapshot } from './snapshot.ts';
 import {
   approve as approveState,
@@ -124,6 +127,10 @@ export interface CoordinatorHealth {
   storageFailures: number;
   corruptRecords: number;
   listenerErrors: number;
+  /** Sweeps whose retention or index save failed (tried again at the next sweep). */
+  sweepFailures: number;
+  /** Session records on disk, as the index knows them. */
+  storedSessions: number;
   /** The latest requests refused after their creator was authenticated (a PSBT this group cannot
    *  sign, another network), newest last: why nothing was shown. */
   refusedRequests: RefusedRequest[];
@@ -148,6 +155,8 @@ export interface SweepReport {
   stuck: number;
   evicted: number;
   orphansDropped: number;
+  /** Records deleted by retention. */
+  deleted: number;
 }
 
 export interface CoordinatorEvents {
@@ -251,7 +260,10 @@ export class SessionCoordinator {
   /** Co-signer keys (x-only hex) whose tables are still to build, one per scheduler turn. */
   readonly #toPrepare = new Set<string>();
   #prepareTimer: TimerHandle | undefined;
-  readonly #counters = { sendFailures: 0, storageFailures: 0, corruptRecords: 0, listenerErrors: 0 };
+  readonly #counters = { sendFailures: 0, storageFailures: 0, corruptRecords: 0, listenerErrors: 0, sweepFailures: 0 };
+  /** One line per stored session, for history and retention (loaded by start). */
+  #index = new SessionIndex();
+  #retaining = false;
 
   constructor(deps: CoordinatorDeps) {
     this.#clock = deps.clock;
@@ -289,7 +301,7 @@ export class SessionCoordinator {
     this.#running = true;
     this.#unsubscribe = this.#transport.subscribe((inbound) => this.#onFrame(inbound));
     if (this.options.enableAutoCleanup) {
-      this.#timer = this.#scheduler.setInterval(() => void this.sweep().catch(() => undefined), this.options.cleanupIntervalMs);
+      this.#timer = this.#scheduler.setInterval(() => void this.sweep().catch(() => (this.#counters.sweepFailures += 1)), this.options.cleanupIntervalMs);
     }
     await this.sweep();
   }
@@ -308,7 +320,7 @@ export class SessionCoordinator {
     if (next === Infinity) return;
     const handle = this.#scheduler.setTimeout(() => {
       this.#deadlineTimer = undefined;
-      void this.sweep().catch(() => undefined);
+      void this.sweep().catch(() => (this.#counters.sweepFailures += 1));
     }, Math.max(0, next - this.#clock.now()) + 1);
     this.#deadlineTimer = { handle, at: next };
   }
@@ -331,6 +343,7 @@ export class SessionCoordinator {
     this.#unsubscribe?.();
     this.#unsubscribe = undefined;
     await this.idle();
+    await this.#index.save(this.#store).catch(() => (this.#counters.sweepFailures += 1));
     for (const live of this.#sessions.values()) {
       live.secrets = undefined;
       live.batch = undefined;
@@ -361,13 +374,22 @@ export class SessionCoordinator {
     return [...this.#sessions.values()].map((live) => this.#snapshot(live));
   }
 
-  /** A session in memory, or else from the store (finished sessions leave memory after sessionTimeout). */
+  /** A session in memory, or else from the store (finished sessions leave memory after sessionTimeout):
+   *  its record read and checked as at start, stored signatures verified. */
   async get(sessionId: string): Promise<SessionSnapshot | undefined> {
     const live = this.#sessions.get(sessionId);
     if (live) return this.#snapshot(live);
-    if (!/^[0-9a-f]{64}$/.test(sessionId)) return undefined;
+    if (!isSessionKey(sessionId)) return undefined;
     const json = await this.#store.get(sessionId);
-    return json === undefined ? undefined : this.#restoredSnapshot(json);
+    if (json === undefined) return undefined;
+    let stored: Live;
+    try {
+      stored = this.#restoreRecord(json, false);
+    } catch {
+      this.#counters.corruptRecords += 1;
+      return undefined;
+    }
+    return equalKeys(this.#localKeyOf(stored), this.#localKey) ? this.#snapshot(stored) : undefined;
   }
 
   /** This node's copy of a PSBT session's PSBT, base64 (see PsbtSession.psbt). */
@@ -388,15 +410,10 @@ export class SessionCoordinator {
     return base64.encode(psbt.psbt());
   }
 
-  /** Every stored session of the local signer, newest first, at most `limit`. */
-  async history(limit = 100): Promise<SessionSnapshot[]> {
-    const snapshots: SessionSnapshot[] = [];
-    for (const key of await this.#store.keys()) {
-      const json = await this.#store.get(key).catch(() => undefined);
-      const snapshot = json === undefined ? undefined : this.#restoredSnapshot(json);
-      if (snapshot) snapshots.push(snapshot);
-    }
-    return snapshots.sort((a, b) => b.createdAt - a.createdAt).slice(0, limit);
+  /** The stored sessions of the local signer, newest first, `limit` after `cursor`: from the index,
+   *  reading no record (get() opens one). */
+  async history({ cursor, limit = 50 }: { cursor?: string | undefined; limit?: number } = {}): Promise<HistoryPage> {
+    return this.#index.page(bytesToHex(this.#localKey), cursor, limit);
   }
 
   health(): CoordinatorHealth {
@@ -423,6 +440,7 @@ export class SessionCoordinator {
       orphanedFrames: this.#orphans.size,
       trackedPeers: this.#rate.size,
       ...this.#counters,
+      storedSessions: this.#index.size,
       refusedRequests: this.#refusedRequests.map((r) => ({ ...r })),
     };
   }
@@ -515,10 +533,11 @@ export class SessionCoordinator {
   /**
    * One cleanup pass: ends sessions past their deadline (EXPIRED) or stuck in an exchange phase
    * (ABORTED, SESSION_STUCK), lets finished sessions older than sessionTimeout leave memory, drops
-   * orphaned frames past their TTL. The timer runs it every cleanupInterval.
+   * orphaned frames past their TTL, deletes the records retention no longer keeps and saves the index.
+   * The timer runs it every cleanupInterval.
    */
   async sweep(): Promise<SweepReport> {
-    const report: SweepReport = { expired: 0, stuck: 0, evicted: 0, orphansDropped: 0 };
+    const report: SweepReport = { expired: 0, stuck: 0, evicted: 0, orphansDropped: 0, deleted: 0 };
     for (const live of [...this.#sessions.values()]) {
       const ended = await this.#enqueue(live, () => this.#applyTimeouts(live), false).catch(() => undefined);
       if (ended === 'EXPIRED') report.expired += 1;
@@ -532,6 +551,8 @@ export class SessionCoordinator {
       }
     }
     report.orphansDropped = this.#orphans.prune(now);
+    // Tracked, so idle() and cleanup() wait for its deletions and its save of the index.
+    report.deleted = await this.#track(this.#retain(now));
     this.#lastCleanupAt = now;
     this.#armDeadline();
     return report;
@@ -1060,7 +1081,8 @@ export class SessionCoordinator {
    */
   async #commit(live: Live, next: SessionState, frames: readonly Uint8Array[] = [], force = false): Promise<void> {
     const previous = live.state;
-    if (force || frames.length > 0 || this.#recordChanged(previous, next)) {
+    const stored = force || frames.length > 0 || this.#recordChanged(previous, next);
+    if (stored) {
       try {
         await this.#store.put(
           live.announcement.idHex,
@@ -1086,6 +1108,7 @@ export class SessionCoordinator {
       }
     }
     live.state = next;
+    if (stored) this.#index.set(this.#entryOf(live));
     if (next.phase !== previous.phase || next.attempt !== previous.attempt) this.#armDeadline();
     if (force || next !== previous) this.#emit('session', this.#snapshot(live));
     for (const frame of frames) this.#broadcast(live, frame, 'session-message');
@@ -1245,35 +1268,111 @@ export class SessionCoordinator {
     };
   }
 
+  /**
+   * Restores the sessions that may still act (open, or ended within the session timeout) from their
+   * records, and the index of every record. An ended session past the session timeout is on disk for
+   * history only and its index line says all history needs: its record is read when it is opened
+   * (get), not at every start. A record the index lacks (an index missing, unreadable or saved before
+   * a crash) is read and indexed; an index line without a record is dropped.
+   */
   async #load(): Promise<void> {
     const now = this.#clock.now();
+    const keys = (await this.#store.keys()).filter(isSessionKey);
+    const { index, intact } = await SessionIndex.load(this.#store);
+    if (!intact) this.#counters.corruptRecords += 1;
+    index.retainOnly(new Set(keys));
+    this.#index = index;
     const restored: Live[] = [];
-    for (const key of await this.#store.keys()) {
+    for (const key of keys) {
+      const known = index.get(key);
+      if (known && isTerminal(known.phase) && now - known.createdAt >= this.options.sessionTimeoutMs) continue;
       let live: Live;
       try {
-        const record = fromRecord(await this.#store.get(key));
-        if (!equalKeys(record.localKey, this.#localKey)) continue;
-        const open = !isTerminal(record.state.phase);
-        live = this.#newLive(record.announcement, record.localIndex, record.state, this.#restoredPsbt(record, open), record);
-        // An open session will sign: its key (and a PSBT's messages) are recomputed now, never taken
-        // from the file on trust.
-        if (open && !equalKeys(this.#keysOf(live).signingKey, live.signingKey)) {
-          throw new Error('stored signing key does not match the signers');
-        }
-        const { signatures } = record.state;
-        if (!signatures.every((sig, i) => verifySignature(sig, live.messages[i] as Uint8Array, live.verifyKeys[i] as Uint8Array))) {
-          throw new Error('stored signature does not verify');
-        }
+        live = this.#restoreRecord(await this.#store.get(key), true);
       } catch {
         this.#counters.corruptRecords += 1;
+        index.delete(key);
         continue;
       }
+      index.set(this.#entryOf(live));
+      if (!equalKeys(this.#localKeyOf(live), this.#localKey)) continue;
       const recent = now - live.announcement.body.createdAt < this.options.sessionTimeoutMs;
       if (!isTerminal(live.state.phase) || recent) restored.push(live);
     }
     // Sessions still open first, then the most recent: what fits in memory is what matters most.
     restored.sort((a, b) => Number(isTerminal(a.state.phase)) - Number(isTerminal(b.state.phase)) || b.state.updatedAt - a.state.updatedAt);
     for (const live of restored.slice(0, this.options.maxSessions)) this.#sessions.set(live.announcement.idHex, live);
+  }
+
+  /**
+   * A stored record as a session, checked: schema, announcement signature and consistency
+   * (fromRecord), stored signatures against the stored messages and keys. With `reopen`, an open
+   * session of the local signer will sign again, so its key (and a PSBT's messages) are recomputed
+   * now, never taken from the file on trust.
+   */
+  #restoreRecord(json: unknown, reopen: boolean): Live {
+    const record = fromRecord(json);
+    const open = reopen && equalKeys(record.localKey, this.#localKey) && !isTerminal(record.state.phase);
+    const live = this.#newLive(record.announcement, record.localIndex, record.state, this.#restoredPsbt(record, open), record);
+    if (open && !equalKeys(this.#keysOf(live).signingKey, live.signingKey)) {
+      throw new Error('stored signing key does not match the signers');
+    }
+    const { signatures } = record.state;
+    if (!signatures.every((sig, i) => verifySignature(sig, live.messages[i] as Uint8Array, live.verifyKeys[i] as Uint8Array))) {
+      throw new Error('stored signature does not verify');
+    }
+    return live;
+  }
+
+  /**
+   * Retention (retention.ts) and the index's save. The record, not its index line, decides: only a
+   * record read back as ended is deleted, one file at a time (each deletion atomic). A failure is
+   * counted (sweepFailures) and the rest is tried again at the next sweep.
+   */
+  async #retain(now: number): Promise<number> {
+    if (this.#retaining) return 0;
+    this.#retaining = true;
+    let deleted = 0;
+    let failed = false;
+    try {
+      const policy = {
+        maxAgeMs: this.options.recordRetentionMs,
+        maxRecords: this.options.maxStoredRecords,
+        protectedMs: Math.max(REPLAY_HORIZON_MS, this.options.sessionTimeoutMs),
+      };
+      for (const id of recordsToDelete(this.#index.values(), now, policy)) {
+        if (this.#sessions.has(id)) continue;
+        let json: unknown;
+        try {
+          json = await this.#store.get(id);
+        } catch {
+          failed = true;
+          continue;
+        }
+        let ended = json === undefined;
+        try {
+          ended ||= isTerminal(fromRecord(json).state.phase);
+        } catch {
+          // Unreadable: counted and left on disk for whoever looks into it, but no longer retried.
+          this.#counters.corruptRecords += 1;
+          this.#index.delete(id);
+          continue;
+        }
+        if (!ended) continue;
+        try {
+          if (json !== undefined) await this.#store.delete(id);
+          this.#index.delete(id);
+          deleted += 1;
+        } catch {
+          failed = true;
+        }
+      }
+      await this.#index.save(this.#store).catch(() => (failed = true));
+    } finally {
+      this.#retaining = false;
+    }
+    if (failed) this.#counters.sweepFailures += 1;
+    return deleted;
   }
 
   /**
@@ -1290,24 +1389,12 @@ export class SessionCoordinator {
     return psbt;
   }
 
-  #restoredSnapshot(json: unknown): SessionSnapshot | undefined {
-    try {
-      const record = fromRecord(json);
-      if (!equalKeys(record.localKey, this.#localKey)) return undefined;
-      const { payload } = record.announcement.body;
-      const psbt = this.#restoredPsbt(record, false);
-      return snapshotOf({
-        announcement: record.announcement,
-        state: record.state,
-        localIndex: record.localIndex,
-        signingKey: record.signingKey,
-        items: payload.kind === 'psbt' ? (psbt as PsbtSession).items : itemsOf(payload),
-        psbt: psbt?.view ?? null,
-        maxAttempts: this.options.maxAttempts,
-      });
-    } catch {
-      return undefined;
-    }
+  #localKeyOf(live: Live): Uint8Array {
+    return live.announcement.body.signers[live.localIndex] as Uint8Array;
+  }
+
+  #entryOf(live: Live): IndexEntry {
+    return { ...summaryOf(this.#snapshot(live)), localKey: bytesToHex(this.#localKeyOf(live)) };
   }
 
   #snapshot(live: Live): SessionSnapshot {

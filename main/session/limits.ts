@@ -72,6 +72,10 @@ export interface CoordinatorOptions {
   orphanTtlMs: number;
   /** Operations queued on one session; beyond it inbound frames are dropped (RATE_LIMITED). */
   maxQueuedPerSession: number;
+  /** Ended sessions created longer ago than this are deleted from the store (retention.ts). */
+  recordRetentionMs: number;
+  /** Session records kept at most; the oldest ended ones beyond it are deleted (retention.ts). */
+  maxStoredRecords: number;
   autoApprove: AutoApprovePolicy | undefined;
   /** The Bitcoin network this node signs transactions for: a PSBT request naming another is refused
    *  (its creator could otherwise show mainnet coins as test coins). Undefined accepts any. */
@@ -99,6 +103,8 @@ export const DEFAULT_OPTIONS: Readonly<CoordinatorOptions> = Object.freeze({
   maxOrphansPerPeer: 64,
   orphanTtlMs: 2 * MINUTE,
   maxQueuedPerSession: 256,
+  recordRetentionMs: 90 * 24 * HOUR,
+  maxStoredRecords: 1000,
   autoApprove: undefined,
   bitcoinNetwork: undefined,
 });
@@ -121,6 +127,8 @@ const POSITIVE_INTEGERS = [
   'maxOrphansPerPeer',
   'orphanTtlMs',
   'maxQueuedPerSession',
+  'recordRetentionMs',
+  'maxStoredRecords',
 ] as const satisfies readonly (keyof CoordinatorOptions)[];
 
 export function resolveOptions(partial: Partial<CoordinatorOptions> = {}): CoordinatorOptions {

@@ -40,6 +40,8 @@ import { createDispatcher } from '../../main/contract-dispatch.ts';
 import { startControlServer, type ControlServer } from '../../main/daemon/control-server.ts';
 import { CosignerError } from '../../main/errors.ts';
 import { groupWallet } from '../../main/group-wallet.ts';
+import { SessionIndex } from '../../main/session/session-index.ts';
+import { summaryOf } from '../../main/session/session-summary.ts';
 import { GroupKeysCache, intakePsbt, completeGroupPsbt, reviewFor, reviewView, signablePsbt } from '../../main/session/psbt-session.ts';
 import { Bip373Copy } from '../../main/wallet/bip373-copy.ts';
 import { describeGroup } from '../../main/wallet/group.ts';
@@ -182,6 +184,8 @@ export async function startUiHarness(options: UiHarnessOptions = {}): Promise<Ui
     mdns: true,
     sessionTimeoutSeconds: 3600,
     stuckSessionTimeoutSeconds: 300,
+    sessionRetentionDays: 90,
+    maxStoredSessions: 1000,
   };
   const contacts = new Map<string, Contact>([
     [bob.publicKey, { publicKey: bob.publicKey, name: 'Bob', addedAt: t0 - 86_400_000 * 30 }],
@@ -550,6 +554,8 @@ export async function startUiHarness(options: UiHarnessOptions = {}): Promise<Ui
           storageFailures: 0,
           corruptRecords: 0,
           listenerErrors: 0,
+          sweepFailures: 0,
+          storedSessions: sessions.size,
         },
       };
     },
@@ -655,6 +661,11 @@ export async function startUiHarness(options: UiHarnessOptions = {}): Promise<Ui
       return { psbtBase64 };
     },
     'sessions.list': async () => [...sessions.values()],
+    'sessions.history': async ({ cursor, limit }) => {
+      const index = new SessionIndex();
+      for (const s of sessions.values()) index.set({ ...summaryOf(s), localKey: alice.publicKey });
+      return index.page(alice.publicKey, cursor, limit);
+    },
     'sessions.get': async ({ sessionId }) => mustGet(sessionId),
     'settings.get': async () => settings,
     'settings.set': async (changes) => {

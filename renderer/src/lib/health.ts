@@ -73,6 +73,7 @@ export function localProblems(node: NodeStatus | undefined, coordinator: Coordin
     { key: 'inboxPublishFailures', label: 'Mailbox records that could not be published', count: node?.transport.inboxPublishFailures ?? 0 },
     { key: 'storageFailures', label: 'Requests that could not be saved to disk', count: coordinator?.storageFailures ?? 0 },
     { key: 'corruptRecords', label: 'Damaged request records skipped', count: coordinator?.corruptRecords ?? 0 },
+    { key: 'sweepFailures', label: 'Clean-ups of old requests on disk that failed', count: coordinator?.sweepFailures ?? 0 },
     { key: 'listenerErrors', label: 'Internal errors while reporting progress', count: coordinator?.listenerErrors ?? 0 },
   ].filter((row) => row.count > 0);
 }

@@ -1,5 +1,6 @@
 import type { CosignerBridge } from '../../../preload/contract.ts';
 import { AddressBook } from './address-book.svelte.ts';
+import { HistoryStore } from './history.svelte.ts';
 import { KeysStore } from './keys.svelte.ts';
 import { NodeStore } from './node.svelte.ts';
 import { SessionsStore } from './sessions.svelte.ts';
@@ -14,6 +15,7 @@ export type SignerIdentity =
 /** Every store of the UI over one bridge. */
 export class AppStores {
   readonly sessions: SessionsStore;
+  readonly history: HistoryStore;
   readonly node: NodeStore;
   readonly keys: KeysStore;
   readonly book: AddressBook;
@@ -21,6 +23,7 @@ export class AppStores {
 
   constructor(bridge: CosignerBridge) {
     this.sessions = new SessionsStore(bridge);
+    this.history = new HistoryStore(bridge);
     this.node = new NodeStore(bridge);
     this.keys = new KeysStore(bridge);
     this.book = new AddressBook(bridge);

@@ -67,6 +67,9 @@ describe('two headless daemons over the control API', () => {
     const after = await pair.ca.bridge.call('sessions.get', { sessionId: complete!.sessionId });
     expect(after.phase).toBe('COMPLETE');
     expect(after.signatures).toEqual(complete!.signatures);
+    // History lists it from the session index after the restart, as a summary.
+    const page = await pair.ca.bridge.call('sessions.history', { limit: 10 });
+    expect(page.sessions.find((s) => s.sessionId === complete!.sessionId)).toMatchObject({ phase: 'COMPLETE', version: after.version });
   });
 });
 

@@ -166,7 +166,7 @@ describe('manual cleanup and late creation', () => {
     await c.runUntil(() => false, 31 * MIN);
     expect(c.nodes[1]!.coordinator.list()).toEqual([]);
     expect(await c.nodes[1]!.coordinator.get(s.sessionId)).toMatchObject({ phase: 'COMPLETE', signatures: done.signatures });
-    expect((await c.nodes[1]!.coordinator.history()).map((x) => x.sessionId)).toEqual([s.sessionId]);
+    expect((await c.nodes[1]!.coordinator.history()).sessions.map((x) => x.sessionId)).toEqual([s.sessionId]);
   });
 });
 
@@ -197,7 +197,7 @@ describe('bounds', () => {
     await c.nodes[0]!.coordinator.abort(first.sessionId);
     await c.create(0);
     expect(c.nodes[0]!.coordinator.list()).toHaveLength(2);
-    expect((await c.nodes[0]!.coordinator.history()).length).toBe(3);
+    expect((await c.nodes[0]!.coordinator.history()).sessions.length).toBe(3);
   });
 
   it('rate-limits a flooding peer and bounds frames held for unknown sessions', async () => {

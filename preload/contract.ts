@@ -157,7 +157,12 @@ export const CoordinatorHealth = z.object({
     .optional(),
 });
 
-export const Health = z.object({ node: NodeStatus, coordinator: CoordinatorHealth });
+export const Health = z.object({
+  node: NodeStatus,
+  coordinator: CoordinatorHealth,
+  /** Events the back end did not send because they did not match their schema here (a bug; logged). */
+  invalidEvents: Count,
+});
 export type Health = z.infer<typeof Health>;
 
 // ---------- contacts and groups ----------

@@ -11,6 +11,7 @@ import path from 'node:path';
 import type { HandlersOf } from '../preload/contract-kit.ts';
 import { events, type EventName, type KeyStatus, type Requests, type SessionSnapshot, type Settings } from '../preload/contract.ts';
 import { ContactBook } from './book/contact-book.ts';
+import { checkLanContact } from './book/lan-contact.ts';
 import { GroupBook } from './book/group-book.ts';
 import { SettingsStore } from './book/settings-store.ts';
 import { CosignerError, isCosignerError } from './errors.ts';
@@ -179,7 +180,16 @@ export async function startServices(config: AppConfig): Promise<Services> {
     'peers.lookup': async ({ publicKey }) => need().lookup(publicKey),
 
     'contacts.list': async () => contacts.list(),
-    'contacts.save': async ({ publicKey, name }) => contacts.save(publicKey, name),
+    'contacts.save': async ({ publicKey, name, safetyCode }) => {
+      checkLanContact({
+        ownKey: (await keyStatus()).key?.publicKey ?? null,
+        publicKey,
+        lanKeys: stack ? stack.lanPeers().map((card) => card.publicKey) : [],
+        alreadySaved: contacts.nameOf(publicKey) !== undefined,
+        confirmedCode: safetyCode,
+      });
+      return contacts.save(publicKey, name);
+    },
     'contacts.remove': async ({ publicKey }) => {
       await contacts.remove(publicKey);
       return { ok: true as const };

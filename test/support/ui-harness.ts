@@ -39,6 +39,7 @@ import {
 } from '../../preload/contract.ts';
 import { createDispatcher } from '../../main/contract-dispatch.ts';
 import { createEventGate } from '../../main/event-gate.ts';
+import { checkLanContact } from '../../main/book/lan-contact.ts';
 import { startControlServer, type ControlServer } from '../../main/daemon/control-server.ts';
 import { CosignerError } from '../../main/errors.ts';
 import { groupWallet } from '../../main/group-wallet.ts';
@@ -565,7 +566,14 @@ export async function startUiHarness(options: UiHarnessOptions = {}): Promise<Ui
     'peers.lan': async () => lan,
     'peers.lookup': async ({ publicKey }) => lan.find((c) => c.publicKey === publicKey) ?? null,
     'contacts.list': async () => [...contacts.values()],
-    'contacts.save': async ({ publicKey, name }) => {
+    'contacts.save': async ({ publicKey, name, safetyCode }) => {
+      checkLanContact({
+        ownKey: key?.publicKey ?? null,
+        publicKey,
+        lanKeys: lan.map((c) => c.publicKey),
+        alreadySaved: contacts.has(publicKey),
+        confirmedCode: safetyCode,
+      });
       const c = { publicKey, name, addedAt: now() };
       contacts.set(publicKey, c);
       return c;

@@ -2,7 +2,8 @@
  * The headless daemon's token, read once from the URL it printed (`#token=...`) and then taken out
  * of the address, where it would stay in the browser's history, its synced tabs and anything that
  * shows or shares the address bar. It is kept in this tab's sessionStorage so that a reload or a
- * reconnect still has it; another tab needs the printed URL again.
+ * reconnect still has it; another tab needs the printed URL again. Pure over `TokenPlace` (the
+ * page passes its own, bridge/index.ts) so that it is tested without a browser.
  */
 export const TOKEN_STORAGE_KEY = 'cosigner.token';
 
@@ -23,17 +24,6 @@ export function takeToken(place: TokenPlace): string {
   // A token in the address wins over a stored one: the daemon may have restarted with a new one.
   if (fromUrl) write(place.storage, fromUrl);
   return fromUrl;
-}
-
-/** The place of this page, with storage left out where the browser refuses it (then only the URL works). */
-export function windowTokenPlace(): TokenPlace {
-  let storage: Storage | undefined;
-  try {
-    storage = window.sessionStorage;
-  } catch {
-    storage = undefined;
-  }
-  return { location: window.location, history: window.history, storage };
 }
 
 function read(storage: TokenPlace['storage']): string | null {

@@ -65,6 +65,7 @@ export function websocketCarrier(token: string, onState: (state: ConnectionState
       try {
         frame = ServerFrame.parse(JSON.parse(String(msg.data)));
       } catch {
+        console.warn('a frame from the daemon was dropped: not a control API frame');
         return;
       }
       if (frame.type === 'event') {

@@ -9,11 +9,13 @@
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import path from 'node:path';
 import type { HandlersOf } from '../preload/contract-kit.ts';
-import type { EventName, KeyStatus, Requests, SessionSnapshot, Settings } from '../preload/contract.ts';
+import { events, type EventName, type KeyStatus, type Requests, type SessionSnapshot, type Settings } from '../preload/contract.ts';
 import { ContactBook } from './book/contact-book.ts';
+import { checkLanContact } from './book/lan-contact.ts';
 import { GroupBook } from './book/group-book.ts';
 import { SettingsStore } from './book/settings-store.ts';
 import { CosignerError, isCosignerError } from './errors.ts';
+import { createEventGate } from './event-gate.ts';
 import { groupWallet } from './group-wallet.ts';
 import { openKeystore, type KeyManager, type KeyInfo } from './keys/index.ts';
 import { notifyAll } from './notify.ts';
@@ -66,7 +68,12 @@ export async function startServices(config: AppConfig): Promise<Services> {
   });
 
   const listeners = new Set<(event: EventName, payload: unknown) => void>();
-  const emit = (event: EventName, payload: unknown) => notifyAll(listeners, event, payload);
+  const gate = createEventGate({
+    events,
+    deliver: (event, payload) => notifyAll(listeners, event, payload),
+    onInvalid: (event, detail) => console.error(`event ${event} not sent: outside the contract (${detail})`),
+  });
+  const emit = (event: EventName, payload: unknown) => void gate.emit(event, payload);
 
   let stack: SigningStack | undefined;
   let starting: Promise<SigningStack> | undefined;
@@ -168,12 +175,21 @@ export async function startServices(config: AppConfig): Promise<Services> {
     },
 
     'node.status': async () => need().nodeStatus(),
-    'health.get': async () => need().health(),
+    'health.get': async () => ({ ...need().health(), invalidEvents: gate.invalidEvents }),
     'peers.lan': async () => (stack ? stack.lanPeers() : []),
     'peers.lookup': async ({ publicKey }) => need().lookup(publicKey),
 
     'contacts.list': async () => contacts.list(),
-    'contacts.save': async ({ publicKey, name }) => contacts.save(publicKey, name),
+    'contacts.save': async ({ publicKey, name, safetyCode }) => {
+      checkLanContact({
+        ownKey: (await keyStatus()).key?.publicKey ?? null,
+        publicKey,
+        lanKeys: stack ? stack.lanPeers().map((card) => card.publicKey) : [],
+        alreadySaved: contacts.nameOf(publicKey) !== undefined,
+        confirmedCode: safetyCode,
+      });
+      return contacts.save(publicKey, name);
+    },
     'contacts.remove': async ({ publicKey }) => {
       await contacts.remove(publicKey);
       return { ok: true as const };

@@ -51,7 +51,7 @@ export function toWireError(error: unknown): WireError {
   return { code: 'INTERNAL', message: 'internal error' };
 }
 
-function summarizeIssues(error: z.ZodError): string {
+export function summarizeIssues(error: z.ZodError): string {
   return error.issues
     .slice(0, 5)
     .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)

@@ -46,6 +46,8 @@ export const ERROR_CODES = [
   'INVALID_MNEMONIC',
   'CONFIRMATION_MISMATCH',
   'PASSPHRASE_REQUIRED',
+  // contacts
+  'SAFETY_CODE_REQUIRED',
   // bitcoin wallet (PSBT)
   'INVALID_PSBT',
   'PSBT_REFUSED',

@@ -109,7 +109,7 @@ export class SigningStack {
     return this.network.status();
   }
 
-  health(): Health {
+  health(): Omit<Health, 'invalidEvents'> {
     return { node: this.nodeStatus(), coordinator: this.coordinator.health() };
   }
 

@@ -11,7 +11,15 @@ export interface BridgeCarrier {
   listen(name: EventName, listener: (payload: unknown) => void): () => void;
 }
 
-export function createBridge(carrier: BridgeCarrier): CosignerBridge {
+/** An event that arrived outside its schema: the back end and this UI disagree (a bug or a version
+ *  skew). It is not delivered, and it is reported rather than dropped in silence. */
+export type InvalidEventReport = (event: string, detail: string) => void;
+
+const warnInvalidEvent: InvalidEventReport = (event, detail) => {
+  console.warn(`event ${event} dropped: outside the contract (${detail})`);
+};
+
+export function createBridge(carrier: BridgeCarrier, onInvalidEvent: InvalidEventReport = warnInvalidEvent): CosignerBridge {
   return {
     async call(name, args) {
       const spec = requests[name];
@@ -32,7 +40,14 @@ export function createBridge(carrier: BridgeCarrier): CosignerBridge {
       return carrier.listen(name, (payload) => {
         const parsed = schema.safeParse(payload);
         if (parsed.success) listener(parsed.data as never);
+        else onInvalidEvent(name, issueText(parsed.error.issues));
       });
     },
   };
+}
+
+/** The first problem of a failed parse, as `path: message`. */
+export function issueText(issues: readonly { path: PropertyKey[]; message: string }[]): string {
+  const first = issues[0];
+  return first ? `${first.path.map(String).join('.') || '(root)'}: ${first.message}` : 'invalid';
 }

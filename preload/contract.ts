@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { request } from './contract-kit.ts';
 import type { BridgeOf } from './contract-kit.ts';
+import { SAFETY_CODE_PATTERN } from './safety-code.ts';
 
 // ---------- primitives ----------
 
@@ -161,7 +162,12 @@ export const CoordinatorHealth = z.object({
     .optional(),
 });
 
-export const Health = z.object({ node: NodeStatus, coordinator: CoordinatorHealth });
+export const Health = z.object({
+  node: NodeStatus,
+  coordinator: CoordinatorHealth,
+  /** Events the back end did not send because they did not match their schema here (a bug; logged). */
+  invalidEvents: Count,
+});
 export type Health = z.infer<typeof Health>;
 
 // ---------- contacts and groups ----------
@@ -498,7 +504,8 @@ export const requests = {
   'peers.lookup': request(z.object({ publicKey: PublicKeyHex }), SignerCardView.nullable()),
 
   'contacts.list': request(Empty, z.array(Contact)),
-  'contacts.save': request(z.object({ publicKey: PublicKeyHex, name: Name }), Contact),
+  /** A key seen on the LAN needs `safetyCode`: the code (preload/safety-code.ts) the user compared with its owner. */
+  'contacts.save': request(z.object({ publicKey: PublicKeyHex, name: Name, safetyCode: z.string().regex(SAFETY_CODE_PATTERN).optional() }), Contact),
   'contacts.remove': request(z.object({ publicKey: PublicKeyHex }), Ok),
 
   'groups.list': request(Empty, z.array(Group)),

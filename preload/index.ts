@@ -4,6 +4,7 @@
  * checking what crosses; the renderer never sees `ipcRenderer`.
  */
 import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
+import { issueText } from './client.ts';
 import { events, requests } from './contract.ts';
 import { EVENT_CHANNEL, EXPOSED_API_KEY, requestChannel, type ExposedApi, type IpcReply } from './ipc.ts';
 
@@ -25,6 +26,7 @@ for (const [name, schema] of Object.entries(events)) {
       if (eventName !== name) return;
       const parsed = schema.safeParse(payload);
       if (parsed.success) listener(parsed.data);
+      else console.warn(`event ${name} dropped: outside the contract (${issueText(parsed.error.issues)})`);
     };
     ipcRenderer.on(EVENT_CHANNEL, handler);
     return () => {

@@ -11,6 +11,7 @@ import { schnorr } from '@noble/curves/secp256k1.js';
 import { hexToBytes } from '@noble/hashes/utils.js';
 import type { CosignerBridge, SessionSnapshot } from '../../preload/contract.ts';
 import { connectControl } from '../../main/daemon/control-client.ts';
+import { safetyCode } from '../../preload/safety-code.ts';
 
 /** Resolves with the first snapshot of `sessionId` (pushed or fetched) that satisfies `done`. */
 export function waitForSession(
@@ -47,8 +48,11 @@ export async function cosignMessage(a: CosignerBridge, b: CosignerBridge, text: 
   if (!keyA || !keyB) throw new Error('both daemons need a signer key first');
 
   // Each side saves the other as a contact and the pair as a group (the group id is the same on both).
-  await a.call('contacts.save', { publicKey: keyB.publicKey, name: 'B' });
-  await b.call('contacts.save', { publicKey: keyA.publicKey, name: 'A' });
+  // This script reads both keys from their own daemons, so it can vouch for the safety code that a
+  // key seen on the LAN needs (people compare it aloud).
+  const code = safetyCode(keyA.publicKey, keyB.publicKey);
+  await a.call('contacts.save', { publicKey: keyB.publicKey, name: 'B', safetyCode: code });
+  await b.call('contacts.save', { publicKey: keyA.publicKey, name: 'A', safetyCode: code });
   const group = await a.call('groups.save', { name: 'A and B', publicKeys: [keyA.publicKey, keyB.publicKey] });
   await b.call('groups.save', { name: 'A and B', publicKeys: [keyA.publicKey, keyB.publicKey] });
 

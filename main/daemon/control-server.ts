@@ -47,6 +47,14 @@ export async function startControlServer(options: ControlServerOptions): Promise
       res.writeHead(421, securityHeaders()).end();
       return;
     }
+    // A browser cannot read the status of a refused WebSocket upgrade: the page asks here after a
+    // failed connection, to tell a refused token (401, say so and stop) from a daemon that is not
+    // there (reconnect). The same check as the upgrade; nothing else is answered on this path.
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (url.pathname === CONTROL_PATH) {
+      res.writeHead(tokenMatches(url.searchParams.get('token'), token) ? 426 : 401, securityHeaders()).end();
+      return;
+    }
     serveStatic(req, res).catch(() => {
       if (!res.headersSent) res.writeHead(500).end();
     });

@@ -28,8 +28,74 @@ export const HARDENED_WEB_PREFERENCES = {
   safeDialogs: true,
   disableDialogs: false,
   enableWebSQL: false,
-  devTools: true,
 } as const;
+
+/**
+ * The window's web preferences. DevTools only in development: in a packaged build they would let
+ * anyone at the unlocked desktop (or a social engineer on the phone) run script in the page that
+ * holds the signing controls.
+ */
+export function webPreferencesFor(isPackaged: boolean, preload: string) {
+  return { ...HARDENED_WEB_PREFERENCES, devTools: !isPackaged, preload };
+}
+
+/** The menu roles used here: a subset of Electron's MenuItemConstructorOptions['role']. */
+export type MenuRole =
+  | 'appMenu'
+  | 'fileMenu'
+  | 'editMenu'
+  | 'windowMenu'
+  | 'resetZoom'
+  | 'zoomIn'
+  | 'zoomOut'
+  | 'togglefullscreen';
+export interface MenuSpec {
+  role?: MenuRole;
+  label?: string;
+  type?: 'separator';
+  submenu?: MenuSpec[];
+}
+
+/**
+ * The packaged app's menu, or undefined for Electron's default (development). The default View menu
+ * carries Reload and Toggle Developer Tools with their shortcuts (Ctrl+Shift+I, F5); the packaged
+ * menu keeps what people use (the Edit menu's copy and paste shortcuts, which macOS needs, zoom,
+ * full screen) and leaves those out.
+ */
+export function appMenuTemplate(isPackaged: boolean, platform: string): MenuSpec[] | undefined {
+  if (!isPackaged) return undefined;
+  return [
+    ...(platform === 'darwin' ? [{ role: 'appMenu' as const }] : []),
+    { role: 'fileMenu' },
+    { role: 'editMenu' },
+    {
+      label: 'View',
+      submenu: [{ role: 'resetZoom' }, { role: 'zoomIn' }, { role: 'zoomOut' }, { type: 'separator' }, { role: 'togglefullscreen' }],
+    },
+    { role: 'windowMenu' },
+  ];
+}
+
+/**
+ * Whether the session grants `permission` to a page of `requestingOrigin` (Electron's permission
+ * request and check handlers). Only the Copy buttons' clipboard write, and only to the app's own
+ * origin: camera, notifications from pages, geolocation and the rest stay refused, as does reading
+ * the clipboard. `requestingOrigin` may be an origin or a full URL.
+ */
+export function isPermissionGranted(permission: string, requestingOrigin: string, appOrigin: string = APP_ORIGIN): boolean {
+  if (permission !== 'clipboard-sanitized-write') return false;
+  const requesting = URL.parse(requestingOrigin);
+  const app = URL.parse(appOrigin);
+  // Non-special schemes such as cosigner: have an opaque URL.origin ("null"): compare scheme and host.
+  return (
+    requesting !== null &&
+    app !== null &&
+    requesting.username === '' &&
+    requesting.password === '' &&
+    requesting.protocol === app.protocol &&
+    requesting.host === app.host
+  );
+}
 
 /** Links the UI may open in the system browser: https only, to these hosts. */
 export const EXTERNAL_LINK_HOSTS: readonly string[] = ['github.com', 'bitcoin.org', 'mempool.space'];

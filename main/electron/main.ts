@@ -2,7 +2,7 @@
  * The Electron entry: a thin shell that starts the same services as the headless daemon and serves
  * the contract over IPC to one hardened, sandboxed window. Bundled by scripts/build-electron.ts.
  */
-import { app, BrowserWindow, ipcMain, net, Notification, protocol, session, shell } from 'electron';
+import { app, BrowserWindow, ipcMain, Menu, net, Notification, protocol, session, shell } from 'electron';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { requests, type SessionSnapshot } from '../../preload/contract.ts';
@@ -15,10 +15,12 @@ import {
   APP_ENTRY_URL,
   APP_SCHEME,
   CONTENT_SECURITY_POLICY,
-  HARDENED_WEB_PREFERENCES,
+  appMenuTemplate,
   appPathToRelativeFile,
   isAllowedExternalUrl,
+  isPermissionGranted,
   isTrustedSender,
+  webPreferencesFor,
 } from './hardening.ts';
 
 const rendererDir = path.join(import.meta.dirname, '..', 'renderer');
@@ -56,9 +58,14 @@ if (!app.requestSingleInstanceLock()) {
   });
 
   app.whenReady().then(async () => {
+    const menu = appMenuTemplate(app.isPackaged, process.platform);
+    if (menu) Menu.setApplicationMenu(Menu.buildFromTemplate(menu));
     const ses = session.defaultSession;
-    ses.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
-    ses.setPermissionCheckHandler(() => false);
+    // Everything refused but the Copy buttons' clipboard write from the app's own top-level page.
+    ses.setPermissionRequestHandler((_wc, permission, callback, details) =>
+      callback(details.isMainFrame && isPermissionGranted(permission, details.requestingUrl)),
+    );
+    ses.setPermissionCheckHandler((_wc, permission, requestingOrigin, details) => details.isMainFrame && isPermissionGranted(permission, requestingOrigin));
     ses.setDevicePermissionHandler(() => false);
     protocol.handle(APP_SCHEME, async (req) => {
       const rel = appPathToRelativeFile(req.url);
@@ -102,7 +109,7 @@ if (!app.requestSingleInstanceLock()) {
       height: 780,
       show: false,
       title: 'Cosigner',
-      webPreferences: { ...HARDENED_WEB_PREFERENCES, preload: preloadPath },
+      webPreferences: webPreferencesFor(app.isPackaged, preloadPath),
     });
     window.once('ready-to-show', () => window?.show());
     await window.loadURL(APP_ENTRY_URL);

@@ -51,6 +51,8 @@ const WORDS: Readonly<Record<string, string>> = {
   INVALID_MNEMONIC: 'Those backup words are not a valid phrase. Check the spelling and order of every word.',
   CONFIRMATION_MISMATCH: 'What you typed does not match.',
   PASSPHRASE_REQUIRED: 'A passphrase is needed to unlock the key file.',
+  SAFETY_CODE_REQUIRED:
+    'This co-signer was found on your network: compare the safety code with its owner (both screens must show the same digits) before saving it.',
   PEER_UNREACHABLE: 'A co-signer could not be reached. They may be offline or their network may block the connection.',
   NOT_RUNNING: 'Not connected to Cosigner. It may be starting or stopped; this screen reconnects by itself.',
   STORAGE_FAILED: 'Cosigner could not save to disk. Check free space and permissions of its data folder.',

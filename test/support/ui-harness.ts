@@ -25,6 +25,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { HandlersOf } from '../../preload/contract-kit.ts';
 import {
+  events,
   requests,
   type Contact,
   type EventName,
@@ -37,6 +38,8 @@ import {
   type SignerCardView,
 } from '../../preload/contract.ts';
 import { createDispatcher } from '../../main/contract-dispatch.ts';
+import { createEventGate } from '../../main/event-gate.ts';
+import { checkLanContact } from '../../main/book/lan-contact.ts';
 import { startControlServer, type ControlServer } from '../../main/daemon/control-server.ts';
 import { CosignerError } from '../../main/errors.ts';
 import { groupWallet } from '../../main/group-wallet.ts';
@@ -155,9 +158,15 @@ export async function startUiHarness(options: UiHarnessOptions = {}): Promise<Ui
   const dave = person('dave');
 
   const listeners = new Set<(event: string, payload: unknown) => void>();
-  const emit = (event: EventName, payload: unknown) => {
-    for (const l of listeners) l(event, payload);
-  };
+  // Checked against the contract as the app's events are (main/event-gate.ts).
+  const gate = createEventGate({
+    events,
+    deliver: (event, payload) => {
+      for (const l of listeners) l(event, payload);
+    },
+    onInvalid: (event, detail) => console.error(`[harness] event ${event} not sent: ${detail}`),
+  });
+  const emit = (event: EventName, payload: unknown) => void gate.emit(event, payload);
   const timers = new Set<ReturnType<typeof setTimeout>>();
   const later = (ms: number, fn: () => void) => {
     const t = setTimeout(() => {
@@ -557,12 +566,20 @@ export async function startUiHarness(options: UiHarnessOptions = {}): Promise<Ui
           sweepFailures: 0,
           storedSessions: sessions.size,
         },
+        invalidEvents: gate.invalidEvents,
       };
     },
     'peers.lan': async () => lan,
     'peers.lookup': async ({ publicKey }) => lan.find((c) => c.publicKey === publicKey) ?? null,
     'contacts.list': async () => [...contacts.values()],
-    'contacts.save': async ({ publicKey, name }) => {
+    'contacts.save': async ({ publicKey, name, safetyCode }) => {
+      checkLanContact({
+        ownKey: key?.publicKey ?? null,
+        publicKey,
+        lanKeys: lan.map((c) => c.publicKey),
+        alreadySaved: contacts.has(publicKey),
+        confirmedCode: safetyCode,
+      });
       const c = { publicKey, name, addedAt: now() };
       contacts.set(publicKey, c);
       return c;

@@ -1,6 +1,7 @@
 import { createBridge } from '../../../preload/client.ts';
 import type { CosignerBridge } from '../../../preload/contract.ts';
 import { electronCarrier } from './electron.ts';
+import { takeToken, type TokenPlace } from './token.ts';
 import { websocketCarrier, type ConnectionState } from './websocket.ts';
 
 /** Chooses the carrier at start-up: the Electron preload when present, else the daemon's WebSocket. */
@@ -10,6 +11,16 @@ export function connectBridge(onState?: (state: ConnectionState) => void): Cosig
     onState?.('open');
     return createBridge(electron);
   }
-  const token = new URLSearchParams(location.hash.slice(1)).get('token') ?? '';
-  return createBridge(websocketCarrier(token, onState));
+  return createBridge(websocketCarrier(takeToken(windowTokenPlace()), onState));
+}
+
+/** This page's place for the token, with storage left out where the browser refuses it (then only the URL works). */
+function windowTokenPlace(): TokenPlace {
+  let storage: Storage | undefined;
+  try {
+    storage = window.sessionStorage;
+  } catch {
+    storage = undefined;
+  }
+  return { location: window.location, history: window.history, storage };
 }

@@ -4,12 +4,20 @@ import { CONTROL_PATH, ServerFrame } from '../../../preload/control-wire.ts';
 
 type Reply = { ok: true; result: unknown } | { ok: false; error: WireError };
 
-export type ConnectionState = 'connecting' | 'open' | 'closed';
+/** `unauthorized`: the daemon refused the token; reconnecting cannot help, the printed URL can. */
+export type ConnectionState = 'connecting' | 'open' | 'closed' | 'unauthorized';
+
+const REFUSED: Reply = {
+  ok: false,
+  error: { code: 'UNAUTHORIZED', message: 'the daemon refused the token in the address' },
+};
 
 /**
  * The headless carrier: the daemon's WebSocket control API on the page's own origin, with the
- * token from the URL fragment. Reconnects with backoff; calls made while disconnected fail at once
- * with a code the UI can show, rather than hanging.
+ * token the daemon printed. Reconnects with backoff; calls made while disconnected fail at once
+ * with a code the UI can show, rather than hanging. A connection that fails before opening asks the
+ * daemon over HTTP whether the token was the reason (a browser cannot see the upgrade's 401): then
+ * it stops, in state `unauthorized`, instead of retrying for ever.
  */
 export function websocketCarrier(token: string, onState: (state: ConnectionState) => void = () => {}): BridgeCarrier {
   const pending = new Map<number, (reply: Reply) => void>();
@@ -18,24 +26,46 @@ export function websocketCarrier(token: string, onState: (state: ConnectionState
   let socket: WebSocket | undefined;
   let opened: Promise<void> = Promise.resolve();
   let retryMs = 250;
+  let refused = token === '';
 
   const connect = () => {
     onState('connecting');
     const ws = new WebSocket(`ws://${location.host}${CONTROL_PATH}?token=${encodeURIComponent(token)}`);
     socket = ws;
+    let wasOpen = false;
     opened = new Promise((resolve) => {
       ws.addEventListener('open', () => {
+        wasOpen = true;
         retryMs = 250;
         onState('open');
         resolve();
       });
-      ws.addEventListener('close', () => resolve());
+      // A call made while connecting waits for the outcome, the token's refusal included.
+      ws.addEventListener('close', () => {
+        for (const settle of pending.values()) settle({ ok: false, error: { code: 'NOT_RUNNING', message: 'lost the connection to Cosigner' } });
+        pending.clear();
+        if (wasOpen) {
+          retry();
+          resolve();
+          return;
+        }
+        void tokenRefused(token).then((isRefused) => {
+          if (isRefused) {
+            refused = true;
+            onState('unauthorized');
+          } else {
+            retry();
+          }
+          resolve();
+        });
+      });
     });
     ws.addEventListener('message', (msg) => {
       let frame: ServerFrame;
       try {
         frame = ServerFrame.parse(JSON.parse(String(msg.data)));
       } catch {
+        console.warn('a frame from the daemon was dropped: not a control API frame');
         return;
       }
       if (frame.type === 'event') {
@@ -46,19 +76,19 @@ export function websocketCarrier(token: string, onState: (state: ConnectionState
         settle?.(frame.type === 'result' ? { ok: true, result: frame.result } : { ok: false, error: frame.error });
       }
     });
-    ws.addEventListener('close', () => {
-      onState('closed');
-      for (const settle of pending.values()) settle({ ok: false, error: { code: 'NOT_RUNNING', message: 'lost the connection to Cosigner' } });
-      pending.clear();
-      setTimeout(connect, retryMs);
-      retryMs = Math.min(retryMs * 2, 5000);
-    });
   };
-  connect();
+  const retry = () => {
+    onState('closed');
+    setTimeout(connect, retryMs);
+    retryMs = Math.min(retryMs * 2, 5000);
+  };
+  if (refused) onState('unauthorized');
+  else connect();
 
   return {
     async invoke(name, args) {
       await opened;
+      if (refused) return REFUSED;
       const ws = socket;
       if (!ws || ws.readyState !== WebSocket.OPEN) {
         return { ok: false, error: { code: 'NOT_RUNNING', message: 'not connected to Cosigner' } };
@@ -76,4 +106,14 @@ export function websocketCarrier(token: string, onState: (state: ConnectionState
       return () => set.delete(listener);
     },
   };
+}
+
+/** Whether the daemon answers that `token` is not its token; false when it cannot be asked (it is down). */
+async function tokenRefused(token: string): Promise<boolean> {
+  try {
+    const response = await fetch(`${CONTROL_PATH}?token=${encodeURIComponent(token)}`, { cache: 'no-store' });
+    return response.status === 401;
+  } catch {
+    return false;
+  }
 }

@@ -40,8 +40,9 @@ export class AddressBook {
     return this.groups.find((g) => g.outputKey === signingKey || g.aggregateKey === signingKey);
   }
 
-  async saveContact(publicKey: string, name: string): Promise<Contact> {
-    const contact = await this.#bridge.call('contacts.save', { publicKey, name });
+  /** `safetyCode`: the code the user compared with the owner of a key found on the LAN. */
+  async saveContact(publicKey: string, name: string, safetyCode?: string): Promise<Contact> {
+    const contact = await this.#bridge.call('contacts.save', safetyCode === undefined ? { publicKey, name } : { publicKey, name, safetyCode });
     await this.reload();
     return contact;
   }

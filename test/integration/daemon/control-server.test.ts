@@ -109,6 +109,13 @@ describe('control server', () => {
     ok.close();
   });
 
+  it('tells a page whose WebSocket failed whether its token was refused (401) or is right (426), over plain HTTP', async () => {
+    const s = await start();
+    expect(await rawStatus(s.port, '/api?token=wrong')).toBe(401);
+    expect(await rawStatus(s.port, '/api')).toBe(401);
+    expect(await rawStatus(s.port, `/api?token=${encodeURIComponent(s.token)}`)).toBe(426);
+  });
+
   it('gives typed errors for unknown methods, bad arguments, handler errors and garbage', async () => {
     const s = await start();
     const ws = await connect(s);

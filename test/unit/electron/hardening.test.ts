@@ -1,12 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import {
   APP_ENTRY_URL,
+  APP_ORIGIN,
   CONTENT_SECURITY_POLICY,
   HARDENED_WEB_PREFERENCES,
+  appMenuTemplate,
   appPathToRelativeFile,
   isAllowedExternalUrl,
+  isPermissionGranted,
   isTrustedSender,
+  webPreferencesFor,
+  type MenuSpec,
 } from '../../../main/electron/hardening.ts';
+
+const roles = (menu: MenuSpec[]): string[] => menu.flatMap((item) => [item.role ?? '', ...roles(item.submenu ?? [])]).filter(Boolean);
 
 describe('Electron hardening', () => {
   it('turns off Node in the renderer, its workers and subframes, and isolates and sandboxes it', () => {
@@ -61,5 +68,43 @@ describe('Electron hardening', () => {
     expect(appPathToRelativeFile('cosigner://app/%E0%A4%A')).toBeUndefined();
     expect(appPathToRelativeFile('https://app/index.html')).toBeUndefined();
     expect(appPathToRelativeFile('not a url')).toBeUndefined();
+  });
+
+  it('turns DevTools off in a packaged build and on in development, keeping every hardening setting', () => {
+    const packaged = webPreferencesFor(true, '/app/preload.cjs');
+    expect(packaged.devTools).toBe(false);
+    expect(packaged).toMatchObject({ ...HARDENED_WEB_PREFERENCES, preload: '/app/preload.cjs' });
+    expect(webPreferencesFor(false, '/dev/preload.cjs').devTools).toBe(true);
+  });
+
+  it.each(['linux', 'win32', 'darwin'])('gives a packaged build on %s a menu without DevTools or reload, but with the Edit menu', (platform) => {
+    const menu = appMenuTemplate(true, platform)!;
+    expect(roles(menu)).not.toEqual(expect.arrayContaining(['toggleDevTools']));
+    expect(JSON.stringify(menu)).not.toMatch(/devtools|reload|viewMenu/i);
+    expect(roles(menu)).toContain('editMenu');
+    expect(appMenuTemplate(false, platform)).toBeUndefined();
+  });
+
+  it.each([
+    ['clipboard-sanitized-write', APP_ORIGIN, true],
+    ['clipboard-sanitized-write', APP_ENTRY_URL, true],
+    ['clipboard-sanitized-write', `${APP_ORIGIN}/`, true],
+    ['clipboard-sanitized-write', 'cosigner://other', false],
+    ['clipboard-sanitized-write', 'cosigner://user@app', false],
+    ['clipboard-sanitized-write', 'https://app', false],
+    ['clipboard-sanitized-write', 'file:///index.html', false],
+    ['clipboard-sanitized-write', 'null', false],
+    ['clipboard-sanitized-write', '', false],
+    ['clipboard-read', APP_ORIGIN, false],
+    ['notifications', APP_ORIGIN, false],
+    ['media', APP_ORIGIN, false],
+    ['openExternal', APP_ORIGIN, false],
+  ])('permission %s for %s granted: %s', (permission, origin, granted) => {
+    expect(isPermissionGranted(permission, origin)).toBe(granted);
+  });
+
+  it('grants the clipboard write to the app origin it is given, not to a hard-wired one', () => {
+    expect(isPermissionGranted('clipboard-sanitized-write', 'app://local/index.html', 'app://local')).toBe(true);
+    expect(isPermissionGranted('clipboard-sanitized-write', APP_ORIGIN, 'app://local')).toBe(false);
   });
 });

@@ -120,6 +120,7 @@ describe('AppStores', () => {
           corruptRecords: 0,
           listenerErrors: 0,
         },
+        invalidEvents: 0,
       }))
       .on('contacts.list', () => contacts)
       .on('groups.list', () => [])

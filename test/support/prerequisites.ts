@@ -5,6 +5,9 @@
  * everything it installs): then the test fails with a message naming what is missing. So a
  * machine that lost Chromium or gnome-keyring fails CI instead of passing it with skips.
  */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+
 export const PREREQUISITES = ['chromium', 'built-ui', 'secret-service', 'netns', 'user-netns', 'root', 'iptables', 'svelte-runes', 'electron'] as const;
 export type Prerequisite = (typeof PREREQUISITES)[number];
 
@@ -45,4 +48,16 @@ export function gate(missing: Partial<Record<Prerequisite, string | undefined>>,
       if (fail !== undefined) throw new Error(fail);
     },
   };
+}
+
+/** Debian's Chromium unless CHROMIUM names another. */
+export const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+
+/** What every UI test needs: Chromium, and the renderer built into dist/renderer. */
+export function browserGate(): Gate {
+  const root = path.resolve(import.meta.dirname, '../..');
+  return gate({
+    chromium: existsSync(CHROMIUM) ? undefined : `no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM)`,
+    'built-ui': existsSync(path.join(root, 'dist', 'renderer', 'index.html')) ? undefined : 'the UI is not built (npm run build:renderer)',
+  });
 }

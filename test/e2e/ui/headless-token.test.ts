@@ -1,27 +1,21 @@
-import { existsSync } from 'node:fs';
-import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { browserGate, CHROMIUM } from '../../support/prerequisites.ts';
 import { startUiHarness, type UiHarness } from '../../support/ui-harness.ts';
 
 // The headless mode's token in Debian's Chromium, over the UI harness (the real control server):
 // the page takes it out of the address once read and keeps working across a reload; a wrong or
 // missing token is said plainly instead of "Reconnecting…" for ever.
-const ROOT = path.resolve(import.meta.dirname, '../../..');
-const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
-const haveChromium = existsSync(CHROMIUM);
-const haveUi = existsSync(path.join(ROOT, 'dist', 'renderer', 'index.html'));
-const why = !haveChromium
-  ? `no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM)`
-  : 'the UI is not built (npm run build:renderer)';
+const needs = browserGate();
 const REFUSED_WORDS = 'The token in the address is wrong or missing: open the URL that Cosigner printed';
 
-describe.skipIf(!haveChromium || !haveUi)(`the headless token in the browser${haveChromium && haveUi ? '' : ` — skipped: ${why}`}`, () => {
+describe.skipIf(needs.skip !== undefined)(needs.title('the headless token in the browser'), () => {
   let browser: Browser;
   let harness: UiHarness;
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
+    needs.assert();
     harness = await startUiHarness({ stepMs: 0 });
     const { chromium } = await import('playwright-core');
     browser = await chromium.launch({

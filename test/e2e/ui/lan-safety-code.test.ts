@@ -1,7 +1,6 @@
-import { existsSync } from 'node:fs';
-import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { browserGate, CHROMIUM } from '../../support/prerequisites.ts';
 import { connectControl, type ControlClient } from '../../../main/daemon/control-client.ts';
 import { safetyCode } from '../../../preload/safety-code.ts';
 import { startUiHarness, type UiHarness } from '../../support/ui-harness.ts';
@@ -9,15 +8,9 @@ import { startUiHarness, type UiHarness } from '../../support/ui-harness.ts';
 // A co-signer found on the LAN becomes a contact only after the two people compared the safety code
 // of their two keys, in Debian's Chromium over the UI harness (its contacts.save runs the app's own
 // check, main/book/lan-contact.ts). In the fixture, "Dave" is seen on the LAN and is not a contact.
-const ROOT = path.resolve(import.meta.dirname, '../../..');
-const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
-const haveChromium = existsSync(CHROMIUM);
-const haveUi = existsSync(path.join(ROOT, 'dist', 'renderer', 'index.html'));
-const why = !haveChromium
-  ? `no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM)`
-  : 'the UI is not built (npm run build:renderer)';
+const needs = browserGate();
 
-describe.skipIf(!haveChromium || !haveUi)(`saving a LAN co-signer after comparing the safety code${haveChromium && haveUi ? '' : ` — skipped: ${why}`}`, () => {
+describe.skipIf(needs.skip !== undefined)(needs.title('saving a LAN co-signer after comparing the safety code'), () => {
   let browser: Browser;
   let harness: UiHarness;
   let control: ControlClient;
@@ -26,6 +19,7 @@ describe.skipIf(!haveChromium || !haveUi)(`saving a LAN co-signer after comparin
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
+    needs.assert();
     harness = await startUiHarness({ stepMs: 0 });
     control = await connectControl(harness.url);
     ownKey = (await control.bridge.call('keys.status', {})).key!.publicKey;

@@ -1,22 +1,15 @@
-import { existsSync } from 'node:fs';
-import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { browserGate, CHROMIUM } from '../../support/prerequisites.ts';
 import { importPsbt } from '../../../main/wallet/psbt-import.ts';
 import { spentOutputs, verifyWithBitcoinJs } from '../../support/psbt-fixtures.ts';
-import { gate } from '../../support/prerequisites.ts';
 import { startUiHarness, type UiHarness } from '../../support/ui-harness.ts';
 
 // "Finalize from its signatures" on the New request screen, in Debian's Chromium over the UI harness
 // (fixture data; its psbt.complete runs the app's own checks and finalizer): a PSBT carrying every
 // family signer's BIP373 partial signature becomes the transaction shown as a finished session's,
 // and one without them shows the back end's error naming the input and the signer.
-const ROOT = path.resolve(import.meta.dirname, '../../..');
-const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
-const needs = gate({
-  chromium: existsSync(CHROMIUM) ? undefined : `no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM)`,
-  'built-ui': existsSync(path.join(ROOT, 'dist', 'renderer', 'index.html')) ? undefined : 'the UI is not built (npm run build:renderer)',
-});
+const needs = browserGate();
 
 describe.skipIf(needs.skip !== undefined)(needs.title('finalizing a co-signed PSBT through the UI'), () => {
   let browser: Browser;

@@ -1,22 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { browserGate, CHROMIUM } from '../../support/prerequisites.ts';
 import { schnorr } from '@noble/curves/secp256k1.js';
 import { hexToBytes } from '@noble/hashes/utils.js';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { gate } from '../../support/prerequisites.ts';
 import { ROOT, removeDataDir, startDaemon, stopDaemon, type Daemon } from '../../support/daemon-process.ts';
 
 // Two headless co-signers (separate data dirs and key files), each driven through the real UI in
 // Debian's Chromium, as two people would: create keys, add each other, make a group, then a request
 // that is approved, one that is declined and one that expires. Screenshots of each screen are saved
 // under test-results/e2e/ as artifacts.
-const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const SHOTS = path.join(ROOT, 'test-results', 'e2e');
-const needs = gate({
-  chromium: existsSync(CHROMIUM) ? undefined : `no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM)`,
-  'built-ui': existsSync(path.join(ROOT, 'dist', 'renderer', 'index.html')) ? undefined : 'the UI is not built (npm run build:renderer)',
-});
+const needs = browserGate();
 
 describe.skipIf(needs.skip !== undefined)(needs.title('two co-signers through the UI'), () => {
   let browser: Browser;

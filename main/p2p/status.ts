@@ -48,6 +48,9 @@ export interface NodeStatus {
   bannedPeers: number;
   bansIssued: number;
   transport: TransportStats;
+  /** Inbound connections still in their handshake, and those refused because their address had
+   *  too many in progress (main/p2p/inbound-limits.ts). */
+  inboundHandshakes: { pending: number; refusedPerAddress: number };
 }
 
 export function summarizeCard(card: SignerCard): CardSummary {
@@ -97,5 +100,6 @@ export function collectNodeStatus(parts: {
     bannedPeers: guard.bannedPeers().length,
     bansIssued: guard.bansIssued,
     transport: parts.transport ?? IDLE_TRANSPORT,
+    inboundHandshakes: { pending: node?.pendingInbound.pending ?? 0, refusedPerAddress: node?.pendingInbound.refused ?? 0 },
   };
 }

@@ -25,10 +25,19 @@ describe('peer guard', () => {
     expect(guard.isBanned('p')).toBe(true);
     expect(guard.isBanned('q')).toBe(false);
     expect(guard.rejectCounts()).toMatchObject({ malformed: 1, oversized: 1, 'unknown-type': 1, timeout: 0 });
-    expect(guard.bannedPeers()).toEqual([{ peerId: 'p', until: time.now() + 60_000 }]);
+    expect(guard.bannedPeers()).toEqual([{ peerId: 'p', until: time.now() + 60_000, reasons: { malformed: 1, oversized: 1, 'unknown-type': 1 } }]);
     await time.advance(60_000);
     expect(guard.isBanned('p')).toBe(false);
     expect(guard.bansIssued).toBe(1);
+  });
+
+  it('counts a throttled frame (back-pressure on a known co-signer) without a strike', () => {
+    const time = new FakeTime();
+    const guard = new PeerGuard(time, { strikeLimit: 2 });
+    for (let i = 0; i < 10; i++) guard.throttle();
+    expect(guard.rejectCounts()['rate-limited']).toBe(10);
+    expect(guard.reject('p', 'malformed').banned).toBe(false);
+    expect(guard.bannedPeers()).toEqual([]);
   });
 
   it('forgets strikes outside the window', async () => {

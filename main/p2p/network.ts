@@ -265,6 +265,7 @@ export class CosignerNetwork {
       transport: running?.transport.stats(),
       knownSigners: running?.directory.cards().length ?? 0,
       lanPeers: this.lanPeers(),
+      signersOf: (peerId) => (running?.directory.byPeer(peerId) ?? []).slice(0, 8).map((card) => bytesToHex(card.signerKey)),
     });
   }
 

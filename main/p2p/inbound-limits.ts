@@ -71,13 +71,15 @@ export class PendingInbound {
     this.#limit = limit;
   }
 
-  /** Connection gater hooks: admit (or refuse) a new connection, and release it once upgraded. */
-  gater(): Pick<ConnectionGater, 'denyInboundConnection' | 'denyInboundUpgradedConnection'> {
+  /** `base` (the node's other gater rules) with these limits added: a connection `base` refuses is
+   *  never counted, and an upgraded one is released whatever `base` then decides. */
+  gater(base: ConnectionGater = {}): ConnectionGater {
     return {
-      denyInboundConnection: (maConn) => !this.#admit(maConn),
-      denyInboundUpgradedConnection: (_peer, maConn) => {
+      ...base,
+      denyInboundConnection: async (maConn) => (await base.denyInboundConnection?.(maConn)) === true || !this.#admit(maConn),
+      denyInboundUpgradedConnection: async (peer, maConn) => {
         this.#release(maConn);
-        return false;
+        return (await base.denyInboundUpgradedConnection?.(peer, maConn)) === true;
       },
     };
   }

@@ -101,7 +101,7 @@ export async function createCosignerNode(config: NodeConfig): Promise<CosignerNo
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     connectionManager: { maxConnections: config.maxConnections ?? 128, ...connectionManagerLimits(inboundLimits) },
-    connectionGater: { ...config.connectionGater, ...pendingInbound.gater() },
+    connectionGater: pendingInbound.gater(config.connectionGater),
     services,
     logger: quietComponentLogger(),
   })) as unknown as CosignerLibp2p;

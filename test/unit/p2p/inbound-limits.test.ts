@@ -40,4 +40,25 @@ describe('inbound handshake limits', () => {
     a2.close(); // closing an upgraded connection later changes nothing
     expect(pending.pending).toBe(2);
   });
+
+  it("keeps the node's other gater rules: what they refuse is not counted, and they still see upgraded connections", async () => {
+    const seen: string[] = [];
+    const pending = new PendingInbound(1);
+    const gater = pending.gater({
+      denyInboundConnection: (maConn) => maConn.remoteAddr.toString().includes('/tcp/666'),
+      denyInboundUpgradedConnection: () => {
+        seen.push('upgraded');
+        return true;
+      },
+      denyDialPeer: () => true,
+    });
+    expect(await gater.denyInboundConnection!(connection('/ip4/198.51.100.1/tcp/666'))).toBe(true);
+    expect(pending.pending).toBe(0);
+    const ok = connection('/ip4/198.51.100.1/tcp/1');
+    expect(await gater.denyInboundConnection!(ok)).toBe(false);
+    expect(await gater.denyInboundUpgradedConnection!(undefined as never, ok)).toBe(true);
+    expect(seen).toEqual(['upgraded']);
+    expect(pending.pending).toBe(0);
+    expect(await gater.denyDialPeer!(undefined as never)).toBe(true);
+  });
 });

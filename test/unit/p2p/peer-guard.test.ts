@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { PeerGuard } from '../../../main/p2p/peer-guard.ts';
+import { DEFAULT_PEER_GUARD_CONFIG, PeerGuard } from '../../../main/p2p/peer-guard.ts';
+import { DEFAULT_OPTIONS } from '../../../main/session/limits.ts';
 import { FakeTime } from '../../support/fake-time.ts';
 
 describe('peer guard', () => {
@@ -38,6 +39,11 @@ describe('peer guard', () => {
     expect(guard.rejectCounts()['rate-limited']).toBe(10);
     expect(guard.reject('p', 'malformed').banned).toBe(false);
     expect(guard.bannedPeers()).toEqual([]);
+  });
+
+  it("is tighter than the coordinator's own per-peer limit, so a frame is NACKed (and retried) before the coordinator would drop it after its ack", () => {
+    expect(DEFAULT_PEER_GUARD_CONFIG.burst).toBeLessThanOrEqual(DEFAULT_OPTIONS.rateBurst);
+    expect(DEFAULT_PEER_GUARD_CONFIG.ratePerSecond).toBeLessThanOrEqual(DEFAULT_OPTIONS.ratePerPeerPerSecond);
   });
 
   it('forgets strikes outside the window', async () => {

@@ -89,6 +89,17 @@ export const LanPeer = z.object({
   ),
 });
 
+/** A peer the node refuses for a while, for misbehaving (docs/NETWORK.md, "Abuse limits"). */
+export const PeerBan = z.object({
+  peerId: z.string().max(128),
+  until: Millis,
+  /** The refused frames (by reason, as in rejectedFrames) that earned the ban. */
+  reasons: z.record(z.string(), Count),
+  /** The signer keys this peer's cards name: a co-signer's computer when one is in a group. */
+  signers: z.array(PublicKeyHex).max(8),
+});
+export type PeerBan = z.infer<typeof PeerBan>;
+
 export const NodeStatus = z.object({
   running: z.boolean(),
   peerId: z.string().max(128),
@@ -114,6 +125,7 @@ export const NodeStatus = z.object({
     pendingDeliveries: Count,
     watchedCosigners: Count,
   }),
+  bans: z.array(PeerBan).max(1024),
 });
 export type NodeStatus = z.infer<typeof NodeStatus>;
 

@@ -1,7 +1,9 @@
 /**
  * Applies the peer guard to live libp2p streams: refuses streams from banned peers, rate-limits
  * frames, and turns a rejected frame into a counted strike, a closed stream and, once the peer is
- * banned, a dropped connection (the connection gater then refuses it until the ban ends).
+ * banned, a dropped connection (the connection gater then refuses it until the ban ends). A known
+ * co-signer going faster than the rate is slowed down (NACK, the sender retries) but gets no strike:
+ * a script or `--auto-approve` signing back to back is busy, not hostile.
  */
 import { peerIdFromString } from '@libp2p/peer-id';
 import type { Stream } from '@libp2p/interface';
@@ -12,10 +14,13 @@ import type { RejectReason } from './wire.ts';
 export class InboundPolicy {
   readonly #libp2p: CosignerLibp2p;
   readonly #guard: PeerGuard;
+  readonly #isCosigner: (peer: string) => boolean;
 
-  constructor(libp2p: CosignerLibp2p, guard: PeerGuard) {
+  /** `isCosigner`: whether the peer is bound (by a signer card) to a signer of one of our groups. */
+  constructor(libp2p: CosignerLibp2p, guard: PeerGuard, isCosigner: (peer: string) => boolean) {
     this.#libp2p = libp2p;
     this.#guard = guard;
+    this.#isCosigner = isCosigner;
   }
 
   /** False (and the stream reset) when the peer is banned. */
@@ -26,10 +31,12 @@ export class InboundPolicy {
     return false;
   }
 
-  /** Takes a rate-limit token; when none is left the frame is counted as a 'rate-limited' reject. */
+  /** Takes a rate-limit token; when none is left the frame is refused as 'rate-limited' (a strike
+   *  only for a peer that is not a known co-signer). */
   admitFrame(peer: string): boolean {
     if (this.#guard.allowFrame(peer)) return true;
-    this.#strike(peer, 'rate-limited');
+    if (this.#isCosigner(peer)) this.#guard.throttle();
+    else this.#strike(peer, 'rate-limited');
     return false;
   }
 

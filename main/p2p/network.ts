@@ -151,7 +151,7 @@ export class CosignerNetwork {
       clock: config.clock,
       lookup: (signer, signal) => dhtGet(libp2p, rules, cardKey(signer), AbortSignal.any([signal, AbortSignal.timeout(dhtMs)])),
     });
-    const policy = new InboundPolicy(libp2p, guard);
+    const policy = new InboundPolicy(libp2p, guard, (peer) => this.#isCosigner(directory, peer));
     const cards = new CardExchange({ libp2p, directory, policy, ownCards: () => this.#ownCards, frameTimeoutMs: this.#timeouts.frameMs });
     const transport = new CosignerTransport({
       libp2p,
@@ -265,6 +265,7 @@ export class CosignerNetwork {
       transport: running?.transport.stats(),
       knownSigners: running?.directory.cards().length ?? 0,
       lanPeers: this.lanPeers(),
+      signersOf: (peerId) => (running?.directory.byPeer(peerId) ?? []).slice(0, 8).map((card) => bytesToHex(card.signerKey)),
     });
   }
 
@@ -308,6 +309,11 @@ export class CosignerNetwork {
       mdns.addEventListener('peer', onLanPeer);
       running.detach.push(() => mdns.removeEventListener('peer', onLanPeer));
     }
+  }
+
+  /** A peer whose signer card names a co-signer of one of our groups (a watched key). */
+  #isCosigner(directory: Directory, peer: string): boolean {
+    return directory.byPeer(peer).some((card) => this.#watched.has(bytesToHex(card.signerKey)));
   }
 
   #makeCards(running: Running): SignerCard[] {

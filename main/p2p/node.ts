@@ -21,6 +21,8 @@ import type { PeerIdentity } from './identity.ts';
 import type { DhtRecordRules } from './dht-records.ts';
 import { BoundedDhtDatastore } from './dht-store.ts';
 import type { DhtStoreLimits } from './dht-store.ts';
+import { connectionManagerLimits, DEFAULT_INBOUND_LIMITS, PendingInbound } from './inbound-limits.ts';
+import type { InboundLimits } from './inbound-limits.ts';
 import { DHT_PROTOCOL } from './wire.ts';
 
 export const DEFAULT_LISTEN = ['/ip4/0.0.0.0/tcp/0'];
@@ -43,6 +45,7 @@ export interface NodeConfig {
   connectionGater?: ConnectionGater;
   maxConnections?: number;
   storeLimits?: DhtStoreLimits;
+  inboundLimits?: Partial<InboundLimits>;
 }
 
 export interface CosignerServices extends Record<string, unknown> {
@@ -58,12 +61,16 @@ export interface CosignerNode {
   libp2p: CosignerLibp2p;
   datastore: BoundedDhtDatastore;
   mdnsEnabled: boolean;
+  /** Inbound handshakes in progress, per address and in total (main/p2p/inbound-limits.ts). */
+  pendingInbound: PendingInbound;
 }
 
 /** Creates and starts the node. */
 export async function createCosignerNode(config: NodeConfig): Promise<CosignerNode> {
   const mdnsEnabled = config.mdns?.enabled === true;
   const datastore = new BoundedDhtDatastore(config.storeLimits);
+  const inboundLimits = { ...DEFAULT_INBOUND_LIMITS, ...config.inboundLimits };
+  const pendingInbound = new PendingInbound(inboundLimits.pendingPerAddress);
   const services = {
     identify: identify(),
     // kad-dht pings contacts before it evicts or adds them to its routing table: it cannot start without ping.
@@ -93,12 +100,12 @@ export async function createCosignerNode(config: NodeConfig): Promise<CosignerNo
     transports: [tcp()],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
-    connectionManager: { maxConnections: config.maxConnections ?? 128 },
-    ...(config.connectionGater !== undefined ? { connectionGater: config.connectionGater } : {}),
+    connectionManager: { maxConnections: config.maxConnections ?? 128, ...connectionManagerLimits(inboundLimits) },
+    connectionGater: pendingInbound.gater(config.connectionGater),
     services,
     logger: quietComponentLogger(),
   })) as unknown as CosignerLibp2p;
-  return { libp2p, datastore, mdnsEnabled };
+  return { libp2p, datastore, mdnsEnabled, pendingInbound };
 }
 
 export type BootstrapResult = { addr: string; ok: true; peerId: string } | { addr: string; ok: false; error: string };

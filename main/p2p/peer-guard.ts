@@ -1,6 +1,8 @@
 /**
  * Per-peer defence for the Cosigner protocols: a token-bucket rate limit on inbound frames, strikes
- * for rejected frames, and a temporary ban once a peer collects too many strikes in a window.
+ * for rejected frames, and a temporary ban once a peer collects too many strikes in a window. A
+ * frame refused only for its pace can be counted without a strike (`throttle`): that is how a known
+ * co-signer is slowed down without ever being banned for being busy.
  * Pure logic over an injected clock; every per-peer map is a bounded LRU, so a flood of fresh peer
  * ids costs constant memory (an evicted peer simply starts clean, which only helps it to be banned
  * again later, never to exhaust us).
@@ -39,6 +41,14 @@ interface Bucket {
 interface Strikes {
   count: number;
   windowStart: number;
+  reasons: Partial<Record<RejectReason, number>>;
+}
+
+/** A ban in force: until when, and the strikes (by reason) that earned it. */
+export interface Ban {
+  peerId: string;
+  until: number;
+  reasons: Partial<Record<RejectReason, number>>;
 }
 
 export type StrikeOutcome = { banned: false } | { banned: true; until: number };
@@ -48,7 +58,7 @@ export class PeerGuard {
   readonly #config: PeerGuardConfig;
   readonly #buckets: BoundedMap<string, Bucket>;
   readonly #strikes: BoundedMap<string, Strikes>;
-  readonly #bans: BoundedMap<string, number>;
+  readonly #bans: BoundedMap<string, Omit<Ban, 'peerId'>>;
   readonly #rejects = new Map<RejectReason, number>(REJECT_REASONS.map((r) => [r, 0]));
   #bansIssued = 0;
 
@@ -61,9 +71,9 @@ export class PeerGuard {
   }
 
   isBanned(peer: string): boolean {
-    const until = this.#bans.peek(peer);
-    if (until === undefined) return false;
-    if (this.#clock.now() < until) return true;
+    const ban = this.#bans.peek(peer);
+    if (ban === undefined) return false;
+    if (this.#clock.now() < ban.until) return true;
     this.#bans.delete(peer);
     return false;
   }
@@ -83,28 +93,38 @@ export class PeerGuard {
 
   /** Counts a rejected frame against the peer; the outcome says whether the peer is now banned. */
   reject(peer: string, reason: RejectReason): StrikeOutcome {
-    this.#rejects.set(reason, (this.#rejects.get(reason) ?? 0) + 1);
+    this.#count(reason);
     const now = this.#clock.now();
     const current = this.#strikes.get(peer);
-    const strikes = current === undefined || now - current.windowStart > this.#config.strikeWindowMs ? { count: 0, windowStart: now } : current;
+    const strikes = current === undefined || now - current.windowStart > this.#config.strikeWindowMs ? { count: 0, windowStart: now, reasons: {} } : current;
     strikes.count += 1;
+    strikes.reasons[reason] = (strikes.reasons[reason] ?? 0) + 1;
     this.#strikes.set(peer, strikes);
     if (strikes.count < this.#config.strikeLimit) return { banned: false };
     const until = now + this.#config.banMs;
     this.#strikes.delete(peer);
     this.#buckets.delete(peer);
     if (!this.isBanned(peer)) this.#bansIssued += 1;
-    this.#bans.set(peer, until);
+    this.#bans.set(peer, { until, reasons: strikes.reasons });
     return { banned: true, until };
+  }
+
+  /** Counts a frame refused for its pace only (back-pressure on a known co-signer): no strike. */
+  throttle(): void {
+    this.#count('rate-limited');
+  }
+
+  #count(reason: RejectReason): void {
+    this.#rejects.set(reason, (this.#rejects.get(reason) ?? 0) + 1);
   }
 
   rejectCounts(): Record<RejectReason, number> {
     return Object.fromEntries(this.#rejects) as Record<RejectReason, number>;
   }
 
-  bannedPeers(): { peerId: string; until: number }[] {
+  bannedPeers(): Ban[] {
     const now = this.#clock.now();
-    return [...this.#bans.entries()].filter(([, until]) => until > now).map(([peerId, until]) => ({ peerId, until }));
+    return [...this.#bans.entries()].filter(([, ban]) => ban.until > now).map(([peerId, ban]) => ({ peerId, until: ban.until, reasons: { ...ban.reasons } }));
   }
 
   get bansIssued(): number {

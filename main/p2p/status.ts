@@ -6,7 +6,7 @@
 import { bytesToHex } from '@noble/hashes/utils.js';
 import type { SingleKadDHT } from '@libp2p/kad-dht';
 import type { CosignerNode } from './node.ts';
-import type { PeerGuard } from './peer-guard.ts';
+import type { Ban, PeerGuard } from './peer-guard.ts';
 import type { SignerCard } from './signer-card.ts';
 import type { TransportStats } from './transport.ts';
 import type { RejectReason } from './wire.ts';
@@ -48,6 +48,16 @@ export interface NodeStatus {
   bannedPeers: number;
   bansIssued: number;
   transport: TransportStats;
+  /** The bans in force, with the strikes that earned them and the signer keys the peer's cards name
+   *  (so the UI can say which co-signer is blocked, and why). */
+  bans: PeerBan[];
+  /** Inbound connections still in their handshake, and those refused because their address had
+   *  too many in progress (main/p2p/inbound-limits.ts). */
+  inboundHandshakes: { pending: number; refusedPerAddress: number };
+}
+
+export interface PeerBan extends Ban {
+  signers: string[];
 }
 
 export function summarizeCard(card: SignerCard): CardSummary {
@@ -72,6 +82,8 @@ export function collectNodeStatus(parts: {
   transport: TransportStats | undefined;
   knownSigners: number;
   lanPeers: LanPeer[];
+  /** The signer keys (hex) a peer's cards name. */
+  signersOf: (peerId: string) => string[];
 }): NodeStatus {
   const { node, guard } = parts;
   const connections = node?.libp2p.getConnections() ?? [];
@@ -97,5 +109,7 @@ export function collectNodeStatus(parts: {
     bannedPeers: guard.bannedPeers().length,
     bansIssued: guard.bansIssued,
     transport: parts.transport ?? IDLE_TRANSPORT,
+    bans: guard.bannedPeers().map((ban) => ({ ...ban, signers: parts.signersOf(ban.peerId) })),
+    inboundHandshakes: { pending: node?.pendingInbound.pending ?? 0, refusedPerAddress: node?.pendingInbound.refused ?? 0 },
   };
 }

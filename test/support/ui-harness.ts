@@ -241,6 +241,7 @@ export async function startUiHarness(options: UiHarnessOptions = {}): Promise<Ui
       pendingDeliveries: 1,
       watchedCosigners: 3,
     },
+    bans: [{ peerId: carol.peerId, until: t0 + 8 * 60_000, reasons: { malformed: 7, timeout: 3 }, signers: [carol.publicKey] }],
   };
 
   // ---------- sessions ----------

@@ -2,7 +2,7 @@
  * The node's and the coordinator's counters in words for the home screen: what was refused and
  * why, and what went wrong, each only when it happened.
  */
-import { SessionPhase, type Health, type NodeStatus } from '../../../preload/contract.ts';
+import { SessionPhase, type Health, type NodeStatus, type PeerBan } from '../../../preload/contract.ts';
 import { isTerminal, PHASE_LABELS } from './phases.ts';
 
 type Coordinator = Health['coordinator'];
@@ -60,6 +60,18 @@ function rows(counts: Record<string, number>, labels: Readonly<Record<string, st
 /** What the node refused from peers: frames by reason, and DHT records that would replace a newer one. */
 export function rejectedFrames(node: NodeStatus): CountRow[] {
   return rows({ ...node.rejectedFrames, 'dht-rollback': node.dhtStore.rollbacksRefused }, FRAME_REASONS);
+}
+
+/** The ban in force on the computer of this signer key, if any. */
+export function banOf(node: NodeStatus | undefined, publicKey: string): PeerBan | undefined {
+  return node?.bans.find((ban) => ban.signers.includes(publicKey));
+}
+
+/** Why a peer was banned, in words: "7 unreadable, 3 too slow to arrive" (its refused frames). */
+export function banReason(ban: PeerBan): string {
+  return rows(ban.reasons, FRAME_REASONS)
+    .map((row) => `${row.count} ${row.label.toLowerCase()}`)
+    .join(', ');
 }
 
 export function rejectedMessages(coordinator: Coordinator): CountRow[] {

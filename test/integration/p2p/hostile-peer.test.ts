@@ -9,6 +9,7 @@ import { multiaddr } from '@multiformats/multiaddr';
 import { peerIdFromString } from '@libp2p/peer-id';
 import { lpStream } from '@libp2p/utils';
 import type { Stream } from '@libp2p/interface';
+import { NodeStatus } from '../../../preload/contract.ts';
 import { createCosignerNode } from '../../../main/p2p/node.ts';
 import type { CosignerNode } from '../../../main/p2p/node.ts';
 import { generatePeerIdentity } from '../../../main/p2p/identity.ts';
@@ -162,6 +163,11 @@ describe('hostile peer', () => {
     expect(status.rejectedFrames['rate-limited']).toBeGreaterThanOrEqual(1);
     expect(status.bansIssued).toBe(1);
     expect(status.bannedPeers).toBe(1);
+    // The ban says why: the strikes that earned it (the UI shows them), and no co-signer's key.
+    const [ban] = NodeStatus.parse(status).bans;
+    expect(ban).toMatchObject({ peerId: h.peerId.toString(), signers: [] });
+    expect(Object.values(ban!.reasons).reduce((a, b) => a + b, 0)).toBe(10);
+    expect(ban!.reasons['rate-limited']).toBeGreaterThanOrEqual(1);
     // The ban dropped the hostile connection, and the connection gater refuses new ones.
     await waitFor('the hostile connection dropped', () => h.getConnections(targetId).length === 0);
     // (The dialer may see its side of the handshake finish before the target's gater drops it.)

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { PeerGuard } from '../../../main/p2p/peer-guard.ts';
+import { DEFAULT_PEER_GUARD_CONFIG, PeerGuard } from '../../../main/p2p/peer-guard.ts';
+import { DEFAULT_OPTIONS } from '../../../main/session/limits.ts';
 import { FakeTime } from '../../support/fake-time.ts';
 
 describe('peer guard', () => {
@@ -25,10 +26,24 @@ describe('peer guard', () => {
     expect(guard.isBanned('p')).toBe(true);
     expect(guard.isBanned('q')).toBe(false);
     expect(guard.rejectCounts()).toMatchObject({ malformed: 1, oversized: 1, 'unknown-type': 1, timeout: 0 });
-    expect(guard.bannedPeers()).toEqual([{ peerId: 'p', until: time.now() + 60_000 }]);
+    expect(guard.bannedPeers()).toEqual([{ peerId: 'p', until: time.now() + 60_000, reasons: { malformed: 1, oversized: 1, 'unknown-type': 1 } }]);
     await time.advance(60_000);
     expect(guard.isBanned('p')).toBe(false);
     expect(guard.bansIssued).toBe(1);
+  });
+
+  it('counts a throttled frame (back-pressure on a known co-signer) without a strike', () => {
+    const time = new FakeTime();
+    const guard = new PeerGuard(time, { strikeLimit: 2 });
+    for (let i = 0; i < 10; i++) guard.throttle();
+    expect(guard.rejectCounts()['rate-limited']).toBe(10);
+    expect(guard.reject('p', 'malformed').banned).toBe(false);
+    expect(guard.bannedPeers()).toEqual([]);
+  });
+
+  it("is tighter than the coordinator's own per-peer limit, so a frame is NACKed (and retried) before the coordinator would drop it after its ack", () => {
+    expect(DEFAULT_PEER_GUARD_CONFIG.burst).toBeLessThanOrEqual(DEFAULT_OPTIONS.rateBurst);
+    expect(DEFAULT_PEER_GUARD_CONFIG.ratePerSecond).toBeLessThanOrEqual(DEFAULT_OPTIONS.ratePerPeerPerSecond);
   });
 
   it('forgets strikes outside the window', async () => {

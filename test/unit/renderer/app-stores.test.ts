@@ -41,6 +41,7 @@ const node = (connections: number): NodeStatus => ({
     pendingDeliveries: 0,
     watchedCosigners: 0,
   },
+  bans: [],
 });
 const keyStatus = (withKey: boolean): KeyStatus => ({
   backend: 'keychain',

@@ -6,7 +6,7 @@ import { describeError, wordsFor } from '../../../renderer/src/error-words.ts';
 import { mismatchedPositions, typedPhrase } from '../../../renderer/src/lib/backup-check.ts';
 import { formatDuration, shortKey } from '../../../renderer/src/lib/format.ts';
 import { collectGroupKeys } from '../../../renderer/src/lib/group-keys.ts';
-import { localProblems, phaseSummary, rejectedFrames, rejectedMessages, total } from '../../../renderer/src/lib/health.ts';
+import { banOf, banReason, localProblems, phaseSummary, rejectedFrames, rejectedMessages, total } from '../../../renderer/src/lib/health.ts';
 import { blameWords, canCancel, failureParties, offersResume, reachedStep, sessionExport, STUCK_AFTER_MS } from '../../../renderer/src/lib/phases.ts';
 import { formatRoute, parseRoute } from '../../../renderer/src/lib/routes.ts';
 
@@ -161,6 +161,16 @@ describe('health counters', () => {
       ['NEW_CODE', 2],
     ]);
     expect(total(rejectedFrames(node))).toBe(9);
+  });
+
+  test("a co-signer's ban is found by its signer key and explained by the frames that earned it", () => {
+    const key = '02' + 'ab'.repeat(32);
+    const ban = { peerId: '12D3KooWbanned', until: 1_000, reasons: { timeout: 3, malformed: 7 }, signers: [key] };
+    const banned = { ...node, bans: [ban] } as NodeStatus;
+    expect(banOf(banned, key)).toBe(ban);
+    expect(banOf(banned, '03' + 'ab'.repeat(32))).toBeUndefined();
+    expect(banOf(undefined, key)).toBeUndefined();
+    expect(banReason(ban)).toBe('7 unreadable, 3 too slow to arrive');
   });
 
   test('sessions by phase read as two phrases, open and ended, in the order of the steps', () => {

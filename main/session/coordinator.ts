@@ -31,20 +31,8 @@ import { deadlineOf, refusalLimiter, verdictOf } from './intake-rules.ts';
 import { MAX_REASON_BYTES, resolveOptions, type CoordinatorOptions } from './limits.ts';
 import { messageSignatureValid, nonceEvidenceValid, signMessage } from './messages.ts';
 import { OrphanBuffer } from './orphan-buffer.ts';
-import type {
-  Clock,
-  FrameKind,
-  InboundFrame,
-  InboundVerdict,
-  KnownGroup,
-  OutboundMeta,
-  Random,
-  RecordStore,
-  Scheduler,
-  SessionTransport,
-  SignerKey,
-  TimerHandle,
-} from './ports.ts';
+import type { Clock, FrameKind, InboundFrame, OutboundMeta, Random, RecordStore, Scheduler, SessionTransport, SignerKey, TimerHandle } from './ports.ts';
+import type { InboundVerdict, KnownGroup } from './ports.ts';
 import { GroupKeysCache, intakePsbt, PsbtSession, type StoredPsbt } from './psbt-session.ts';
 import { PeerRateLimiter } from './rate-limiter.ts';
 import { fromRecord, toRecord, type Restored } from './records.ts';

@@ -32,11 +32,12 @@ afterAll(async () => {
   await stopAll([alice, bob, mallory]);
 });
 
-async function coordinatorOf(node: TestNode, options: Partial<CoordinatorOptions> = {}): Promise<SessionCoordinator> {
-  const c = await startCoordinator(node, new MemoryRecordStore(), {
-    options,
-    knownGroup: knownGroups([[alice.signer.publicKey, bob.signer.publicKey]]),
-  });
+async function coordinatorOf(
+  node: TestNode,
+  options: Partial<CoordinatorOptions> = {},
+  knownGroup = knownGroups([[alice.signer.publicKey, bob.signer.publicKey]]),
+): Promise<SessionCoordinator> {
+  const c = await startCoordinator(node, new MemoryRecordStore(), { options, knownGroup });
   coordinators.push(c);
   return c;
 }
@@ -85,6 +86,20 @@ describe('nothing is lost on delivery', () => {
     await waitFor('the second refused for now', () => (atBob.health().rejectedMessages.LIMIT_REACHED ?? 0) > 0);
     await atBob.decline(first.sessionId, 'not now');
     await waitFor('the second request at Bob', () => atBob.list().some((s) => s.sessionId === second.sessionId), 15_000);
+    await stopCoordinators();
+  }, 60_000);
+
+  it('a request for a group not saved yet is taken once its recipient saves the group', async () => {
+    const atAlice = await coordinatorOf(alice);
+    let saved = false;
+    const saysBob = knownGroups([[alice.signer.publicKey, bob.signer.publicKey]]);
+    const atBob = await coordinatorOf(bob, {}, (signers) => saved && saysBob(signers));
+    const signers = [alice, bob].map((n) => Buffer.from(n.signer.publicKey).toString('hex'));
+    const s = await atAlice.createSession({ signers, payload: { kind: 'message', message: 'cd'.repeat(32) }, tweak: 'taproot' });
+    await waitFor('the request refused for now', () => (atBob.health().rejectedMessages.UNKNOWN_GROUP ?? 0) > 0);
+    expect(atBob.list()).toEqual([]);
+    saved = true;
+    await waitFor('the request at Bob', () => atBob.list().some((x) => x.sessionId === s.sessionId), 15_000);
     await stopCoordinators();
   }, 60_000);
 });

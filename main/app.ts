@@ -87,6 +87,7 @@ export async function startServices(config: AppConfig): Promise<Services> {
         dataDir: config.dataDir,
         settings: effective(),
         cosigners: () => groups.list().flatMap((g) => g.publicKeys),
+        knownGroup: (signers) => groups.knows(signers),
         clock,
         scheduler,
         random: systemRandom,

@@ -10,7 +10,7 @@ import { CosignerNetwork } from './p2p/network.ts';
 import type { SignerCard } from './p2p/signer-card.ts';
 import { inspectAnnouncement } from './session/announcement.ts';
 import { SessionCoordinator } from './session/coordinator.ts';
-import type { Clock, Random, Scheduler, TimerHandle } from './session/ports.ts';
+import type { Clock, KnownGroup, Random, Scheduler, TimerHandle } from './session/ports.ts';
 import type { GroupKeysCache } from './session/psbt-session.ts';
 import { FileRecordStore } from './storage/record-store.ts';
 
@@ -19,6 +19,8 @@ export interface SigningStackDeps {
   dataDir: string;
   settings: Settings;
   cosigners: () => string[];
+  /** Whether a signer set is exactly a saved group's (requests for any other are refused). */
+  knownGroup: KnownGroup;
   clock: Clock;
   scheduler: Scheduler;
   random: Random;
@@ -72,6 +74,7 @@ export class SigningStack {
         transport: network.transport,
         store: await FileRecordStore.open(path.join(deps.dataDir, 'sessions')),
         signer,
+        knownGroup: deps.knownGroup,
         ...(deps.groupKeys ? { groupKeys: deps.groupKeys } : {}),
         options: {
           sessionTimeoutMs: settings.sessionTimeoutSeconds * 1000,

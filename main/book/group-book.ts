@@ -3,7 +3,8 @@ import { z } from 'zod';
 import { GroupInput, type BitcoinNetwork, type Group } from '../../preload/contract.ts';
 import { CosignerError } from '../errors.ts';
 import type { RecordStore } from '../storage/record-store.ts';
-import { describeGroup } from '../wallet/group.ts';
+import { sortKeys } from '../musig/index.ts';
+import { describeGroup, groupId } from '../wallet/group.ts';
 import { JsonDocument } from './json-document.ts';
 
 export const MAX_GROUPS = 200;
@@ -37,6 +38,12 @@ export class GroupBook {
     const group = this.#groups.get(id);
     if (!group) throw new CosignerError('INVALID_INPUT', 'no such group', { id });
     return group;
+  }
+
+  /** Whether these keys (33 bytes each, any order) are exactly a saved group's: the coordinator
+   *  takes requests only for those (docs/PROTOCOL.md §Receiving). */
+  knows(signers: readonly Uint8Array[]): boolean {
+    return this.#groups.has(groupId(sortKeys([...signers])));
   }
 
   /** Saving a key set that exists already renames it: the id depends on the keys only. */

@@ -1,7 +1,8 @@
 /**
  * Reliable delivery to a signer: one FIFO queue per recipient key (so a signer sees a session's
  * messages in the order they were sent), each frame retried with exponential backoff and jitter
- * until it is accepted or its `expiresAt` passes, then rejected with PEER_UNREACHABLE. Pure
+ * until it is accepted or its `expiresAt` passes (at most `maxAgeMs` after it was queued), then
+ * rejected with PEER_UNREACHABLE. Pure
  * scheduling logic: the actual network attempt, time, timers and randomness are injected.
  */
 import { bytesToHex } from '@noble/hashes/utils.js';
@@ -18,6 +19,11 @@ export interface RetryPolicy {
 
 export const DEFAULT_RETRY_POLICY: RetryPolicy = { initialDelayMs: 250, maxDelayMs: 15_000, factor: 2, attemptTimeoutMs: 10_000 };
 
+/** The longest a frame waits for its recipient, whatever expiry its sender gave: the longest session
+ *  timeout a node can be set to (7 days, preload/contract.ts). So a frame to a recipient that never
+ *  answers leaves the table of recipients, which is bounded, even if its expiry was 2^53−1 ms. */
+export const DEFAULT_MAX_AGE_MS = 7 * 24 * 3_600_000;
+
 /** `attempt` counts from 1 for each frame. */
 export type Attempt = (toSigner: Uint8Array, frame: Uint8Array, kind: FrameKind, signal: AbortSignal, attempt: number) => Promise<void>;
 
@@ -29,6 +35,7 @@ export interface DeliveryDeps {
   policy?: Partial<RetryPolicy>;
   maxQueuePerSigner?: number;
   maxSigners?: number;
+  maxAgeMs?: number;
 }
 
 interface Item {
@@ -55,6 +62,7 @@ export class Delivery {
   readonly #policy: RetryPolicy;
   readonly #maxQueue: number;
   readonly #maxSigners: number;
+  readonly #maxAgeMs: number;
   readonly #queues = new Map<string, Queue>();
   #stopped = false;
 
@@ -63,6 +71,7 @@ export class Delivery {
     this.#policy = { ...DEFAULT_RETRY_POLICY, ...deps.policy };
     this.#maxQueue = deps.maxQueuePerSigner ?? 64;
     this.#maxSigners = deps.maxSigners ?? 256;
+    this.#maxAgeMs = deps.maxAgeMs ?? DEFAULT_MAX_AGE_MS;
   }
 
   send(toSigner: Uint8Array, frame: Uint8Array, meta: { kind: FrameKind; sessionId: string; expiresAt: number }): Promise<void> {
@@ -80,8 +89,9 @@ export class Delivery {
       return Promise.reject(new CosignerError('LIMIT_REACHED', 'too many pending deliveries to this signer', { signer: hex, limit: this.#maxQueue }));
     }
     const target = queue;
+    const expiresAt = Math.min(meta.expiresAt, this.#deps.clock.now() + this.#maxAgeMs);
     return new Promise<void>((resolve, reject) => {
-      target.items.push({ frame, kind: meta.kind, sessionId: meta.sessionId, expiresAt: meta.expiresAt, attempts: 0, lastError: 'not attempted', resolve, reject });
+      target.items.push({ frame, kind: meta.kind, sessionId: meta.sessionId, expiresAt, attempts: 0, lastError: 'not attempted', resolve, reject });
       this.#pump(hex, target);
     });
   }

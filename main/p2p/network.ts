@@ -11,8 +11,7 @@ import { peerIdFromString } from '@libp2p/peer-id';
 import type { PeerId, PeerInfo } from '@libp2p/interface';
 import { multiaddr } from '@multiformats/multiaddr';
 import { CosignerError } from '../errors.ts';
-import { notifyAll } from '../notify.ts';
-import type { Clock, InboundFrame, OutboundMeta, Random, Scheduler, SessionTransport, TimerHandle } from '../session/ports.ts';
+import type { Clock, InboundHandler, OutboundMeta, Random, Scheduler, SessionTransport, TimerHandle } from '../session/ports.ts';
 import { BoundedMap } from './bounded-map.ts';
 import { CardExchange } from './card-exchange.ts';
 import { dhtPut, dhtGet } from './dht-client.ts';
@@ -26,6 +25,7 @@ import { isValidSignerKey } from './signer-card.ts';
 import { peerIdOf } from './identity.ts';
 import type { PeerIdentity } from './identity.ts';
 import { InboundPolicy } from './inbound-policy.ts';
+import { handOver } from './inbound-verdict.ts';
 import { createCosignerNode, dialBootstrapPeers } from './node.ts';
 import type { CosignerLibp2p, CosignerNode } from './node.ts';
 import { PeerGuard } from './peer-guard.ts';
@@ -95,7 +95,7 @@ export class CosignerNetwork {
   readonly #guard: PeerGuard;
   readonly #listeners = new Set<CardListener>();
   readonly #lan = new BoundedMap<string, { addresses: string[] }>(MAX_LAN_PEERS);
-  readonly #handlers = new Set<(inbound: InboundFrame) => void>();
+  readonly #handlers = new Set<InboundHandler>();
   readonly #watched = new BoundedMap<string, Uint8Array>(MAX_WATCHED_COSIGNERS);
   readonly #peerId: string;
   readonly transport: SessionTransport;
@@ -346,7 +346,7 @@ export class CosignerNetwork {
         if (running === undefined) return Promise.reject(new CosignerError('NOT_RUNNING', 'the network is not running'));
         return running.transport.send(toSigner, frame, meta);
       },
-      subscribe(handler: (inbound: InboundFrame) => void): () => void {
+      subscribe(handler: InboundHandler): () => void {
         network.#handlers.add(handler);
         network.#syncFanout();
         return () => {
@@ -368,7 +368,7 @@ export class CosignerNetwork {
     const running = this.#running;
     const wanted = running !== undefined && this.#handlers.size > 0;
     if (wanted && this.#detachFanout === undefined) {
-      this.#detachFanout = running.transport.subscribe((inbound) => notifyAll(this.#handlers, inbound));
+      this.#detachFanout = running.transport.subscribe((inbound) => handOver(this.#handlers, inbound));
     } else if (!wanted && this.#detachFanout !== undefined) {
       this.#detachFanout();
       this.#detachFanout = undefined;

@@ -13,8 +13,7 @@ import { peerIdFromString } from '@libp2p/peer-id';
 import { multiaddr } from '@multiformats/multiaddr';
 import type { Connection, Stream } from '@libp2p/interface';
 import { CosignerError } from '../errors.ts';
-import { notifyAll } from '../notify.ts';
-import type { Clock, FrameKind, InboundFrame, OutboundMeta, Random, Scheduler, SessionTransport, TimerHandle } from '../session/ports.ts';
+import type { Clock, FrameKind, InboundFrame, InboundHandler, InboundVerdict, OutboundMeta, Random, Scheduler, SessionTransport, TimerHandle } from '../session/ports.ts';
 import { BoundedMap } from './bounded-map.ts';
 import type { CardExchange } from './card-exchange.ts';
 import { dhtGet, dhtPut } from './dht-client.ts';
@@ -23,6 +22,7 @@ import type { AnnouncementInspector, DhtRecordRules } from './dht-records.ts';
 import { Delivery } from './delivery.ts';
 import type { RetryPolicy } from './delivery.ts';
 import type { Directory } from './directory.ts';
+import { handOver } from './inbound-verdict.ts';
 import type { InboundPolicy } from './inbound-policy.ts';
 import type { CosignerLibp2p } from './node.ts';
 import { OutboundStreams } from './outbound-streams.ts';
@@ -82,8 +82,6 @@ export interface TransportStats {
   watchedCosigners: number;
 }
 
-type Handler = (inbound: InboundFrame) => void;
-
 export class CosignerTransport implements SessionTransport {
   readonly localPeerId: string;
   readonly #deps: TransportDeps;
@@ -91,8 +89,9 @@ export class CosignerTransport implements SessionTransport {
   readonly #delivery: Delivery;
   readonly #streams: OutboundStreams;
   readonly #outbox = new Outbox();
-  readonly #handlers = new Set<Handler>();
-  /** Hashes of announcements already handed to the coordinator, so inbox polls do not repeat them. */
+  readonly #handlers = new Set<InboundHandler>();
+  /** Hashes of announcements the coordinator stored or refused for good, so that neither a second
+   *  direct delivery nor an inbox poll hands them over again. */
   readonly #seen = new BoundedMap<string, true>(4096);
   readonly #watched = new BoundedMap<string, Uint8Array>(MAX_WATCHED_COSIGNERS);
   readonly #timers: TimerHandle[] = [];
@@ -149,7 +148,7 @@ export class CosignerTransport implements SessionTransport {
     return this.#delivery.send(toSigner, frame, meta);
   }
 
-  subscribe(handler: Handler): () => void {
+  subscribe(handler: InboundHandler): () => void {
     this.#handlers.add(handler);
     return () => {
       this.#handlers.delete(handler);
@@ -188,7 +187,7 @@ export class CosignerTransport implements SessionTransport {
     const card = await directory.resolve(toSigner, { signal, refresh: attempt > 1 });
     if (card === undefined) throw new Error('no signer card found for this key');
     if (card.peerId === this.localPeerId) {
-      this.#dispatch({ frame, fromPeer: this.localPeerId }, kind);
+      if ((await this.#dispatch({ frame, fromPeer: this.localPeerId }, kind)) === 'retry') throw new Error('not taken now by this node');
       return;
     }
     const peerId = peerIdFromString(card.peerId);
@@ -262,7 +261,12 @@ export class CosignerTransport implements SessionTransport {
           break;
         }
         await this.#ensureCardOf(peer);
-        this.#dispatch({ frame: Uint8Array.from(message.payload), fromPeer: peer }, message.kind);
+        const verdict = await this.#dispatch({ frame: Uint8Array.from(message.payload), fromPeer: peer }, message.kind);
+        if (verdict === 'retry') {
+          // Not taken now (a limit reached, the sender's card not bound yet): the sender retries.
+          await channel.write({ type: 'nack', reason: 'not-ready' }, this.#timeouts.frameMs);
+          break;
+        }
         await channel.write({ type: 'ack' }, this.#timeouts.frameMs);
       }
       await channel.close(this.#timeouts.frameMs);
@@ -281,17 +285,23 @@ export class CosignerTransport implements SessionTransport {
   }
 
   /**
-   * Hands a frame to the subscribers. An announcement is immutable and may reach us twice (directly
-   * and from the DHT inbox), so each one is handed over once; session messages always pass.
+   * Hands a frame to the subscribers and returns their verdict. An announcement is immutable and may
+   * reach us twice (directly and from the DHT inbox), so once the coordinator stored it or refused it
+   * for good it is not handed over again. Only then: a copy refused for now (from a peer not bound to
+   * its creator, e.g. a stranger front-running the creator; or over the pending-request limit) must
+   * not shadow the genuine delivery. Session messages always pass, and are taken at once.
    */
-  #dispatch(inbound: InboundFrame, kind: FrameKind): void {
-    if (kind === 'announcement') {
-      const hash = bytesToHex(sha256(inbound.frame));
-      if (this.#seen.has(hash)) return;
-      this.#seen.set(hash, true);
+  async #dispatch(inbound: InboundFrame, kind: FrameKind): Promise<InboundVerdict> {
+    if (kind === 'session-message') {
+      this.#stats.framesDelivered += 1;
+      return handOver(this.#handlers, inbound);
     }
+    const hash = bytesToHex(sha256(inbound.frame));
+    if (this.#seen.has(hash)) return 'accepted';
     this.#stats.framesDelivered += 1;
-    notifyAll(this.#handlers, inbound);
+    const verdict = await handOver(this.#handlers, inbound);
+    if (verdict !== 'retry') this.#seen.set(hash, true);
+    return verdict;
   }
 
   #storeInInbox(toSigner: Uint8Array, frame: Uint8Array, expiresAt: number): void {
@@ -343,7 +353,7 @@ export class CosignerTransport implements SessionTransport {
         const card = await directory.resolve(creator, { signal: AbortSignal.timeout(this.#timeouts.dhtMs) });
         if (card === undefined) continue;
         for (const a of fresh) {
-          this.#dispatch({ frame: a, fromPeer: card.peerId }, 'announcement');
+          if ((await this.#dispatch({ frame: a, fromPeer: card.peerId }, 'announcement')) !== 'accepted') continue;
           this.#stats.inboxAnnouncementsDelivered += 1;
           delivered += 1;
         }

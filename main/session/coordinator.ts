@@ -27,10 +27,12 @@ import {
   type SessionMessage,
   type TweakMode,
 } from './codec.ts';
+import { deadlineOf, refusalLimiter, verdictOf } from './intake-rules.ts';
 import { MAX_REASON_BYTES, resolveOptions, type CoordinatorOptions } from './limits.ts';
 import { messageSignatureValid, nonceEvidenceValid, signMessage } from './messages.ts';
 import { OrphanBuffer } from './orphan-buffer.ts';
 import type { Clock, FrameKind, InboundFrame, OutboundMeta, Random, RecordStore, Scheduler, SessionTransport, SignerKey, TimerHandle } from './ports.ts';
+import type { InboundVerdict, KnownGroup } from './ports.ts';
 import { GroupKeysCache, intakePsbt, PsbtSession, type StoredPsbt } from './psbt-session.ts';
 import { PeerRateLimiter } from './rate-limiter.ts';
 import { fromRecord, toRecord, type Restored } from './records.ts';
@@ -76,6 +78,8 @@ export interface CoordinatorDeps {
   transport: SessionTransport;
   store: RecordStore;
   signer: SignerKey;
+  /** The groups this node's user saved: requests for any other signer set are refused (UNKNOWN_GROUP). */
+  knownGroup: KnownGroup;
   options?: Partial<CoordinatorOptions>;
   /** Shared with whatever else reviews PSBTs for the same groups (derivations are made once). */
   groupKeys?: GroupKeysCache;
@@ -233,6 +237,7 @@ export class SessionCoordinator {
   readonly #transport: SessionTransport;
   readonly #store: RecordStore;
   readonly #signer: SignerKey;
+  readonly #knownGroup: KnownGroup;
   readonly #localKey: Uint8Array;
   readonly #groupKeys: GroupKeysCache;
   readonly options: Readonly<CoordinatorOptions>;
@@ -240,6 +245,8 @@ export class SessionCoordinator {
   readonly #sessions = new Map<string, Live>();
   readonly #orphans: OrphanBuffer;
   readonly #rate: PeerRateLimiter;
+  /** DECLINEs of refused requests, per creator key (intake-rules.ts). */
+  readonly #refusals = refusalLimiter();
   readonly #listeners: { [E in keyof CoordinatorEvents]: Set<Listener<E>> } = { session: new Set(), request: new Set() };
   readonly #inflight = new Set<Promise<unknown>>();
   #intake: Promise<unknown> = Promise.resolve();
@@ -272,6 +279,7 @@ export class SessionCoordinator {
     this.#transport = deps.transport;
     this.#store = deps.store;
     this.#signer = deps.signer;
+    this.#knownGroup = deps.knownGroup;
     this.#localKey = Uint8Array.from(deps.signer.publicKey);
     this.#groupKeys = deps.groupKeys ?? new GroupKeysCache();
     this.options = Object.freeze(resolveOptions(deps.options));
@@ -560,35 +568,43 @@ export class SessionCoordinator {
 
   // ------------------------------------------------------------------ inbound
 
-  #onFrame(inbound: InboundFrame): void {
-    if (!this.#running) return;
+  /** An announcement's verdict waits for its intake (stored, or refused and why), so the transport
+   *  acknowledges nothing it may lose; a session message is queued and accepted at once. */
+  #onFrame(inbound: InboundFrame): InboundVerdict | Promise<InboundVerdict> {
+    if (!this.#running) return 'retry';
     if (!this.#rate.allow(inbound.fromPeer, this.#clock.now())) {
       this.#reject('RATE_LIMITED');
-      return;
+      return 'retry';
     }
-    this.#dispatch(inbound);
+    return this.#dispatch(inbound);
   }
 
-  #dispatch(inbound: InboundFrame): void {
+  #dispatch(inbound: InboundFrame): InboundVerdict | Promise<InboundVerdict> {
     let decoded: DecodedFrame;
     try {
       decoded = decodeFrame(inbound.frame);
     } catch (e) {
       this.#reject(isCosignerError(e) ? e.code : 'MALFORMED_MESSAGE');
-      return;
+      return 'refused';
     }
     if (decoded.type === 'announcement') {
-      this.#enqueueIntake(() => this.#receiveAnnouncement(decoded, inbound)).catch((e: unknown) => this.#rejectError(e));
-      return;
+      return this.#enqueueIntake(() => this.#receiveAnnouncement(decoded, inbound)).then(
+        (): InboundVerdict => 'accepted',
+        (e: unknown) => {
+          this.#rejectError(e);
+          return verdictOf(e);
+        },
+      );
     }
     const id = bytesToHex(decoded.message.sessionId);
     const live = this.#sessions.get(id);
     if (!live) {
       // Possibly ahead of its announcement: held, unverified and bounded, until the announcement comes.
       if (!this.#orphans.add(id, inbound, this.#clock.now())) this.#reject('UNKNOWN_SESSION');
-      return;
+      return 'accepted';
     }
     this.#enqueue(live, () => this.#receiveMessage(live, decoded, inbound), true).catch((e: unknown) => this.#rejectError(e));
+    return 'accepted';
   }
 
   async #receiveAnnouncement(decoded: DecodedFrame, inbound: InboundFrame): Promise<void> {
@@ -601,6 +617,11 @@ export class SessionCoordinator {
       timestampWindowMs: this.options.timestampWindowMs,
     });
     const { body } = announcement;
+    // At the door: only a co-signer of a saved group, for exactly that group, gets any further. A
+    // stranger's request costs no record, no PSBT reading and no message back (no DECLINE).
+    if (!this.#knownGroup(body.signers)) {
+      throw new CosignerError('UNKNOWN_GROUP', 'the signers are not a group saved on this node');
+    }
     const creator = body.signers[body.creatorIndex] as Uint8Array;
     if (this.#transport.peerOf(creator) !== inbound.fromPeer) {
       throw new CosignerError('WRONG_PEER', 'announcement not from the peer bound to its creator');
@@ -642,7 +663,7 @@ export class SessionCoordinator {
     const snapshot = this.#snapshot(live);
     this.#emit('request', snapshot);
     this.#prepareKeys(body.signers);
-    for (const orphan of this.#orphans.take(announcement.idHex)) this.#dispatch(orphan);
+    for (const orphan of this.#orphans.take(announcement.idHex)) void this.#dispatch(orphan);
     if (this.#autoApproves(snapshot)) {
       await this.#enqueue(live, async () => {
         if (!isTerminal(live.state.phase) && !live.state.approved[localIndex]) await this.#approveLocally(live);
@@ -972,7 +993,7 @@ export class SessionCoordinator {
       signingKey,
       psbt,
       keys,
-      deadline: Math.min(body.expiresAt, body.createdAt + this.options.sessionTimeoutMs),
+      deadline: deadlineOf(body, this.options.sessionTimeoutMs),
       replay: new SequenceTracker(body.signers.length, this.options, restored?.peerSequences),
       state,
       localSequence: restored?.localSequence ?? 0,
@@ -1059,18 +1080,23 @@ export class SessionCoordinator {
   }
 
   /**
-   * A request this node refused on reading it (a PSBT it cannot or will not sign) is declined to
-   * every co-signer, with the reason, so that the creator learns why at once instead of waiting for
-   * the session to expire. Sent once: the refusal is remembered, and a refused request delivered
-   * again is dropped before its intake.
+   * A request this node refused on reading it (a PSBT it cannot or will not sign) is declined to its
+   * creator, with the reason, so that the creator learns why at once instead of waiting for the
+   * session to expire. Sent once per request (the refusal is remembered, and a refused request
+   * delivered again is dropped before its intake); to the creator only, for no longer than this
+   * node's own session timeout, and at most REFUSALS_PER_CREATOR per window: so no request, however
+   * many signers it lists and whatever expiry it announces, makes this node fill its delivery queues.
    */
   #declineRefused(announcement: Announcement, e: unknown, now: number): void {
     const { body } = announcement;
+    const creator = body.signers[body.creatorIndex] as Uint8Array;
+    if (!this.#refusals.allow(bytesToHex(creator), now)) return;
     const localIndex = body.signers.findIndex((key) => equalKeys(key, this.#localKey));
     const code = isCosignerError(e) ? e.code : 'INTERNAL';
     const reason = clip(`refused on reading the request (${code}): ${e instanceof Error ? e.message : String(e)}`, MAX_REASON_BYTES);
     const frame = this.#sign({ sessionId: announcement.id, sender: localIndex, attempt: 1, sequence: nextSequence(0), timestamp: now, body: { type: 'decline', reason } });
-    this.#sendToOthers(body.signers, localIndex, frame, { kind: 'session-message', sessionId: announcement.idHex, expiresAt: body.expiresAt });
+    const meta: OutboundMeta = { kind: 'session-message', sessionId: announcement.idHex, expiresAt: deadlineOf(body, this.options.sessionTimeoutMs) };
+    this.#send(creator, frame, meta);
   }
 
   /**
@@ -1133,10 +1159,13 @@ export class SessionCoordinator {
 
   #sendToOthers(signers: readonly Uint8Array[], localIndex: number, frame: Uint8Array, meta: OutboundMeta): void {
     signers.forEach((key, index) => {
-      if (index === localIndex) return;
-      this.#transport.send(key, frame, meta).catch(() => {
-        this.#counters.sendFailures += 1;
-      });
+      if (index !== localIndex) this.#send(key, frame, meta);
+    });
+  }
+
+  #send(to: Uint8Array, frame: Uint8Array, meta: OutboundMeta): void {
+    this.#transport.send(to, frame, meta).catch(() => {
+      this.#counters.sendFailures += 1;
     });
   }
 

@@ -41,6 +41,18 @@ export interface InboundFrame {
   fromPeer: string;
 }
 
+/**
+ * What became of an inbound frame, so that the transport answers its sender truthfully:
+ * 'accepted' (taken: stored, queued or held), 'refused' (never acceptable, whoever sends it again:
+ * dropped for good), 'retry' (not now: a limit is reached, the sender's peer is not bound to its key
+ * yet, the disk failed; the sender should send it again later).
+ */
+export type InboundVerdict = 'accepted' | 'refused' | 'retry';
+
+/** A subscriber to inbound frames. An announcement's verdict comes once the coordinator stored or
+ *  refused it; a session message's at once (it is queued). */
+export type InboundHandler = (inbound: InboundFrame) => InboundVerdict | Promise<InboundVerdict>;
+
 export interface SessionTransport {
   /** The local node's authenticated peer id. */
   readonly localPeerId: string;
@@ -50,13 +62,19 @@ export interface SessionTransport {
    */
   send(toSigner: Uint8Array, frame: Uint8Array, meta: OutboundMeta): Promise<void>;
   /** Subscribe to inbound frames; returns the unsubscribe function. */
-  subscribe(handler: (inbound: InboundFrame) => void): () => void;
+  subscribe(handler: InboundHandler): () => void;
   /**
    * The peer id bound to this signer key by a verified signer card (signed by that key), if known.
    * The coordinator rejects a session message whose `fromPeer` differs from it.
    */
   peerOf(signer: Uint8Array): string | undefined;
 }
+
+/**
+ * Whether `signers` (33-byte keys, in any order) are exactly the keys of a co-signer group this node's
+ * user saved. Requests for any other signer set are refused before anything is stored or read.
+ */
+export type KnownGroup = (signers: readonly Uint8Array[]) => boolean;
 
 /**
  * The local signer's key, provided by the keystore. `secretKey()` must return a fresh copy: the

@@ -22,6 +22,7 @@ const WORDS: Readonly<Record<string, string>> = {
   BAD_SIGNATURE: 'A message was not correctly signed by its sender and was ignored.',
   NOT_A_SIGNER: 'This key is not one of the signers of that request.',
   WRONG_PEER: 'A message came from a computer that is not bound to its signer key and was ignored.',
+  UNKNOWN_GROUP: 'A request came for signers that are not one of your saved groups and was ignored.',
   DUPLICATE_SIGNER: 'The same key appears twice among the signers. Each signer must be listed once.',
   TOO_MANY_SIGNERS: 'Too many signers: a group can have at most 16.',
   EXPIRED: 'This request has expired.',

@@ -9,6 +9,7 @@ import type { CreateSessionInput, SessionCoordinator } from '../../main/session/
 import { inspectAnnouncement } from '../../main/session/announcement.ts';
 import { GroupKeysCache } from '../../main/session/psbt-session.ts';
 import { startNode, waitFor } from '../integration/p2p/harness.ts';
+import { knownGroups } from './known-groups.ts';
 import { MemoryRecordStore } from './memory-record-store.ts';
 import { startCoordinator } from './real-cluster.ts';
 import type { ClusterRequest, ClusterWorkerData, WorkerMessage } from './worker-cluster.ts';
@@ -32,11 +33,10 @@ async function handle(request: ClusterRequest): Promise<unknown> {
     case 'start': {
       const keys = request.keys.map((k) => hexToBytes(k));
       await waitFor('every signer card', () => keys.every((k) => node.network.transport.peerOf(k) !== undefined), 60_000);
-      coordinator = await startCoordinator(
-        node,
-        new MemoryRecordStore(),
-        data.bitcoinNetwork ? { groupKeys: new GroupKeysCache(), options: { bitcoinNetwork: data.bitcoinNetwork } } : {},
-      );
+      coordinator = await startCoordinator(node, new MemoryRecordStore(), {
+        knownGroup: knownGroups([keys]),
+        ...(data.bitcoinNetwork ? { groupKeys: new GroupKeysCache(), options: { bitcoinNetwork: data.bitcoinNetwork } } : {}),
+      });
       coordinator.on('session', (s) => {
         if (phases.get(s.sessionId) === s.phase) return;
         phases.set(s.sessionId, s.phase);

@@ -7,6 +7,7 @@ import { inspectAnnouncement } from '../../main/session/announcement.ts';
 import { SessionCoordinator, type CoordinatorDeps } from '../../main/session/coordinator.ts';
 import type { RecordStore } from '../../main/storage/record-store.ts';
 import { systemRandom } from '../../main/system-ports.ts';
+import { knownGroups } from './known-groups.ts';
 import { realClock, realScheduler, startNode, stopAll, waitFor, type TestNode } from '../integration/p2p/harness.ts';
 
 export interface RealCluster {
@@ -16,12 +17,11 @@ export interface RealCluster {
   stop(): Promise<void>;
 }
 
-/** A started coordinator on a node's transport, with real time and the OS CSPRNG. */
-export async function startCoordinator(
-  node: TestNode,
-  store: RecordStore,
-  extra: Pick<CoordinatorDeps, 'options' | 'groupKeys'> = {},
-): Promise<SessionCoordinator> {
+type Extra = Pick<CoordinatorDeps, 'options' | 'groupKeys' | 'knownGroup'>;
+
+/** A started coordinator on a node's transport, with real time and the OS CSPRNG, taking requests for
+ *  the groups `extra.knownGroup` knows. */
+export async function startCoordinator(node: TestNode, store: RecordStore, extra: Extra): Promise<SessionCoordinator> {
   const coordinator = new SessionCoordinator({
     clock: realClock,
     scheduler: realScheduler(),
@@ -52,7 +52,9 @@ export async function startRealCluster(
     }
     const keys = nodes.map((n) => n.signer.publicKey);
     await waitFor('every signer card everywhere', () => nodes.every((n) => keys.every((k) => n.network.transport.peerOf(k) !== undefined)), 60_000);
-    for (const [i, node] of nodes.entries()) coordinators.push(await startCoordinator(node, await storeFor(i), extra(i)));
+    // Every node has saved the cluster's group (all of its keys).
+    const knownGroup = knownGroups([keys]);
+    for (const [i, node] of nodes.entries()) coordinators.push(await startCoordinator(node, await storeFor(i), { knownGroup, ...extra(i) }));
     return { nodes, keys, coordinators, stop };
   } catch (e) {
     await stop();

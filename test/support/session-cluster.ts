@@ -7,19 +7,22 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { SessionCoordinator, type CreateSessionInput } from '../../main/session/coordinator.ts';
 import type { CoordinatorOptions } from '../../main/session/limits.ts';
-import type { RecordStore, Scheduler } from '../../main/session/ports.ts';
+import type { RecordStore, Scheduler, SessionTransport } from '../../main/session/ports.ts';
 import type { SessionSnapshot } from '../../main/session/snapshot.ts';
 import { FakeTime } from './fake-time.ts';
 import { InProcessNetwork, NO_FAULTS, type Faults, type InProcessTransport } from './in-process-network.ts';
 import { MemoryRecordStore } from './memory-record-store.ts';
 import { seededRandom } from './random.ts';
 import { testSigner, type TestSigner } from './signers.ts';
+import { knownGroups } from './known-groups.ts';
 
 export interface Node {
   readonly index: number;
   readonly peerId: string;
   readonly signer: TestSigner;
   readonly transport: InProcessTransport;
+  /** What the coordinator sends and subscribes through: `transport`, or the wrapper `ClusterOptions.transport` made. */
+  readonly port: SessionTransport;
   store: RecordStore;
   coordinator: SessionCoordinator;
   /** The scheduler of the current process, killed by a crash. */
@@ -36,6 +39,10 @@ export interface ClusterOptions {
   /** Per-node option overrides. */
   nodeOptions?: (index: number) => Partial<CoordinatorOptions>;
   stores?: (index: number) => RecordStore;
+  /** The groups every node has saved, as lists of node indices; default: one group of every node. */
+  groups?: readonly (readonly number[])[];
+  /** Wraps a node's in-process transport (e.g. in the real delivery queues, on the cluster's fake time). */
+  transport?: (index: number, inner: InProcessTransport, time: FakeTime) => SessionTransport;
 }
 
 export class Cluster {
@@ -44,21 +51,29 @@ export class Cluster {
   readonly nodes: Node[] = [];
   readonly #options: ClusterOptions;
 
+  /** Whether a signer set is one of `ClusterOptions.groups` (the same saved groups on every node). */
+  readonly knownGroup: (signers: readonly Uint8Array[]) => boolean;
+
   constructor(size: number, options: ClusterOptions = {}) {
     this.#options = options;
     const seed = options.seed ?? 'cluster';
+    const keys = Array.from({ length: size }, (_, index) => testSigner(`${seed}/${index}`).publicKey);
+    const groups = options.groups ?? [keys.map((_, index) => index)];
+    this.knownGroup = knownGroups(groups.map((members) => members.map((index) => keys[index] as Uint8Array)));
     this.time = new FakeTime();
     this.net = new InProcessNetwork(this.time, seededRandom(`${seed}/network`), options.faults ?? NO_FAULTS);
     for (let index = 0; index < size; index++) {
       const signer = testSigner(`${seed}/${index}`);
       const peerId = `peer-${index}`;
       const transport = this.net.join(peerId, signer.publicKey);
+      const port = options.transport?.(index, transport, this.time) ?? transport;
       const store = options.stores?.(index) ?? new MemoryRecordStore();
       const node: Node = {
         index,
         peerId,
         signer,
         transport,
+        port,
         store,
         coordinator: undefined as never,
         scheduler: this.time.scope(),
@@ -75,9 +90,10 @@ export class Cluster {
       clock: this.time,
       scheduler: node.scheduler,
       random: seededRandom(`${this.#options.seed ?? 'cluster'}/node/${node.index}/${node.events.length}`),
-      transport: node.transport,
+      transport: node.port,
       store,
       signer: node.signer,
+      knownGroup: this.knownGroup,
       options: { ...this.#options.options, ...this.#options.nodeOptions?.(node.index) },
     });
     coordinator.on('session', (s) => node.events.push(s));

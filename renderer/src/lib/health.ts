@@ -34,6 +34,7 @@ const MESSAGE_REASONS: Readonly<Record<string, string>> = {
   UNSUPPORTED_VERSION: 'From an incompatible version',
   BAD_SIGNATURE: 'Not signed by their sender',
   WRONG_PEER: 'From a computer not bound to the signer',
+  UNKNOWN_GROUP: 'For signers not in a saved group',
   NOT_A_SIGNER: 'From a key that is not a signer',
   REPLAYED: 'Received twice',
   SEQUENCE_GAP: 'Out of order',

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FileRecordStore } from '../../../main/storage/record-store.ts';
 import { waitFor } from '../../integration/p2p/harness.ts';
+import { knownGroups } from '../../support/known-groups.ts';
 import { startCoordinator, startRealCluster } from '../../support/real-cluster.ts';
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -48,7 +49,7 @@ describe('a session between real nodes', () => {
     for (const c of coordinators) expect(Object.keys(c.health().rejectedMessages)).toEqual([]);
 
     await coordinators[1]!.cleanup();
-    const again = await startCoordinator(nodes[1]!, await FileRecordStore.open(join(root, 'n1')));
+    const again = await startCoordinator(nodes[1]!, await FileRecordStore.open(join(root, 'n1')), { knownGroup: knownGroups([keys]) });
     cleanups.push(() => again.cleanup());
     expect((await again.get(id))?.signatures).toEqual(signatures[1]);
   });

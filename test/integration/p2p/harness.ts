@@ -98,6 +98,9 @@ export async function waitFor<T>(what: string, probe: () => T | undefined | fals
 /** Frames a network's subscriber received, in order. */
 export function collect(node: TestNode): { frame: Uint8Array; fromPeer: string }[] {
   const got: { frame: Uint8Array; fromPeer: string }[] = [];
-  node.network.transport.subscribe((f) => got.push(f));
+  node.network.transport.subscribe((f) => {
+    got.push(f);
+    return 'accepted';
+  });
   return got;
 }

@@ -152,7 +152,7 @@ describe('replay protection switched off', () => {
 
 describe('hostile announcements are never shown', () => {
   it('rejects a forged announcement, one not naming this node, one from the wrong peer, and junk', async () => {
-    const c = new Cluster(3, { seed: 'forged' });
+    const c = new Cluster(3, { seed: 'forged', groups: [[0, 1]] });
     await c.start();
     c.net.tamper = (sent) => (typeOf(sent.frame) === 'announcement' ? undefined : sent.frame);
     const s = await c.create(0, {}, 2); // only nodes 0 and 1

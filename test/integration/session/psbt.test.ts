@@ -204,11 +204,10 @@ describe('hostile PSBT requests', () => {
       expect(refusal).toMatchObject({ sessionId: announcement.idHex, creator: c.nodes[0]!.signer.hex, code: 'PSBT_REFUSED' });
       expect(refusal!.reason).toMatch(/input 2: this input spends a taproot output that is neither this group's key/);
     }
-    // All either co-signer sent was its DECLINE, once to each other signer: no nonce was made.
+    // All either co-signer sent was its DECLINE, once, to the creator only: no nonce was made.
     for (const peer of ['peer-1', 'peer-2']) {
       const sent = sentFrames(c.net, { from: peer });
-      expect(sent.map((f) => typeOf(f.frame))).toEqual(['decline', 'decline']);
-      expect(new Set(sent.map((f) => f.to)).size).toBe(2);
+      expect(sent.map((f) => [typeOf(f.frame), f.to])).toEqual([['decline', 'peer-0']]);
     }
   });
 
@@ -247,20 +246,20 @@ describe('hostile PSBT requests', () => {
     expect(verifyWithBitcoinJs(final.rawTxHex, spentOutputs(tx))).toEqual([true, true, true]);
   });
 
-  it('refuses a request for another network than the one this node signs for, and tells the others why at once', async () => {
+  it('refuses a request for another network than the one this node signs for, and tells its creator why at once', async () => {
     const c = new Cluster(3, { seed: 'psbt-network', nodeOptions: (i) => ({ bitcoinNetwork: i === 1 ? 'mainnet' : 'regtest' }) });
     await c.start();
     const created = await createPsbt(c, 0, spend(c, INPUTS.slice(0, 1)));
-    // Long before the request would expire, the creator and the other co-signer see it declined.
-    expect(await c.runUntil(() => [0, 2].every((i) => c.snapshot(i, created.sessionId)?.phase === 'DECLINED'), 60_000)).toBe(true);
+    // Long before the request would expire, the creator sees it declined. The refusal goes to the
+    // creator only (docs/PROTOCOL.md §Receiving): the other co-signer still has it to decide on.
+    expect(await c.runUntil(() => c.snapshot(0, created.sessionId)?.phase === 'DECLINED', 60_000)).toBe(true);
+    expect(c.snapshot(2, created.sessionId)?.phase).toBe('AWAITING_APPROVAL');
     expect(c.nodes[1]!.requests).toEqual([]);
     expect(rejected(c, 1)).toEqual({ PSBT_REFUSED: 1 });
     expect(c.nodes[1]!.coordinator.health().refusedRequests[0]?.reason).toMatch(/for regtest; this node is set to mainnet/);
-    for (const i of [0, 2]) {
-      const { failure } = c.snapshot(i, created.sessionId)!;
-      expect(failure).toMatchObject({ code: 'DECLINED', blame: [1] });
-      expect(failure!.reason).toMatch(/^refused on reading the request \(PSBT_REFUSED\): .*for regtest; this node is set to mainnet/);
-    }
+    const { failure } = c.snapshot(0, created.sessionId)!;
+    expect(failure).toMatchObject({ code: 'DECLINED', blame: [1] });
+    expect(failure!.reason).toMatch(/^refused on reading the request \(PSBT_REFUSED\): .*for regtest; this node is set to mainnet/);
     // Nothing was signed: no nonce left any node.
     expect(c.net.log.filter((f) => typeOf(f.frame) === 'nonces')).toEqual([]);
   });

@@ -1,3 +1,4 @@
+import { hexToBytes } from '@noble/hashes/utils.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -44,6 +45,23 @@ describe('contacts, groups and settings on disk', () => {
     expect(reopened.list().map((x) => x.name)).toEqual(['Renamed']);
     await reopened.remove(g.id);
     expect(() => reopened.get(g.id)).toThrow(/no such group/);
+  });
+
+  it('knows a signer set only when it is exactly a saved group’s keys, in any order (the coordinator’s door)', async () => {
+    const { store: s } = await store();
+    const book = await GroupBook.open(s, 'regtest');
+    const KEY_C = '02' + '79be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798';
+    const keys = (...hex: string[]) => hex.map((h) => hexToBytes(h));
+    expect(book.knows(keys(KEY_A, KEY_B))).toBe(false);
+    const g = await book.save({ name: 'Household', publicKeys: [KEY_A, KEY_B] });
+    expect(book.knows(keys(KEY_A, KEY_B))).toBe(true);
+    expect(book.knows(keys(KEY_B, KEY_A))).toBe(true);
+    expect(book.knows(keys(KEY_A))).toBe(false);
+    expect(book.knows(keys(KEY_A, KEY_B, KEY_C))).toBe(false);
+    expect(book.knows(keys(KEY_A, KEY_C))).toBe(false);
+    expect((await GroupBook.open(s, 'regtest')).knows(keys(KEY_B, KEY_A))).toBe(true);
+    await book.remove(g.id);
+    expect(book.knows(keys(KEY_A, KEY_B))).toBe(false);
   });
 
   it('settings start from the defaults, keep what is set, and refuse values outside the schema', async () => {

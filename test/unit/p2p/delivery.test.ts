@@ -10,7 +10,7 @@ const bob = testSigner('bob').publicKey;
 const carol = testSigner('carol').publicKey;
 const meta = (expiresAt: number, sessionId = 'ab') => ({ kind: 'session-message' as const, sessionId, expiresAt });
 
-function setup(attempt: Attempt, opts: { maxQueuePerSigner?: number } = {}) {
+function setup(attempt: Attempt, opts: { maxQueuePerSigner?: number; maxSigners?: number; maxAgeMs?: number } = {}) {
   const time = new FakeTime();
   const delivery = new Delivery({
     clock: time,
@@ -117,5 +117,22 @@ describe('delivery', () => {
     expect(await b).toMatchObject({ code: 'NOT_RUNNING' });
     expect(time.pendingTimers).toBe(0);
     await expect(delivery.send(bob, new Uint8Array([4]), meta(time.now() + 60_000))).rejects.toMatchObject({ code: 'NOT_RUNNING' });
+  });
+
+  it('ages out frames to signers that never answer, whatever expiry they carry: the recipient table cannot be filled for good', async () => {
+    const { time, delivery } = setup(async () => {
+      throw new Error('no signer card found for this key');
+    }, { maxSigners: 2, maxAgeMs: 60_000 });
+    const never = Number.MAX_SAFE_INTEGER;
+    const stuck = [bob, carol].map((to) => delivery.send(to, new Uint8Array([1]), meta(never)).catch((e: unknown) => e));
+    const dave = testSigner('dave').publicKey;
+    await expect(delivery.send(dave, new Uint8Array([2]), meta(never))).rejects.toMatchObject({ code: 'LIMIT_REACHED' });
+    await time.advance(60_000);
+    expect(delivery.pendingSigners()).toEqual([]);
+    for (const outcome of await Promise.all(stuck)) expect(outcome).toMatchObject({ code: 'PEER_UNREACHABLE' });
+    const later = delivery.send(dave, new Uint8Array([3]), meta(never)).catch((e: unknown) => e);
+    expect(delivery.pendingSigners()).toHaveLength(1);
+    delivery.stop();
+    expect(await later).toMatchObject({ code: 'NOT_RUNNING' });
   });
 });

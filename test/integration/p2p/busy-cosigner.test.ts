@@ -4,6 +4,7 @@
  * rate-limited, the sender retries), but its pace is no offence: before this, every refused frame
  * was a strike, ten strikes a ban, and every later session expired with both signers approved.
  */
+import { knownGroups } from '../../support/known-groups.ts';
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import { schnorr } from '@noble/curves/secp256k1.js';
 import { p2tr } from '@scure/btc-signer';
@@ -40,12 +41,12 @@ describe('busy co-signer', () => {
     const send = await startNode('busy-sender', { signers: [busy], inspectAnnouncement, bootstrap: [recv.addr], cosigners: [receiver.publicKey] });
     nodes.push(send);
     await waitFor('cards exchanged', () => recv.network.transport.peerOf(busy.publicKey) !== undefined && send.network.transport.peerOf(receiver.publicKey) !== undefined);
-    const atSender = await startCoordinator(send, new MemoryRecordStore());
-    const atReceiver = await startCoordinator(recv, new MemoryRecordStore(), { options: { autoApprove: () => true } });
+    const keys = [busy.publicKey, receiver.publicKey];
+    const atSender = await startCoordinator(send, new MemoryRecordStore(), { knownGroup: knownGroups([keys]) });
+    const atReceiver = await startCoordinator(recv, new MemoryRecordStore(), { knownGroup: knownGroups([keys]), options: { autoApprove: () => true } });
     cleanups.push(() => atSender.cleanup());
     cleanups.push(() => atReceiver.cleanup());
 
-    const keys = [busy.publicKey, receiver.publicKey];
     const outputKey = p2tr(keyAggExport(keyAggregate(sortKeys(keys)))).tweakedPubkey;
     const throttled = () => recv.network.status().rejectedFrames['rate-limited'];
     // Back to back until the receiver has slowed the sender down more than twice the strike limit

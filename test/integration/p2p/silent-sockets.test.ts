@@ -5,6 +5,7 @@
  * such sockets kept every new co-signer out. The flood comes from 127.0.0.2 and the co-signer from
  * 127.0.0.1 (Linux routes all of 127/8 to loopback), as two hosts would on a real network.
  */
+import { knownGroups } from '../../support/known-groups.ts';
 import { connect, type Socket } from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -79,11 +80,11 @@ describe('silent sockets', () => {
       () => target.network.transport.peerOf(cosigner.signer.publicKey) !== undefined && cosigner.network.transport.peerOf(target.signer.publicKey) !== undefined,
       15_000,
     );
-    const atTarget = await startCoordinator(target, await FileRecordStore.open(join(root, 'target')));
-    const atCosigner = await startCoordinator(cosigner, await FileRecordStore.open(join(root, 'cosigner')));
+    const keys = [cosigner.signer.publicKey, target.signer.publicKey];
+    const atTarget = await startCoordinator(target, await FileRecordStore.open(join(root, 'target')), { knownGroup: knownGroups([keys]) });
+    const atCosigner = await startCoordinator(cosigner, await FileRecordStore.open(join(root, 'cosigner')), { knownGroup: knownGroups([keys]) });
     cleanups.push(() => atTarget.cleanup());
     cleanups.push(() => atCosigner.cleanup());
-    const keys = [cosigner.signer.publicKey, target.signer.publicKey];
     const message = bytesToHex(new Uint8Array(32).fill(0x5a));
     const { sessionId } = await atCosigner.createSession({
       signers: keys.map(bytesToHex),

@@ -1,0 +1,73 @@
+/**
+ * BIP322 "simple" message signatures for a P2TR key-path address (the group's address). What a
+ * message session signs is the BIP341 key-path signature hash of BIP322's virtual `to_sign`
+ * transaction, never the message bytes: that transaction spends an output no real transaction can
+ * create, so its signature hash is never the one of a spend of real coins, and a message request
+ * cannot be turned into a spend (docs/PROTOCOL.md §Message payload).
+ *
+ * The transactions are built with @scure/btc-signer and hashed with the same BIP341 code that signs
+ * PSBT inputs (psbt-sighash.ts); checked against the BIP322 vectors and bip322-js in
+ * test/unit/wallet/bip322.test.ts.
+ */
+import { schnorr } from '@noble/curves/secp256k1.js';
+import { base64 } from '@scure/base';
+import { OutScript, RawWitness, Script, Transaction } from '@scure/btc-signer';
+import { CosignerError } from '../errors.ts';
+import { keyPathSighash, SIGHASH_DEFAULT } from './psbt-sighash.ts';
+
+export const BIP322_TAG = 'BIP0322-signed-message';
+
+/** taggedHash("BIP0322-signed-message", message), the message as given (no length prefix). */
+export function bip322MessageHash(message: Uint8Array): Uint8Array {
+  return schnorr.utils.taggedHash(BIP322_TAG, message);
+}
+
+/**
+ * `to_spend`: version 0, lock time 0; one input spending 00..00:0xFFFFFFFF with sequence 0 and
+ * scriptSig `OP_0 PUSH32 message_hash`; one output of 0 sat paying to `scriptPubKey`.
+ */
+export function bip322ToSpend(message: Uint8Array, scriptPubKey: Uint8Array): Transaction {
+  // The scriptSig is given as final, so the output goes first: scure adds no output once an input is signed.
+  const tx = new Transaction({ version: 0, lockTime: 0 });
+  tx.addOutput({ script: scriptPubKey, amount: 0n });
+  tx.addInput({
+    txid: new Uint8Array(32),
+    index: 0xffffffff,
+    sequence: 0,
+    finalScriptSig: Script.encode(['OP_0', bip322MessageHash(message)]),
+  });
+  return tx;
+}
+
+/**
+ * `to_sign`: version 0, lock time 0; one input spending to_spend:0 with sequence 0 (its witness UTXO:
+ * 0 sat, `scriptPubKey`); one output of 0 sat, `OP_RETURN`.
+ */
+export function bip322ToSign(message: Uint8Array, scriptPubKey: Uint8Array): Transaction {
+  // OP_RETURN is not an output type scure builds by itself.
+  const tx = new Transaction({ version: 0, lockTime: 0, allowUnknownOutputs: true });
+  tx.addInput({ txid: bip322ToSpend(message, scriptPubKey).id, index: 0, sequence: 0, witnessUtxo: { script: scriptPubKey, amount: 0n } });
+  tx.addOutput({ script: Script.encode(['RETURN']), amount: 0n });
+  return tx;
+}
+
+/** The P2TR scriptPubKey of an x-only output key: OP_1 PUSH32 key. */
+export function taprootScriptPubKey(outputKey: Uint8Array): Uint8Array {
+  return OutScript.encode({ type: 'tr', pubkey: outputKey });
+}
+
+/**
+ * What a BIP322 simple signature for the P2TR address of `outputKey` signs: the BIP341 key-path
+ * signature hash (SIGHASH_DEFAULT, no annex) of to_sign's input. It depends on the output key and the
+ * message only, not on the network an address is written for.
+ */
+export function bip322Digest(message: Uint8Array, outputKey: Uint8Array): Uint8Array {
+  return keyPathSighash(bip322ToSign(message, taprootScriptPubKey(outputKey)), 0, SIGHASH_DEFAULT);
+}
+
+/** The BIP322 simple signature: base64 of to_sign's serialized witness, here one 64-byte item
+ *  (a SIGHASH_DEFAULT key-path signature). */
+export function bip322Signature(schnorrSignature: Uint8Array): string {
+  if (schnorrSignature.length !== 64) throw new CosignerError('INVALID_INPUT', 'a key-path signature with SIGHASH_DEFAULT is 64 bytes');
+  return base64.encode(RawWitness.encode([schnorrSignature]));
+}

@@ -11,7 +11,8 @@
  */
 import { schnorr } from '@noble/curves/secp256k1.js';
 import { base64 } from '@scure/base';
-import { OutScript, RawWitness, Script, Transaction } from '@scure/btc-signer';
+import { RawTx, RawWitness, Script, Transaction } from '@scure/btc-signer';
+import { sha256x2 } from '@scure/btc-signer/utils.js';
 import { CosignerError } from '../errors.ts';
 import { keyPathSighash, SIGHASH_DEFAULT } from './psbt-sighash.ts';
 
@@ -23,37 +24,40 @@ export function bip322MessageHash(message: Uint8Array): Uint8Array {
 }
 
 /**
- * `to_spend`: version 0, lock time 0; one input spending 00..00:0xFFFFFFFF with sequence 0 and
- * scriptSig `OP_0 PUSH32 message_hash`; one output of 0 sat paying to `scriptPubKey`.
+ * `to_spend`, serialized: version 0, lock time 0; one input spending 00..00:0xFFFFFFFF with sequence 0
+ * and scriptSig `OP_0 PUSH32 message_hash`; one output of 0 sat paying to `scriptPubKey`. Only its
+ * txid is used; it is encoded by scure's raw codec rather than built as a Transaction, which would
+ * check the output key is a point (lift_x) for every message: most of the cost of a digest.
  */
-export function bip322ToSpend(message: Uint8Array, scriptPubKey: Uint8Array): Transaction {
-  // The scriptSig is given as final, so the output goes first: scure adds no output once an input is signed.
-  const tx = new Transaction({ version: 0, lockTime: 0 });
-  tx.addOutput({ script: scriptPubKey, amount: 0n });
-  tx.addInput({
-    txid: new Uint8Array(32),
-    index: 0xffffffff,
-    sequence: 0,
-    finalScriptSig: Script.encode(['OP_0', bip322MessageHash(message)]),
+export function bip322ToSpend(message: Uint8Array, scriptPubKey: Uint8Array): Uint8Array {
+  return RawTx.encode({
+    version: 0,
+    segwitFlag: false,
+    inputs: [{ txid: new Uint8Array(32), index: 0xffffffff, finalScriptSig: Script.encode(['OP_0', bip322MessageHash(message)]), sequence: 0 }],
+    outputs: [{ amount: 0n, script: scriptPubKey }],
+    witnesses: [],
+    lockTime: 0,
   });
-  return tx;
 }
 
 /**
- * `to_sign`: version 0, lock time 0; one input spending to_spend:0 with sequence 0 (its witness UTXO:
- * 0 sat, `scriptPubKey`); one output of 0 sat, `OP_RETURN`.
+ * `to_sign`: version 0, lock time 0; one input spending to_spend:0 with sequence 0; one output of
+ * 0 sat, `OP_RETURN`. The output it spends (0 sat, `scriptPubKey`) is given to the sighash directly.
  */
 export function bip322ToSign(message: Uint8Array, scriptPubKey: Uint8Array): Transaction {
   // OP_RETURN is not an output type scure builds by itself.
   const tx = new Transaction({ version: 0, lockTime: 0, allowUnknownOutputs: true });
-  tx.addInput({ txid: bip322ToSpend(message, scriptPubKey).id, index: 0, sequence: 0, witnessUtxo: { script: scriptPubKey, amount: 0n } });
+  // A txid is written in display order, the reverse of its hash's bytes.
+  tx.addInput({ txid: sha256x2(bip322ToSpend(message, scriptPubKey)).reverse(), index: 0, sequence: 0 });
   tx.addOutput({ script: Script.encode(['RETURN']), amount: 0n });
   return tx;
 }
 
-/** The P2TR scriptPubKey of an x-only output key: OP_1 PUSH32 key. */
+/** The P2TR scriptPubKey of an x-only output key: OP_1 PUSH32 key. (The key is the group's, computed
+ *  by key aggregation, so it is a point; OutScript.encode would check it again, at a cost.) */
 export function taprootScriptPubKey(outputKey: Uint8Array): Uint8Array {
-  return OutScript.encode({ type: 'tr', pubkey: outputKey });
+  if (outputKey.length !== 32) throw new CosignerError('INVALID_INPUT', 'an x-only output key is 32 bytes');
+  return Script.encode(['OP_1', outputKey]);
 }
 
 /**
@@ -62,7 +66,8 @@ export function taprootScriptPubKey(outputKey: Uint8Array): Uint8Array {
  * message only, not on the network an address is written for.
  */
 export function bip322Digest(message: Uint8Array, outputKey: Uint8Array): Uint8Array {
-  return keyPathSighash(bip322ToSign(message, taprootScriptPubKey(outputKey)), 0, SIGHASH_DEFAULT);
+  const scriptPubKey = taprootScriptPubKey(outputKey);
+  return keyPathSighash(bip322ToSign(message, scriptPubKey), 0, SIGHASH_DEFAULT, { scripts: [scriptPubKey], amounts: [0n] });
 }
 
 /** The BIP322 simple signature: base64 of to_sign's serialized witness, here one 64-byte item

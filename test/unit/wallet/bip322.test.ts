@@ -9,6 +9,7 @@ import { Address, NETWORK, OutScript, p2tr, WIF } from '@scure/btc-signer';
 import { base64 } from '@scure/base';
 import { taprootTweakPrivKey } from '@scure/btc-signer/utils.js';
 import { BIP322, Signer, Verifier } from 'bip322-js';
+import * as bitcoin from 'bitcoinjs-lib';
 import { describe, expect, it } from 'vitest';
 import vectors from '../../fixtures/bip322-vectors.json' with { type: 'json' };
 import {
@@ -31,7 +32,8 @@ describe('BIP322 message hashing and the virtual transactions (published vectors
   it.each(vectors.tx_hashes)('message "$message": message hash, to_spend and to_sign txids', (v) => {
     const message = utf8ToBytes(v.message);
     expect(bytesToHex(bip322MessageHash(message))).toBe(v.message_hash);
-    expect(bip322ToSpend(message, scriptOf(v.address)).id).toBe(v.to_spend_tx_hash);
+    // bitcoinjs-lib reads our to_spend and computes its txid.
+    expect(bitcoin.Transaction.fromBuffer(bip322ToSpend(message, scriptOf(v.address))).getId()).toBe(v.to_spend_tx_hash);
     expect(bip322ToSign(message, scriptOf(v.address)).id).toBe(v.to_sign_tx_hash);
   });
 });
@@ -61,12 +63,12 @@ describe('against bip322-js', () => {
   const secret = WIF().decode(wif);
   const { address, tweakedPubkey: outputKey } = p2tr(schnorr.getPublicKey(secret));
 
-  it('its to_spend and to_sign for a taproot address are ours, byte for byte', () => {
+  it('its to_spend for a taproot address is ours, byte for byte; so is the P2TR scriptPubKey', () => {
     const message = utf8ToBytes('Hello World');
     const script = taprootScriptPubKey(outputKey);
     expect(bytesToHex(script)).toBe(bytesToHex(scriptOf(address!)));
     const toSpend = BIP322.buildToSpendTx(Buffer.from(message), Buffer.from(script));
-    expect(toSpend.getId()).toBe(bip322ToSpend(message, script).id);
+    expect(bytesToHex(toSpend.toBuffer())).toBe(bytesToHex(bip322ToSpend(message, script)));
     expect(bytesToHex(BIP322.hashMessage(Buffer.from(message)))).toBe(bytesToHex(bip322MessageHash(message)));
   });
 
@@ -84,8 +86,9 @@ describe('against bip322-js', () => {
     const theirs = base64.decode(Signer.sign(wif, address!, Buffer.from(message)));
     expect(bytesToHex(theirs.subarray(0, 2))).toBe('0141');
     expect(theirs[66]).toBe(SIGHASH_ALL);
-    const toSign = bip322ToSign(message, taprootScriptPubKey(outputKey));
-    expect(schnorr.verify(theirs.subarray(2, 66), keyPathSighash(toSign, 0, SIGHASH_ALL), outputKey)).toBe(true);
+    const spk = taprootScriptPubKey(outputKey);
+    const sighashAll = keyPathSighash(bip322ToSign(message, spk), 0, SIGHASH_ALL, { scripts: [spk], amounts: [0n] });
+    expect(schnorr.verify(theirs.subarray(2, 66), sighashAll, outputKey)).toBe(true);
   });
 
   it('depends on the output key: another key, another digest', () => {
@@ -94,7 +97,8 @@ describe('against bip322-js', () => {
     expect(bytesToHex(bip322Digest(message, outputKey))).not.toBe(bytesToHex(bip322Digest(message, other)));
   });
 
-  it('encodes only a 64-byte signature', () => {
+  it('encodes only a 64-byte signature, and takes only a 32-byte output key', () => {
     expect(() => bip322Signature(new Uint8Array(65))).toThrow(expect.objectContaining({ code: 'INVALID_INPUT' }));
+    expect(() => bip322Digest(new Uint8Array(1), new Uint8Array(33))).toThrow(expect.objectContaining({ code: 'INVALID_INPUT' }));
   });
 });

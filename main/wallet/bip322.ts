@@ -1,12 +1,12 @@
 /**
  * BIP322 "simple" message signatures for a P2TR key-path address (the group's address). What a
  * message session signs is the BIP341 key-path signature hash of BIP322's virtual `to_sign`
- * transaction, never the message bytes: that transaction spends an output no real transaction can
- * create, so its signature hash is never the one of a spend of real coins, and a message request
- * cannot be turned into a spend (docs/PROTOCOL.md §Message payload).
+ * transaction, never the message bytes. That hash commits to to_sign's only input (to_spend:0, 0 sat,
+ * which can never be confirmed) and only output (0 sat, OP_RETURN), so the signature moves no coin,
+ * and a message request cannot be turned into a spend (docs/PROTOCOL.md §Message payload).
  *
- * The transactions are built with @scure/btc-signer and hashed with the same BIP341 code that signs
- * PSBT inputs (psbt-sighash.ts); checked against the BIP322 vectors and bip322-js in
+ * The transactions are encoded with @scure/btc-signer and hashed with the same BIP341 code that signs
+ * PSBT inputs (psbt-sighash.ts); checked against the BIP322 vectors, bitcoinjs-lib and bip322-js in
  * test/unit/wallet/bip322.test.ts.
  */
 import { schnorr } from '@noble/curves/secp256k1.js';

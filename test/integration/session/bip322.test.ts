@@ -130,8 +130,11 @@ describe('a message is a BIP322 signature for the group’s address', () => {
     const again = await c.restart(c.nodes[1]!);
     expect(again.health().corruptRecords).toBe(0);
     const after = await again.get(s.sessionId);
+    expect(verifiesAsBip322(after!, outputKeyOf(c))).toBe(true);
     expect(after?.bip322).toEqual(before.bip322);
     expect(after?.signatures).toEqual(before.signatures);
+    // History is read from the store, each digest derived again from the stored message and key.
+    expect((await again.history()).find((h) => h.sessionId === s.sessionId)?.bip322).toEqual(before.bip322);
   });
 });
 

@@ -71,7 +71,7 @@ export interface SnapshotInput {
   state: SessionState;
   localIndex: number;
   signingKey: Uint8Array;
-  /** The messages signed, with their labels. */
+  /** The messages asked for, with their labels. */
   items: readonly BatchItem[];
   psbt: PsbtSessionView | null;
   /** A message or batch session: the group's address and, per message, the BIP322 digest it signs. */

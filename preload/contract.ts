@@ -374,6 +374,19 @@ export const MessageInput = z.discriminatedUnion('kind', [
 ]);
 export type MessageInput = z.infer<typeof MessageInput>;
 
+/** The result of a message or batch session: BIP322 "simple" signatures for the group's address. */
+export const Bip322Result = z.object({
+  /** The group's taproot (P2TR key-path) address on this node's network; the signatures depend on
+   *  its output key only, so they are the same for its address on any network. */
+  address: AddressText,
+  /** Per message, what was signed: the BIP322 digest (to_sign's BIP341 key-path signature hash), hex. */
+  digests: z.array(hex(32)),
+  /** Per message once COMPLETE: the BIP322 simple signature, base64 of to_sign's witness (one 64-byte
+   *  item: the BIP340 signature of `signatures` in the snapshot). */
+  signatures: z.array(z.string().max(128).regex(BASE64)),
+});
+export type Bip322Result = z.infer<typeof Bip322Result>;
+
 export const CreateSessionInput = z.object({
   groupId: hex(32),
   message: MessageInput,
@@ -401,7 +414,8 @@ export const SessionSnapshot = z.object({
   creator: PublicKeyHex,
   isCreator: z.boolean(),
   signers: z.array(SignerProgress),
-  /** What is signed: each message in hex, with the display text it came from. */
+  /** What is asked: each message's bytes in hex, with the creator's label for it (no authority: show
+   *  the bytes). For a PSBT, each input's BIP341 signature hash, labelled by this node. */
   messages: z.array(z.object({ hex: z.string(), display: z.string() })),
   payloadKind: z.enum(['message', 'batch', 'psbt']),
   description: z.string(),
@@ -409,10 +423,14 @@ export const SessionSnapshot = z.object({
   /** x-only key the final signature verifies under; for a PSBT, the group's key-path output key
    *  (an input of a BIP328-derived address verifies under its own output key, see psbt.review). */
   signingKey: XOnlyKeyHex,
-  /** One per message; for a PSBT, one per input, in input order. */
+  /** One BIP340 signature per message (over its BIP322 digest, see bip322); for a PSBT, one per
+   *  input, in input order. */
   signatures: z.array(SignatureHex),
   /** Set for a PSBT session (payloadKind 'psbt'): the review and, once COMPLETE, the transaction. */
   psbt: PsbtSessionView.nullable().optional(),
+  /** Set for a message or batch session: the group's address, the digests and, once COMPLETE, the
+   *  BIP322 signatures. */
+  bip322: Bip322Result.nullable().optional(),
   failure: z
     .object({
       code: z.string(),

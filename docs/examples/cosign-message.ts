@@ -7,8 +7,7 @@
  * (create one in the UI, or call keys.importMnemonic) and reach each other (same LAN, or
  * `--bootstrap` one from the other). The end-to-end test test/e2e/daemon runs this same code.
  */
-import { schnorr } from '@noble/curves/secp256k1.js';
-import { hexToBytes } from '@noble/hashes/utils.js';
+import { Verifier } from 'bip322-js';
 import type { CosignerBridge, SessionSnapshot } from '../../preload/contract.ts';
 import { connectControl } from '../../main/daemon/control-client.ts';
 import { safetyCode } from '../../preload/safety-code.ts';
@@ -66,11 +65,13 @@ export async function cosignMessage(a: CosignerBridge, b: CosignerBridge, text: 
   await b.call('sessions.approve', { sessionId: request.sessionId });
   const [finalA, finalB] = await Promise.all([doneA, doneB]);
 
-  const signature = finalA.signatures[0]!;
-  if (finalB.signatures[0] !== signature) throw new Error('A and B hold different signatures');
-  const message = new TextEncoder().encode(text);
-  if (!schnorr.verify(hexToBytes(signature), message, hexToBytes(group.outputKey))) {
-    throw new Error('the signature does not verify under the group key');
+  // The result is a BIP322 signature of the message by the group's address: checked here by another
+  // implementation (bip322-js), as any wallet that verifies BIP322 would.
+  const signature = finalA.bip322?.signatures[0];
+  if (!signature || finalB.bip322?.signatures[0] !== signature) throw new Error('A and B hold different signatures');
+  if (finalA.bip322?.address !== group.address) throw new Error("the signature is not for the group's address");
+  if (!Verifier.verifySignature(group.address, text, signature)) {
+    throw new Error("the BIP322 signature does not verify for the group's address");
   }
   return finalA;
 }
@@ -84,7 +85,7 @@ if (import.meta.main) {
   const a = await connectControl(urlA);
   const b = await connectControl(urlB);
   const done = await cosignMessage(a.bridge, b.bridge, `hello from the control API at ${new Date().toISOString()}`);
-  console.log(`session ${done.sessionId} COMPLETE; signature ${done.signatures[0]} verifies under ${done.signingKey}`);
+  console.log(`session ${done.sessionId} COMPLETE; BIP322 signature ${done.bip322?.signatures[0]} verifies for ${done.bip322?.address}`);
   a.close();
   b.close();
 }

@@ -100,9 +100,11 @@ export function checkAnnouncementBody(body: AnnouncementBody, maxSigners: number
   if (body.expiresAt <= body.createdAt) {
     throw new CosignerError('MALFORMED_MESSAGE', 'expiry must come after creation', { field: 'expiresAt' });
   }
-  // A PSBT is spent by the taproot key path: every input signs under an output key.
-  if (body.payload.kind === 'psbt' && body.tweak !== 'taproot') {
-    throw new CosignerError('MALFORMED_MESSAGE', 'a PSBT is signed under taproot output keys', { field: 'tweak' });
+  // Everything is signed under the group's taproot output key: a PSBT's inputs are key-path spends, a
+  // message is a BIP322 signature for the group's address. A raw signature under the plain aggregate
+  // key, over bytes a creator chose, is never made (docs/PROTOCOL.md §Message payload).
+  if (body.tweak !== 'taproot') {
+    throw new CosignerError('MALFORMED_MESSAGE', 'every request is signed under the taproot output key (tweak 1)', { field: 'tweak' });
   }
 }
 

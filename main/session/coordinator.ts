@@ -13,6 +13,7 @@ import { base64 } from '@scure/base';
 import type { BitcoinNetwork, HistoryPage } from '../../preload/contract.ts';
 import { CosignerError, isCosignerError, type ErrorCode } from '../errors.ts';
 import { KeyVerifier, verifySignature, type SecretNonce } from '../musig/index.ts';
+import { taprootAddress } from '../wallet/group.ts';
 import { psbtBytes } from '../wallet/psbt-import.ts';
 import { checkAnnouncementBody, equalKeys, itemsOf, signAnnouncement, verifyAnnouncement, type Announcement } from './announcement.ts';
 import {
@@ -42,6 +43,7 @@ import {
   aggregatePartials,
   invalidNonceIndex,
   makeNonces,
+  messageDigests,
   sessionKeys,
   signingBatch,
   signPartials,
@@ -109,8 +111,8 @@ export interface CreateSessionInput {
   signers: readonly string[];
   payload: ({ kind: 'message' } & MessageInput) | { kind: 'batch'; items: readonly MessageInput[] } | PsbtInput;
   description?: string;
-  /** Sign under the plain aggregate key or its BIP341 key-path taproot output key. No default: it
-   *  decides which key the signature is valid for. */
+  /** Must be 'taproot': everything is signed under the group's BIP341 key-path output key (a message
+   *  as a BIP322 signature for its address). 'none', the plain aggregate key, is refused. */
   tweak: TweakMode;
   /** Expiry, from now; default `defaultSessionTtlMs`, at most `sessionTimeoutMs`. */
   expiresInMs?: number;
@@ -176,8 +178,9 @@ const MAX_LISTENERS = 64;
 interface Live {
   readonly announcement: Announcement;
   readonly localIndex: number;
-  /** The messages signed, with their labels. */
+  /** The messages asked for, with their labels. */
   readonly items: readonly BatchItem[];
+  /** What is signed, per item: its BIP322 digest (for a PSBT, the input's BIP341 sighash). */
   readonly messages: readonly Uint8Array[];
   /** Per message, the x-only key its signature verifies under. */
   readonly verifyKeys: readonly Uint8Array[];
@@ -988,7 +991,10 @@ export class SessionCoordinator {
       announcement,
       localIndex,
       items,
-      messages: items.map((item) => item.message),
+      // A message is never signed as given: its BIP322 digest is (for a restored session, from the
+      // stored key, which an open session checks against the signers before it signs).
+      messages:
+        body.payload.kind === 'psbt' ? items.map((item) => item.message) : (keys?.messages ?? messageDigests(body.payload, signingKey)),
       verifyKeys: psbt ? psbt.verifyKeys : items.map(() => signingKey),
       signingKey,
       psbt,
@@ -1263,7 +1269,11 @@ export class SessionCoordinator {
     const signers = input.signers.map((key, i) => parseHex(key, `signers[${i}]`));
     const creatorIndex = signers.findIndex((key) => equalKeys(key, this.#localKey));
     if (creatorIndex < 0) throw new CosignerError('NOT_A_SIGNER', 'the local signer must be one of the signers');
-    if (input.tweak !== 'none' && input.tweak !== 'taproot') throw new CosignerError('INVALID_INPUT', 'tweak must be none or taproot');
+    if (input.tweak !== 'taproot') {
+      throw new CosignerError('INVALID_INPUT', "tweak must be taproot: messages are BIP322 signatures for the group's address, PSBT inputs key-path spends", {
+        field: 'tweak',
+      });
+    }
     const ttl = input.expiresInMs ?? this.options.defaultSessionTtlMs;
     if (!Number.isSafeInteger(ttl) || ttl <= 0 || ttl > this.options.sessionTimeoutMs) {
       throw new CosignerError('INVALID_INPUT', 'expiry must be within the session timeout', { max: this.options.sessionTimeoutMs });
@@ -1275,7 +1285,6 @@ export class SessionCoordinator {
     } else if (input.payload?.kind === 'batch' && Array.isArray(input.payload.items)) {
       payload = { kind: 'batch', items: input.payload.items.map(item) };
     } else if (input.payload?.kind === 'psbt') {
-      if (input.tweak !== 'taproot') throw new CosignerError('INVALID_INPUT', 'a PSBT is signed under taproot output keys: tweak must be taproot');
       payload = {
         kind: 'psbt',
         network: input.payload.network,
@@ -1434,8 +1443,15 @@ export class SessionCoordinator {
       signingKey: live.signingKey,
       items: live.items,
       psbt: live.psbt?.view ?? null,
+      bip322: live.psbt ? null : this.#bip322Of(live.signingKey, live.messages),
       maxAttempts: this.options.maxAttempts,
     });
+  }
+
+  /** A message session's address is named for this node's network (mainnet where it has none): the
+   *  BIP322 digests, and so the signatures, depend on the output key alone. */
+  #bip322Of(outputKey: Uint8Array, digests: readonly Uint8Array[]): { address: string; digests: readonly Uint8Array[] } {
+    return { address: taprootAddress(outputKey, this.options.bitcoinNetwork ?? 'mainnet'), digests };
   }
 
   #emit<E extends keyof CoordinatorEvents>(event: E, payload: CoordinatorEvents[E]): void {

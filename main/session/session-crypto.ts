@@ -3,9 +3,10 @@
  * list; the engine sees the keys in KeySort order (so a group has one aggregate key whatever order a
  * creator lists it in), and this module translates between the two.
  *
- * A `message` or `batch` payload signs every message under one key-aggregation context; a PSBT signs
- * each input under its own (a BIP328-derived input has its own tweaks), through the wallet's
- * PsbtSigningBatch, which has the engine batch's interface. Both are a SessionKeys.
+ * A `message` or `batch` payload signs each message's BIP322 digest under one key-aggregation context
+ * (the group's taproot output key); a PSBT signs each input under its own (a BIP328-derived input has
+ * its own tweaks), through the wallet's PsbtSigningBatch, which has the engine batch's interface.
+ * Both are a SessionKeys.
  */
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { CosignerError } from '../errors.ts';
@@ -19,9 +20,10 @@ import {
   withTaprootTweak,
   type SecretNonce,
 } from '../musig/index.ts';
+import { bip322Digest } from '../wallet/bip322.ts';
 import { makePsbtNonces, PsbtSigningBatch, type PsbtSigningPlan } from '../wallet/psbt-signing.ts';
 import { equalKeys, itemsOf } from './announcement.ts';
-import type { AnnouncementBody } from './codec.ts';
+import type { AnnouncementBody, Payload, PsbtPayload } from './codec.ts';
 import { nonceExtraIn } from './hashes.ts';
 
 /** What signs the messages of one attempt: the engine's SigningBatch, or the wallet's PsbtSigningBatch. */
@@ -40,7 +42,7 @@ export interface SessionKeys {
   readonly messages: readonly Uint8Array[];
   /** Per message, the x-only key its final signature verifies under. */
   readonly verifyKeys: readonly Uint8Array[];
-  /** The key a snapshot names: the signers' aggregate, taproot-tweaked when the session is. */
+  /** The key a snapshot names: the signers' aggregate, taproot-tweaked. */
   readonly signingKey: Uint8Array;
   /** One fresh nonce per message; `extraIn(i)` binds the nonce of message i to its session slot. */
   makeNonces(secretKey: Uint8Array, extraIn: (messageIndex: number) => Uint8Array): MadeNonces;
@@ -57,13 +59,23 @@ function signerOrder(signers: readonly Uint8Array[]): { sorted: Uint8Array[]; po
   return { sorted, position, indexAt };
 }
 
-/** The keys of a `message` or `batch` session: one context signs every message. */
+/**
+ * What a `message` or `batch` session signs: per message, the BIP322 simple-signature digest for the
+ * P2TR address of `outputKey`, derived here from the bytes (never the bytes themselves, which a
+ * creator could make a spend's sighash).
+ */
+export function messageDigests(payload: Exclude<Payload, PsbtPayload>, outputKey: Uint8Array): Uint8Array[] {
+  return itemsOf(payload).map((item) => bip322Digest(item.message, outputKey));
+}
+
+/** The keys of a `message` or `batch` session: one context, the group's taproot output key, signs every message. */
 export function sessionKeys(body: AnnouncementBody): SessionKeys {
   if (body.payload.kind === 'psbt') throw new CosignerError('INTERNAL', 'a PSBT session takes its keys from its signing plan');
+  // checkAnnouncementBody refuses any other tweak; a raw signature under the plain key must never be made.
+  if (body.tweak !== 'taproot') throw new CosignerError('INTERNAL', 'messages are signed under the taproot output key');
   const { sorted, position, indexAt } = signerOrder(body.signers);
-  const plain = aggregateKeys(sorted);
-  const ctx = body.tweak === 'taproot' ? withTaprootTweak(plain) : plain;
-  const messages = itemsOf(body.payload).map((item) => item.message);
+  const ctx = withTaprootTweak(aggregateKeys(sorted));
+  const messages = messageDigests(body.payload, ctx.xOnlyKey);
   return {
     position,
     indexAt,

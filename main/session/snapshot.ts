@@ -4,7 +4,8 @@
  * reporter, resumability, local approval pending).
  */
 import { bytesToHex } from '@noble/hashes/utils.js';
-import type { PsbtSessionView } from '../../preload/contract.ts';
+import type { Bip322Result, PsbtSessionView } from '../../preload/contract.ts';
+import { bip322Signature } from '../wallet/bip322.ts';
 import type { Announcement } from './announcement.ts';
 import type { BatchItem, PayloadKind, TweakMode } from './codec.ts';
 import { canAct, isExchange, isTerminal, type Phase, type SessionState } from './state.ts';
@@ -40,8 +41,9 @@ export interface SessionSnapshot {
   creator: string;
   isCreator: boolean;
   signers: SignerProgress[];
-  /** What is signed: each message in hex with the creator's label for it (for a PSBT, each input's
-   *  BIP341 signature message, computed here, labelled with its outpoint and amount). */
+  /** What is asked: each message's bytes in hex with the creator's label for it (the signed digest
+   *  is in `bip322`); for a PSBT, each input's BIP341 signature message, computed here, labelled
+   *  with its outpoint and amount. */
   messages: { hex: string; display: string }[];
   payloadKind: PayloadKind;
   description: string;
@@ -53,6 +55,8 @@ export interface SessionSnapshot {
   signatures: string[];
   /** The review and, once COMPLETE, the signed transaction of a PSBT session; null otherwise. */
   psbt: PsbtSessionView | null;
+  /** A message or batch session's address, digests and, once COMPLETE, BIP322 signatures; null for a PSBT. */
+  bip322: Bip322Result | null;
   failure: FailureView | null;
   /** The local user has not decided yet. */
   awaitingLocalApproval: boolean;
@@ -67,13 +71,15 @@ export interface SnapshotInput {
   state: SessionState;
   localIndex: number;
   signingKey: Uint8Array;
-  /** The messages signed, with their labels. */
+  /** The messages asked for, with their labels. */
   items: readonly BatchItem[];
   psbt: PsbtSessionView | null;
+  /** A message or batch session: the group's address and, per message, the BIP322 digest it signs. */
+  bip322: { address: string; digests: readonly Uint8Array[] } | null;
   maxAttempts: number;
 }
 
-export function snapshotOf({ announcement, state, localIndex, signingKey, items, psbt, maxAttempts }: SnapshotInput): SessionSnapshot {
+export function snapshotOf({ announcement, state, localIndex, signingKey, items, psbt, bip322, maxAttempts }: SnapshotInput): SessionSnapshot {
   const { body } = announcement;
   const done = state.phase === 'COMPLETE';
   return {
@@ -103,6 +109,9 @@ export function snapshotOf({ announcement, state, localIndex, signingKey, items,
     signatures: state.signatures.map(bytesToHex),
     // A transaction exists only for a COMPLETE session (a store failure at the end aborts it).
     psbt: psbt && !done ? { ...psbt, transaction: null } : psbt,
+    bip322: bip322
+      ? { address: bip322.address, digests: bip322.digests.map(bytesToHex), signatures: state.signatures.map(bip322Signature) }
+      : null,
     failure: state.failure
       ? {
           code: state.failure.code,

@@ -99,6 +99,7 @@ export function sessionExport(s: SessionSnapshot): string {
       tweak: s.tweak,
       signers: s.signers.map((x) => x.publicKey),
       signatures: s.signatures,
+      bip322: s.bip322 ?? null,
       createdAt: new Date(s.createdAt).toISOString(),
     },
     null,

@@ -30,7 +30,7 @@ describe('two headless daemons over the control API', () => {
   const secrets: Uint8Array[] = [];
   const events: unknown[] = [];
 
-  it('co-signs a message: both hold the same signature, valid under the group key', async () => {
+  it('co-signs a message: both hold the same BIP322 signature, valid for the group’s address', async () => {
     const secretA = schnorr.utils.randomSecretKey();
     const secretB = schnorr.utils.randomSecretKey();
     secrets.push(secretA, secretB);

@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { browserGate, CHROMIUM } from '../../support/prerequisites.ts';
-import { schnorr } from '@noble/curves/secp256k1.js';
 import { hexToBytes } from '@noble/hashes/utils.js';
+import * as bitcoin from 'bitcoinjs-lib';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
+import { verifiesAsBip322 } from '../../support/bip322-check.ts';
 import { ROOT, removeDataDir, startDaemon, stopDaemon, type Daemon } from '../../support/daemon-process.ts';
 
 // Two headless co-signers (separate data dirs and key files), each driven through the real UI in
@@ -116,7 +117,7 @@ describe.skipIf(needs.skip !== undefined)(needs.title('two co-signers through th
     }
   });
 
-  it('a request approved on B completes on both pages with one signature valid under the group key', async () => {
+  it('a request approved on B completes on both pages with one BIP322 signature valid for the group’s address', async () => {
     // Started first, so that it expires while the other scenarios run (see the last test).
     expiring = await sendRequest(pa, 'let this one expire', 60);
     await shot(pa, 'a-03-home');
@@ -141,10 +142,17 @@ describe.skipIf(needs.skip !== undefined)(needs.title('two co-signers through th
     const sigB = (await pb.getByTestId('final-signature').first().textContent())!.trim();
     const signingKey = (await pa.getByTestId('signing-key').textContent())!.trim();
     const messageHex = (await pa.getByTestId('message-hex').first().textContent())!.trim();
+    const bip322A = (await pa.getByTestId('bip322-signature').first().textContent())!.trim();
+    const bip322B = (await pb.getByTestId('bip322-signature').first().textContent())!.trim();
+    const shownAddress = (await pa.getByTestId('result-address').textContent())!.trim();
     expect(sigA).toMatch(/^[0-9a-f]{128}$/);
     expect(sigB).toBe(sigA);
+    expect(bip322B).toBe(bip322A);
     expect(messageHex).toBe(Buffer.from(text).toString('hex'));
-    expect(schnorr.verify(hexToBytes(sigA), hexToBytes(messageHex), hexToBytes(signingKey))).toBe(true);
+    // The address shown is the signing key's; bip322-js verifies the signature for it (as mainnet:
+    // the signature does not depend on the network), and it wraps the BIP340 signature shown.
+    expect(Buffer.from(bitcoin.address.fromBech32(shownAddress).data).toString('hex')).toBe(signingKey);
+    expect(verifiesAsBip322({ messages: [{ hex: messageHex }], signatures: [sigA], bip322: { signatures: [bip322A] } }, hexToBytes(signingKey))).toBe(true);
   });
 
   it('a request declined on B ends DECLINED on both pages, naming who declined', async () => {

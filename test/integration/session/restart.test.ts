@@ -2,7 +2,6 @@
  * Restarts: what was decided survives (records on real files where it matters), a node never signs
  * with a nonce made before its restart, and a session cut off mid-exchange goes on in a new attempt.
  */
-import { schnorr } from '@noble/curves/secp256k1.js';
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -10,6 +9,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FileRecordStore } from '../../../main/storage/record-store.ts';
 import type { SessionSnapshot } from '../../../main/session/snapshot.ts';
+import { verifiesAsBip322 } from '../../support/bip322-check.ts';
 import { Cluster } from '../../support/session-cluster.ts';
 import { MemoryRecordStore } from '../../support/memory-record-store.ts';
 import { messageOf, resign, sentFrames, typeOf } from '../../support/session-forge.ts';
@@ -27,7 +27,7 @@ async function fileStores(count: number): Promise<{ paths: string[]; stores: Fil
 }
 
 function verified(s: SessionSnapshot): boolean {
-  return s.phase === 'COMPLETE' && s.signatures.every((sig, i) => schnorr.verify(hexToBytes(sig), hexToBytes(s.messages[i]!.hex), hexToBytes(s.signingKey)));
+  return s.phase === 'COMPLETE' && verifiesAsBip322(s, hexToBytes(s.signingKey));
 }
 
 /** Three nodes; node 2 sends its nonces, then hears nothing more: the others wait for its partial signature. */

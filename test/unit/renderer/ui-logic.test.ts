@@ -124,12 +124,14 @@ describe('phases', () => {
   });
 
   test('the export holds what a verifier needs', () => {
-    const done = session('COMPLETE', [[true, true, true], [true, true, true], [true, true, true]], { signatures: ['55'.repeat(64)] });
+    const bip322 = { address: 'bc1p' + 'q'.repeat(58), digests: ['66'.repeat(32)], signatures: ['AUBV' + 'VVVV'.repeat(20)] };
+    const done = session('COMPLETE', [[true, true, true], [true, true, true], [true, true, true]], { signatures: ['55'.repeat(64)], bip322 });
     expect(JSON.parse(sessionExport(done))).toMatchObject({
       sessionId: ID,
       messages: [{ hex: '6869', display: 'hi' }],
       signingKey: '44'.repeat(32),
       signatures: ['55'.repeat(64)],
+      bip322,
       signers: [K1, K2, K3],
     });
   });

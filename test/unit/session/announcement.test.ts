@@ -1,5 +1,6 @@
 import { schnorr, secp256k1 } from '@noble/curves/secp256k1.js';
 import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesToHex } from '@noble/hashes/utils.js';
 import { describe, expect, it } from 'vitest';
 import { inspectAnnouncement, signAnnouncement, verifyAnnouncement, type AnnouncementChecks } from '../../../main/session/announcement.ts';
 import { appendSignature, decodeFrame, encodeAnnouncementBody, type AnnouncementBody } from '../../../main/session/codec.ts';
@@ -41,7 +42,6 @@ describe('announcement signing', () => {
     const base = signAnnouncement(body(), alice.secret, AUX).idHex;
     const variants: Partial<AnnouncementBody>[] = [
       { signers: [alice.publicKey, carol.publicKey, bob.publicKey] },
-      { tweak: 'none' },
       { createdAt: NOW + 1 },
       { expiresAt: NOW + 3_600_001 },
       { salt: new Uint8Array(32).fill(8) },
@@ -52,6 +52,8 @@ describe('announcement signing', () => {
     ];
     const ids = variants.map((v) => signAnnouncement(body(v), alice.secret, AUX).idHex);
     ids.push(signAnnouncement(body({ creatorIndex: 1 }), bob.secret, AUX).idHex);
+    // The tweak byte too (a request with tweak 0 cannot be signed, see below, but it has an id).
+    ids.push(bytesToHex(sessionIdOf(encodeAnnouncementBody(body({ tweak: 'none' })))));
     expect(new Set([base, ...ids]).size).toBe(ids.length + 1);
   });
 
@@ -73,7 +75,6 @@ describe('announcement signing', () => {
     const tampered: Partial<AnnouncementBody>[] = [
       { signers: [alice.publicKey, bob.publicKey, testSigner('mallory').publicKey] },
       { creatorIndex: 1 },
-      { tweak: 'none' },
       { createdAt: NOW - 1 },
       { expiresAt: NOW + 7_200_000 },
       { salt: new Uint8Array(32) },
@@ -83,6 +84,18 @@ describe('announcement signing', () => {
     for (const t of tampered) {
       const frame = appendSignature(encodeAnnouncementBody(body(t)), signature);
       expect(errorCode(() => verify(frame)), JSON.stringify(Object.keys(t))).toBe('BAD_SIGNATURE');
+    }
+  });
+
+  it('refuses a message or batch under the plain aggregate key (tweak 0), even signed by its creator', () => {
+    for (const payload of [body().payload, { kind: 'batch' as const, items: [{ message: Uint8Array.of(1), label: '' }] }]) {
+      const plain = body({ tweak: 'none', payload });
+      expect(errorCode(() => signAnnouncement(plain, alice.secret, AUX))).toBe('MALFORMED_MESSAGE');
+      const signed = encodeAnnouncementBody(plain);
+      const frame = appendSignature(signed, schnorr.sign(announcementDigest(signed), alice.secret, AUX));
+      expect(errorCode(() => verify(frame))).toBe('MALFORMED_MESSAGE');
+      // Nor is it filed in the DHT for anyone.
+      expect(inspectAnnouncement(frame)).toEqual({ ok: false, reason: 'MALFORMED_MESSAGE' });
     }
   });
 

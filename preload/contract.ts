@@ -400,6 +400,10 @@ export const SessionSnapshot = z.object({
       blame: z.array(z.number().int().nonnegative()),
       /** The signer whose node ended the session. */
       reportedBy: z.number().int().nonnegative(),
+      /** The local node checked the blame itself (an invalid contribution it verified, a signer's own
+       *  decline, a wait it timed out on). False when another signer's ABORT ended the session: the
+       *  blame is then reportedBy's claim, to be shown as what they say, never as a verdict. */
+      verified: z.boolean(),
     })
     .nullable(),
   /** The local user has not decided yet. */

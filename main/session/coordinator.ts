@@ -189,7 +189,7 @@ interface Live {
 type Outcome = { state: SessionState } | { failure: Failure };
 
 function fail(code: ErrorCode, reason: string, blame: number[], reportedBy: number): Outcome {
-  return { failure: { code, reason, blame, reportedBy } };
+  return { failure: { code, reason, blame, reportedBy, verified: true } };
 }
 
 const utf8 = new TextEncoder();
@@ -473,7 +473,7 @@ export class SessionCoordinator {
         throw new CosignerError('WRONG_PHASE', 'already approved: abort instead', { sessionId });
       }
       const text = clip(reason, MAX_REASON_BYTES);
-      await this.#end(live, 'DECLINED', { code: 'DECLINED', reason: text, blame: [live.localIndex], reportedBy: live.localIndex }, {
+      await this.#end(live, 'DECLINED', { code: 'DECLINED', reason: text, blame: [live.localIndex], reportedBy: live.localIndex, verified: true }, {
         type: 'decline',
         reason: text,
       });
@@ -485,7 +485,7 @@ export class SessionCoordinator {
   abort(sessionId: string, reason = 'cancelled by the user'): Promise<SessionSnapshot> {
     return this.#act(sessionId, async (live) => {
       this.#assertOpen(live);
-      await this.#endWithAbort(live, 'ABORTED', { code: 'ABORTED', reason: clip(reason, MAX_REASON_BYTES), blame: [], reportedBy: live.localIndex });
+      await this.#endWithAbort(live, 'ABORTED', { code: 'ABORTED', reason: clip(reason, MAX_REASON_BYTES), blame: [], reportedBy: live.localIndex, verified: true });
       return this.#snapshot(live);
     });
   }
@@ -654,7 +654,8 @@ export class SessionCoordinator {
     const body = m.body;
     switch (body.type) {
       case 'decline':
-        await this.#end(live, 'DECLINED', { code: 'DECLINED', reason: body.reason, blame: [m.sender], reportedBy: m.sender });
+        // Its sender's own signed word about itself: checked here like any signed contribution.
+        await this.#end(live, 'DECLINED', { code: 'DECLINED', reason: body.reason, blame: [m.sender], reportedBy: m.sender, verified: true });
         return;
       case 'abort':
         await this.#end(live, 'ABORTED', {
@@ -662,6 +663,8 @@ export class SessionCoordinator {
           reason: body.reason,
           blame: [...new Set(body.blame)].filter((i) => i < signers.length),
           reportedBy: m.sender,
+          // Nothing here checked what the sender says of others: its blame stays its claim.
+          verified: false,
         });
         return;
       default:
@@ -876,6 +879,7 @@ export class SessionCoordinator {
             : e.message,
         blame: typeof blamed === 'number' ? [blamed] : [],
         reportedBy: live.localIndex,
+        verified: true,
       });
       return;
     }
@@ -896,7 +900,7 @@ export class SessionCoordinator {
       if (isCosignerError(e, 'INVALID_PUBLIC_NONCE')) {
         const position = e.context.signerIndex;
         const blame = typeof position === 'number' ? [this.#keysOf(live).indexAt[position] as number] : [];
-        return { failure: { code: e.code, reason: e.message, blame, reportedBy: live.localIndex } };
+        return { failure: { code: e.code, reason: e.message, blame, reportedBy: live.localIndex, verified: true } };
       }
       throw e;
     }
@@ -1079,7 +1083,7 @@ export class SessionCoordinator {
         this.#dropSecrets(live);
         if (!isTerminal(previous.phase)) {
           const now = this.#clock.now();
-          live.state = end(previous, 'ABORTED', { code: 'STORAGE_FAILED', reason: 'could not store the session', blame: [], reportedBy: live.localIndex }, now);
+          live.state = end(previous, 'ABORTED', { code: 'STORAGE_FAILED', reason: 'could not store the session', blame: [], reportedBy: live.localIndex, verified: true }, now);
           this.#emit('session', this.#snapshot(live));
         }
         throw isCosignerError(e) ? e : new CosignerError('STORAGE_FAILED', 'could not store the session', {}, { cause: e });

@@ -136,8 +136,8 @@ function withFlags(s: SessionSnapshot): SessionSnapshot {
   };
 }
 
-function failure(code: string, reason: string, blame: number[], reportedBy: number): NonNullable<SessionSnapshot['failure']> {
-  return { code, reason, blamedSignerIndex: blame[0] ?? null, blame, reportedBy };
+function failure(code: string, reason: string, blame: number[], reportedBy: number, verified = true): NonNullable<SessionSnapshot['failure']> {
+  return { code, reason, blamedSignerIndex: blame[0] ?? null, blame, reportedBy, verified };
 }
 
 export async function startUiHarness(options: UiHarnessOptions = {}): Promise<UiHarness> {

@@ -12,7 +12,7 @@ import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import { base64 } from '@scure/base';
 import type { BitcoinNetwork } from '../../preload/contract.ts';
 import { CosignerError, isCosignerError, type ErrorCode } from '../errors.ts';
-import { KeyVerifier, verifySignature, type SecretNonce } from '../musig/index.ts';
+import { discardSecretNonce, KeyVerifier, verifySignature, type SecretNonce } from '../musig/index.ts';
 import { psbtBytes } from '../wallet/psbt-import.ts';
 import { checkAnnouncementBody, equalKeys, itemsOf, signAnnouncement, verifyAnnouncement, type Announcement } from './announcement.ts';
 import {
@@ -331,10 +331,7 @@ export class SessionCoordinator {
     this.#unsubscribe?.();
     this.#unsubscribe = undefined;
     await this.idle();
-    for (const live of this.#sessions.values()) {
-      live.secrets = undefined;
-      live.batch = undefined;
-    }
+    for (const live of this.#sessions.values()) this.#dropSecrets(live);
     this.#sessions.clear();
     this.#orphans.clear();
   }
@@ -843,6 +840,8 @@ export class SessionCoordinator {
       sent = this.#message(live, state.attempt, { type: 'partials', partials, evidence }, now, secretKey);
     } finally {
       secretKey.fill(0);
+      // Signing consumed them, unless it refused them first: then they are dropped here.
+      secrets.nonces.forEach(discardSecretNonce);
     }
     const recorded = recordPartials(state, live.localIndex, partials, now);
     if (recorded.kind !== 'new') throw new CosignerError('INTERNAL', 'local partial signatures already recorded');
@@ -1121,7 +1120,9 @@ export class SessionCoordinator {
     });
   }
 
+  /** Unused secret nonces are zeroed, not left in memory until collected. */
   #dropSecrets(live: Live): void {
+    live.secrets?.nonces.forEach(discardSecretNonce);
     live.secrets = undefined;
     live.batch = undefined;
   }

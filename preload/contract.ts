@@ -250,8 +250,9 @@ export const PsbtReviewOutput = z.object({
   address: AddressText.nullable(),
   script: z.string().max(2 * PSBT_LIMITS.bytes).regex(/^(?:[0-9a-f]{2})*$/, 'lower-case hex'),
   kind: z.enum(['address', 'op_return', 'unknown']),
-  /** Pays back to the group (its own key, or a BIP328 child re-derived from the PSBT's claim). */
+  /** Change: a BIP328 child on the group's change branch (1/i), re-derived from the PSBT's claim. */
   isChange: z.boolean(),
+  /** The path below the group key when the output pays the group, change or not ([] for its own key). */
   changePath: DerivationPath.nullable(),
 });
 
@@ -266,7 +267,7 @@ export const PsbtReview = z.object({
   /** Satoshis; totalIn and fee are null when an input's amount is unknown. */
   totalIn: Sats.nullable(),
   totalOut: Sats,
-  /** Paid to others: the outputs that are not change. */
+  /** Paid to others: the outputs that do not pay the group. */
   sent: Sats,
   fee: Sats.nullable(),
   weight: z.number().int().nonnegative(),

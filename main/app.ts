@@ -84,6 +84,8 @@ export async function startServices(config: AppConfig): Promise<Services> {
         scheduler,
         random: systemRandom,
         autoApprove: config.autoApprove === true,
+        // Read at each intake, so a change of the setting applies at once.
+        allowNonDefaultSighash: () => effective().allowNonDefaultSighash,
         groupKeys,
         emit,
       });
@@ -193,13 +195,15 @@ export async function startServices(config: AppConfig): Promise<Services> {
 
     'psbt.review': async ({ groupId, psbt, allowNonDefaultSighash }) => {
       const group = groups.get(groupId);
-      return reviewView(reviewFor(psbt, groupKeys.of(group.publicKeys), group.network, { allowNonDefaultSighash }).review);
+      const localAllowsNonDefaultSighash = effective().allowNonDefaultSighash;
+      return reviewView(reviewFor(psbt, groupKeys.of(group.publicKeys), group.network, { allowNonDefaultSighash, localAllowsNonDefaultSighash }).review);
     },
     // The finalizer of a PSBT another BIP373 tool co-signed: public data only, so it needs neither
     // the signer key nor the network (it works with the signing stack stopped).
     'psbt.complete': async ({ groupId, psbt, allowNonDefaultSighash }) => {
       const group = groups.get(groupId);
-      return completeGroupPsbt(psbt, groupKeys.of(group.publicKeys), group.network, { allowNonDefaultSighash });
+      const localAllowsNonDefaultSighash = effective().allowNonDefaultSighash;
+      return completeGroupPsbt(psbt, groupKeys.of(group.publicKeys), group.network, { allowNonDefaultSighash, localAllowsNonDefaultSighash });
     },
 
     'sessions.create': async ({ groupId, message, description, expiresInSeconds }) => {

@@ -23,6 +23,8 @@ export interface SigningStackDeps {
   scheduler: Scheduler;
   random: Random;
   autoApprove: boolean;
+  /** The user's policy on non-DEFAULT sighash types, read at each PSBT intake (a setting). */
+  allowNonDefaultSighash: () => boolean;
   /** Shared with the app's PSBT reviews, so a group's derivations are made once. */
   groupKeys?: GroupKeysCache;
   emit: (event: EventName, payload: unknown) => void;
@@ -78,6 +80,7 @@ export class SigningStack {
           stuckSessionTimeoutMs: settings.stuckSessionTimeoutSeconds * 1000,
           autoApprove: deps.autoApprove ? () => true : undefined,
           bitcoinNetwork: settings.network,
+          allowNonDefaultSighash: deps.allowNonDefaultSighash,
         },
       });
       await coordinator.start();

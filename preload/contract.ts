@@ -426,6 +426,9 @@ export const Settings = z.object({
   mdns: z.boolean(),
   sessionTimeoutSeconds: z.number().int().min(60).max(7 * 24 * 3600),
   stuckSessionTimeoutSeconds: z.number().int().min(30).max(24 * 3600),
+  /** Sign PSBT inputs asking for a sighash type other than DEFAULT when a request allows them; off by
+   *  default: a request's flag alone (its creator's word) is not enough. Applies at once. */
+  allowNonDefaultSighash: z.boolean(),
 });
 export type Settings = z.infer<typeof Settings>;
 

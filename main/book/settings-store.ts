@@ -11,6 +11,7 @@ export const DEFAULT_SETTINGS: Settings = {
   mdns: true,
   sessionTimeoutSeconds: 2 * 3600,
   stuckSessionTimeoutSeconds: 10 * 60,
+  allowNonDefaultSighash: false,
 };
 
 export class SettingsStore {

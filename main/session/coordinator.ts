@@ -973,7 +973,8 @@ export class SessionCoordinator {
   /** The PSBT side of a session whose payload is a PSBT (see intakePsbt for what is refused). */
   #intakePsbt(body: AnnouncementBody): PsbtSession | undefined {
     if (body.payload.kind !== 'psbt') return undefined;
-    return PsbtSession.open(body, intakePsbt(body.payload, body.signers, this.#groupKeys, this.options.bitcoinNetwork));
+    const localPolicy = this.options.allowNonDefaultSighash?.() === true;
+    return PsbtSession.open(body, intakePsbt(body.payload, body.signers, this.#groupKeys, this.options.bitcoinNetwork, localPolicy));
   }
 
   #noteRefusal(announcement: Announcement, e: unknown): void {

@@ -182,6 +182,7 @@ export async function startUiHarness(options: UiHarnessOptions = {}): Promise<Ui
     mdns: true,
     sessionTimeoutSeconds: 3600,
     stuckSessionTimeoutSeconds: 300,
+    allowNonDefaultSighash: false,
   };
   const contacts = new Map<string, Contact>([
     [bob.publicKey, { publicKey: bob.publicKey, name: 'Bob', addedAt: t0 - 86_400_000 * 30 }],
@@ -591,11 +592,13 @@ export async function startUiHarness(options: UiHarnessOptions = {}): Promise<Ui
     'groups.wallet': async ({ id }) => groupWallet(mustGroup(id), groupKeys),
     'psbt.review': async ({ groupId, psbt, allowNonDefaultSighash }) => {
       const group = mustGroup(groupId);
-      return reviewView(reviewFor(psbt, groupKeys.of(group.publicKeys), group.network, { allowNonDefaultSighash }).review);
+      const localAllowsNonDefaultSighash = settings.allowNonDefaultSighash;
+      return reviewView(reviewFor(psbt, groupKeys.of(group.publicKeys), group.network, { allowNonDefaultSighash, localAllowsNonDefaultSighash }).review);
     },
     'psbt.complete': async ({ groupId, psbt, allowNonDefaultSighash }) => {
       const group = mustGroup(groupId);
-      return completeGroupPsbt(psbt, groupKeys.of(group.publicKeys), group.network, { allowNonDefaultSighash });
+      const localAllowsNonDefaultSighash = settings.allowNonDefaultSighash;
+      return completeGroupPsbt(psbt, groupKeys.of(group.publicKeys), group.network, { allowNonDefaultSighash, localAllowsNonDefaultSighash });
     },
     'sessions.createPsbt': async ({ groupId, psbt, description, expiresInSeconds, allowNonDefaultSighash }) => {
       const me = requireKey();

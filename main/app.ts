@@ -80,6 +80,7 @@ export async function startServices(config: AppConfig): Promise<Services> {
         dataDir: config.dataDir,
         settings: effective(),
         cosigners: () => groups.list().flatMap((g) => g.publicKeys),
+        contacts: () => contacts.list().map((c) => c.publicKey),
         clock,
         scheduler,
         random: systemRandom,
@@ -175,7 +176,11 @@ export async function startServices(config: AppConfig): Promise<Services> {
     'peers.lookup': async ({ publicKey }) => need().lookup(publicKey),
 
     'contacts.list': async () => contacts.list(),
-    'contacts.save': async ({ publicKey, name }) => contacts.save(publicKey, name),
+    'contacts.save': async ({ publicKey, name }) => {
+      const contact = await contacts.save(publicKey, name);
+      stack?.pinContact(publicKey);
+      return contact;
+    },
     'contacts.remove': async ({ publicKey }) => {
       await contacts.remove(publicKey);
       return { ok: true as const };

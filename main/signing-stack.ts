@@ -19,6 +19,8 @@ export interface SigningStackDeps {
   dataDir: string;
   settings: Settings;
   cosigners: () => string[];
+  /** The user's contacts: their cards are pinned in the directory (never evicted by strangers'). */
+  contacts?: () => string[];
   clock: Clock;
   scheduler: Scheduler;
   random: Random;
@@ -63,6 +65,7 @@ export class SigningStack {
       bootstrap: settings.bootstrapPeers,
       mdns: { enabled: settings.mdns },
       cosigners: deps.cosigners().map((k) => hexToBytes(k)),
+      pinned: (deps.contacts?.() ?? []).map((k) => hexToBytes(k)),
     });
     await network.start();
     let coordinator: SessionCoordinator;
@@ -142,6 +145,11 @@ export class SigningStack {
 
   watchCosigners(keys: readonly string[]): void {
     this.network.watchCosigners(keys.map((k) => hexToBytes(k)));
+  }
+
+  /** A contact's card stays in the directory whatever strangers' cards arrive. */
+  pinContact(publicKey: string): void {
+    this.network.pinSigners([hexToBytes(publicKey)]);
   }
 
   /** Sessions are persisted by the coordinator before it reports them; stopping closes them cleanly. */

@@ -48,7 +48,8 @@ export class PeerGuard {
   readonly #config: PeerGuardConfig;
   readonly #buckets: BoundedMap<string, Bucket>;
   readonly #strikes: BoundedMap<string, Strikes>;
-  readonly #bans: BoundedMap<string, number>;
+  /** Peer → ban end. Not an LRU: new identities must not push a ban out (see #recordBan). */
+  readonly #bans = new Map<string, number>();
   readonly #rejects = new Map<RejectReason, number>(REJECT_REASONS.map((r) => [r, 0]));
   #bansIssued = 0;
 
@@ -57,11 +58,10 @@ export class PeerGuard {
     this.#config = { ...DEFAULT_PEER_GUARD_CONFIG, ...config };
     this.#buckets = new BoundedMap(this.#config.maxTrackedPeers);
     this.#strikes = new BoundedMap(this.#config.maxTrackedPeers);
-    this.#bans = new BoundedMap(this.#config.maxTrackedPeers);
   }
 
   isBanned(peer: string): boolean {
-    const until = this.#bans.peek(peer);
+    const until = this.#bans.get(peer);
     if (until === undefined) return false;
     if (this.#clock.now() < until) return true;
     this.#bans.delete(peer);
@@ -94,8 +94,23 @@ export class PeerGuard {
     this.#strikes.delete(peer);
     this.#buckets.delete(peer);
     if (!this.isBanned(peer)) this.#bansIssued += 1;
-    this.#bans.set(peer, until);
+    this.#recordBan(peer, until);
     return { banned: true, until };
+  }
+
+  /**
+   * At most maxTrackedPeers bans are kept. A full list makes room only by dropping expired bans,
+   * never a running one: with an LRU, enough fresh identities getting banned would lift the ban of
+   * the peer that earned it. A ban that does not fit is not remembered (its connection is still hung
+   * up now, and its next strikes ban it again once room frees up).
+   */
+  #recordBan(peer: string, until: number): void {
+    if (!this.#bans.has(peer) && this.#bans.size >= this.#config.maxTrackedPeers) {
+      const now = this.#clock.now();
+      for (const [banned, end] of this.#bans) if (end <= now) this.#bans.delete(banned);
+      if (this.#bans.size >= this.#config.maxTrackedPeers) return;
+    }
+    this.#bans.set(peer, until);
   }
 
   rejectCounts(): Record<RejectReason, number> {

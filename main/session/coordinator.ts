@@ -796,11 +796,15 @@ export class SessionCoordinator {
     const now = this.#clock.now();
     const state = withPhase(live.state, now);
     const secretKey = this.#signer.secretKey();
-    let made: ReturnType<typeof makeNonces>;
+    let made: ReturnType<typeof makeNonces> | undefined;
     let sent: { frame: Uint8Array; sequence: number };
     try {
       made = makeNonces(this.#keysOf(live), live.announcement.id, state.attempt, secretKey);
       sent = this.#message(live, state.attempt, { type: 'nonces', nonces: made.publicNonces }, now, secretKey);
+    } catch (e) {
+      // Made but never sent: dropped here, zeroed.
+      made?.secretNonces.forEach(discardSecretNonce);
+      throw e;
     } finally {
       secretKey.fill(0);
     }

@@ -36,6 +36,14 @@ describe('blame on hearsay', () => {
     // Stored as a claim: a restart does not turn it into a verdict.
     const restarted = await c.restart(c.nodes[0]!);
     expect((await restarted.get(s.sessionId))?.failure).toMatchObject({ blame: [2], reportedBy: 1, verified: false });
+    // A record written before `verified` existed reads a remote end as a claim too.
+    const store = c.nodes[2]!.store;
+    const [key] = (await store.keys()).filter((k) => k.includes(s.sessionId));
+    const record = (await store.get(key!)) as { failure: Record<string, unknown> };
+    delete record.failure.verified;
+    await store.put(key!, record as never);
+    const legacy = await c.restart(c.nodes[2]!);
+    expect((await legacy.get(s.sessionId))?.failure).toMatchObject({ blame: [2], reportedBy: 1, verified: false });
   });
 
   it('marks what this node checked itself as verified: an invalid partial signature, a decline, a timeout', async () => {

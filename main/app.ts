@@ -88,10 +88,13 @@ export async function startServices(config: AppConfig): Promise<Services> {
         settings: effective(),
         cosigners: () => groups.list().flatMap((g) => g.publicKeys),
         knownGroup: (signers) => groups.knows(signers),
+        contacts: () => contacts.list().map((c) => c.publicKey),
         clock,
         scheduler,
         random: systemRandom,
         autoApprove: config.autoApprove === true,
+        // Read at each intake, so a change of the setting applies at once.
+        allowNonDefaultSighash: () => effective().allowNonDefaultSighash,
         groupKeys,
         emit,
       });
@@ -189,7 +192,9 @@ export async function startServices(config: AppConfig): Promise<Services> {
         alreadySaved: contacts.nameOf(publicKey) !== undefined,
         confirmedCode: safetyCode,
       });
-      return contacts.save(publicKey, name);
+      const contact = await contacts.save(publicKey, name);
+      stack?.pinContact(publicKey);
+      return contact;
     },
     'contacts.remove': async ({ publicKey }) => {
       await contacts.remove(publicKey);
@@ -210,13 +215,15 @@ export async function startServices(config: AppConfig): Promise<Services> {
 
     'psbt.review': async ({ groupId, psbt, allowNonDefaultSighash }) => {
       const group = groups.get(groupId);
-      return reviewView(reviewFor(psbt, groupKeys.of(group.publicKeys), group.network, { allowNonDefaultSighash }).review);
+      const localAllowsNonDefaultSighash = effective().allowNonDefaultSighash;
+      return reviewView(reviewFor(psbt, groupKeys.of(group.publicKeys), group.network, { allowNonDefaultSighash, localAllowsNonDefaultSighash }).review);
     },
     // The finalizer of a PSBT another BIP373 tool co-signed: public data only, so it needs neither
     // the signer key nor the network (it works with the signing stack stopped).
     'psbt.complete': async ({ groupId, psbt, allowNonDefaultSighash }) => {
       const group = groups.get(groupId);
-      return completeGroupPsbt(psbt, groupKeys.of(group.publicKeys), group.network, { allowNonDefaultSighash });
+      const localAllowsNonDefaultSighash = effective().allowNonDefaultSighash;
+      return completeGroupPsbt(psbt, groupKeys.of(group.publicKeys), group.network, { allowNonDefaultSighash, localAllowsNonDefaultSighash });
     },
 
     'sessions.create': async ({ groupId, message, description, expiresInSeconds }) => {

@@ -21,10 +21,14 @@ export interface SigningStackDeps {
   cosigners: () => string[];
   /** Whether a signer set is exactly a saved group's (requests for any other are refused). */
   knownGroup: KnownGroup;
+  /** The user's contacts: their cards are pinned in the directory (never evicted by strangers'). */
+  contacts?: () => string[];
   clock: Clock;
   scheduler: Scheduler;
   random: Random;
   autoApprove: boolean;
+  /** The user's policy on non-DEFAULT sighash types, read at each PSBT intake (a setting). */
+  allowNonDefaultSighash: () => boolean;
   /** Shared with the app's PSBT reviews, so a group's derivations are made once. */
   groupKeys?: GroupKeysCache;
   emit: (event: EventName, payload: unknown) => void;
@@ -63,6 +67,7 @@ export class SigningStack {
       bootstrap: settings.bootstrapPeers,
       mdns: { enabled: settings.mdns },
       cosigners: deps.cosigners().map((k) => hexToBytes(k)),
+      pinned: (deps.contacts?.() ?? []).map((k) => hexToBytes(k)),
     });
     await network.start();
     let coordinator: SessionCoordinator;
@@ -83,6 +88,7 @@ export class SigningStack {
           maxStoredRecords: settings.maxStoredSessions,
           autoApprove: deps.autoApprove ? () => true : undefined,
           bitcoinNetwork: settings.network,
+          allowNonDefaultSighash: deps.allowNonDefaultSighash,
         },
       });
       await coordinator.start();
@@ -144,6 +150,11 @@ export class SigningStack {
 
   watchCosigners(keys: readonly string[]): void {
     this.network.watchCosigners(keys.map((k) => hexToBytes(k)));
+  }
+
+  /** A contact's card stays in the directory whatever strangers' cards arrive. */
+  pinContact(publicKey: string): void {
+    this.network.pinSigners([hexToBytes(publicKey)]);
   }
 
   /** Sessions are persisted by the coordinator before it reports them; stopping closes them cleanly. */

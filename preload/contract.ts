@@ -272,8 +272,9 @@ export const PsbtReviewOutput = z.object({
   address: AddressText.nullable(),
   script: z.string().max(2 * PSBT_LIMITS.bytes).regex(/^(?:[0-9a-f]{2})*$/, 'lower-case hex'),
   kind: z.enum(['address', 'op_return', 'unknown']),
-  /** Pays back to the group (its own key, or a BIP328 child re-derived from the PSBT's claim). */
+  /** Change: a BIP328 child on the group's change branch (1/i), re-derived from the PSBT's claim. */
   isChange: z.boolean(),
+  /** The path below the group key when the output pays the group, change or not ([] for its own key). */
   changePath: DerivationPath.nullable(),
 });
 
@@ -288,7 +289,7 @@ export const PsbtReview = z.object({
   /** Satoshis; totalIn and fee are null when an input's amount is unknown. */
   totalIn: Sats.nullable(),
   totalOut: Sats,
-  /** Paid to others: the outputs that are not change. */
+  /** Paid to others: the outputs that do not pay the group. */
   sent: Sats,
   fee: Sats.nullable(),
   weight: z.number().int().nonnegative(),
@@ -440,6 +441,10 @@ export const SessionSnapshot = z.object({
       blame: z.array(z.number().int().nonnegative()),
       /** The signer whose node ended the session. */
       reportedBy: z.number().int().nonnegative(),
+      /** The local node checked the blame itself (an invalid contribution it verified, a signer's own
+       *  decline, a wait it timed out on). False when another signer's ABORT ended the session: the
+       *  blame is then reportedBy's claim, to be shown as what they say, never as a verdict. */
+      verified: z.boolean(),
     })
     .nullable(),
   /** The local user has not decided yet. */
@@ -500,6 +505,9 @@ export const Settings = z.object({
   sessionRetentionDays: z.number().int().min(7).max(3650),
   /** At most this many ended sessions are kept on disk, the oldest deleted first. */
   maxStoredSessions: z.number().int().min(100).max(2000),
+  /** Sign PSBT inputs asking for a sighash type other than DEFAULT when a request allows them; off by
+   *  default: a request's flag alone (its creator's word) is not enough. Applies at once. */
+  allowNonDefaultSighash: z.boolean(),
 });
 export type Settings = z.infer<typeof Settings>;
 

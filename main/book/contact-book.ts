@@ -1,8 +1,10 @@
 /** Contacts: co-signer public keys the user has named. */
 import { z } from 'zod';
 import { Contact } from '../../preload/contract.ts';
+import { hexToBytes } from '@noble/hashes/utils.js';
 import type { Clock } from '../session/ports.ts';
 import { CosignerError } from '../errors.ts';
+import { isValidSignerKey } from '../p2p/signer-card.ts';
 import type { RecordStore } from '../storage/record-store.ts';
 import { JsonDocument } from './json-document.ts';
 
@@ -33,6 +35,8 @@ export class ContactBook {
   }
 
   async save(publicKey: string, name: string): Promise<Contact> {
+    // The contract checks the form (33 bytes, 02/03); only decoding says whether it is a point.
+    if (!isValidSignerKey(hexToBytes(publicKey))) throw new CosignerError('INVALID_PUBLIC_KEY', 'this is not a valid public key (not a point on the curve)');
     const existing = this.#contacts.get(publicKey);
     if (!existing && this.#contacts.size >= MAX_CONTACTS) {
       throw new CosignerError('LIMIT_REACHED', `at most ${MAX_CONTACTS} contacts`);

@@ -15,6 +15,7 @@ export const DEFAULT_SETTINGS: Settings = {
   // that bounds the disk (records are a few kB; a PSBT session's up to a few hundred kB).
   sessionRetentionDays: 90,
   maxStoredSessions: 1000,
+  allowNonDefaultSighash: false,
 };
 
 export class SettingsStore {

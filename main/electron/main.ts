@@ -7,6 +7,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { requests, type SessionSnapshot } from '../../preload/contract.ts';
 import { EVENT_CHANNEL, requestChannel, type IpcReply } from '../../preload/ipc.ts';
+import { showUntrustedText } from '../../preload/untrusted-text.ts';
 import { startServices, type Services } from '../app.ts';
 import { createDispatcher, toWireError } from '../contract-dispatch.ts';
 import { CosignerError } from '../errors.ts';
@@ -130,6 +131,6 @@ function notifyNewRequest(snapshot: SessionSnapshot, notified: Set<string>): voi
   if (notified.size > 1000) notified.clear();
   notified.add(snapshot.sessionId);
   if (Notification.isSupported()) {
-    new Notification({ title: 'Signing request', body: snapshot.description || 'A co-signer asks you to sign.' }).show();
+    new Notification({ title: 'Signing request', body: showUntrustedText(snapshot.description) || 'A co-signer asks you to sign.' }).show();
   }
 }

@@ -5,6 +5,6 @@
 export { SigningBatch } from './batch.ts';
 export { aggregateKeys, withTaprootTweak, withTweaks, type KeyAggContext, type Tweak } from './key-agg.ts';
 export { publicKeyOf, sortKeys } from './keys.ts';
-export { aggregateNonces, generateNonce, isValidPublicNonce, type NonceGenInput, type SecretNonce } from './nonce.ts';
+export { aggregateNonces, discardSecretNonce, generateNonce, isValidPublicNonce, type NonceGenInput, type SecretNonce } from './nonce.ts';
 export { verifySignature } from './verify.ts';
 export { KeyVerifier } from './key-verifier.ts';

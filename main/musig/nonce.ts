@@ -97,6 +97,15 @@ export function takeSecretNonce(nonce: SecretNonce): Uint8Array {
   return take(nonce);
 }
 
+/**
+ * Drops a nonce that will not sign (a new attempt, an end, cleanup): its bytes are zeroed now rather
+ * than left in memory until collected, and it can sign no more. A nonce already used or dropped is
+ * left as it is.
+ */
+export function discardSecretNonce(nonce: SecretNonce): void {
+  if (!nonce.consumed) take(nonce).fill(0);
+}
+
 /** The public nonce of an unconsumed nonce (throws NONCE_REUSED if consumed). Engine-internal. */
 export function publicNonceOf(nonce: SecretNonce): Uint8Array {
   return peekPublicNonce(nonce);

@@ -1,7 +1,9 @@
 /**
  * The signer directory: signer public key → newest verified signer card → peer id. Cards arrive from
  * direct exchange with a connected peer, or from a DHT lookup; the newest `issuedAt` wins. Bounded
- * LRU, lookups for the same key are shared, and nothing unverified ever enters.
+ * LRU, lookups for the same key are shared, and nothing unverified ever enters. The cards of pinned
+ * keys (the user's contacts and groups' co-signers) are kept apart from the LRU: any number of fresh
+ * identities' cards cannot push out the binding of a signer the user works with.
  */
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { isCosignerError } from '../errors.ts';
@@ -25,11 +27,17 @@ export interface DirectoryDeps {
   maxEntries?: number;
 }
 
+/** Keys pinned at most: the books bound them far below this (contacts, and groups × signers). */
+export const MAX_PINNED_SIGNERS = 8192;
+
 export type CardListener = (card: SignerCard, source: CardSource) => void;
 
 export class Directory {
   readonly #deps: DirectoryDeps;
   readonly #cards: BoundedMap<string, SignerCard>;
+  /** Signer keys whose cards are never evicted, and their cards (in #pinnedCards, not #cards). */
+  readonly #pinned = new Set<string>();
+  readonly #pinnedCards = new Map<string, SignerCard>();
   readonly #inflight = new Map<string, Promise<SignerCard | undefined>>();
   readonly #listeners = new Set<CardListener>();
 
@@ -53,16 +61,35 @@ export class Directory {
     if (source === 'direct' && card.peerId !== fromPeer) return { status: 'rejected', reason: 'WRONG_PEER' };
     if (isCardFromTheFuture(card, this.#deps.clock.now())) return { status: 'rejected', reason: 'TIMESTAMP_OUT_OF_WINDOW' };
     const hex = bytesToHex(card.signerKey);
-    const current = this.#cards.get(hex);
+    const current = this.#card(hex);
     if (current !== undefined && current.issuedAt === card.issuedAt) return { status: 'unchanged', card: current };
     if (!isNewerCard(card, current)) return { status: 'stale', card };
-    this.#cards.set(hex, card);
+    if (this.#pinned.has(hex)) this.#pinnedCards.set(hex, card);
+    else this.#cards.set(hex, card);
     for (const listener of this.#listeners) listener(card, source);
     return { status: current === undefined ? 'new' : 'updated', card };
   }
 
   get(signer: Uint8Array): SignerCard | undefined {
-    return this.#cards.get(bytesToHex(signer));
+    return this.#card(bytesToHex(signer));
+  }
+
+  /** Keeps these signers' cards out of the LRU from now on (a card already held moves over). */
+  pin(signers: Iterable<Uint8Array>): void {
+    for (const signer of signers) {
+      const hex = bytesToHex(signer);
+      if (this.#pinned.has(hex)) continue;
+      if (this.#pinned.size >= MAX_PINNED_SIGNERS) return;
+      this.#pinned.add(hex);
+      const held = this.#cards.peek(hex);
+      if (held === undefined) continue;
+      this.#cards.delete(hex);
+      this.#pinnedCards.set(hex, held);
+    }
+  }
+
+  #card(hex: string): SignerCard | undefined {
+    return this.#pinnedCards.get(hex) ?? this.#cards.get(hex);
   }
 
   peerOf(signer: Uint8Array): string | undefined {
@@ -71,17 +98,17 @@ export class Directory {
 
   /** Cards bound to a peer id (one node may hold several signer keys). */
   byPeer(peerId: string): SignerCard[] {
-    return [...this.#cards.values()].filter((c) => c.peerId === peerId);
+    return this.cards().filter((c) => c.peerId === peerId);
   }
 
   cards(): SignerCard[] {
-    return [...this.#cards.values()];
+    return [...this.#pinnedCards.values(), ...this.#cards.values()];
   }
 
   /** The cached card, or a DHT lookup when there is none or `refresh` is set. */
   async resolve(signer: Uint8Array, options: { signal: AbortSignal; refresh?: boolean }): Promise<SignerCard | undefined> {
     const hex = bytesToHex(signer);
-    const cached = this.#cards.get(hex);
+    const cached = this.#card(hex);
     if (cached !== undefined && options.refresh !== true) return cached;
     const running = this.#inflight.get(hex);
     if (running !== undefined) return running;

@@ -19,7 +19,7 @@ import { cardKey, createDhtRecordRules, rememberingInspector } from './dht-recor
 import type { AnnouncementInspector, DhtRecordRules } from './dht-records.ts';
 import type { DhtStoreLimits } from './dht-store.ts';
 import type { RetryPolicy } from './delivery.ts';
-import { Directory } from './directory.ts';
+import { Directory, MAX_PINNED_SIGNERS } from './directory.ts';
 import type { CardListener } from './directory.ts';
 import { isValidSignerKey } from './signer-card.ts';
 import { peerIdOf } from './identity.ts';
@@ -66,8 +66,10 @@ export interface NetworkConfig {
   bootstrap?: readonly string[];
   mdns?: { enabled: boolean; serviceTag?: string; intervalMs?: number };
   dht?: { mode?: 'server' | 'client'; addresses?: 'all' | 'public-only' };
-  /** Co-signer keys whose DHT announcements to us we look for. */
+  /** Co-signer keys whose DHT announcements to us we look for (their cards are pinned too). */
   cosigners?: readonly Uint8Array[];
+  /** Further signer keys whose cards the directory never evicts for strangers' (the user's contacts). */
+  pinned?: readonly Uint8Array[];
   guard?: Partial<PeerGuardConfig>;
   timeouts?: Partial<NetworkTimeouts>;
   retry?: Partial<RetryPolicy>;
@@ -97,6 +99,8 @@ export class CosignerNetwork {
   readonly #lan = new BoundedMap<string, { addresses: string[] }>(MAX_LAN_PEERS);
   readonly #handlers = new Set<InboundHandler>();
   readonly #watched = new BoundedMap<string, Uint8Array>(MAX_WATCHED_COSIGNERS);
+  /** Signer keys pinned in the directory (co-signers and contacts); the directory bounds them. */
+  readonly #pinned = new Map<string, Uint8Array>();
   readonly #peerId: string;
   readonly transport: SessionTransport;
   #detachFanout: (() => void) | undefined;
@@ -112,6 +116,7 @@ export class CosignerNetwork {
     this.#displayName = config.displayName;
     this.#peerId = peerIdOf(config.identity);
     this.watchCosigners(config.cosigners ?? []);
+    this.pinSigners(config.pinned ?? []);
     this.transport = this.#stableTransport();
   }
 
@@ -174,6 +179,7 @@ export class CosignerNetwork {
       this.#ownCards = this.#makeCards(running);
       for (const card of this.#ownCards) directory.learn(card.bytes, 'self');
       transport.watchCosigners([...this.#watched.values()]);
+      directory.pin(this.#pinned.values());
       this.#syncFanout();
       await cards.start();
       await transport.start();
@@ -235,6 +241,14 @@ export class CosignerNetwork {
     const valid = keys.filter(isValidSignerKey);
     for (const key of valid) this.#watched.set(bytesToHex(key), Uint8Array.from(key));
     this.#running?.transport.watchCosigners(valid);
+    this.pinSigners(valid);
+  }
+
+  /** Keeps these signers' cards in the directory whatever strangers' cards arrive (Directory.pin). */
+  pinSigners(keys: readonly Uint8Array[]): void {
+    const valid = keys.filter(isValidSignerKey);
+    for (const key of valid) if (this.#pinned.size < MAX_PINNED_SIGNERS) this.#pinned.set(bytesToHex(key), Uint8Array.from(key));
+    this.#running?.directory.pin(valid);
   }
 
   /** Looks in our DHT inboxes now; resolves with the number of new announcements handed over. */

@@ -58,7 +58,8 @@ export class PeerGuard {
   readonly #config: PeerGuardConfig;
   readonly #buckets: BoundedMap<string, Bucket>;
   readonly #strikes: BoundedMap<string, Strikes>;
-  readonly #bans: BoundedMap<string, Omit<Ban, 'peerId'>>;
+  /** Peer → ban. Not an LRU: new identities must not push a ban out (see #recordBan). */
+  readonly #bans = new Map<string, Omit<Ban, 'peerId'>>();
   readonly #rejects = new Map<RejectReason, number>(REJECT_REASONS.map((r) => [r, 0]));
   #bansIssued = 0;
 
@@ -67,11 +68,10 @@ export class PeerGuard {
     this.#config = { ...DEFAULT_PEER_GUARD_CONFIG, ...config };
     this.#buckets = new BoundedMap(this.#config.maxTrackedPeers);
     this.#strikes = new BoundedMap(this.#config.maxTrackedPeers);
-    this.#bans = new BoundedMap(this.#config.maxTrackedPeers);
   }
 
   isBanned(peer: string): boolean {
-    const ban = this.#bans.peek(peer);
+    const ban = this.#bans.get(peer);
     if (ban === undefined) return false;
     if (this.#clock.now() < ban.until) return true;
     this.#bans.delete(peer);
@@ -105,7 +105,7 @@ export class PeerGuard {
     this.#strikes.delete(peer);
     this.#buckets.delete(peer);
     if (!this.isBanned(peer)) this.#bansIssued += 1;
-    this.#bans.set(peer, { until, reasons: strikes.reasons });
+    this.#recordBan(peer, { until, reasons: strikes.reasons });
     return { banned: true, until };
   }
 
@@ -116,6 +116,21 @@ export class PeerGuard {
 
   #count(reason: RejectReason): void {
     this.#rejects.set(reason, (this.#rejects.get(reason) ?? 0) + 1);
+  }
+
+  /**
+   * At most maxTrackedPeers bans are kept. A full list makes room only by dropping expired bans,
+   * never a running one: with an LRU, enough fresh identities getting banned would lift the ban of
+   * the peer that earned it. A ban that does not fit is not remembered (its connection is still hung
+   * up now, and its next strikes ban it again once room frees up).
+   */
+  #recordBan(peer: string, ban: Omit<Ban, 'peerId'>): void {
+    if (!this.#bans.has(peer) && this.#bans.size >= this.#config.maxTrackedPeers) {
+      const now = this.#clock.now();
+      for (const [banned, old] of this.#bans) if (old.until <= now) this.#bans.delete(banned);
+      if (this.#bans.size >= this.#config.maxTrackedPeers) return;
+    }
+    this.#bans.set(peer, ban);
   }
 
   rejectCounts(): Record<RejectReason, number> {

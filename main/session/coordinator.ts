@@ -12,7 +12,7 @@ import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import { base64 } from '@scure/base';
 import type { BitcoinNetwork, HistoryPage } from '../../preload/contract.ts';
 import { CosignerError, isCosignerError, type ErrorCode } from '../errors.ts';
-import { KeyVerifier, verifySignature, type SecretNonce } from '../musig/index.ts';
+import { discardSecretNonce, KeyVerifier, verifySignature, type SecretNonce } from '../musig/index.ts';
 import { taprootAddress } from '../wallet/group.ts';
 import { psbtBytes } from '../wallet/psbt-import.ts';
 import { checkAnnouncementBody, equalKeys, itemsOf, signAnnouncement, verifyAnnouncement, type Announcement } from './announcement.ts';
@@ -205,7 +205,7 @@ interface Live {
 type Outcome = { state: SessionState } | { failure: Failure };
 
 function fail(code: ErrorCode, reason: string, blame: number[], reportedBy: number): Outcome {
-  return { failure: { code, reason, blame, reportedBy } };
+  return { failure: { code, reason, blame, reportedBy, verified: true } };
 }
 
 const utf8 = new TextEncoder();
@@ -355,10 +355,7 @@ export class SessionCoordinator {
     this.#unsubscribe = undefined;
     await this.idle();
     await this.#index.save(this.#store).catch(() => (this.#counters.sweepFailures += 1));
-    for (const live of this.#sessions.values()) {
-      live.secrets = undefined;
-      live.batch = undefined;
-    }
+    for (const live of this.#sessions.values()) this.#dropSecrets(live);
     this.#sessions.clear();
     this.#orphans.clear();
   }
@@ -502,7 +499,7 @@ export class SessionCoordinator {
         throw new CosignerError('WRONG_PHASE', 'already approved: abort instead', { sessionId });
       }
       const text = clip(reason, MAX_REASON_BYTES);
-      await this.#end(live, 'DECLINED', { code: 'DECLINED', reason: text, blame: [live.localIndex], reportedBy: live.localIndex }, {
+      await this.#end(live, 'DECLINED', { code: 'DECLINED', reason: text, blame: [live.localIndex], reportedBy: live.localIndex, verified: true }, {
         type: 'decline',
         reason: text,
       });
@@ -514,7 +511,7 @@ export class SessionCoordinator {
   abort(sessionId: string, reason = 'cancelled by the user'): Promise<SessionSnapshot> {
     return this.#act(sessionId, async (live) => {
       this.#assertOpen(live);
-      await this.#endWithAbort(live, 'ABORTED', { code: 'ABORTED', reason: clip(reason, MAX_REASON_BYTES), blame: [], reportedBy: live.localIndex });
+      await this.#endWithAbort(live, 'ABORTED', { code: 'ABORTED', reason: clip(reason, MAX_REASON_BYTES), blame: [], reportedBy: live.localIndex, verified: true });
       return this.#snapshot(live);
     });
   }
@@ -699,7 +696,8 @@ export class SessionCoordinator {
     const body = m.body;
     switch (body.type) {
       case 'decline':
-        await this.#end(live, 'DECLINED', { code: 'DECLINED', reason: body.reason, blame: [m.sender], reportedBy: m.sender });
+        // Its sender's own signed word about itself: checked here like any signed contribution.
+        await this.#end(live, 'DECLINED', { code: 'DECLINED', reason: body.reason, blame: [m.sender], reportedBy: m.sender, verified: true });
         return;
       case 'abort':
         await this.#end(live, 'ABORTED', {
@@ -707,6 +705,8 @@ export class SessionCoordinator {
           reason: body.reason,
           blame: [...new Set(body.blame)].filter((i) => i < signers.length),
           reportedBy: m.sender,
+          // Nothing here checked what the sender says of others: its blame stays its claim.
+          verified: false,
         });
         return;
       default:
@@ -841,11 +841,15 @@ export class SessionCoordinator {
     const now = this.#clock.now();
     const state = withPhase(live.state, now);
     const secretKey = this.#signer.secretKey();
-    let made: ReturnType<typeof makeNonces>;
+    let made: ReturnType<typeof makeNonces> | undefined;
     let sent: { frame: Uint8Array; sequence: number };
     try {
       made = makeNonces(this.#keysOf(live), live.announcement.id, state.attempt, secretKey);
       sent = this.#message(live, state.attempt, { type: 'nonces', nonces: made.publicNonces }, now, secretKey);
+    } catch (e) {
+      // Made but never sent: dropped here, zeroed.
+      made?.secretNonces.forEach(discardSecretNonce);
+      throw e;
     } finally {
       secretKey.fill(0);
     }
@@ -885,6 +889,8 @@ export class SessionCoordinator {
       sent = this.#message(live, state.attempt, { type: 'partials', partials, evidence }, now, secretKey);
     } finally {
       secretKey.fill(0);
+      // Signing consumed them, unless it refused them first: then they are dropped here.
+      secrets.nonces.forEach(discardSecretNonce);
     }
     const recorded = recordPartials(state, live.localIndex, partials, now);
     if (recorded.kind !== 'new') throw new CosignerError('INTERNAL', 'local partial signatures already recorded');
@@ -921,6 +927,7 @@ export class SessionCoordinator {
             : e.message,
         blame: typeof blamed === 'number' ? [blamed] : [],
         reportedBy: live.localIndex,
+        verified: true,
       });
       return;
     }
@@ -941,7 +948,7 @@ export class SessionCoordinator {
       if (isCosignerError(e, 'INVALID_PUBLIC_NONCE')) {
         const position = e.context.signerIndex;
         const blame = typeof position === 'number' ? [this.#keysOf(live).indexAt[position] as number] : [];
-        return { failure: { code: e.code, reason: e.message, blame, reportedBy: live.localIndex } };
+        return { failure: { code: e.code, reason: e.message, blame, reportedBy: live.localIndex, verified: true } };
       }
       throw e;
     }
@@ -1018,7 +1025,8 @@ export class SessionCoordinator {
   /** The PSBT side of a session whose payload is a PSBT (see intakePsbt for what is refused). */
   #intakePsbt(body: AnnouncementBody): PsbtSession | undefined {
     if (body.payload.kind !== 'psbt') return undefined;
-    return PsbtSession.open(body, intakePsbt(body.payload, body.signers, this.#groupKeys, this.options.bitcoinNetwork));
+    const localPolicy = this.options.allowNonDefaultSighash?.() === true;
+    return PsbtSession.open(body, intakePsbt(body.payload, body.signers, this.#groupKeys, this.options.bitcoinNetwork, localPolicy));
   }
 
   #noteRefusal(announcement: Announcement, e: unknown): void {
@@ -1133,7 +1141,7 @@ export class SessionCoordinator {
         this.#dropSecrets(live);
         if (!isTerminal(previous.phase)) {
           const now = this.#clock.now();
-          live.state = end(previous, 'ABORTED', { code: 'STORAGE_FAILED', reason: 'could not store the session', blame: [], reportedBy: live.localIndex }, now);
+          live.state = end(previous, 'ABORTED', { code: 'STORAGE_FAILED', reason: 'could not store the session', blame: [], reportedBy: live.localIndex, verified: true }, now);
           this.#emit('session', this.#snapshot(live));
         }
         throw isCosignerError(e) ? e : new CosignerError('STORAGE_FAILED', 'could not store the session', {}, { cause: e });
@@ -1175,7 +1183,9 @@ export class SessionCoordinator {
     });
   }
 
+  /** Unused secret nonces are zeroed, not left in memory until collected. */
   #dropSecrets(live: Live): void {
+    live.secrets?.nonces.forEach(discardSecretNonce);
     live.secrets = undefined;
     live.batch = undefined;
   }

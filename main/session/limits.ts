@@ -80,6 +80,10 @@ export interface CoordinatorOptions {
   /** The Bitcoin network this node signs transactions for: a PSBT request naming another is refused
    *  (its creator could otherwise show mainnet coins as test coins). Undefined accepts any. */
   bitcoinNetwork: BitcoinNetwork | undefined;
+  /** This node's policy on PSBT inputs asking for a sighash type other than DEFAULT, read at each
+   *  intake (the app reads its setting): they are signed only when it says yes and the creator's
+   *  request allows them too. Undefined refuses them. */
+  allowNonDefaultSighash: (() => boolean) | undefined;
 }
 
 export const DEFAULT_OPTIONS: Readonly<CoordinatorOptions> = Object.freeze({
@@ -107,6 +111,7 @@ export const DEFAULT_OPTIONS: Readonly<CoordinatorOptions> = Object.freeze({
   maxStoredRecords: 1000,
   autoApprove: undefined,
   bitcoinNetwork: undefined,
+  allowNonDefaultSighash: undefined,
 });
 
 const POSITIVE_INTEGERS = [

@@ -173,6 +173,8 @@ export function intakePsbt(
   signers: readonly Uint8Array[],
   cache: GroupKeysCache,
   localNetwork: BitcoinNetwork | undefined,
+  /** This node's policy on non-DEFAULT sighash types (ClassifyOptions); refuse unless set. */
+  localAllowsNonDefaultSighash = false,
 ): PsbtIntake {
   if (localNetwork !== undefined && payload.network !== localNetwork) {
     throw new CosignerError('PSBT_REFUSED', `the transaction is for ${payload.network}; this node is set to ${localNetwork}`, {
@@ -184,7 +186,7 @@ export function intakePsbt(
     throw new CosignerError('INVALID_PSBT', 'not a PSBT: a request carries the binary PSBT (70736274ff…)');
   }
   const keys = cache.of(signers);
-  const options = { allowNonDefaultSighash: payload.allowNonDefaultSighash };
+  const options = { allowNonDefaultSighash: payload.allowNonDefaultSighash, localAllowsNonDefaultSighash };
   const { imported, review, plan } = signablePsbt(payload.psbt, keys, payload.network, options);
   checkSessionSize(signers.length, plan.messages.length);
   return { keys, imported, review, plan };

@@ -32,7 +32,14 @@ const RecordSchema = z.object({
   peerSequences: z.array(count),
   signatures: z.array(hex(64)),
   failure: z
-    .object({ code: z.string().max(64), reason: z.string().max(1024), blame: z.array(count), reportedBy: count })
+    .object({
+      code: z.string().max(64),
+      reason: z.string().max(1024),
+      blame: z.array(count),
+      reportedBy: count,
+      /** Absent in records written before it existed: see verifiedOf. */
+      verified: z.boolean().optional(),
+    })
     .nullable(),
   phaseSince: millis,
   updatedAt: millis,
@@ -119,7 +126,7 @@ export function fromRecord(json: unknown): Restored {
     nonces: Array.from({ length: n }, () => undefined),
     partials: Array.from({ length: n }, () => undefined),
     signatures: record.signatures.map((s) => hexToBytes(s)),
-    failure: record.failure ?? undefined,
+    failure: record.failure ? { ...record.failure, verified: verifiedOf(record.failure, localIndex) } : undefined,
     phaseSince: record.phaseSince,
     updatedAt: record.updatedAt,
     version: record.version,
@@ -134,4 +141,11 @@ export function fromRecord(json: unknown): Restored {
     peerSequences: record.peerSequences,
     psbt: record.psbt,
   };
+}
+
+/** A record from before `verified` was stored: only what this node detected, or a signer's decline of
+ *  its own (blame = the reporter alone), was checked here; any other remote end was a claim. */
+function verifiedOf(failure: { code: string; blame: readonly number[]; reportedBy: number; verified?: boolean | undefined }, localIndex: number): boolean {
+  if (failure.verified !== undefined) return failure.verified;
+  return failure.reportedBy === localIndex || (failure.code === 'DECLINED' && failure.blame.length === 1 && failure.blame[0] === failure.reportedBy);
 }

@@ -27,6 +27,8 @@ export interface FailureView {
   blame: number[];
   /** Signer index that ended the session (the local one when detected here). */
   reportedBy: number;
+  /** This node checked the blame itself; false: the blame is reportedBy's claim (a remote ABORT). */
+  verified: boolean;
 }
 
 export interface SessionSnapshot {
@@ -119,6 +121,7 @@ export function snapshotOf({ announcement, state, localIndex, signingKey, items,
           blamedSignerIndex: state.failure.blame[0] ?? null,
           blame: [...state.failure.blame],
           reportedBy: state.failure.reportedBy,
+          verified: state.failure.verified,
         }
       : null,
     awaitingLocalApproval: !isTerminal(state.phase) && state.approved[localIndex] !== true,

@@ -31,6 +31,10 @@ export interface Failure {
   readonly blame: readonly number[];
   /** Signer index that ended the session: the local index when this node detected it. */
   readonly reportedBy: number;
+  /** This node checked the blame itself (a contribution it verified, a signer's own signed decline,
+   *  a wait it timed out on). False for a remote ABORT: its blame is the reporter's claim, which an
+   *  honest node cannot check and a malicious signer could aim at anyone. */
+  readonly verified: boolean;
 }
 
 export interface SessionState {
@@ -183,13 +187,13 @@ export function timeoutOf(
   if (now >= deadlines.expiresAt) {
     return {
       phase: 'EXPIRED',
-      failure: { code: 'EXPIRED', reason: `expired in ${state.phase}`, blame, reportedBy: localIndex },
+      failure: { code: 'EXPIRED', reason: `expired in ${state.phase}`, blame, reportedBy: localIndex, verified: true },
     };
   }
   if (isExchange(state.phase) && now - state.phaseSince >= deadlines.stuckSessionTimeoutMs) {
     return {
       phase: 'ABORTED',
-      failure: { code: 'SESSION_STUCK', reason: `no progress in ${state.phase}`, blame, reportedBy: localIndex },
+      failure: { code: 'SESSION_STUCK', reason: `no progress in ${state.phase}`, blame, reportedBy: localIndex, verified: true },
     };
   }
   return undefined;

@@ -32,6 +32,16 @@ export const MAX_DERIVATION_DEPTH = 8;
 export const RECEIVE_BRANCH = 0;
 export const CHANGE_BRANCH = 1;
 
+/**
+ * Where a path below the group key sits among the group's descriptors (descriptor.ts: the key itself,
+ * `/0/*` receive, `/1/*` change): only exactly two unhardened steps on branch 1 are change. Any other
+ * path still pays the group, but no wallet watching those descriptors sees it, so it is never change.
+ */
+export function branchOf(path: readonly number[]): 'change' | 'receive' | 'other' {
+  if (path.length !== 2 || !path.every((index) => Number.isInteger(index) && index >= 0 && index < HARDENED_OFFSET)) return 'other';
+  return path[0] === CHANGE_BRANCH ? 'change' : path[0] === RECEIVE_BRANCH ? 'receive' : 'other';
+}
+
 // BIP32 serialization versions: xpub on mainnet; tpub on every test network (Bitcoin Core's rule).
 const MAINNET_VERSIONS: Versions = { public: 0x0488b21e, private: 0x0488ade4 };
 const TEST_VERSIONS: Versions = { public: 0x043587cf, private: 0x04358394 };

@@ -22,8 +22,10 @@ export function groupKeyAgg(publicKeysHex: readonly string[]): KeyAggContext {
   if (publicKeysHex.length === 0 || publicKeysHex.length > MAX_GROUP_SIGNERS) {
     throw new CosignerError('INVALID_INPUT', `a group has 1 to ${MAX_GROUP_SIGNERS} signers`, { count: publicKeysHex.length });
   }
-  if (new Set(publicKeysHex).size !== publicKeysHex.length) {
-    throw new CosignerError('DUPLICATE_SIGNER', 'a key is listed twice in the group');
+  // BIP340 signatures bind only x: a key and its negation (02x, 03x) are one signer, and no session
+  // would accept both (announcement.ts), so the group is refused before any address is shown.
+  if (new Set(publicKeysHex.map((k) => k.slice(2).toLowerCase())).size !== publicKeysHex.length) {
+    throw new CosignerError('DUPLICATE_SIGNER', 'a signer is listed twice in the group (the same key, or a key and its negation)');
   }
   return aggregateKeys(sortKeys(publicKeysHex.map((k) => hexToBytes(k))));
 }

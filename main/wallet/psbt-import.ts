@@ -130,8 +130,13 @@ export interface RefusedInput {
 export type InputClass = OwnInput | RefusedInput;
 
 export interface ClassifyOptions {
-  /** Sign inputs that ask for a sighash type other than DEFAULT (the user said so explicitly). */
+  /** The request allows inputs that ask for a sighash type other than DEFAULT (a session creator's
+   *  flag, or the local user's own request). Not enough alone: see localAllowsNonDefaultSighash. */
   readonly allowNonDefaultSighash?: boolean;
+  /** This node's own policy (a setting, off by default). A non-DEFAULT type signs only some of the
+   *  transaction, so the group's money could be moved by whoever completes it: a creator's flag must
+   *  not decide that for every signer. */
+  readonly localAllowsNonDefaultSighash?: boolean;
 }
 
 function isTaprootScript(script: Uint8Array): boolean {
@@ -188,7 +193,14 @@ function classifyInput(tx: Transaction, index: number, keys: GroupKeys, options:
     return refused(index, 'invalid-sighash', `sighash type ${sighashName(sighashType)} is not valid for taproot`);
   }
   if (sighashType !== SIGHASH_DEFAULT && !options.allowNonDefaultSighash) {
-    return refused(index, 'sighash-not-allowed', `it asks for sighash ${sighashName(sighashType)}; only DEFAULT is signed unless you allow others`);
+    return refused(index, 'sighash-not-allowed', `it asks for sighash ${sighashName(sighashType)}; only DEFAULT is signed unless the request allows others`);
+  }
+  if (sighashType !== SIGHASH_DEFAULT && !options.localAllowsNonDefaultSighash) {
+    return refused(
+      index,
+      'sighash-not-allowed',
+      `it asks for sighash ${sighashName(sighashType)}; this app's settings allow signing only DEFAULT, whatever the request says`,
+    );
   }
   const foreign = foreignMusig(input, keys, key);
   if (foreign) return refused(index, 'foreign-musig-fields', foreign);

@@ -5,6 +5,7 @@
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { Address, OutScript } from '@scure/btc-signer';
 import type { BitcoinNetwork } from '../../preload/contract.ts';
+import { branchOf } from './bip328.ts';
 import type { GroupKeys } from './group-keys.ts';
 import { BTC_NETWORKS } from './networks.ts';
 import { classifyInputs, feeOf, MAX_MONEY, type ClassifyOptions, type ImportedPsbt, type InputRefusalCode } from './psbt-import.ts';
@@ -31,8 +32,11 @@ export interface ReviewOutput {
   readonly address: string | null;
   readonly script: string;
   readonly kind: 'address' | 'op_return' | 'unknown';
-  /** Pays back to the group: its own key, or a BIP328 child the PSBT names and that was re-derived. */
+  /** Change: pays a BIP328 child on the group's change branch (`1/i`) the PSBT names and that was
+   *  re-derived. Not the group's own address, a receive address (`0/i`) or any other path (see branchOf). */
   readonly isChange: boolean;
+  /** The path below the group key when the output pays the group at all (change or not; [] for its
+   *  own address); null when it pays someone else. */
   readonly changePath: readonly number[] | null;
 }
 
@@ -48,7 +52,7 @@ export interface PsbtReview {
   /** Sums in satoshis; input sums and the fee are null when an input's amount is unknown. */
   readonly totalIn: number | null;
   readonly totalOut: number;
-  /** Paid to others: outputs that are not change. */
+  /** Paid to others: outputs that do not pay the group. */
   readonly sent: number;
   readonly fee: number | null;
   /** Of the signed transaction: every input with a key-path witness (64 bytes, 65 with a sighash byte). */
@@ -108,7 +112,7 @@ export function reviewPsbt(
       amount: Number(out.amount as bigint),
       ...outputView(script, network),
       script: bytesToHex(script),
-      isChange: change !== undefined,
+      isChange: change !== undefined && branchOf(change.path) === 'change',
       changePath: change ? [...change.path] : null,
     });
   }
@@ -123,7 +127,8 @@ export function reviewPsbt(
   const weight = 4 * tx.unsignedTx.length + witnessBytes;
   const vsize = Math.ceil(weight / 4);
   const feeRate = fee === null ? null : Math.round((fee * 100) / vsize) / 100;
-  const sent = outputs.filter((o) => !o.isChange).reduce((sum, o) => sum + o.amount, 0);
+  // What leaves the group: an output to the group that is not change is still the group's money.
+  const sent = outputs.filter((o) => o.changePath === null).reduce((sum, o) => sum + o.amount, 0);
   const warnings: ReviewWarning[] = [];
   if (sighashTypes.some((type) => type !== SIGHASH_DEFAULT)) warnings.push('non-default-sighash');
   if (fee !== null && ((feeRate as number) > HIGH_FEE_RATE || (sent > 0 && fee > sent))) warnings.push('high-fee');

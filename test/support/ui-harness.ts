@@ -141,8 +141,8 @@ function withFlags(s: SessionSnapshot): SessionSnapshot {
   };
 }
 
-function failure(code: string, reason: string, blame: number[], reportedBy: number): NonNullable<SessionSnapshot['failure']> {
-  return { code, reason, blamedSignerIndex: blame[0] ?? null, blame, reportedBy };
+function failure(code: string, reason: string, blame: number[], reportedBy: number, verified = true): NonNullable<SessionSnapshot['failure']> {
+  return { code, reason, blamedSignerIndex: blame[0] ?? null, blame, reportedBy, verified };
 }
 
 export async function startUiHarness(options: UiHarnessOptions = {}): Promise<UiHarness> {
@@ -195,6 +195,7 @@ export async function startUiHarness(options: UiHarnessOptions = {}): Promise<Ui
     stuckSessionTimeoutSeconds: 300,
     sessionRetentionDays: 90,
     maxStoredSessions: 1000,
+    allowNonDefaultSighash: false,
   };
   const contacts = new Map<string, Contact>([
     [bob.publicKey, { publicKey: bob.publicKey, name: 'Bob', addedAt: t0 - 86_400_000 * 30 }],
@@ -615,11 +616,13 @@ export async function startUiHarness(options: UiHarnessOptions = {}): Promise<Ui
     'groups.wallet': async ({ id }) => groupWallet(mustGroup(id), groupKeys),
     'psbt.review': async ({ groupId, psbt, allowNonDefaultSighash }) => {
       const group = mustGroup(groupId);
-      return reviewView(reviewFor(psbt, groupKeys.of(group.publicKeys), group.network, { allowNonDefaultSighash }).review);
+      const localAllowsNonDefaultSighash = settings.allowNonDefaultSighash;
+      return reviewView(reviewFor(psbt, groupKeys.of(group.publicKeys), group.network, { allowNonDefaultSighash, localAllowsNonDefaultSighash }).review);
     },
     'psbt.complete': async ({ groupId, psbt, allowNonDefaultSighash }) => {
       const group = mustGroup(groupId);
-      return completeGroupPsbt(psbt, groupKeys.of(group.publicKeys), group.network, { allowNonDefaultSighash });
+      const localAllowsNonDefaultSighash = settings.allowNonDefaultSighash;
+      return completeGroupPsbt(psbt, groupKeys.of(group.publicKeys), group.network, { allowNonDefaultSighash, localAllowsNonDefaultSighash });
     },
     'sessions.createPsbt': async ({ groupId, psbt, description, expiresInSeconds, allowNonDefaultSighash }) => {
       const me = requireKey();

@@ -63,8 +63,14 @@ export function canCancel(s: SessionSnapshot): boolean {
   return !isTerminal(s.phase) && s.signers.some((x) => x.isLocal);
 }
 
-/** How to speak of a failure's parties, by what the failure was: who it points at (a heading and a row note), and who ended it. */
-export function blameWords(code: string): { heading: string; note: string; reporter: string } {
+/**
+ * How to speak of a failure's parties: who it points at (a heading and a row note), and who ended it.
+ * A verdict ("Blamed", "Declined by") only when this node checked the blame itself (`verified`); a
+ * remote ABORT's blame is what its reporter says, whatever code it carried, and is worded after the
+ * reporter's name ("Carol says …"): a malicious signer could name anyone.
+ */
+export function blameWords(code: string, verified: boolean): { heading: string; note: string; reporter: string } {
+  if (!verified) return { heading: 'says the fault was with', note: 'says this signer is at fault (not checked by this app)', reporter: 'Stopped by' };
   if (code === 'DECLINED') return { heading: 'Declined by', note: 'Declined', reporter: 'Reported by' };
   if (code === 'EXPIRED' || code === 'SESSION_STUCK') {
     return { heading: 'Did not answer in time', note: 'Did not answer in time', reporter: 'Noticed by' };
@@ -76,16 +82,18 @@ export function blameWords(code: string): { heading: string; note: string; repor
 type Signer = SessionSnapshot['signers'][number];
 
 /**
- * The signers a failure names: every one blamed, and the one whose node ended the session. The
- * reporter is left out when it is all the blame says (whoever declines reports their own decline).
+ * The signers a failure names: every one blamed, and the one whose node ended the session. For a
+ * verdict the reporter is left out when it is all the blame says (whoever declines reports their own
+ * decline); for a claim (`claim`) the reporter is who speaks, so it is always named.
  */
-export function failureParties(s: SessionSnapshot): { blamed: Signer[]; reporter: Signer | undefined } {
+export function failureParties(s: SessionSnapshot): { blamed: Signer[]; reporter: Signer | undefined; claim: boolean } {
   const f = s.failure;
-  if (f === null) return { blamed: [], reporter: undefined };
+  if (f === null) return { blamed: [], reporter: undefined, claim: false };
   const at = (index: number) => s.signers.find((x) => x.index === index);
   const blamed = [...new Set(f.blame)].flatMap((i) => at(i) ?? []);
+  const claim = !f.verified;
   const reportsOnlyItself = f.blame.length > 0 && f.blame.every((i) => i === f.reportedBy);
-  return { blamed, reporter: reportsOnlyItself ? undefined : at(f.reportedBy) };
+  return { blamed, reporter: reportsOnlyItself && !claim ? undefined : at(f.reportedBy), claim };
 }
 
 /** The file a user exports for a finished session: everything a verifier needs, nothing secret. */

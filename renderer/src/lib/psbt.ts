@@ -52,7 +52,7 @@ const REFUSALS: Readonly<Record<RefusalCode, string>> = {
   'inconsistent-metadata': 'The PSBT contradicts itself about this input: the key it names is not the one behind the coin.',
   'script-path': 'This input asks for a script-path spend; the group only signs with its key path.',
   'invalid-sighash': 'This input asks for a signature type (sighash) that is not valid for taproot.',
-  'sighash-not-allowed': 'This input asks for a signature type (sighash) other than the default. It is refused unless you explicitly allow it.',
+  'sighash-not-allowed': 'This input asks for a signature type (sighash) other than the default. It is refused unless both the request and your settings allow it.',
   'foreign-musig-fields': 'This input already carries MuSig2 data from another signing; the group will not sign over it.',
 };
 
@@ -78,21 +78,41 @@ export function warningWords(warning: Warning, review: PsbtReview): string {
 export interface ReviewSummary {
   /** Outputs paying someone else. */
   recipients: PsbtReview['outputs'];
-  /** Outputs paying back to the group. */
+  /** Outputs to the group's change branch (1/i): the only ones called change. */
   change: PsbtReview['outputs'];
   changeTotal: number;
+  /** Outputs that pay the group without being change (its own address, a receive address, another path). */
+  toGroup: PsbtReview['outputs'];
+  toGroupTotal: number;
   refusedInputs: PsbtReview['inputs'];
 }
 
-/** Where the money goes: to others, or back to the group. */
+const sum = (outputs: PsbtReview['outputs']) => outputs.reduce((total, o) => total + o.amount, 0);
+
+/** Where the money goes: to others, back to the group as change, or to the group otherwise. */
 export function reviewSummary(review: PsbtReview): ReviewSummary {
   const change = review.outputs.filter((o) => o.isChange);
+  const toGroup = review.outputs.filter((o) => !o.isChange && o.changePath !== null);
   return {
-    recipients: review.outputs.filter((o) => !o.isChange),
+    recipients: review.outputs.filter((o) => o.changePath === null),
     change,
-    changeTotal: change.reduce((sum, o) => sum + o.amount, 0),
+    changeTotal: sum(change),
+    toGroup,
+    toGroupTotal: sum(toGroup),
     refusedInputs: review.inputs.filter((i) => i.refusal !== null),
   };
+}
+
+/**
+ * How an output that pays the group is named: "change" only on the change branch (the back end's
+ * isChange); a receive address (0/i) or any other path is the group's money but not change, which a
+ * wallet watching the group's descriptors may not see. Null for an output paying someone else.
+ */
+export function groupOutputWords(output: PsbtReview['outputs'][number]): string | null {
+  if (output.changePath === null) return null;
+  if (output.isChange) return 'change (back to this group)';
+  if (output.changePath.length === 2 && output.changePath[0] === 0) return 'to the group (receive address), not change';
+  return 'to the group, not change';
 }
 
 /** The bytes every PSBT starts with: "psbt" and 0xff (BIP174). */

@@ -263,4 +263,22 @@ describe('hostile PSBT requests', () => {
     // Nothing was signed: no nonce left any node.
     expect(c.net.log.filter((f) => typeOf(f.frame) === 'nonces')).toEqual([]);
   });
+
+  it("non-default sighash on the creator's word: a co-signer whose own setting refuses it declines at intake", async () => {
+    const c = new Cluster(3, { seed: 'psbt-sighash', nodeOptions: (i) => ({ bitcoinNetwork: 'regtest', allowNonDefaultSighash: () => i !== 1 }) });
+    await c.start();
+    const tx = spend(c, INPUTS.slice(0, 2));
+    tx.updateInput(1, { sighashType: 0x81 });
+    const created = await c.nodes[0]!.coordinator.createSession({
+      signers: c.signerHexes(),
+      payload: { kind: 'psbt', psbt: base64.encode(tx.toPSBT()), network: 'regtest', allowNonDefaultSighash: true },
+      description: 'anyone can pay',
+      tweak: 'taproot',
+    });
+    expect(await c.runUntil(() => [0, 2].every((i) => c.snapshot(i, created.sessionId)?.phase === 'DECLINED'), 60_000)).toBe(true);
+    expect(c.nodes[1]!.requests).toEqual([]);
+    expect(c.snapshot(0, created.sessionId)!.failure!.reason).toMatch(/input 1: .*ALL\|ANYONECANPAY; this app's settings allow signing only DEFAULT/);
+    expect(c.net.log.filter((f) => typeOf(f.frame) === 'nonces')).toEqual([]);
+  });
 });
+

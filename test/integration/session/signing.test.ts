@@ -143,6 +143,7 @@ describe('a co-signing session', () => {
         blamedSignerIndex: 2,
         blame: [2],
         reportedBy: 2,
+        verified: true,
       });
     }
     await expect(c.nodes[1]!.coordinator.approve(s.sessionId)).rejects.toMatchObject({ code: 'DECLINED' });

@@ -64,6 +64,24 @@ describe('contacts, groups and settings on disk', () => {
     expect(book.knows(keys(KEY_A, KEY_B))).toBe(false);
   });
 
+  it('groups.save refuses a key and its negation (same x, one BIP340 signer): DUPLICATE_SIGNER, before any address', async () => {
+    const { store: s } = await store();
+    const book = await GroupBook.open(s, 'regtest');
+    const negated = `${KEY_A.startsWith('02') ? '03' : '02'}${KEY_A.slice(2)}`;
+    await expect(book.save({ name: 'Twins', publicKeys: [KEY_A, negated, KEY_B] })).rejects.toMatchObject({ code: 'DUPLICATE_SIGNER' });
+    expect(book.list()).toEqual([]);
+    expect(await s.get('groups')).toBeUndefined();
+  });
+
+  it('contacts.save refuses a key that is not a point on the curve: INVALID_PUBLIC_KEY', async () => {
+    const { store: s } = await store();
+    const book = await ContactBook.open(s, clock);
+    // x = 5: x³ + 7 is not a square modulo p, so no point has it.
+    const offCurve = `02${'00'.repeat(31)}05`;
+    await expect(book.save(offCurve, 'Nobody')).rejects.toMatchObject({ code: 'INVALID_PUBLIC_KEY' });
+    expect(book.list()).toEqual([]);
+  });
+
   it('settings start from the defaults, keep what is set, and refuse values outside the schema', async () => {
     const { store: s } = await store();
     const settings = await SettingsStore.open(s);

@@ -5,7 +5,7 @@ import { serialize } from 'node:v8';
 import { describe, expect, it } from 'vitest';
 import { CosignerError, type ErrorCode } from '../../../main/errors.ts';
 import { aggregateKeys, generateNonce, publicKeyOf, SigningBatch, type SecretNonce } from '../../../main/musig/index.ts';
-import { adoptSecretNonce } from '../../../main/musig/nonce.ts';
+import { adoptSecretNonce, discardSecretNonce } from '../../../main/musig/nonce.ts';
 import { prepareRound, secretKeyFromSeed } from './signing-round.ts';
 
 const secretKeys = [11n, 22n, 33n].map(secretKeyFromSeed);
@@ -83,6 +83,20 @@ describe('secret nonce handle', () => {
     expect(codeOf(() => batch.sign(0, secretKey, [handle]))).toBe('INVALID_INPUT');
     expect(handle.consumed).toBe(true);
     expect(foreign.secret.subarray(0, 64).every((byte) => byte === 0)).toBe(true);
+  });
+
+  it('unused secret nonces dropped are zeroized: the buffer a handle held is all zeros, and it can sign no more', () => {
+    // An attempt change, an end or cleanup drops nonces that never signed; their bytes must not linger.
+    const buffers = messages.map((message) => nonceGen(publicKeyOf(secretKey), secretKey, ctx.xOnlyKey, message));
+    const handles = buffers.map((n) => adoptSecretNonce(n.secret, n.public));
+    for (const handle of handles) discardSecretNonce(handle);
+    for (const n of buffers) expect(n.secret.every((byte) => byte === 0)).toBe(true);
+    expect(handles.map((h) => h.consumed)).toEqual([true, true]);
+    const round = prepareRound(ctx, secretKeys, messages, rand);
+    const batch = new SigningBatch(ctx, messages, [buffers.map((n) => n.public), ...round.publicNonces.slice(1)]);
+    expect(codeOf(() => batch.sign(0, secretKey, handles))).toBe('NONCE_REUSED');
+    // Dropping one already used or dropped is harmless.
+    expect(() => discardSecretNonce(handles[0] as SecretNonce)).not.toThrow();
   });
 
   it('refuses, without consuming anything, a handle given twice, one in the wrong slot, or the wrong key', () => {

@@ -67,4 +67,24 @@ describe('signer directory', () => {
     for (let i = 0; i < 10; i++) dir.learn(card(testSigner(`s${i}`)).bytes, 'dht');
     expect(dir.cards()).toHaveLength(3);
   });
+
+  it("directory eviction by sybils: fresh identities' cards, three times the bound, do not evict a contact's card", () => {
+    // The bound is scaled down from 1024 (each card is signed and verified, ~25 ms here): what
+    // matters is more fresh identities than the directory holds.
+    const bound = 32;
+    const dir = new Directory({ clock: time, lookup: async () => undefined, maxEntries: bound });
+    const stranger = (label: string, peerId: string) => createSignerCard({ peerId, displayName: 's', multiaddrs: [], issuedAt: time.now() }, testSigner(label), random);
+    dir.pin([bob.publicKey]);
+    expect(dir.learn(card(bob, peerB).bytes, 'dht').status).toBe('new');
+    for (let n = 0; n < 3 * bound; n++) expect(dir.learn(stranger(`sybil-${n}`, peerA).bytes, 'dht').status).toBe('new');
+    expect(dir.peerOf(bob.publicKey)).toBe(peerB);
+    expect(dir.cards()).toHaveLength(bound + 1);
+    // A card held before its key is pinned (a contact added later) moves out of reach of the flood.
+    dir.learn(card(alice, peerA).bytes, 'dht');
+    dir.pin([alice.publicKey]);
+    for (let n = 0; n < bound + 1; n++) dir.learn(stranger(`more-${n}`, peerB).bytes, 'dht');
+    expect(dir.peerOf(alice.publicKey)).toBe(peerA);
+    expect(dir.peerOf(bob.publicKey)).toBe(peerB);
+  });
 });
+

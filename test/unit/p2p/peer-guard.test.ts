@@ -60,4 +60,21 @@ describe('peer guard', () => {
     for (let i = 0; i < 1000; i++) guard.reject(`peer-${i}`, 'malformed');
     expect(guard.bannedPeers().length).toBe(10);
   });
+
+  it('directory eviction by sybils: 2 000 new identities, each struck out, do not lift an existing ban', async () => {
+    const time = new FakeTime();
+    const guard = new PeerGuard(time);
+    const { strikeLimit, maxTrackedPeers, banMs } = DEFAULT_PEER_GUARD_CONFIG;
+    for (let i = 0; i < strikeLimit; i++) guard.reject('mallory', 'malformed');
+    expect(guard.isBanned('mallory')).toBe(true);
+    for (let n = 0; n < 2000; n++) for (let i = 0; i < strikeLimit; i++) guard.reject(`sybil-${n}`, 'malformed');
+    expect(guard.isBanned('mallory')).toBe(true);
+    // The list stays bounded; once bans expire, new ones take their place.
+    expect(guard.bannedPeers().length).toBeLessThanOrEqual(maxTrackedPeers);
+    await time.advance(banMs);
+    for (let i = 0; i < strikeLimit; i++) guard.reject('late', 'malformed');
+    expect(guard.isBanned('late')).toBe(true);
+    expect(guard.isBanned('mallory')).toBe(false);
+  });
 });
+

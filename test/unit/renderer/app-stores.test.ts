@@ -133,6 +133,7 @@ describe('AppStores', () => {
         mdns: true,
         sessionTimeoutSeconds: 3600,
         stuckSessionTimeoutSeconds: 300,
+        allowNonDefaultSighash: false,
       }))
       .on('app.info', () => ({ version: '0.1.0', mode: 'headless', dataDir: '/tmp/x' }))
       .on('contacts.save', (args) => {

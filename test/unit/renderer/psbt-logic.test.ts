@@ -12,6 +12,7 @@ import {
   psbtTextFromFile,
   QR_MAX_BYTES,
   refusalWords,
+  groupOutputWords,
   reviewSummary,
   shortOutpoint,
   warningWords,
@@ -122,7 +123,17 @@ describe('where the money goes', () => {
     // The back end's `sent` is the same split: everything out that is not change.
     const r = review();
     expect(summary.recipients.reduce((s, o) => s + o.amount, 0)).toBe(r.sent);
-    expect(r.sent + summary.changeTotal).toBe(r.totalOut);
+    expect(r.sent + summary.changeTotal + summary.toGroupTotal).toBe(r.totalOut);
+  });
+
+  test('change detection: an output to the group is called change only on the change branch', () => {
+    const out = (isChange: boolean, changePath: number[] | null) => ({ index: 0, amount: 5, address: 'bc1px', script: '51', kind: 'address' as const, isChange, changePath });
+    expect(groupOutputWords(out(true, [1, 4]))).toBe('change (back to this group)');
+    expect(groupOutputWords(out(false, [0, 3]))).toBe('to the group (receive address), not change');
+    for (const path of [[], [0, 3, 1], [2, 5], [7, 7, 7, 7, 7, 7, 7, 7]]) expect(groupOutputWords(out(false, path))).toBe('to the group, not change');
+    expect(groupOutputWords(out(false, null))).toBeNull();
+    const summary = reviewSummary(review({ outputs: [out(true, [1, 4]), { ...out(false, [0, 3]), index: 1 }, { ...out(false, null), index: 2 }] }));
+    expect([summary.change, summary.toGroup, summary.recipients].map((list) => list.map((o) => o.index))).toEqual([[0], [1], [2]]);
   });
 
   test('no change: everything out is sent to others', () => {

@@ -224,7 +224,7 @@ describe('SessionsStore over the recorded stream', () => {
         phase: 'ABORTED',
         resumable: false,
         awaitingLocalApproval: false,
-        failure: { code: 'ABORTED', reason: 'wrong amount', blamedSignerIndex: null, blame: [], reportedBy: 0 },
+        failure: { code: 'ABORTED', reason: 'wrong amount', blamedSignerIndex: null, blame: [], reportedBy: 0, verified: true },
       };
     });
     const ended = await store.abort(A, 'wrong amount');

@@ -99,17 +99,33 @@ describe('phases', () => {
   });
 
   test('blame is worded by what happened', () => {
-    expect(blameWords('DECLINED').heading).toBe('Declined by');
-    expect(blameWords('SESSION_STUCK').note).toBe('Did not answer in time');
-    expect(blameWords('SESSION_STUCK').reporter).toBe('Noticed by');
-    expect(blameWords('ABORTED').reporter).toBe('Cancelled by');
-    expect(blameWords('INVALID_PARTIAL_SIGNATURE')).toEqual({ heading: 'Blamed', note: 'Blamed for the failure', reporter: 'Reported by' });
+    expect(blameWords('DECLINED', true).heading).toBe('Declined by');
+    expect(blameWords('SESSION_STUCK', true).note).toBe('Did not answer in time');
+    expect(blameWords('SESSION_STUCK', true).reporter).toBe('Noticed by');
+    expect(blameWords('ABORTED', true).reporter).toBe('Cancelled by');
+    expect(blameWords('INVALID_PARTIAL_SIGNATURE', true)).toEqual({ heading: 'Blamed', note: 'Blamed for the failure', reporter: 'Reported by' });
+  });
+
+  test("blame on hearsay: another signer's ABORT is worded as what its reporter says, never as a verdict", () => {
+    // Whatever code the ABORT carried, even one this app would give a verdict for.
+    for (const code of ['INVALID_PARTIAL_SIGNATURE', 'EQUIVOCATION', 'DECLINED', 'SESSION_STUCK', 'EXPIRED', 'ABORTED', 'SOMETHING_ELSE']) {
+      const words = blameWords(code, false);
+      for (const text of Object.values(words)) expect(text, code).not.toMatch(/blamed|declined|did not answer/i);
+      expect(words.heading, code).toMatch(/^says /);
+      expect(words.note, code).toMatch(/^says /);
+    }
+    const all: [boolean, boolean, boolean][] = [[true, true, true], [true, true, false], [true, true, false]];
+    const claim = (blame: number[], reportedBy: number) =>
+      session('ABORTED', all, { failure: { code: 'INVALID_PARTIAL_SIGNATURE', reason: 'r', blamedSignerIndex: blame[0] ?? null, blame, reportedBy, verified: false } });
+    // The reporter is who speaks, so it is always named, even when it names only itself.
+    expect(failureParties(claim([2], 1))).toMatchObject({ blamed: [{ publicKey: K3 }], reporter: { publicKey: K2 }, claim: true });
+    expect(failureParties(claim([1], 1))).toMatchObject({ blamed: [{ publicKey: K2 }], reporter: { publicKey: K2 }, claim: true });
   });
 
   test('a failure names every blamed signer and who reported it', () => {
     const all: [boolean, boolean, boolean][] = [[true, true, true], [true, true, false], [true, true, false]];
     const failed = (blame: number[], reportedBy: number) =>
-      session('ABORTED', all, { failure: { code: 'SESSION_STUCK', reason: 'r', blamedSignerIndex: blame[0] ?? null, blame, reportedBy } });
+      session('ABORTED', all, { failure: { code: 'SESSION_STUCK', reason: 'r', blamedSignerIndex: blame[0] ?? null, blame, reportedBy, verified: true } });
 
     const stuck = failureParties(failed([2, 0], 1));
     expect(stuck.blamed.map((s) => s.publicKey)).toEqual([K3, K1]);
@@ -120,7 +136,7 @@ describe('phases', () => {
     expect(failureParties(failed([2], 2))).toMatchObject({ blamed: [{ publicKey: K3 }], reporter: undefined });
     // An index the session does not have is not invented into a signer.
     expect(failureParties(failed([7, 1], 0)).blamed.map((s) => s.index)).toEqual([1]);
-    expect(failureParties(session('COMPLETE', all))).toEqual({ blamed: [], reporter: undefined });
+    expect(failureParties(session('COMPLETE', all))).toEqual({ blamed: [], reporter: undefined, claim: false });
   });
 
   test('the export holds what a verifier needs', () => {

@@ -203,11 +203,26 @@ describe('PSBT intake: what every signer checks before a request is shown', () =
     const tx = spendFrom(keys, [{ path: [], amount: 10_000n }], [{ outputKey: stranger.publicKey.subarray(1), amount: 9_000n }]);
     tx.updateInput(0, { sighashType: 0x01 });
     const psbt = tx.toPSBT();
-    const refused = errorOf(() => intakePsbt(payload(psbt), signers, cache, undefined));
+    const refused = errorOf(() => intakePsbt(payload(psbt), signers, cache, undefined, true));
     expect(refused.context).toMatchObject({ code: 'sighash-not-allowed' });
-    const allowed = intakePsbt(payload(psbt, { allowNonDefaultSighash: true }), signers, cache, undefined);
+    const allowed = intakePsbt(payload(psbt, { allowNonDefaultSighash: true }), signers, cache, undefined, true);
     expect(allowed.review.warnings).toContain('non-default-sighash');
     expect(allowed.plan.inputs[0]!.sighashType).toBe(0x01);
+  });
+
+  it('non-default sighash on the creator’s word: the request flag alone does not make this node sign it', () => {
+    // Two inputs, the second asking for SINGLE|ANYONECANPAY: signed so, it commits to one output only,
+    // and the rest of the transaction can be rewritten after the group signs.
+    const to = { outputKey: stranger.publicKey.subarray(1), amount: 7_000n };
+    const tx = spendFrom(keys, [{ path: [], amount: 10_000n }, { path: [], amount: 5_000n }], [to, to]);
+    tx.updateInput(1, { sighashType: 0x83 });
+    const creatorAllows = payload(tx.toPSBT(), { allowNonDefaultSighash: true });
+    const refused = errorOf(() => intakePsbt(creatorAllows, signers, cache, undefined));
+    expect(refused.code).toBe('PSBT_REFUSED');
+    expect(refused.context).toMatchObject({ input: 1, code: 'sighash-not-allowed', refused: 1 });
+    expect(refused.message).toMatch(/input 1: .*SINGLE\|ANYONECANPAY.*settings/);
+    // The local policy (a setting, off by default) and the creator's flag together: signed, with the warning.
+    expect(intakePsbt(creatorAllows, signers, cache, undefined, true).plan.inputs[1]!.sighashType).toBe(0x83);
   });
 
   it('takes the binary PSBT only: a creator sends the bytes of a base64 or hex PSBT, not its text', () => {

@@ -85,7 +85,7 @@ describe('session state', () => {
     expect(timeoutOf(s, 0, deadlines, deadlines.expiresAt - 1)).toBeUndefined();
     expect(timeoutOf(s, 0, deadlines, deadlines.expiresAt)).toEqual({
       phase: 'EXPIRED',
-      failure: { code: 'EXPIRED', reason: 'expired in AWAITING_APPROVAL', blame: [1, 2], reportedBy: 0 },
+      failure: { code: 'EXPIRED', reason: 'expired in AWAITING_APPROVAL', blame: [1, 2], reportedBy: 0, verified: true },
     });
   });
 
@@ -96,9 +96,9 @@ describe('session state', () => {
     expect(timeoutOf(exchanging, 0, deadlines, T + 599_999)).toBeUndefined();
     expect(timeoutOf(exchanging, 1, deadlines, T + 600_000)).toEqual({
       phase: 'ABORTED',
-      failure: { code: 'SESSION_STUCK', reason: 'no progress in NONCE_EXCHANGE', blame: [0, 1], reportedBy: 1 },
+      failure: { code: 'SESSION_STUCK', reason: 'no progress in NONCE_EXCHANGE', blame: [0, 1], reportedBy: 1, verified: true },
     });
-    const ended = end(exchanging, 'ABORTED', { code: 'ABORTED', reason: '', blame: [], reportedBy: 0 }, T);
+    const ended = end(exchanging, 'ABORTED', { code: 'ABORTED', reason: '', blame: [], reportedBy: 0, verified: true }, T);
     expect(timeoutOf(ended, 0, deadlines, T + 10 ** 9)).toBeUndefined();
   });
 

@@ -201,13 +201,13 @@ describe('hostile PSBTs', () => {
     const imported = importPsbt(tx.toPSBT(0));
     expect(refusal(imported).context).toMatchObject({ input: 1, code: 'sighash-not-allowed' });
     expect(refusal(imported).message).toMatch(/ALL\|ANYONECANPAY/);
-    const allowed = reviewPsbt(imported, keys, 'regtest', { allowNonDefaultSighash: true });
+    const allowed = reviewPsbt(imported, keys, 'regtest', { allowNonDefaultSighash: true, localAllowsNonDefaultSighash: true });
     expect(allowed.signable).toBe(true);
     expect(allowed.warnings).toContain('non-default-sighash');
     expect(allowed.inputs[1]!.sighash).toBe('ALL|ANYONECANPAY');
     const undefinedType = spendTx();
     undefinedType.updateInput(1, { sighashType: 0x04 });
-    expect(refusal(importPsbt(undefinedType.toPSBT(0)), { allowNonDefaultSighash: true }).context).toMatchObject({ input: 1, code: 'invalid-sighash' });
+    expect(refusal(importPsbt(undefinedType.toPSBT(0)), { allowNonDefaultSighash: true, localAllowsNonDefaultSighash: true }).context).toMatchObject({ input: 1, code: 'invalid-sighash' });
   });
 
   it('a missing witness UTXO: refused, and the review shows no fee nor digest', () => {

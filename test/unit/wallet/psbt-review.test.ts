@@ -2,6 +2,7 @@ import { bytesToHex } from '@noble/hashes/utils.js';
 import { base64 } from '@scure/base';
 import { Address, Transaction } from '@scure/btc-signer';
 import * as bitcoin from 'bitcoinjs-lib';
+import * as ecc from 'tiny-secp256k1';
 import { describe, expect, it } from 'vitest';
 import { taprootAddress } from '../../../main/wallet/group.ts';
 import { BTC_NETWORKS } from '../../../main/wallet/networks.ts';
@@ -66,16 +67,47 @@ describe('PSBT review: what the approval screen shows, from the PSBT alone', () 
     expect(reviewPsbt(importPsbt(psbt), keys, 'testnet').outputs[1]!.address).toMatch(/^tb1p/);
   });
 
-  it('counts as change the group address itself, but not a derivation claim that does not reproduce the key', () => {
+  it('knows the group address itself as the group\'s, but not a derivation claim that does not reproduce the key', () => {
     const tx = spendTx();
     tx.addOutput({ script: taprootScript(keys.base.outputKey), amount: 1_000n });
     // Claims to be the group's 1/0 key while paying a stranger: a lie the review does not believe.
     tx.addOutput({ script: taprootScript(stranger.publicKey.subarray(1)), amount: 1_000n, tapBip32Derivation: derivation(keys.derive(CHANGE_0)) });
     tx.addOutput({ script: Uint8Array.of(0x6a, 0x04, 1, 2, 3, 4), amount: 0n });
     const review = reviewPsbt(importPsbt(tx.toPSBT(0)), keys, 'regtest');
-    expect(review.outputs.map((o) => o.isChange)).toEqual([false, true, true, false, false]);
-    expect(review.outputs[2]!.changePath).toEqual([]);
+    expect(review.outputs.map((o) => o.changePath)).toEqual([null, CHANGE_0, [], null, null]);
     expect(review.outputs[4]).toMatchObject({ kind: 'op_return', address: null, script: '6a0401020304' });
+  });
+
+  it('change detection: only the change branch 1/* is change; a receive address or any other path of the group is not', () => {
+    // Built with bitcoinjs-lib: a creator could send the group's money to a deep path no watch-only
+    // wallet of the group's descriptors (tr(musig(...)/<0;1>/*)) looks at, and have it shown as change.
+    bitcoin.initEccLib(ecc);
+    const psbt = new bitcoin.Psbt({ network: bitcoin.networks.regtest });
+    psbt.addInput({ hash: Buffer.from(bytes32('prev/c')), index: 0, witnessUtxo: { script: Buffer.from(taprootScript(keys.base.outputKey)), value: 300_000n } });
+    const toGroup = (path: number[], value: number) => {
+      const key = keys.derive(path);
+      const [[xOnly, { der }]] = derivation(key) as unknown as [[Uint8Array, { der: { fingerprint: number; path: number[] } }]];
+      const fingerprint = Buffer.alloc(4);
+      fingerprint.writeUInt32BE(der.fingerprint);
+      psbt.addOutput({
+        script: Buffer.from(taprootScript(key.outputKey)),
+        value: BigInt(value),
+        tapInternalKey: Buffer.from(key.internalKey),
+        tapBip32Derivation: [{ pubkey: Buffer.from(xOnly), masterFingerprint: fingerprint, path: `m/${der.path.join('/')}`, leafHashes: [] }],
+      });
+    };
+    toGroup([1, 0], 10_000); // change branch: change
+    toGroup([0, 3], 20_000); // receive branch: to the group, not change
+    toGroup([1, 0, 0], 30_000); // three steps: to the group, not change
+    toGroup([7, 7, 7, 7, 7, 7, 7, 7], 40_000); // deep path: to the group, not change
+    toGroup([2, 5], 50_000); // neither branch: to the group, not change
+    psbt.addOutput({ script: Buffer.from(taprootScript(keys.base.outputKey)), value: 60_000n }); // the group's own address
+    psbt.addOutput({ script: Buffer.from(taprootScript(stranger.publicKey.subarray(1))), value: 70_000n });
+    const review = reviewPsbt(importPsbt(psbt.toBuffer()), keys, 'regtest');
+    expect(review.outputs.map((o) => o.isChange)).toEqual([true, false, false, false, false, false, false]);
+    expect(review.outputs.map((o) => o.changePath)).toEqual([[1, 0], [0, 3], [1, 0, 0], [7, 7, 7, 7, 7, 7, 7, 7], [2, 5], [], null]);
+    // Sent to others is only what leaves the group.
+    expect(review.sent).toBe(70_000);
   });
 
   it('flags a fee larger than the payment', () => {

@@ -134,11 +134,11 @@ describe('co-signing a PSBT: 3 signers, 3 inputs (one BIP328-derived), one sessi
     const tx = spendTx();
     for (let i = 0; i < 3; i++) tx.updateInput(i, { sighashType: 0x01 });
     const psbt = base64.encode(tx.toPSBT(0));
-    const plans = signers.map(() => planPsbtSigning(importPsbt(psbt), keys, { allowNonDefaultSighash: true }));
+    const plans = signers.map(() => planPsbtSigning(importPsbt(psbt), keys, { allowNonDefaultSighash: true, localAllowsNonDefaultSighash: true }));
     const creator = importPsbt(psbt);
     const final = finalizeKeyPath(creator.bytes, creator.tx, plans[0]!, runRounds(creator.tx, plans));
     expect(verifyWithBitcoinJs(final.rawTxHex, prevouts)).toEqual([true, true, true]);
-    expect(reviewPsbt(importPsbt(psbt), keys, 'regtest', { allowNonDefaultSighash: true }).vsize).toBe(virtualSizeOf(final.rawTxHex).vsize);
+    expect(reviewPsbt(importPsbt(psbt), keys, 'regtest', { allowNonDefaultSighash: true, localAllowsNonDefaultSighash: true }).vsize).toBe(virtualSizeOf(final.rawTxHex).vsize);
   });
 });
 

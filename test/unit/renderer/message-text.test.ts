@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { messageText, visibleText } from '../../../renderer/src/lib/message-text.ts';
+import { markHidden as visibleText } from '../../../preload/untrusted-text.ts';
+import { messageText } from '../../../renderer/src/lib/message-text.ts';
 
 const hexOf = (bytes: Uint8Array | string) => Buffer.from(typeof bytes === 'string' ? new TextEncoder().encode(bytes) : bytes).toString('hex');
 

@@ -19,16 +19,14 @@ import { aggregateKeys, type KeyAggContext } from '../musig/index.ts';
 import { BIP328_CHAIN_CODE, HARDENED_OFFSET, MAX_DERIVATION_DEPTH } from './bip328.ts';
 import { groupKeyAgg } from './group.ts';
 import { balancedTree, olderLeafScript, pkLeafScript, taprootCommitment, type TapLeaf, type TaprootCommitment } from './tap-tree.ts';
-import { checkPolicy, spendingSubsets, type GroupPolicy } from './threshold-policy.ts';
+import { checkPolicy, spendingSubsets, type GroupPolicy, type RecoveryPath } from './threshold-policy.ts';
 
-export type ThresholdLeaf = TapLeaf &
-  (
-    | { readonly kind: 'subset'; readonly signers: readonly string[] }
-    | { readonly kind: 'recovery'; readonly signers: readonly string[]; readonly olderBlocks: number }
-  ) & {
-    /** The x-only key in the leaf script (after derivation). */
-    readonly key: Uint8Array;
-  };
+export type ThresholdLeaf = TapLeaf & {
+  /** The x-only key in the leaf script (after derivation). */
+  readonly key: Uint8Array;
+  /** Who signs for this leaf: sorted compressed keys, hex (one key, or a MuSig2 set). */
+  readonly signers: readonly string[];
+} & ({ readonly kind: 'subset' } | { readonly kind: 'recovery'; readonly olderBlocks: number });
 
 export interface ThresholdOutput extends TaprootCommitment {
   readonly path: readonly number[];
@@ -80,8 +78,11 @@ export class GroupOutputs {
     const commitment = taprootCommitment(internalKey, scripts.length === 0 ? undefined : balancedTree(scripts), network);
     const leaves = commitment.leaves.map((leaf, i): ThresholdLeaf => {
       const key = keys[i + 1] as Uint8Array;
-      if (i < this.subsets.length) return Object.freeze({ ...leaf, kind: 'subset', signers: this.subsets[i] as readonly string[], key });
-      return Object.freeze({ ...leaf, kind: 'recovery', signers: recovery?.keys ?? [], olderBlocks: recovery?.olderBlocks ?? 0, key });
+      const subset = this.subsets[i];
+      if (subset !== undefined) return Object.freeze({ ...leaf, kind: 'subset', signers: subset, key });
+      // Past the subsets there is only the recovery leaf.
+      const { keys: signers, olderBlocks } = recovery as RecoveryPath;
+      return Object.freeze({ ...leaf, kind: 'recovery', signers, olderBlocks, key });
     });
     return Object.freeze({ ...commitment, path: Object.freeze([...path]), leaves: Object.freeze(leaves) });
   }

@@ -275,7 +275,9 @@ describe('hostile PSBT requests', () => {
       description: 'anyone can pay',
       tweak: 'taproot',
     });
-    expect(await c.runUntil(() => [0, 2].every((i) => c.snapshot(i, created.sessionId)?.phase === 'DECLINED'), 60_000)).toBe(true);
+    // The refusal goes to the creator only (strangers must not make a node send to keys of their choosing).
+    expect(await c.runUntil(() => c.snapshot(0, created.sessionId)?.phase === 'DECLINED', 60_000)).toBe(true);
+    expect(c.snapshot(2, created.sessionId)?.phase).toBe('AWAITING_APPROVAL');
     expect(c.nodes[1]!.requests).toEqual([]);
     expect(c.snapshot(0, created.sessionId)!.failure!.reason).toMatch(/input 1: .*ALL\|ANYONECANPAY; this app's settings allow signing only DEFAULT/);
     expect(c.net.log.filter((f) => typeOf(f.frame) === 'nonces')).toEqual([]);

@@ -41,6 +41,8 @@ export class CardExchange {
     await this.#deps.libp2p.handle(CARD_PROTOCOL, (stream, connection) => this.#respond(stream, connection), {
       maxInboundStreams: 2,
       maxOutboundStreams: 2,
+      // Cards are swapped over relayed (limited) connections too: that is how NATed co-signers meet.
+      runOnLimitedConnection: true,
     });
     this.#deps.libp2p.addEventListener('connection:open', this.#onOpen);
   }
@@ -52,7 +54,7 @@ export class CardExchange {
 
   /** Swaps cards with a peer; returns the cards it presented that we accepted. */
   async exchange(peer: string, signal: AbortSignal): Promise<SignerCard[]> {
-    const stream = await this.#deps.libp2p.dialProtocol(peerIdFromString(peer), CARD_PROTOCOL, { signal });
+    const stream = await this.#deps.libp2p.dialProtocol(peerIdFromString(peer), CARD_PROTOCOL, { signal, runOnLimitedConnection: true });
     return this.#swap(stream, peer);
   }
 

@@ -10,6 +10,8 @@ import { bytesToHex } from '@noble/hashes/utils.js';
 import { peerIdFromString } from '@libp2p/peer-id';
 import type { PeerId, PeerInfo } from '@libp2p/interface';
 import { multiaddr } from '@multiformats/multiaddr';
+import type { Multiaddr } from '@multiformats/multiaddr';
+import { isPrivate } from '@libp2p/utils';
 import { CosignerError } from '../errors.ts';
 import { notifyAll } from '../notify.ts';
 import type { Clock, InboundFrame, OutboundMeta, Random, Scheduler, SessionTransport, TimerHandle } from '../session/ports.ts';
@@ -29,6 +31,8 @@ import { InboundPolicy } from './inbound-policy.ts';
 import { createCosignerNode, dialBootstrapPeers } from './node.ts';
 import type { CosignerLibp2p, CosignerNode } from './node.ts';
 import { PeerGuard } from './peer-guard.ts';
+import { isRelayed, PeerPaths } from './peer-paths.ts';
+import { RelayKeeper } from './relay-keeper.ts';
 import type { PeerGuardConfig } from './peer-guard.ts';
 import { createSignerCard, MAX_CARD_ADDR_BYTES, MAX_CARD_ADDRS } from './signer-card.ts';
 import type { SignerCard, SignerKey } from './signer-card.ts';
@@ -72,6 +76,10 @@ export interface NetworkConfig {
   timeouts?: Partial<NetworkTimeouts>;
   retry?: Partial<RetryPolicy>;
   storeLimits?: DhtStoreLimits;
+  /** Relays (multiaddrs with /p2p/<id>) to hold a reservation on, so that we can be reached behind a NAT. */
+  relays?: readonly string[];
+  /** Ask the home router for a port mapping (UPnP IGD / NAT-PMP); default true. */
+  upnp?: boolean;
 }
 
 interface Running {
@@ -81,6 +89,10 @@ interface Running {
   directory: Directory;
   cards: CardExchange;
   transport: CosignerTransport;
+  keeper: RelayKeeper;
+  paths: PeerPaths;
+  /** A card re-issue waiting for our addresses to settle. */
+  cardUpdate?: TimerHandle;
   timers: TimerHandle[];
   detach: (() => void)[];
 }
@@ -88,6 +100,19 @@ interface Running {
 const MAX_LAN_PEERS = 256;
 const MAX_WATCHED_COSIGNERS = 1024;
 const P2P_CODE = 421;
+/** Addresses change in bursts (a reservation adds several): one card for the burst. */
+const CARD_UPDATE_SETTLE_MS = 500;
+
+/** Public direct, public relay, private (LAN) direct, private relay. */
+function cardAddressRank(address: Multiaddr): number {
+  let priv: boolean;
+  try {
+    priv = isPrivate(address);
+  } catch {
+    priv = true;
+  }
+  return (priv ? 2 : 0) + (isRelayed(address) ? 1 : 0);
+}
 
 export class CosignerNetwork {
   readonly #config: NetworkConfig;
@@ -144,6 +169,7 @@ export class CosignerNetwork {
       dht: { mode: config.dht?.mode ?? 'server', addresses: config.dht?.addresses ?? 'all', rules },
       connectionGater: { denyDialPeer: banned, denyInboundEncryptedConnection: banned, denyOutboundEncryptedConnection: banned },
       ...(config.storeLimits !== undefined ? { storeLimits: config.storeLimits } : {}),
+      nat: { upnp: config.upnp !== false },
     });
     const libp2p = node.libp2p;
     const dhtMs = this.#timeouts.dhtMs;
@@ -167,7 +193,16 @@ export class CosignerNetwork {
       timeouts: this.#timeouts,
       ...(config.retry !== undefined ? { retry: config.retry } : {}),
     });
-    const running: Running = { node, libp2p, rules, directory, cards, transport, timers: [], detach: [] };
+    const keeper = new RelayKeeper({
+      libp2p,
+      clock: config.clock,
+      scheduler: config.scheduler,
+      configured: config.relays ?? [],
+      intervalMs: this.#timeouts.bootstrapRetryMs,
+      dialTimeoutMs: this.#timeouts.frameMs,
+    });
+    const paths = new PeerPaths(libp2p, config.clock);
+    const running: Running = { node, libp2p, rules, directory, cards, transport, keeper, paths, timers: [], detach: [] };
     this.#running = running;
     try {
       this.#wire(running);
@@ -177,6 +212,8 @@ export class CosignerNetwork {
       this.#syncFanout();
       await cards.start();
       await transport.start();
+      paths.start();
+      keeper.start();
       const { scheduler } = config;
       running.timers.push(scheduler.setInterval(() => void this.publishCard().catch(() => undefined), this.#timeouts.cardRepublishIntervalMs));
       running.timers.push(
@@ -202,6 +239,9 @@ export class CosignerNetwork {
     this.#running = undefined;
     this.#detachFanout = undefined;
     for (const t of running.timers) this.#config.scheduler.clear(t);
+    if (running.cardUpdate !== undefined) this.#config.scheduler.clear(running.cardUpdate);
+    running.keeper.stop();
+    running.paths.stop();
     for (const detach of running.detach) detach();
     await running.transport.stop();
     await running.cards.stop().catch(() => undefined);
@@ -265,6 +305,12 @@ export class CosignerNetwork {
       transport: running?.transport.stats(),
       knownSigners: running?.directory.cards().length ?? 0,
       lanPeers: this.lanPeers(),
+      relays: running?.keeper.relays() ?? [],
+      upnp: this.#config.upnp !== false,
+      cosigners: [...this.#watched.entries()].map(([signerKey, key]) => {
+        const card = running?.directory.get(key);
+        return { signerKey, displayName: card?.displayName ?? null, peerId: card?.peerId ?? null, ...(running?.paths.of(card?.peerId) ?? { path: 'not-connected', since: null }) };
+      }),
     });
   }
 
@@ -284,6 +330,8 @@ export class CosignerNetwork {
           // Make the card's addresses dialable, and retry anything waiting for this signer right away.
           const addrs = card.multiaddrs.map((a) => multiaddr(a));
           if (addrs.length > 0) libp2p.peerStore.merge(peerIdFromString(card.peerId), { multiaddrs: addrs }).catch(() => undefined);
+          // A co-signer's relay is one we can share: holding a reservation there too lets it reach us.
+          if (this.#watched.has(bytesToHex(card.signerKey))) running.keeper.learnFromCard(card.multiaddrs);
           transport.kick(card.signerKey);
         }
         for (const listener of this.#listeners) listener(card, source);
@@ -294,6 +342,18 @@ export class CosignerNetwork {
     };
     libp2p.addEventListener('peer:connect', onConnect);
     running.detach.push(() => libp2p.removeEventListener('peer:connect', onConnect));
+    // Our addresses change when a relay reservation is made or lost, or UPnP/AutoNAT confirm one: the
+    // cards must say how to reach us now (a card without our relay address leaves us unreachable).
+    const onSelfUpdate = (): void => {
+      if (running.cardUpdate !== undefined) this.#config.scheduler.clear(running.cardUpdate);
+      running.cardUpdate = this.#config.scheduler.setTimeout(() => {
+        running.cardUpdate = undefined;
+        const now = this.#cardAddresses(running).join(' ');
+        if (this.#running === running && now !== (this.#ownCards[0]?.multiaddrs ?? []).join(' ')) void this.publishCard().catch(() => undefined);
+      }, CARD_UPDATE_SETTLE_MS);
+    };
+    libp2p.addEventListener('self:peer:update', onSelfUpdate);
+    running.detach.push(() => libp2p.removeEventListener('self:peer:update', onSelfUpdate));
     const mdns = libp2p.services.mdns;
     if (mdns !== undefined) {
       const onLanPeer = (evt: CustomEvent<PeerInfo>): void => {
@@ -313,14 +373,20 @@ export class CosignerNetwork {
   #makeCards(running: Running): SignerCard[] {
     const previous = Math.max(0, ...this.#ownCards.map((c) => c.issuedAt));
     const issuedAt = Math.max(this.#config.clock.now(), previous + 1);
+    const multiaddrs = this.#cardAddresses(running);
+    const peerId = running.libp2p.peerId.toString();
+    return this.#config.signers.map((signer) => createSignerCard({ peerId, displayName: this.#displayName, multiaddrs, issuedAt }, signer, this.#config.random));
+  }
+
+  /** Our addresses for a card, best first: 8 fit, and a relay address must not be cut off by LAN ones. */
+  #cardAddresses(running: Running): string[] {
     const addrs = running.libp2p
       .getMultiaddrs()
       .map((a) => a.decapsulateCode(P2P_CODE))
+      .sort((x, y) => cardAddressRank(x) - cardAddressRank(y))
       .filter((a) => a.bytes.length <= MAX_CARD_ADDR_BYTES)
       .map((a) => a.toString());
-    const multiaddrs = [...new Set(addrs)].slice(0, MAX_CARD_ADDRS);
-    const peerId = running.libp2p.peerId.toString();
-    return this.#config.signers.map((signer) => createSignerCard({ peerId, displayName: this.#displayName, multiaddrs, issuedAt }, signer, this.#config.random));
+    return [...new Set(addrs)].slice(0, MAX_CARD_ADDRS);
   }
 
   async #bootstrap(running: Running): Promise<void> {

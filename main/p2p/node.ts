@@ -22,6 +22,8 @@ import type { DhtRecordRules } from './dht-records.ts';
 import { BoundedDhtDatastore } from './dht-store.ts';
 import type { DhtStoreLimits } from './dht-store.ts';
 import { DHT_PROTOCOL } from './wire.ts';
+import { natParts } from './reachability.ts';
+import type { NatConfig } from './reachability.ts';
 
 export const DEFAULT_LISTEN = ['/ip4/0.0.0.0/tcp/0'];
 export const DEFAULT_MDNS_SERVICE_TAG = '_cosigner._udp.local';
@@ -43,6 +45,8 @@ export interface NodeConfig {
   connectionGater?: ConnectionGater;
   maxConnections?: number;
   storeLimits?: DhtStoreLimits;
+  /** Relay client, AutoNAT, UPnP, relay server (reachability.ts); all but the server on by default. */
+  nat?: NatConfig;
 }
 
 export interface CosignerServices extends Record<string, unknown> {
@@ -83,6 +87,7 @@ export async function createCosignerNode(config: NodeConfig): Promise<CosignerNo
       ? { mdns: mdns({ serviceTag: config.mdns?.serviceTag ?? DEFAULT_MDNS_SERVICE_TAG, interval: config.mdns?.intervalMs ?? 10_000 }) }
       : {}),
   };
+  const nat = natParts(config.nat ?? {});
   const libp2p = (await createLibp2p({
     privateKey: config.identity,
     datastore,
@@ -90,12 +95,12 @@ export async function createCosignerNode(config: NodeConfig): Promise<CosignerNo
       listen: [...(config.listen ?? DEFAULT_LISTEN)],
       ...(config.announce !== undefined ? { announce: [...config.announce] } : {}),
     },
-    transports: [tcp()],
+    transports: [tcp(), ...nat.transports],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     connectionManager: { maxConnections: config.maxConnections ?? 128 },
     ...(config.connectionGater !== undefined ? { connectionGater: config.connectionGater } : {}),
-    services,
+    services: { ...services, ...nat.services },
     logger: quietComponentLogger(),
   })) as unknown as CosignerLibp2p;
   return { libp2p, datastore, mdnsEnabled };

@@ -1,0 +1,76 @@
+/**
+ * How each peer is reached now, and since when: over the LAN (a direct connection to a private or
+ * loopback address), directly (a public address), through a relay, or not at all. Kept from
+ * libp2p's connection events so that the UI can say it without asking the network.
+ */
+import { isPrivate } from '@libp2p/utils';
+import type { Connection, Libp2pEvents } from '@libp2p/interface';
+import type { Multiaddr } from '@multiformats/multiaddr';
+import type { Clock } from '../session/ports.ts';
+import { BoundedMap } from './bounded-map.ts';
+import type { CosignerLibp2p } from './node.ts';
+
+export type PeerPath = 'lan' | 'direct' | 'relayed' | 'not-connected';
+
+export interface PathState {
+  path: PeerPath;
+  /** When this path began (null: never connected since the node started). */
+  since: number | null;
+}
+
+export function isRelayed(address: Multiaddr | string): boolean {
+  return address.toString().includes('/p2p-circuit');
+}
+
+function pathOfAddress(address: Multiaddr): PeerPath {
+  if (isRelayed(address)) return 'relayed';
+  try {
+    return isPrivate(address) ? 'lan' : 'direct';
+  } catch {
+    return 'direct';
+  }
+}
+
+const PREFERENCE: readonly PeerPath[] = ['lan', 'direct', 'relayed'];
+
+/** The best path among a peer's open connections (libp2p sends on the newest; all of them work). */
+export function pathOf(connections: readonly Pick<Connection, 'remoteAddr' | 'status'>[]): PeerPath {
+  const paths = new Set(connections.filter((c) => c.status === 'open').map((c) => pathOfAddress(c.remoteAddr)));
+  return PREFERENCE.find((p) => paths.has(p)) ?? 'not-connected';
+}
+
+export class PeerPaths {
+  readonly #libp2p: CosignerLibp2p;
+  readonly #clock: Clock;
+  readonly #states: BoundedMap<string, { path: PeerPath; since: number }>;
+  readonly #onChange = (evt: CustomEvent<Connection>): void => this.#update(evt.detail.remotePeer.toString());
+
+  constructor(libp2p: CosignerLibp2p, clock: Clock, maxPeers = 1024) {
+    this.#libp2p = libp2p;
+    this.#clock = clock;
+    this.#states = new BoundedMap(maxPeers);
+  }
+
+  start(): void {
+    for (const event of ['connection:open', 'connection:close'] as const satisfies readonly (keyof Libp2pEvents)[]) {
+      this.#libp2p.addEventListener(event, this.#onChange);
+    }
+  }
+
+  stop(): void {
+    this.#libp2p.removeEventListener('connection:open', this.#onChange);
+    this.#libp2p.removeEventListener('connection:close', this.#onChange);
+  }
+
+  of(peerId: string | undefined): PathState {
+    if (peerId === undefined) return { path: 'not-connected', since: null };
+    const state = this.#states.peek(peerId);
+    return state === undefined ? { path: 'not-connected', since: null } : { ...state };
+  }
+
+  #update(peerId: string): void {
+    const path = pathOf(this.#libp2p.getConnections().filter((c) => c.remotePeer.toString() === peerId));
+    if (this.#states.peek(peerId)?.path === path) return;
+    this.#states.set(peerId, { path, since: this.#clock.now() });
+  }
+}

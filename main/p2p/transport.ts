@@ -25,6 +25,7 @@ import type { RetryPolicy } from './delivery.ts';
 import type { Directory } from './directory.ts';
 import type { InboundPolicy } from './inbound-policy.ts';
 import type { CosignerLibp2p } from './node.ts';
+import { openStream } from './open-stream.ts';
 import { OutboundStreams } from './outbound-streams.ts';
 import type { Lease } from './outbound-streams.ts';
 import { Outbox } from './outbox.ts';
@@ -198,7 +199,7 @@ export class CosignerTransport implements SessionTransport {
     if (card.multiaddrs.length > 0 && libp2p.getConnections(peerId).length === 0) {
       await libp2p.peerStore.merge(peerId, { multiaddrs: card.multiaddrs.map((a) => multiaddr(a)) }).catch(() => undefined);
     }
-    const open = () => libp2p.dialProtocol(peerId, SESSION_PROTOCOL, { signal, runOnLimitedConnection: true });
+    const open = () => openStream(libp2p, peerId, SESSION_PROTOCOL, signal);
     let lease = await this.#streams.take(card.peerId, open);
     let outcome = await this.#exchange(lease, frame, kind);
     // A kept stream the remote has closed meanwhile is no fault of the frame: once more, on a new one.

@@ -60,8 +60,18 @@ describe('co-signers reached through a relay', () => {
     });
     expect(card.multiaddrs.every((m) => m.includes('/p2p-circuit'))).toBe(true);
 
-    await a.network.transport.send(b.signer.publicKey, Uint8Array.of(7, 7), { kind: 'session-message', sessionId: 'relayed', expiresAt: Date.now() + 30_000 });
-    expect(atB).toEqual([{ frame: Uint8Array.of(7, 7), fromPeer: a.network.peerId }]);
+    // A dialled B through the relay; B answers on that connection. libp2p's dialProtocol counts no
+    // limited connection as existing, so B's streams used to dial a new relayed connection each,
+    // which was closed at once: nothing B sent arrived.
+    const atA = collect(a);
+    const send = (from: TestNode, to: TestNode, i: number) =>
+      from.network.transport.send(to.signer.publicKey, Uint8Array.of(i), { kind: 'session-message', sessionId: 'relayed', expiresAt: Date.now() + 20_000 });
+    for (let i = 0; i < 4; i++) {
+      await send(a, b, i);
+      await send(b, a, i);
+    }
+    expect(atB).toEqual([0, 1, 2, 3].map((i) => ({ frame: Uint8Array.of(i), fromPeer: a.network.peerId })));
+    expect(atA).toEqual([0, 1, 2, 3].map((i) => ({ frame: Uint8Array.of(i), fromPeer: b.network.peerId })));
 
     const status = a.network.status();
     const bob = status.cosigners.find((c) => c.peerId === b.network.peerId);

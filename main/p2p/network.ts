@@ -307,7 +307,7 @@ export class CosignerNetwork {
       lanPeers: this.lanPeers(),
       relays: running?.keeper.relays() ?? [],
       upnp: this.#config.upnp !== false,
-      cosigners: [...this.#watched.entries()].map(([signerKey, key]) => {
+      cosigners: [...this.#watched.entries()].filter(([signerKey]) => !this.#isLocalSigner(signerKey)).map(([signerKey, key]) => {
         const card = running?.directory.get(key);
         return { signerKey, displayName: card?.displayName ?? null, peerId: card?.peerId ?? null, ...(running?.paths.of(card?.peerId) ?? { path: 'not-connected', since: null }) };
       }),
@@ -433,6 +433,10 @@ export class CosignerNetwork {
       this.#detachFanout();
       this.#detachFanout = undefined;
     }
+  }
+
+  #isLocalSigner(hex: string): boolean {
+    return this.#config.signers.some((s) => bytesToHex(s.publicKey) === hex);
   }
 
   #need(): Running {

@@ -101,6 +101,9 @@ describe.each(cases)('co-signers in two homes: $name', ({ home2, limits }) => {
     // Neither NAT lets an unsolicited connection in, and no hole punching is attempted: the relay it is.
     expect(bSeenByA).toMatchObject({ displayName: 'Home2', path: 'relayed' });
     expect(aSeenByB).toMatchObject({ displayName: 'Home1', path: 'relayed' });
+    // Each lists its co-signer, not itself.
+    expect(statusA.cosigners?.map((c) => c.signerKey)).toEqual([keyB]);
+    expect(statusB.cosigners?.map((c) => c.signerKey)).toEqual([keyA]);
     for (const s of [statusA, statusB]) {
       expect(s.reachability?.status).toBe('relayed');
       expect(s.reachability?.relays).toEqual([expect.objectContaining({ source: 'configured', reserved: true })]);

@@ -116,6 +116,8 @@ export const CosignerReach = z.object({
   path: z.enum(['lan', 'direct', 'relayed', 'not-connected']),
   /** When this path began (null: not connected since the node started). */
   since: Millis.nullable(),
+  /** For a relayed path, the relay's peer id. */
+  relay: z.string().max(128).nullable(),
 });
 export type CosignerReach = z.infer<typeof CosignerReach>;
 

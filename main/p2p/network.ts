@@ -309,7 +309,7 @@ export class CosignerNetwork {
       upnp: this.#config.upnp !== false,
       cosigners: [...this.#watched.entries()].filter(([signerKey]) => !this.#isLocalSigner(signerKey)).map(([signerKey, key]) => {
         const card = running?.directory.get(key);
-        return { signerKey, displayName: card?.displayName ?? null, peerId: card?.peerId ?? null, ...(running?.paths.of(card?.peerId) ?? { path: 'not-connected', since: null }) };
+        return { signerKey, displayName: card?.displayName ?? null, peerId: card?.peerId ?? null, ...(running?.paths.of(card?.peerId) ?? { path: 'not-connected', since: null, relay: null }) };
       }),
     });
   }

@@ -16,6 +16,8 @@ export interface PathState {
   path: PeerPath;
   /** When this path began (null: never connected since the node started). */
   since: number | null;
+  /** For a relayed path, the relay's peer id. */
+  relay: string | null;
 }
 
 export function isRelayed(address: Multiaddr | string): boolean {
@@ -33,16 +35,25 @@ function pathOfAddress(address: Multiaddr): PeerPath {
 
 const PREFERENCE: readonly PeerPath[] = ['lan', 'direct', 'relayed'];
 
-/** The best path among a peer's open connections (libp2p sends on the newest; all of them work). */
-export function pathOf(connections: readonly Pick<Connection, 'remoteAddr' | 'status'>[]): PeerPath {
-  const paths = new Set(connections.filter((c) => c.status === 'open').map((c) => pathOfAddress(c.remoteAddr)));
-  return PREFERENCE.find((p) => paths.has(p)) ?? 'not-connected';
+/** The best path among a peer's open connections, and the relay of a relayed one. */
+export function pathOf(connections: readonly Pick<Connection, 'remoteAddr' | 'status'>[]): { path: PeerPath; relay: string | null } {
+  const open = connections.filter((c) => c.status === 'open');
+  const paths = new Set(open.map((c) => pathOfAddress(c.remoteAddr)));
+  const path = PREFERENCE.find((p) => paths.has(p)) ?? 'not-connected';
+  const relayed = path === 'relayed' ? open.find((c) => isRelayed(c.remoteAddr)) : undefined;
+  return { path, relay: relayed === undefined ? null : relayOf(relayed.remoteAddr) };
+}
+
+/** The relay peer id in `/.../p2p/<relay>/p2p-circuit/...`. */
+function relayOf(address: Multiaddr): string | null {
+  const before = address.toString().split('/p2p-circuit')[0] ?? '';
+  return /\/p2p\/([^/]+)$/.exec(before)?.[1] ?? null;
 }
 
 export class PeerPaths {
   readonly #libp2p: CosignerLibp2p;
   readonly #clock: Clock;
-  readonly #states: BoundedMap<string, { path: PeerPath; since: number }>;
+  readonly #states: BoundedMap<string, { path: PeerPath; since: number; relay: string | null }>;
   readonly #onChange = (evt: CustomEvent<Connection>): void => this.#update(evt.detail.remotePeer.toString());
 
   constructor(libp2p: CosignerLibp2p, clock: Clock, maxPeers = 1024) {
@@ -63,14 +74,14 @@ export class PeerPaths {
   }
 
   of(peerId: string | undefined): PathState {
-    if (peerId === undefined) return { path: 'not-connected', since: null };
-    const state = this.#states.peek(peerId);
-    return state === undefined ? { path: 'not-connected', since: null } : { ...state };
+    const state = peerId === undefined ? undefined : this.#states.peek(peerId);
+    return state === undefined ? { path: 'not-connected', since: null, relay: null } : { ...state };
   }
 
   #update(peerId: string): void {
-    const path = pathOf(this.#libp2p.getConnections().filter((c) => c.remotePeer.toString() === peerId));
-    if (this.#states.peek(peerId)?.path === path) return;
-    this.#states.set(peerId, { path, since: this.#clock.now() });
+    const { path, relay } = pathOf(this.#libp2p.getConnections().filter((c) => c.remotePeer.toString() === peerId));
+    const current = this.#states.peek(peerId);
+    if (current?.path === path && current.relay === relay) return;
+    this.#states.set(peerId, { path, relay, since: this.#clock.now() });
   }
 }

@@ -52,6 +52,8 @@ export interface CosignerReach {
   peerId: string | null;
   path: PeerPath;
   since: number | null;
+  /** For a relayed path, the relay's peer id. */
+  relay: string | null;
 }
 
 /**

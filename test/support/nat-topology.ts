@@ -9,7 +9,7 @@
  * are never touched. Needs root, `ip` (iproute2) and `iptables`: without them the caller fails with
  * the missing one named (requireNatPrerequisites), never skips.
  *
- *   relay ns  10.99.0.1 ─┐
+ *   relay ns  10.99.0.1 ─┐   (relay2 ns 10.99.0.2 likewise)
  *                        ├─ br0 (public ns)
  *   router1 wan 10.99.0.11 ┘  lan 192.168.1.1 ── home1 192.168.1.2
  *   router2 wan 10.99.0.12    lan 192.168.2.1 ── home2 192.168.2.2
@@ -24,10 +24,12 @@ import path from 'node:path';
 export type NatKind = 'endpoint-independent' | 'symmetric';
 
 export const RELAY_IP = '10.99.0.1';
+/** A second relay, for a group that keeps two (or loses one). */
+export const RELAY2_IP = '10.99.0.2';
 
 export interface NatTopology {
   /** Namespace names, unique to this run. */
-  readonly ns: { public: string; relay: string; router1: string; home1: string; router2: string; home2: string };
+  readonly ns: { public: string; relay: string; relay2: string; router1: string; home1: string; router2: string; home2: string };
   /** Starts a process inside a namespace (ip netns exec), its output kept in `log`. */
   spawnIn(ns: string, command: string, args: readonly string[], env?: NodeJS.ProcessEnv): NsProcess;
   /**
@@ -72,7 +74,7 @@ function run(args: readonly string[]): void {
 export async function createNatTopology(home2: NatKind, home1: NatKind = 'endpoint-independent'): Promise<NatTopology> {
   requireNatPrerequisites();
   const id = `cst${randomBytes(3).toString('hex')}`;
-  const ns = { public: `${id}-pub`, relay: `${id}-relay`, router1: `${id}-r1`, home1: `${id}-h1`, router2: `${id}-r2`, home2: `${id}-h2` };
+  const ns = { public: `${id}-pub`, relay: `${id}-relay`, relay2: `${id}-relay2`, router1: `${id}-r1`, home1: `${id}-h1`, router2: `${id}-r2`, home2: `${id}-h2` };
   const made: string[] = [];
   const children: ChildProcess[] = [];
   const servers: Server[] = [];
@@ -128,6 +130,7 @@ export async function createNatTopology(home2: NatKind, home1: NatKind = 'endpoi
       run(['ip', '-n', peerNs, 'link', 'set', peerIf, 'up']);
     };
     attach('p-relay', ns.relay, 'eth0', `${RELAY_IP}/24`);
+    attach('p-relay2', ns.relay2, 'eth0', `${RELAY2_IP}/24`);
     const home = (router: string, house: string, wan: string, lanNet: number, kind: NatKind): void => {
       attach(`p-${router.slice(-2)}`, router, 'wan', `${wan}/24`);
       run(['ip', '-n', router, 'link', 'add', 'lan', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', house]);

@@ -10,17 +10,12 @@
  * what is missing.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { schnorr } from '@noble/curves/secp256k1.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
-import { connectControl, type ControlClient } from '../../../main/daemon/control-client.ts';
+import type { ControlClient } from '../../../main/daemon/control-client.ts';
 import { cosignMessage } from '../../../docs/examples/cosign-message.ts';
-import { freePort, ROOT } from '../../support/daemon-process.ts';
+import { natRun, startNatDaemon, startNatRelay } from '../../support/nat-daemons.ts';
 import { createNatTopology, RELAY_IP, type NatKind, type NatTopology } from '../../support/nat-topology.ts';
-
-const CLI = path.join(ROOT, 'main', 'cli.ts');
 
 interface Case {
   name: string;
@@ -37,77 +32,47 @@ const cases: Case[] = [
 
 describe.each(cases)('co-signers in two homes: $name', ({ home2, limits }) => {
   let topo: NatTopology | undefined;
-  const dirs: string[] = [];
-  const clients: ControlClient[] = [];
-  const logs: string[][] = [];
+  const run = natRun(() => topo);
+  let a: ControlClient['bridge'];
+  let b: ControlClient['bridge'];
+  let relayPeerId: string;
 
   beforeAll(async () => {
     topo = await createNatTopology(home2);
-    const relayDir = await mkdtemp(path.join(tmpdir(), 'cosigner-relay-'));
-    dirs.push(relayDir);
-    const relay = topo.spawnIn(topo.ns.relay, process.execPath, [CLI, 'relay', '--data-dir', relayDir, '--listen', `/ip4/${RELAY_IP}/tcp/4001`, '--limits', limits, '--no-upnp']);
-    const relayAddr = (await relay.waitFor(new RegExp(`Relay address: (/ip4/${RELAY_IP.replaceAll('.', '\\.')}/tcp/4001/p2p/\\S+)`), 30_000))[1]!;
-    for (const [name, ns] of [
-      ['Home1', topo.ns.home1],
-      ['Home2', topo.ns.home2],
-    ] as const) {
-      const dataDir = await mkdtemp(path.join(tmpdir(), `cosigner-${name.toLowerCase()}-`));
-      dirs.push(dataDir);
-      // The control API listens on 127.0.0.1 inside the home; the same port on the host's loopback
-      // is forwarded to it, so the Host header the daemon checks matches.
-      const port = await freePort();
-      const daemon = topo.spawnIn(
-        ns,
-        process.execPath,
-        [CLI, 'serve', '--data-dir', dataDir, '--keystore', 'file', '--no-mdns', '--network', 'regtest', '--display-name', name, '--port', String(port),
-          '--listen', '/ip4/0.0.0.0/tcp/4001', '--relay', relayAddr, '--bootstrap', relayAddr],
-        { ...process.env, COSIGNER_KEYSTORE_PASSPHRASE: `nat ${name} passphrase` },
-      );
-      logs.push(daemon.log);
-      const url = (await daemon.waitFor(/Open: (\S+)/, 30_000))[1]!;
-      await topo.forwardLoopback(ns, port);
-      clients.push(await connectControl(url));
-    }
+    const relay = await startNatRelay(topo, run, topo.ns.relay, RELAY_IP, limits);
+    relayPeerId = relay.address.split('/p2p/')[1]!;
+    a = (await startNatDaemon(topo, run, topo.ns.home1, 'Home1', [relay.address])).bridge;
+    b = (await startNatDaemon(topo, run, topo.ns.home2, 'Home2', [relay.address])).bridge;
   }, 120_000);
 
-  afterAll(async () => {
-    for (const c of clients) c.close();
-    await topo?.teardown();
-    await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
-  }, 60_000);
+  afterAll(() => run.cleanup(), 60_000);
 
   it('complete a 2-of-2 message session through the relay, and say so', { timeout: 120_000 }, async () => {
-    const [a, b] = clients.map((c) => c.bridge) as [ControlClient['bridge'], ControlClient['bridge']];
     for (const bridge of [a, b]) await bridge.call('keys.importSecret', { secretHex: bytesToHex(schnorr.utils.randomSecretKey()) });
     const started = Date.now();
     const done = await cosignMessage(a, b, `co-signed across two NATs (${home2}, relay limits ${limits})`).catch(async (err: unknown) => {
       // What each side saw, for the failure message.
-      const seen = await Promise.all([a, b].map((x) => x.call('node.status', {}).then((s) => ({ reachability: s.reachability, cosigners: s.cosigners, transport: s.transport, listen: s.listenAddresses }))));
-      throw new Error(`${String(err)}\n${JSON.stringify(seen, null, 1)}\n${logs.join('\n----\n')}`);
+      const seen = await Promise.all([a, b].map((x) => x.call('node.status', {}).then((s) => ({ reachability: s.reachability, cosigners: s.cosigners, transport: s.transport }))));
+      throw new Error(`${String(err)}\n${JSON.stringify(seen, null, 1)}\n${run.logs.map((l) => l.join('')).join('\n----\n')}`);
     });
     expect(done.phase).toBe('COMPLETE');
 
-    const statusA = await a.call('node.status', {});
-    const statusB = await b.call('node.status', {});
-    const keyB = (await b.call('keys.status', {})).key!.publicKey;
+    const [statusA, statusB] = await Promise.all([a.call('node.status', {}), b.call('node.status', {})]);
     const keyA = (await a.call('keys.status', {})).key!.publicKey;
-    const bSeenByA = statusA.cosigners?.find((c) => c.signerKey === keyB);
-    const aSeenByB = statusB.cosigners?.find((c) => c.signerKey === keyA);
+    const keyB = (await b.call('keys.status', {})).key!.publicKey;
     console.log(
       `[nat] ${home2} home 2, relay limits ${limits}: session COMPLETE in ${Date.now() - started} ms; ` +
-        `Home1 reaches Home2 ${bSeenByA?.path}, Home2 reaches Home1 ${aSeenByB?.path}; ` +
+        `Home1 reaches Home2 ${statusA.cosigners?.[0]?.path}, Home2 reaches Home1 ${statusB.cosigners?.[0]?.path}; ` +
         `own reachability ${statusA.reachability?.status} / ${statusB.reachability?.status}`,
     );
-    // Neither NAT lets an unsolicited connection in, and no hole punching is attempted: the relay it is.
-    expect(bSeenByA).toMatchObject({ displayName: 'Home2', path: 'relayed' });
-    expect(aSeenByB).toMatchObject({ displayName: 'Home1', path: 'relayed' });
-    // Each lists its co-signer, not itself.
-    expect(statusA.cosigners?.map((c) => c.signerKey)).toEqual([keyB]);
-    expect(statusB.cosigners?.map((c) => c.signerKey)).toEqual([keyA]);
+    // Each lists its co-signer, not itself; neither NAT lets an unsolicited connection in, and no
+    // hole punching is attempted: the relay it is.
+    expect(statusA.cosigners).toEqual([expect.objectContaining({ signerKey: keyB, displayName: 'Home2', path: 'relayed', relay: relayPeerId })]);
+    expect(statusB.cosigners).toEqual([expect.objectContaining({ signerKey: keyA, displayName: 'Home1', path: 'relayed', relay: relayPeerId })]);
     for (const s of [statusA, statusB]) {
       expect(s.reachability?.status).toBe('relayed');
       expect(s.reachability?.relays).toEqual([expect.objectContaining({ source: 'configured', reserved: true })]);
-      expect(s.reachability?.relayAddresses.every((addr) => addr.startsWith(`/ip4/${RELAY_IP}/tcp/4001/p2p/`))).toBe(true);
+      expect(s.reachability?.relayAddresses.every((addr) => addr.startsWith(`/ip4/${RELAY_IP}/tcp/4001/p2p/${relayPeerId}/p2p-circuit`))).toBe(true);
     }
   });
 });

@@ -75,7 +75,7 @@ describe('co-signers reached through a relay', () => {
 
     const status = a.network.status();
     const bob = status.cosigners.find((c) => c.peerId === b.network.peerId);
-    expect(bob).toMatchObject({ displayName: 'relay-bob', path: 'relayed' });
+    expect(bob).toMatchObject({ displayName: 'relay-bob', path: 'relayed', relay: relay!.libp2p.peerId.toString() });
     expect(bob!.since).toBeGreaterThan(0);
     expect(status.reachability.relays).toEqual([expect.objectContaining({ address: relayAddr, source: 'configured', reserved: true, lastError: null })]);
     expect(ContractNodeStatus.parse(status)).toEqual(status);

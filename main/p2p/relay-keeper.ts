@@ -45,7 +45,6 @@ interface Entry {
   failures: number;
   nextAttemptAt: number;
   lastError: string | null;
-  inFlight: boolean;
 }
 
 const MAX_BACKOFF_MS = 30 * 60_000;
@@ -80,12 +79,23 @@ function transportManagerOf(libp2p: CosignerLibp2p): { listen(addrs: Multiaddr[]
   return (libp2p as unknown as { components: { transportManager: { listen(addrs: Multiaddr[]): Promise<void> } } }).components.transportManager;
 }
 
+function withTimeout<T>(scheduler: Scheduler, work: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: TimerHandle | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = scheduler.setTimeout(() => reject(new Error(message)), ms);
+  });
+  return Promise.race([work, timeout]).finally(() => {
+    if (timer !== undefined) scheduler.clear(timer);
+  });
+}
+
 export class RelayKeeper {
   readonly #deps: RelayKeeperDeps;
   /** By relay address. */
   readonly #relays = new Map<string, Entry>();
   readonly #maxLearned: number;
   #timer: TimerHandle | undefined;
+  #ticking = false;
 
   constructor(deps: RelayKeeperDeps) {
     this.#deps = deps;
@@ -130,16 +140,23 @@ export class RelayKeeper {
     }));
   }
 
-  /** Reserves on every relay we hold no reservation on and whose backoff has passed. */
+  /**
+   * Reserves on every relay we hold no reservation on and whose backoff has passed, one relay at a
+   * time: two reservations started together left the second one made but never listened on.
+   */
   tick(): void {
-    const reserved = this.#reservedRelayIds();
-    const now = this.#deps.clock.now();
-    for (const [address, entry] of this.#relays) {
-      if (entry.inFlight || reserved.has(entry.peerId) || now < entry.nextAttemptAt) continue;
-      entry.inFlight = true;
-      void this.#reserve(address, entry).finally(() => {
-        entry.inFlight = false;
-      });
+    if (this.#ticking) return;
+    this.#ticking = true;
+    void this.#reserveDue().finally(() => {
+      this.#ticking = false;
+    });
+  }
+
+  async #reserveDue(): Promise<void> {
+    for (const [address, entry] of [...this.#relays]) {
+      if (this.#timer === undefined) return;
+      if (this.#reservedRelayIds().has(entry.peerId) || this.#deps.clock.now() < entry.nextAttemptAt) continue;
+      await this.#reserve(address, entry);
     }
   }
 
@@ -147,7 +164,8 @@ export class RelayKeeper {
     const { libp2p, dialTimeoutMs, intervalMs, clock } = this.#deps;
     try {
       await libp2p.dial(multiaddr(address), { signal: AbortSignal.timeout(dialTimeoutMs) });
-      await transportManagerOf(libp2p).listen([multiaddr(`${address}${CIRCUIT}`)]);
+      await withTimeout(this.#deps.scheduler, transportManagerOf(libp2p).listen([multiaddr(`${address}${CIRCUIT}`)]), dialTimeoutMs, 'the relay did not grant a reservation in time');
+      if (!this.#reservedRelayIds().has(entry.peerId)) throw new Error('the relay granted a reservation but no relay address appeared');
       entry.failures = 0;
       entry.lastError = null;
       entry.nextAttemptAt = 0;
@@ -161,7 +179,7 @@ export class RelayKeeper {
   #add(address: string, source: RelaySource): boolean {
     const peerId = peerIdOfAddress(address);
     if (peerId === undefined || this.#relays.has(address)) return false;
-    this.#relays.set(address, { peerId, source, failures: 0, nextAttemptAt: 0, lastError: null, inFlight: false });
+    this.#relays.set(address, { peerId, source, failures: 0, nextAttemptAt: 0, lastError: null });
     return true;
   }
 

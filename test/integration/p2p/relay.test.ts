@@ -17,18 +17,18 @@ import { testSigner } from '../../support/signers.ts';
 import { collect, realClock, startNode, stopAll, waitFor } from './harness.ts';
 import type { TestNode } from './harness.ts';
 
-let relay: CosignerNode | undefined;
+let relays: CosignerNode[] = [];
 let nodes: TestNode[] = [];
 afterEach(async () => {
   await stopAll(nodes);
-  await relay?.libp2p.stop();
+  await Promise.all(relays.map((r) => r.libp2p.stop()));
   nodes = [];
-  relay = undefined;
+  relays = [];
 });
 
-async function startRelay(allow: string[] = []): Promise<string> {
-  relay = await startRelayNode({
-    identity: await generatePeerIdentity(seededRandom('relay')),
+async function startRelay(allow: string[] = [], label = 'relay'): Promise<string> {
+  const relay = await startRelayNode({
+    identity: await generatePeerIdentity(seededRandom(label)),
     listen: ['/ip4/127.0.0.1/tcp/0'],
     limits: KUBO_RELAY_LIMITS,
     maxReservations: 16,
@@ -37,12 +37,14 @@ async function startRelay(allow: string[] = []): Promise<string> {
     clock: realClock,
     inspectAnnouncement: inspectTestAnnouncement,
   });
+  relays.push(relay);
   return relay.libp2p.getMultiaddrs()[0]!.toString();
 }
 
 /** A node no one can dial: it listens nowhere and is reachable only through the relay. */
-function startHidden(label: string, relayAddr: string, cosigner: string): Promise<TestNode> {
-  return startNode(label, { listen: [], relays: [relayAddr], bootstrap: [relayAddr], cosigners: [testSigner(cosigner).publicKey] });
+function startHidden(label: string, relayAddr: string | string[], cosigner: string): Promise<TestNode> {
+  const addrs = [relayAddr].flat();
+  return startNode(label, { listen: [], relays: addrs, bootstrap: addrs, cosigners: [testSigner(cosigner).publicKey] });
 }
 
 describe('co-signers reached through a relay', () => {
@@ -75,10 +77,27 @@ describe('co-signers reached through a relay', () => {
 
     const status = a.network.status();
     const bob = status.cosigners.find((c) => c.peerId === b.network.peerId);
-    expect(bob).toMatchObject({ displayName: 'relay-bob', path: 'relayed', relay: relay!.libp2p.peerId.toString() });
+    expect(bob).toMatchObject({ displayName: 'relay-bob', path: 'relayed', relay: relays[0]!.libp2p.peerId.toString() });
     expect(bob!.since).toBeGreaterThan(0);
     expect(status.reachability.relays).toEqual([expect.objectContaining({ address: relayAddr, source: 'configured', reserved: true, lastError: null })]);
     expect(ContractNodeStatus.parse(status)).toEqual(status);
+  });
+
+  it('keeps a reservation on each of two relays, and names both in its card', async () => {
+    const both = [await startRelay([], 'relay-1'), await startRelay([], 'relay-2')];
+    const a = await startHidden('relay-erin', both, 'relay-frank');
+    nodes = [a];
+    // Two reservations asked for at once left the second made but never listened on.
+    const reserved = await waitFor('both reservations', () => {
+      const r = a.network.status().reachability.relays;
+      return r.length === 2 && r.every((x) => x.reserved) ? r : undefined;
+    });
+    expect(reserved.map((r) => r.address).sort()).toEqual([...both].sort());
+    const card = await waitFor('a card naming both relays', async () => {
+      const c = await a.network.findSigner(a.signer.publicKey);
+      return c !== undefined && both.every((r) => c.multiaddrs.some((m) => m.startsWith(`${r}/p2p-circuit`))) ? c : undefined;
+    });
+    expect(card.multiaddrs).toHaveLength(2);
   });
 
   it('refuses a reservation to a node the relay does not allow, and says why in the status', async () => {

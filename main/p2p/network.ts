@@ -37,7 +37,7 @@ import type { PeerGuardConfig } from './peer-guard.ts';
 import { createSignerCard, MAX_CARD_ADDR_BYTES, MAX_CARD_ADDRS } from './signer-card.ts';
 import type { SignerCard, SignerKey } from './signer-card.ts';
 import { collectNodeStatus, summarizeCard } from './status.ts';
-import type { LanPeer, NodeStatus } from './status.ts';
+import type { CosignerReach, LanPeer, NodeStatus } from './status.ts';
 import { CosignerTransport, DEFAULT_TRANSPORT_TIMEOUTS } from './transport.ts';
 import type { TransportTimeouts } from './transport.ts';
 
@@ -307,11 +307,20 @@ export class CosignerNetwork {
       lanPeers: this.lanPeers(),
       relays: running?.keeper.relays() ?? [],
       upnp: this.#config.upnp !== false,
-      cosigners: [...this.#watched.entries()].filter(([signerKey]) => !this.#isLocalSigner(signerKey)).map(([signerKey, key]) => {
-        const card = running?.directory.get(key);
-        return { signerKey, displayName: card?.displayName ?? null, peerId: card?.peerId ?? null, ...(running?.paths.of(card?.peerId) ?? { path: 'not-connected', since: null, relay: null }) };
-      }),
+      cosigners: this.#cosignerReach(running),
     });
+  }
+
+  /** How each co-signer of our groups (not our own keys) is reached now. */
+  #cosignerReach(running: Running | undefined): CosignerReach[] {
+    const local = new Set(this.#config.signers.map((s) => bytesToHex(s.publicKey)));
+    return [...this.#watched.entries()]
+      .filter(([signerKey]) => !local.has(signerKey))
+      .map(([signerKey, key]) => {
+        const card = running?.directory.get(key);
+        const path = running?.paths.of(card?.peerId) ?? { path: 'not-connected' as const, since: null, relay: null };
+        return { signerKey, displayName: card?.displayName ?? null, peerId: card?.peerId ?? null, ...path };
+      });
   }
 
   on(event: 'card', listener: CardListener): () => void {
@@ -433,10 +442,6 @@ export class CosignerNetwork {
       this.#detachFanout();
       this.#detachFanout = undefined;
     }
-  }
-
-  #isLocalSigner(hex: string): boolean {
-    return this.#config.signers.some((s) => bytesToHex(s.publicKey) === hex);
   }
 
   #need(): Running {

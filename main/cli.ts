@@ -12,6 +12,7 @@ import { startControlServer } from './daemon/control-server.ts';
 import { defaultDataDir } from './data-dir.ts';
 import { isCosignerError } from './errors.ts';
 import { readPassphrase } from './keys/index.ts';
+import { relay, RELAY_USAGE } from './relay-command.ts';
 
 const USAGE = `Usage: cosigner serve [options]
 
@@ -26,6 +27,8 @@ Options:
   --port N              control API port (default: a free port)
   --listen ADDR         libp2p listen multiaddr (repeatable; default from settings)
   --bootstrap ADDR      bootstrap peer multiaddr with /p2p/<peer id> (repeatable)
+  --relay ADDR          relay to be reachable through, from \`cosigner relay\` (repeatable)
+  --no-upnp             do not ask the home router for a port mapping
   --no-mdns             do not look for co-signers on the LAN
   --display-name NAME   name shown to co-signers on your signer card
   --network NET         mainnet, testnet, signet or regtest (addresses shown)
@@ -46,6 +49,8 @@ async function serve(argv: string[]): Promise<void> {
       port: { type: 'string' },
       listen: { type: 'string', multiple: true },
       bootstrap: { type: 'string', multiple: true },
+      relay: { type: 'string', multiple: true },
+      'no-upnp': { type: 'boolean', default: false },
       'no-mdns': { type: 'boolean', default: false },
       'display-name': { type: 'string' },
       network: { type: 'string' },
@@ -70,6 +75,8 @@ async function serve(argv: string[]): Promise<void> {
     ...(values.listen ? { listenAddresses: values.listen } : {}),
     ...(values.bootstrap ? { bootstrapPeers: values.bootstrap } : {}),
     ...(values['no-mdns'] ? { mdns: false } : {}),
+    ...(values.relay ? { relays: values.relay } : {}),
+    ...(values['no-upnp'] ? { upnp: false } : {}),
     ...(values['display-name'] !== undefined ? { displayName: values['display-name'] } : {}),
     ...(network !== undefined ? { network: network as 'mainnet' } : {}),
   };
@@ -124,7 +131,8 @@ async function serve(argv: string[]): Promise<void> {
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   if (command === 'serve') return serve(rest);
-  process.stdout.write(USAGE);
+  if (command === 'relay') return relay(rest);
+  process.stdout.write(USAGE + '\n' + RELAY_USAGE);
   if (command !== undefined && command !== '--help' && command !== 'help') process.exitCode = 2;
 }
 

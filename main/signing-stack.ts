@@ -65,6 +65,8 @@ export class SigningStack {
       random: deps.random,
       listen: settings.listenAddresses,
       bootstrap: settings.bootstrapPeers,
+      relays: settings.relays ?? [],
+      upnp: settings.upnp !== false,
       mdns: { enabled: settings.mdns },
       cosigners: deps.cosigners().map((k) => hexToBytes(k)),
       pinned: (deps.contacts?.() ?? []).map((k) => hexToBytes(k)),

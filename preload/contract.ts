@@ -99,6 +99,38 @@ export const PeerBan = z.object({
   signers: z.array(PublicKeyHex).max(8),
 });
 export type PeerBan = z.infer<typeof PeerBan>;
+export const RelayState = z.object({
+  address: z.string().max(512),
+  peerId: z.string().max(128),
+  /** configured: in the settings; co-signer: named in a co-signer's signer card. */
+  source: z.enum(['configured', 'co-signer']),
+  /** We hold a reservation: others reach us through this relay now. */
+  reserved: z.boolean(),
+  lastError: z.string().max(1024).nullable(),
+});
+
+export const NodeReachability = z.object({
+  /** public: a public address is advertised (listened on, UPnP-mapped or confirmed by AutoNAT);
+   *  relayed: reachable from outside only through relays; private: only on the LAN. */
+  status: z.enum(['public', 'relayed', 'private']),
+  publicAddresses: z.array(z.string().max(512)),
+  relayAddresses: z.array(z.string().max(512)),
+  relays: z.array(RelayState).max(64),
+  upnp: z.boolean(),
+});
+
+/** How a co-signer (a key in one of our groups) is reached now, and since when. */
+export const CosignerReach = z.object({
+  signerKey: PublicKeyHex,
+  displayName: z.string().max(256).nullable(),
+  peerId: z.string().max(128).nullable(),
+  path: z.enum(['lan', 'direct', 'relayed', 'not-connected']),
+  /** When this path began (null: not connected since the node started). */
+  since: Millis.nullable(),
+  /** For a relayed path, the relay's peer id. */
+  relay: z.string().max(128).nullable(),
+});
+export type CosignerReach = z.infer<typeof CosignerReach>;
 
 export const NodeStatus = z.object({
   running: z.boolean(),
@@ -126,6 +158,8 @@ export const NodeStatus = z.object({
     watchedCosigners: Count,
   }),
   bans: z.array(PeerBan).max(1024),
+  reachability: NodeReachability.optional(),
+  cosigners: z.array(CosignerReach).max(1024).optional(),
 });
 export type NodeStatus = z.infer<typeof NodeStatus>;
 
@@ -499,6 +533,10 @@ export const Settings = z.object({
   listenAddresses: z.array(z.string().min(1).max(256)).max(8),
   bootstrapPeers: z.array(z.string().min(1).max(512)).max(32),
   mdns: z.boolean(),
+  /** Relays (`cosigner relay` addresses, with /p2p/<id>) to be reachable through behind a NAT. */
+  relays: z.array(z.string().min(1).max(512)).max(8).optional(),
+  /** Ask the home router for a port mapping (UPnP IGD / NAT-PMP); on unless false. */
+  upnp: z.boolean().optional(),
   sessionTimeoutSeconds: z.number().int().min(60).max(7 * 24 * 3600),
   stuckSessionTimeoutSeconds: z.number().int().min(30).max(24 * 3600),
   /** Ended sessions older than this are deleted from disk (docs/PROTOCOL.md §Persistence). */

@@ -9,7 +9,9 @@ await build({
   platform: 'node',
   target: 'node22',
   format: 'esm',
-  external: ['keytar'],
+  // @achingbrain/ssdp (UPnP gateway search) reads its own package.json by a path relative to its
+  // file, which a bundle moves: it is loaded from node_modules, like keytar.
+  external: ['keytar', '@achingbrain/ssdp'],
   logLevel: 'warning',
   banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
 });

@@ -9,6 +9,7 @@ import type { Connection, Stream } from '@libp2p/interface';
 import type { Directory } from './directory.ts';
 import type { InboundPolicy } from './inbound-policy.ts';
 import type { CosignerLibp2p } from './node.ts';
+import { openStream } from './open-stream.ts';
 import type { SignerCard } from './signer-card.ts';
 import { CARD_PROTOCOL, FrameChannel } from './wire.ts';
 import { MAX_CARD_BYTES } from './signer-card.ts';
@@ -41,6 +42,8 @@ export class CardExchange {
     await this.#deps.libp2p.handle(CARD_PROTOCOL, (stream, connection) => this.#respond(stream, connection), {
       maxInboundStreams: 2,
       maxOutboundStreams: 2,
+      // Cards are swapped over relayed (limited) connections too: that is how NATed co-signers meet.
+      runOnLimitedConnection: true,
     });
     this.#deps.libp2p.addEventListener('connection:open', this.#onOpen);
   }
@@ -52,7 +55,7 @@ export class CardExchange {
 
   /** Swaps cards with a peer; returns the cards it presented that we accepted. */
   async exchange(peer: string, signal: AbortSignal): Promise<SignerCard[]> {
-    const stream = await this.#deps.libp2p.dialProtocol(peerIdFromString(peer), CARD_PROTOCOL, { signal });
+    const stream = await openStream(this.#deps.libp2p, peerIdFromString(peer), CARD_PROTOCOL, signal);
     return this.#swap(stream, peer);
   }
 

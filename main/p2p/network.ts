@@ -10,6 +10,8 @@ import { bytesToHex } from '@noble/hashes/utils.js';
 import { peerIdFromString } from '@libp2p/peer-id';
 import type { PeerId, PeerInfo } from '@libp2p/interface';
 import { multiaddr } from '@multiformats/multiaddr';
+import type { Multiaddr } from '@multiformats/multiaddr';
+import { isPrivate } from '@libp2p/utils';
 import { CosignerError } from '../errors.ts';
 import type { Clock, InboundHandler, OutboundMeta, Random, Scheduler, SessionTransport, TimerHandle } from '../session/ports.ts';
 import { BoundedMap } from './bounded-map.ts';
@@ -29,11 +31,13 @@ import { handOver } from './inbound-verdict.ts';
 import { createCosignerNode, dialBootstrapPeers } from './node.ts';
 import type { CosignerLibp2p, CosignerNode } from './node.ts';
 import { PeerGuard } from './peer-guard.ts';
+import { isRelayed, PeerPaths } from './peer-paths.ts';
+import { RelayKeeper } from './relay-keeper.ts';
 import type { PeerGuardConfig } from './peer-guard.ts';
 import { createSignerCard, MAX_CARD_ADDR_BYTES, MAX_CARD_ADDRS } from './signer-card.ts';
 import type { SignerCard, SignerKey } from './signer-card.ts';
 import { collectNodeStatus, summarizeCard } from './status.ts';
-import type { LanPeer, NodeStatus } from './status.ts';
+import type { CosignerReach, LanPeer, NodeStatus } from './status.ts';
 import { CosignerTransport, DEFAULT_TRANSPORT_TIMEOUTS } from './transport.ts';
 import type { TransportTimeouts } from './transport.ts';
 
@@ -74,6 +78,10 @@ export interface NetworkConfig {
   timeouts?: Partial<NetworkTimeouts>;
   retry?: Partial<RetryPolicy>;
   storeLimits?: DhtStoreLimits;
+  /** Relays (multiaddrs with /p2p/<id>) to hold a reservation on, so that we can be reached behind a NAT. */
+  relays?: readonly string[];
+  /** Ask the home router for a port mapping (UPnP IGD / NAT-PMP); default true. */
+  upnp?: boolean;
 }
 
 interface Running {
@@ -83,6 +91,10 @@ interface Running {
   directory: Directory;
   cards: CardExchange;
   transport: CosignerTransport;
+  keeper: RelayKeeper;
+  paths: PeerPaths;
+  /** A card re-issue waiting for our addresses to settle. */
+  cardUpdate?: TimerHandle;
   timers: TimerHandle[];
   detach: (() => void)[];
 }
@@ -90,6 +102,19 @@ interface Running {
 const MAX_LAN_PEERS = 256;
 const MAX_WATCHED_COSIGNERS = 1024;
 const P2P_CODE = 421;
+/** Addresses change in bursts (a reservation adds several): one card for the burst. */
+const CARD_UPDATE_SETTLE_MS = 500;
+
+/** Public direct, public relay, private (LAN) direct, private relay. */
+function cardAddressRank(address: Multiaddr): number {
+  let priv: boolean;
+  try {
+    priv = isPrivate(address);
+  } catch {
+    priv = true;
+  }
+  return (priv ? 2 : 0) + (isRelayed(address) ? 1 : 0);
+}
 
 export class CosignerNetwork {
   readonly #config: NetworkConfig;
@@ -149,6 +174,7 @@ export class CosignerNetwork {
       dht: { mode: config.dht?.mode ?? 'server', addresses: config.dht?.addresses ?? 'all', rules },
       connectionGater: { denyDialPeer: banned, denyInboundEncryptedConnection: banned, denyOutboundEncryptedConnection: banned },
       ...(config.storeLimits !== undefined ? { storeLimits: config.storeLimits } : {}),
+      nat: { upnp: config.upnp !== false },
     });
     const libp2p = node.libp2p;
     const dhtMs = this.#timeouts.dhtMs;
@@ -172,7 +198,16 @@ export class CosignerNetwork {
       timeouts: this.#timeouts,
       ...(config.retry !== undefined ? { retry: config.retry } : {}),
     });
-    const running: Running = { node, libp2p, rules, directory, cards, transport, timers: [], detach: [] };
+    const keeper = new RelayKeeper({
+      libp2p,
+      clock: config.clock,
+      scheduler: config.scheduler,
+      configured: config.relays ?? [],
+      intervalMs: this.#timeouts.bootstrapRetryMs,
+      dialTimeoutMs: this.#timeouts.frameMs,
+    });
+    const paths = new PeerPaths(libp2p, config.clock);
+    const running: Running = { node, libp2p, rules, directory, cards, transport, keeper, paths, timers: [], detach: [] };
     this.#running = running;
     try {
       this.#wire(running);
@@ -183,6 +218,8 @@ export class CosignerNetwork {
       this.#syncFanout();
       await cards.start();
       await transport.start();
+      paths.start();
+      keeper.start();
       const { scheduler } = config;
       running.timers.push(scheduler.setInterval(() => void this.publishCard().catch(() => undefined), this.#timeouts.cardRepublishIntervalMs));
       running.timers.push(
@@ -208,6 +245,9 @@ export class CosignerNetwork {
     this.#running = undefined;
     this.#detachFanout = undefined;
     for (const t of running.timers) this.#config.scheduler.clear(t);
+    if (running.cardUpdate !== undefined) this.#config.scheduler.clear(running.cardUpdate);
+    running.keeper.stop();
+    running.paths.stop();
     for (const detach of running.detach) detach();
     await running.transport.stop();
     await running.cards.stop().catch(() => undefined);
@@ -280,7 +320,22 @@ export class CosignerNetwork {
       knownSigners: running?.directory.cards().length ?? 0,
       lanPeers: this.lanPeers(),
       signersOf: (peerId) => (running?.directory.byPeer(peerId) ?? []).slice(0, 8).map((card) => bytesToHex(card.signerKey)),
+      relays: running?.keeper.relays() ?? [],
+      upnp: this.#config.upnp !== false,
+      cosigners: this.#cosignerReach(running),
     });
+  }
+
+  /** How each co-signer of our groups (not our own keys) is reached now. */
+  #cosignerReach(running: Running | undefined): CosignerReach[] {
+    const local = new Set(this.#config.signers.map((s) => bytesToHex(s.publicKey)));
+    return [...this.#watched.entries()]
+      .filter(([signerKey]) => !local.has(signerKey))
+      .map(([signerKey, key]) => {
+        const card = running?.directory.get(key);
+        const path = running?.paths.of(card?.peerId) ?? { path: 'not-connected' as const, since: null, relay: null };
+        return { signerKey, displayName: card?.displayName ?? null, peerId: card?.peerId ?? null, ...path };
+      });
   }
 
   on(event: 'card', listener: CardListener): () => void {
@@ -299,6 +354,8 @@ export class CosignerNetwork {
           // Make the card's addresses dialable, and retry anything waiting for this signer right away.
           const addrs = card.multiaddrs.map((a) => multiaddr(a));
           if (addrs.length > 0) libp2p.peerStore.merge(peerIdFromString(card.peerId), { multiaddrs: addrs }).catch(() => undefined);
+          // A co-signer's relay is one we can share: holding a reservation there too lets it reach us.
+          if (this.#watched.has(bytesToHex(card.signerKey))) running.keeper.learnFromCard(card.multiaddrs);
           transport.kick(card.signerKey);
         }
         for (const listener of this.#listeners) listener(card, source);
@@ -309,6 +366,18 @@ export class CosignerNetwork {
     };
     libp2p.addEventListener('peer:connect', onConnect);
     running.detach.push(() => libp2p.removeEventListener('peer:connect', onConnect));
+    // Our addresses change when a relay reservation is made or lost, or UPnP/AutoNAT confirm one: the
+    // cards must say how to reach us now (a card without our relay address leaves us unreachable).
+    const onSelfUpdate = (): void => {
+      if (running.cardUpdate !== undefined) this.#config.scheduler.clear(running.cardUpdate);
+      running.cardUpdate = this.#config.scheduler.setTimeout(() => {
+        running.cardUpdate = undefined;
+        const now = this.#cardAddresses(running).join(' ');
+        if (this.#running === running && now !== (this.#ownCards[0]?.multiaddrs ?? []).join(' ')) void this.publishCard().catch(() => undefined);
+      }, CARD_UPDATE_SETTLE_MS);
+    };
+    libp2p.addEventListener('self:peer:update', onSelfUpdate);
+    running.detach.push(() => libp2p.removeEventListener('self:peer:update', onSelfUpdate));
     const mdns = libp2p.services.mdns;
     if (mdns !== undefined) {
       const onLanPeer = (evt: CustomEvent<PeerInfo>): void => {
@@ -333,14 +402,20 @@ export class CosignerNetwork {
   #makeCards(running: Running): SignerCard[] {
     const previous = Math.max(0, ...this.#ownCards.map((c) => c.issuedAt));
     const issuedAt = Math.max(this.#config.clock.now(), previous + 1);
+    const multiaddrs = this.#cardAddresses(running);
+    const peerId = running.libp2p.peerId.toString();
+    return this.#config.signers.map((signer) => createSignerCard({ peerId, displayName: this.#displayName, multiaddrs, issuedAt }, signer, this.#config.random));
+  }
+
+  /** Our addresses for a card, best first: 8 fit, and a relay address must not be cut off by LAN ones. */
+  #cardAddresses(running: Running): string[] {
     const addrs = running.libp2p
       .getMultiaddrs()
       .map((a) => a.decapsulateCode(P2P_CODE))
+      .sort((x, y) => cardAddressRank(x) - cardAddressRank(y))
       .filter((a) => a.bytes.length <= MAX_CARD_ADDR_BYTES)
       .map((a) => a.toString());
-    const multiaddrs = [...new Set(addrs)].slice(0, MAX_CARD_ADDRS);
-    const peerId = running.libp2p.peerId.toString();
-    return this.#config.signers.map((signer) => createSignerCard({ peerId, displayName: this.#displayName, multiaddrs, issuedAt }, signer, this.#config.random));
+    return [...new Set(addrs)].slice(0, MAX_CARD_ADDRS);
   }
 
   async #bootstrap(running: Running): Promise<void> {

@@ -24,6 +24,8 @@ import type { DhtStoreLimits } from './dht-store.ts';
 import { connectionManagerLimits, DEFAULT_INBOUND_LIMITS, PendingInbound } from './inbound-limits.ts';
 import type { InboundLimits } from './inbound-limits.ts';
 import { DHT_PROTOCOL } from './wire.ts';
+import { natParts } from './reachability.ts';
+import type { NatConfig } from './reachability.ts';
 
 export const DEFAULT_LISTEN = ['/ip4/0.0.0.0/tcp/0'];
 export const DEFAULT_MDNS_SERVICE_TAG = '_cosigner._udp.local';
@@ -46,6 +48,8 @@ export interface NodeConfig {
   maxConnections?: number;
   storeLimits?: DhtStoreLimits;
   inboundLimits?: Partial<InboundLimits>;
+  /** Relay client, AutoNAT, UPnP, relay server (reachability.ts); all but the server on by default. */
+  nat?: NatConfig;
 }
 
 export interface CosignerServices extends Record<string, unknown> {
@@ -90,6 +94,7 @@ export async function createCosignerNode(config: NodeConfig): Promise<CosignerNo
       ? { mdns: mdns({ serviceTag: config.mdns?.serviceTag ?? DEFAULT_MDNS_SERVICE_TAG, interval: config.mdns?.intervalMs ?? 10_000 }) }
       : {}),
   };
+  const nat = natParts(config.nat ?? {});
   const libp2p = (await createLibp2p({
     privateKey: config.identity,
     datastore,
@@ -97,12 +102,12 @@ export async function createCosignerNode(config: NodeConfig): Promise<CosignerNo
       listen: [...(config.listen ?? DEFAULT_LISTEN)],
       ...(config.announce !== undefined ? { announce: [...config.announce] } : {}),
     },
-    transports: [tcp()],
+    transports: [tcp(), ...nat.transports],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     connectionManager: { maxConnections: config.maxConnections ?? 128, ...connectionManagerLimits(inboundLimits) },
     connectionGater: pendingInbound.gater(config.connectionGater),
-    services,
+    services: { ...services, ...nat.services },
     logger: quietComponentLogger(),
   })) as unknown as CosignerLibp2p;
   return { libp2p, datastore, mdnsEnabled, pendingInbound };

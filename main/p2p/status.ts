@@ -5,11 +5,16 @@
  */
 import { bytesToHex } from '@noble/hashes/utils.js';
 import type { SingleKadDHT } from '@libp2p/kad-dht';
+import { isPrivate } from '@libp2p/utils';
 import type { CosignerNode } from './node.ts';
+import { isRelayed } from './peer-paths.ts';
+import type { PeerPath } from './peer-paths.ts';
+import type { RelayState } from './relay-keeper.ts';
 import type { Ban, PeerGuard } from './peer-guard.ts';
 import type { SignerCard } from './signer-card.ts';
 import type { TransportStats } from './transport.ts';
 import type { RejectReason } from './wire.ts';
+import type { Multiaddr } from '@multiformats/multiaddr';
 
 export interface CardSummary {
   signerKey: string;
@@ -24,6 +29,31 @@ export interface LanPeer {
   connected: boolean;
   /** The signer cards this peer presented (empty until the card exchange completes). */
   cards: CardSummary[];
+}
+
+/** How others can reach this node. */
+export interface NodeReachability {
+  /**
+   * public: a public address is advertised (listened on, mapped by UPnP or confirmed by AutoNAT's
+   * dial-backs); relayed: reachable from outside only through relays; private: only on the LAN.
+   */
+  status: 'public' | 'relayed' | 'private';
+  publicAddresses: string[];
+  relayAddresses: string[];
+  relays: RelayState[];
+  /** Port mapping on the home router (UPnP IGD / NAT-PMP) is asked for. */
+  upnp: boolean;
+}
+
+/** How a co-signer (a key of one of our groups) is reached now, and since when. */
+export interface CosignerReach {
+  signerKey: string;
+  displayName: string | null;
+  peerId: string | null;
+  path: PeerPath;
+  since: number | null;
+  /** For a relayed path, the relay's peer id. */
+  relay: string | null;
 }
 
 /**
@@ -54,6 +84,8 @@ export interface NodeStatus {
   /** Inbound connections still in their handshake, and those refused because their address had
    *  too many in progress (main/p2p/inbound-limits.ts). */
   inboundHandshakes: { pending: number; refusedPerAddress: number };
+  reachability: NodeReachability;
+  cosigners: CosignerReach[];
 }
 
 export interface PeerBan extends Ban {
@@ -84,15 +116,19 @@ export function collectNodeStatus(parts: {
   lanPeers: LanPeer[];
   /** The signer keys (hex) a peer's cards name. */
   signersOf: (peerId: string) => string[];
+  relays: RelayState[];
+  upnp: boolean;
+  cosigners: CosignerReach[];
 }): NodeStatus {
   const { node, guard } = parts;
   const connections = node?.libp2p.getConnections() ?? [];
   // The kad-dht service object is a single DHT with a routing table; its public type hides it.
   const dht = node?.libp2p.services.dht as unknown as SingleKadDHT | undefined;
+  const addresses = node?.libp2p.getMultiaddrs() ?? [];
   return {
     running: node !== undefined,
     peerId: parts.peerId,
-    listenAddresses: node?.libp2p.getMultiaddrs().map((a) => a.toString()) ?? [],
+    listenAddresses: addresses.map((a) => a.toString()),
     connections: connections.length,
     dhtRoutingTableSize: dht?.routingTable.size ?? 0,
     mdnsEnabled: parts.mdnsEnabled,
@@ -111,5 +147,23 @@ export function collectNodeStatus(parts: {
     transport: parts.transport ?? IDLE_TRANSPORT,
     bans: guard.bannedPeers().map((ban) => ({ ...ban, signers: parts.signersOf(ban.peerId) })),
     inboundHandshakes: { pending: node?.pendingInbound.pending ?? 0, refusedPerAddress: node?.pendingInbound.refused ?? 0 },
+    reachability: reachabilityOf(addresses, parts.relays, parts.upnp),
+    cosigners: parts.cosigners,
   };
+}
+
+function reachabilityOf(addresses: readonly Multiaddr[], relays: RelayState[], upnp: boolean): NodeReachability {
+  const relayAddresses = addresses.filter((a) => isRelayed(a)).map((a) => a.toString());
+  const publicAddresses = addresses
+    .filter((a) => {
+      if (isRelayed(a)) return false;
+      try {
+        return !isPrivate(a);
+      } catch {
+        return false;
+      }
+    })
+    .map((a) => a.toString());
+  const status = publicAddresses.length > 0 ? 'public' : relayAddresses.length > 0 ? 'relayed' : 'private';
+  return { status, publicAddresses, relayAddresses, relays, upnp };
 }

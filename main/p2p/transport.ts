@@ -25,6 +25,7 @@ import type { Directory } from './directory.ts';
 import { handOver } from './inbound-verdict.ts';
 import type { InboundPolicy } from './inbound-policy.ts';
 import type { CosignerLibp2p } from './node.ts';
+import { openStream } from './open-stream.ts';
 import { OutboundStreams } from './outbound-streams.ts';
 import type { Lease } from './outbound-streams.ts';
 import { Outbox } from './outbox.ts';
@@ -122,6 +123,8 @@ export class CosignerTransport implements SessionTransport {
     await this.#deps.libp2p.handle(SESSION_PROTOCOL, (stream, connection) => this.#onStream(stream, connection), {
       maxInboundStreams: 4,
       maxOutboundStreams: 16,
+      // A co-signer behind a NAT is reached through a relay, whose connections libp2p calls limited.
+      runOnLimitedConnection: true,
     });
     this.#running = true;
     const { scheduler } = this.#deps;
@@ -195,7 +198,7 @@ export class CosignerTransport implements SessionTransport {
     if (card.multiaddrs.length > 0 && libp2p.getConnections(peerId).length === 0) {
       await libp2p.peerStore.merge(peerId, { multiaddrs: card.multiaddrs.map((a) => multiaddr(a)) }).catch(() => undefined);
     }
-    const open = () => libp2p.dialProtocol(peerId, SESSION_PROTOCOL, { signal });
+    const open = () => openStream(libp2p, peerId, SESSION_PROTOCOL, signal);
     let lease = await this.#streams.take(card.peerId, open);
     let outcome = await this.#exchange(lease, frame, kind);
     // A kept stream the remote has closed meanwhile is no fault of the frame: once more, on a new one.

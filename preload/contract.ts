@@ -158,6 +158,8 @@ export const NodeStatus = z.object({
     watchedCosigners: Count,
   }),
   bans: z.array(PeerBan).max(1024),
+  /** Inbound connections still in their handshake, and those refused because their address had too many in progress. */
+  inboundHandshakes: z.object({ pending: Count, refusedPerAddress: Count }),
   reachability: NodeReachability.optional(),
   cosigners: z.array(CosignerReach).max(1024).optional(),
 });

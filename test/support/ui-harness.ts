@@ -243,6 +243,7 @@ export async function startUiHarness(options: UiHarnessOptions = {}): Promise<Ui
       watchedCosigners: 3,
     },
     bans: [{ peerId: carol.peerId, until: t0 + 8 * 60_000, reasons: { malformed: 7, timeout: 3 }, signers: [carol.publicKey] }],
+    inboundHandshakes: { pending: 0, refusedPerAddress: 0 },
   };
 
   // ---------- sessions ----------

@@ -42,6 +42,7 @@ const node = (connections: number): NodeStatus => ({
     watchedCosigners: 0,
   },
   bans: [],
+  inboundHandshakes: { pending: 0, refusedPerAddress: 0 },
 });
 const keyStatus = (withKey: boolean): KeyStatus => ({
   backend: 'keychain',

@@ -5,6 +5,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ELECTRON_EXTERNALS } from '../../../scripts/electron-externals.ts';
+import { ICON_DIR, ICON_OUTPUTS } from '../../../scripts/icon-sizes.ts';
 import { gate } from '../../support/prerequisites.ts';
 import { packLinuxDir, ROOT } from '../../support/pack-app.ts';
 
@@ -46,6 +47,7 @@ describe.skipIf(needs.skip !== undefined)(needs.title('the packed desktop app'),
   beforeAll(async () => {
     needs.assert();
     execFileSync(process.execPath, ['scripts/build-electron.ts'], { cwd: ROOT, stdio: 'pipe' });
+    execFileSync(process.execPath, ['scripts/make-icons.ts'], { cwd: ROOT, stdio: 'pipe' });
     appDir = await packLinuxDir(work);
     const resources = path.join(appDir, 'resources');
     packed = asar
@@ -61,6 +63,18 @@ describe.skipIf(needs.skip !== undefined)(needs.title('the packed desktop app'),
   it('holds the bundles, the renderer and package.json, and no source maps', () => {
     expect(packed).toEqual(expect.arrayContaining(['/dist/electron/main.mjs', '/dist/electron/preload.cjs', '/dist/renderer/index.html', '/package.json']));
     expect(packed.filter((p) => p.endsWith('.map'))).toEqual([]);
+  });
+
+  it('holds the window and tray icons, each a PNG of the size its name promises', () => {
+    expect(packed).toEqual(expect.arrayContaining(['/dist/icons/window.png', '/dist/icons/tray.png', '/dist/icons/tray@2x.png']));
+    // The installers' icons are not app files: electron-builder takes them from dist/icons.
+    expect(packed.filter((p) => p.startsWith('/dist/icons/linux') || p === '/dist/icons/icon.png')).toEqual([]);
+    for (const { file, size } of ICON_OUTPUTS) {
+      const png = readFileSync(path.join(ROOT, ICON_DIR, file));
+      expect(png.subarray(1, 4).toString('latin1'), file).toBe('PNG');
+      // IHDR: width and height, big-endian, at bytes 16 and 20.
+      expect([png.readUInt32BE(16), png.readUInt32BE(20)], file).toEqual([size, size]);
+    }
   });
 
   it('keeps keytar native module outside the asar, where it can be loaded', () => {

@@ -37,7 +37,7 @@ describe('electron-builder.yml', () => {
       electronFuses: Record<string, boolean>;
     };
     expect(config.win.target.map((t) => t.target)).toEqual(['nsis']);
-    expect(config.mac.target.map((t) => t.target)).toEqual(['dmg']);
+    expect(config.mac.target.map((t) => t.target)).toEqual(['dmg', 'zip']);
     expect(config.mac.hardenedRuntime).toBe(true);
     expect(config.linux.target).toEqual(['AppImage', 'deb']);
     expect(config.asarUnpack.some((p) => p.includes('keytar'))).toBe(true);

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { APP_ID } from '../../../main/desktop/desktop-shell.ts';
 import { ICON_DIR, ICON_OUTPUTS, LINUX_ICON_SIZES } from '../../../scripts/icon-sizes.ts';
 
 // The Electron binary cannot be downloaded on every machine, so installers are built in the
@@ -72,5 +73,7 @@ describe('electron-builder.yml', () => {
     expect(LINUX_ICON_SIZES.every((n) => made.has(`${config.linux.icon}/${n}x${n}.png`))).toBe(true);
     expect(config.files).toEqual(expect.arrayContaining([`${ICON_DIR}/window.png`, `${ICON_DIR}/tray*.png`]));
     expect(String(config.mac.extendInfo.NSLocalNetworkUsageDescription)).toMatch(/co-signers/);
+    // Windows ties notifications to the AppUserModelID the app sets: it must be the installer's appId.
+    expect((config as unknown as { appId: string }).appId).toBe(APP_ID);
   });
 });

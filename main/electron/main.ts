@@ -3,6 +3,7 @@
  * the contract over IPC to one hardened, sandboxed window. Bundled by scripts/build-electron.ts.
  */
 import { app, BrowserWindow, ipcMain, Menu, net, protocol, session, shell } from 'electron';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { requests, type SessionSnapshot } from '../../preload/contract.ts';
@@ -13,6 +14,8 @@ import { startServices, type Services } from '../app.ts';
 import { createDispatcher, toWireError } from '../contract-dispatch.ts';
 import { CosignerError } from '../errors.ts';
 import { defaultDataDir } from '../data-dir.ts';
+import { keyFilePath, KeytarSecretBackend } from '../keys/index.ts';
+import { SwitchableBackend } from '../keys/switchable-backend.ts';
 import {
   APP_ENTRY_URL,
   APP_SCHEME,
@@ -79,11 +82,13 @@ if (!app.requestSingleInstanceLock()) {
       return new Response(response.body, { status: response.status, headers });
     });
 
-    services = await startServices({
-      mode: 'electron',
-      dataDir: process.env.COSIGNER_DATA_DIR ?? defaultDataDir(app.getPath('userData')),
-      keystore: { kind: 'keychain' },
-    });
+    const dataDir = process.env.COSIGNER_DATA_DIR ?? defaultDataDir(app.getPath('userData'));
+    // A key file, once chosen, is the keystore (locked until its passphrase is typed in the app);
+    // otherwise the OS keychain, with the key file offered on the first-run screen where it fails.
+    const keystore = existsSync(keyFilePath(dataDir, 'default'))
+      ? SwitchableBackend.lockedFile()
+      : SwitchableBackend.keychain(new KeytarSecretBackend({}));
+    services = await startServices({ mode: 'electron', dataDir, keystore: { kind: 'switchable', backend: keystore } });
     const dispatch = createDispatcher(requests, services.handlers, (method, error) => {
       console.error(`request ${method} failed:`, error);
     });

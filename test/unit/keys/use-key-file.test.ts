@@ -15,7 +15,10 @@ const PASS = 'correct horse battery staple';
 class MemoryKeychain implements SecretBackend {
   readonly kind = 'keychain';
   readonly map = new Map<string, Uint8Array>();
-  constructor(private readonly reachable = true) {}
+  readonly reachable: boolean;
+  constructor(reachable = true) {
+    this.reachable = reachable;
+  }
   async get(name: string) {
     this.#check();
     return this.map.get(name)?.slice() ?? null;

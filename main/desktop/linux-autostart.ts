@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { START_HIDDEN_ARG } from './desktop-shell.ts';
 
 /**
  * Start at login on Linux: Electron's login-item settings exist only on macOS and Windows, so the
@@ -20,7 +21,7 @@ export function autostartFile(configHome: string): string {
 export function autostartEntry(executable: string, name: string): string {
   // Exec quoting per the Desktop Entry spec: the path in double quotes, with ", `, $ and \ escaped.
   const quoted = `"${executable.replace(/(["`$\\])/g, '\\$1')}"`;
-  return ['[Desktop Entry]', 'Type=Application', `Name=${name}`, `Exec=${quoted} --hidden`, 'X-GNOME-Autostart-enabled=true', ''].join('\n');
+  return ['[Desktop Entry]', 'Type=Application', `Name=${name}`, `Exec=${quoted} ${START_HIDDEN_ARG}`, 'X-GNOME-Autostart-enabled=true', ''].join('\n');
 }
 
 export function isAutostartEnabled(configHome: string): boolean {

@@ -6,6 +6,7 @@ import { app, BrowserWindow, Menu, nativeImage, Notification, Tray } from 'elect
 import os from 'node:os';
 import path from 'node:path';
 import type { DesktopPort, DesktopNotice } from '../desktop/desktop-port.ts';
+import { START_HIDDEN_ARG } from '../desktop/desktop-shell.ts';
 import { isAutostartEnabled, setAutostart } from '../desktop/linux-autostart.ts';
 import { APP_ENTRY_URL } from './hardening.ts';
 
@@ -23,6 +24,7 @@ export function electronDesktopPort(options: ElectronDesktopOptions): DesktopPor
   const shown = new Set<Notification>();
   const configHome = process.env.XDG_CONFIG_HOME || path.join(os.homedir(), '.config');
   const executable = process.env.APPIMAGE || process.execPath;
+  const loginArgs = [START_HIDDEN_ARG];
 
   return {
     platform: process.platform,
@@ -62,11 +64,12 @@ export function electronDesktopPort(options: ElectronDesktopOptions): DesktopPor
       n.on('close', () => shown.delete(n));
       n.show();
     },
+    // Windows matches the login item by its arguments too, so both calls name the same ones.
     getOpenAtLogin: () =>
-      process.platform === 'linux' ? isAutostartEnabled(configHome) : app.getLoginItemSettings().openAtLogin,
+      process.platform === 'linux' ? isAutostartEnabled(configHome) : app.getLoginItemSettings({ args: loginArgs }).openAtLogin,
     setOpenAtLogin(open) {
       if (process.platform === 'linux') setAutostart({ configHome, executable, name: 'Cosigner' }, open);
-      else app.setLoginItemSettings({ openAtLogin: open, args: ['--hidden'] });
+      else app.setLoginItemSettings({ openAtLogin: open, args: loginArgs });
     },
     quit: () => app.quit(),
   };

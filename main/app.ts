@@ -17,7 +17,9 @@ import { SettingsStore } from './book/settings-store.ts';
 import { CosignerError, isCosignerError } from './errors.ts';
 import { createEventGate } from './event-gate.ts';
 import { groupWallet } from './group-wallet.ts';
-import { openKeystore, type KeyManager, type KeyInfo } from './keys/index.ts';
+import { keyFilePath, KeyManager, openKeystore, type KeyInfo } from './keys/index.ts';
+import type { SwitchableBackend } from './keys/switchable-backend.ts';
+import { useKeyFile } from './keys/use-key-file.ts';
 import { notifyAll } from './notify.ts';
 import { completeGroupPsbt, GroupKeysCache, reviewFor, reviewView } from './session/psbt-session.ts';
 import { SigningStack } from './signing-stack.ts';
@@ -27,7 +29,11 @@ import { createSystemScheduler, systemClock, systemRandom } from './system-ports
 export interface AppConfig {
   mode: 'electron' | 'headless';
   dataDir: string;
-  keystore: { kind: 'keychain' } | { kind: 'file'; passphrase: string };
+  keystore:
+    | { kind: 'keychain' }
+    | { kind: 'file'; passphrase: string }
+    /** The desktop app: keychain or key file, chosen while it runs (keys.useFile). */
+    | { kind: 'switchable'; backend: SwitchableBackend };
   /** Keys of several profiles can share one keychain; each data dir uses one. */
   profile?: string;
   /** Settings for this run only, over the saved ones (CLI flags, tests). */
@@ -60,12 +66,16 @@ export async function startServices(config: AppConfig): Promise<Services> {
   const groups = await GroupBook.open(appStore, effective().network);
   // One GroupKeys per group, shared by reviews, wallet views and the coordinator's intake.
   const groupKeys = new GroupKeysCache();
-  const keys: KeyManager = openKeystore({
-    kind: config.keystore.kind,
-    profile,
-    dataDir: config.dataDir,
-    ...(config.keystore.kind === 'file' ? { passphrase: config.keystore.passphrase } : {}),
-  });
+  const keystore = config.keystore;
+  const keys: KeyManager =
+    keystore.kind === 'switchable'
+      ? new KeyManager({ backend: keystore.backend, profile })
+      : openKeystore({
+          kind: keystore.kind,
+          profile,
+          dataDir: config.dataDir,
+          ...(keystore.kind === 'file' ? { passphrase: keystore.passphrase } : {}),
+        });
 
   const listeners = new Set<(event: EventName, payload: unknown) => void>();
   const gate = createEventGate({
@@ -108,7 +118,7 @@ export async function startServices(config: AppConfig): Promise<Services> {
   }
 
   async function keyStatus(): Promise<KeyStatus> {
-    const backend = config.keystore.kind;
+    const backend = keystore.kind === 'switchable' ? keystore.backend.current : keystore.kind;
     try {
       const info = await keys.info();
       return { backend, key: info ? keyView(info) : null, problem: null };
@@ -169,6 +179,14 @@ export async function startServices(config: AppConfig): Promise<Services> {
     },
     'keys.importMnemonic': async ({ mnemonic }) => withKeyCreated(keys.importMnemonic(mnemonic)),
     'keys.importSecret': async ({ secretHex }) => withKeyCreated(keys.importSecretHex(secretHex)),
+    'keys.useFile': async ({ passphrase }) => {
+      if (keystore.kind !== 'switchable') throw new CosignerError('INVALID_INPUT', 'the keystore is chosen at start in the headless mode');
+      await useKeyFile({ backend: keystore.backend, keys, path: keyFilePath(config.dataDir, profile), passphrase });
+      await afterKeyChange();
+      const status = await keyStatus();
+      if (status.key) await startStack();
+      return status;
+    },
     'keys.delete': async ({ fingerprint }) => {
       const running = stack;
       stack = undefined;

@@ -575,6 +575,9 @@ export const requests = {
   'keys.cancelCreate': request(Empty, Ok),
   /** Deleting needs the fingerprint typed back: an explicit confirmation. */
   'keys.delete': request(z.object({ fingerprint: hex(4) }), Ok),
+  /** Desktop app: unlocks the encrypted key file with its passphrase or, where no keychain works,
+   *  keeps the key in a new one (main/keys/use-key-file.ts). The headless mode: INVALID_INPUT. */
+  'keys.useFile': request(z.object({ passphrase: z.string().min(1).max(1024) }), KeyStatus),
 
   'node.status': request(Empty, NodeStatus),
   'health.get': request(Empty, Health),

@@ -1,6 +1,7 @@
 // Bundles the Electron main process and the preload script. The preload must be one CommonJS file:
 // a sandboxed preload cannot load modules. keytar (native) and electron stay external.
 import { build, type BuildOptions } from 'esbuild';
+import { ELECTRON_EXTERNALS } from './electron-externals.ts';
 
 const common: BuildOptions = {
   bundle: true,
@@ -8,7 +9,7 @@ const common: BuildOptions = {
   target: 'node22',
   sourcemap: false,
   logLevel: 'warning',
-  external: ['electron', 'keytar'],
+  external: ELECTRON_EXTERNALS,
 };
 
 await build({ ...common, entryPoints: ['main/electron/main.ts'], outfile: 'dist/electron/main.mjs', format: 'esm',

@@ -2,16 +2,20 @@
  * The Electron entry: a thin shell that starts the same services as the headless daemon and serves
  * the contract over IPC to one hardened, sandboxed window. Bundled by scripts/build-electron.ts.
  */
-import { app, BrowserWindow, ipcMain, Menu, net, Notification, protocol, session, shell } from 'electron';
+import { app, BrowserWindow, ipcMain, Menu, net, protocol, session, shell } from 'electron';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { requests, type SessionSnapshot } from '../../preload/contract.ts';
 import { EVENT_CHANNEL, requestChannel, type IpcReply } from '../../preload/ipc.ts';
-import { showUntrustedText } from '../../preload/untrusted-text.ts';
+import { APP_ID, DesktopShell, START_HIDDEN_ARG } from '../desktop/desktop-shell.ts';
+import { electronDesktopPort } from './desktop-adapter.ts';
 import { startServices, type Services } from '../app.ts';
 import { createDispatcher, toWireError } from '../contract-dispatch.ts';
 import { CosignerError } from '../errors.ts';
 import { defaultDataDir } from '../data-dir.ts';
+import { keyFilePath, KeytarSecretBackend } from '../keys/index.ts';
+import { SwitchableBackend } from '../keys/switchable-backend.ts';
 import {
   APP_ENTRY_URL,
   APP_SCHEME,
@@ -26,6 +30,7 @@ import {
 
 const rendererDir = path.join(import.meta.dirname, '..', 'renderer');
 const preloadPath = path.join(import.meta.dirname, 'preload.cjs');
+const iconDir = path.join(import.meta.dirname, '..', 'icons');
 
 protocol.registerSchemesAsPrivileged([
   { scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } },
@@ -37,12 +42,11 @@ if (!app.requestSingleInstanceLock()) {
 } else {
   let window: BrowserWindow | undefined;
   let services: Services | undefined;
+  let desktop: DesktopShell | undefined;
   let stopping = false;
 
-  app.on('second-instance', () => {
-    if (window?.isMinimized()) window.restore();
-    window?.focus();
-  });
+  app.on('second-instance', () => desktop?.select('open'));
+  app.on('activate', () => desktop?.select('open'));
 
   // Every web contents, including any the app never meant to create: no navigation away from the
   // app, no new windows, no <webview>; allow-listed https links go to the system browser.
@@ -78,11 +82,13 @@ if (!app.requestSingleInstanceLock()) {
       return new Response(response.body, { status: response.status, headers });
     });
 
-    services = await startServices({
-      mode: 'electron',
-      dataDir: process.env.COSIGNER_DATA_DIR ?? defaultDataDir(app.getPath('userData')),
-      keystore: { kind: 'keychain' },
-    });
+    const dataDir = process.env.COSIGNER_DATA_DIR ?? defaultDataDir(app.getPath('userData'));
+    // A key file, once chosen, is the keystore (locked until its passphrase is typed in the app);
+    // otherwise the OS keychain, with the key file offered on the first-run screen where it fails.
+    const keystore = existsSync(keyFilePath(dataDir, 'default'))
+      ? SwitchableBackend.lockedFile()
+      : SwitchableBackend.keychain(new KeytarSecretBackend({}));
+    services = await startServices({ mode: 'electron', dataDir, keystore: { kind: 'switchable', backend: keystore } });
     const dispatch = createDispatcher(requests, services.handlers, (method, error) => {
       console.error(`request ${method} failed:`, error);
     });
@@ -99,38 +105,54 @@ if (!app.requestSingleInstanceLock()) {
       });
     }
 
-    const notified = new Set<string>();
+    const { handlers } = services;
+    const ensureWindow = (): BrowserWindow => {
+      if (window && !window.isDestroyed()) return window;
+      const created = new BrowserWindow({
+        width: 1100,
+        height: 780,
+        show: false,
+        title: 'Cosigner',
+        icon: path.join(iconDir, 'window.png'),
+        webPreferences: webPreferencesFor(app.isPackaged, preloadPath),
+      });
+      created.on('close', (event) => {
+        if (desktop?.onWindowClose()) event.preventDefault();
+      });
+      void created.loadURL(APP_ENTRY_URL);
+      window = created;
+      return created;
+    };
+    desktop = new DesktopShell({
+      port: electronDesktopPort({ iconDir, window: ensureWindow }),
+      appId: APP_ID,
+      contacts: () => handlers['contacts.list']({}),
+      groups: () => handlers['groups.list']({}),
+      decline: async (sessionId, reason) => {
+        await handlers['sessions.decline']({ sessionId, reason });
+      },
+      onError: (error) => console.error('desktop:', error),
+    });
+    desktop.start();
+    const shell = desktop;
     services.subscribeEvents((event, payload) => {
       window?.webContents.send(EVENT_CHANNEL, event, payload);
-      if (event === 'session') notifyNewRequest(payload as SessionSnapshot, notified);
+      if (event === 'session') shell.onSession(payload as SessionSnapshot).catch((error: unknown) => console.error('desktop:', error));
     });
 
-    window = new BrowserWindow({
-      width: 1100,
-      height: 780,
-      show: false,
-      title: 'Cosigner',
-      webPreferences: webPreferencesFor(app.isPackaged, preloadPath),
-    });
-    window.once('ready-to-show', () => window?.show());
-    await window.loadURL(APP_ENTRY_URL);
+    const first = ensureWindow();
+    if (!process.argv.includes(START_HIDDEN_ARG)) first.once('ready-to-show', () => first.show());
   });
 
   // Sessions are persisted and the node stopped before the process goes.
   app.on('before-quit', (event) => {
+    desktop?.onBeforeQuit();
     if (stopping || !services) return;
     event.preventDefault();
     stopping = true;
     services.stop().finally(() => app.exit(0));
   });
-  app.on('window-all-closed', () => app.quit());
-}
-
-function notifyNewRequest(snapshot: SessionSnapshot, notified: Set<string>): void {
-  if (snapshot.phase !== 'AWAITING_APPROVAL' || snapshot.isCreator || notified.has(snapshot.sessionId)) return;
-  if (notified.size > 1000) notified.clear();
-  notified.add(snapshot.sessionId);
-  if (Notification.isSupported()) {
-    new Notification({ title: 'Signing request', body: showUntrustedText(snapshot.description) || 'A co-signer asks you to sign.' }).show();
-  }
+  // Closing the window hides it (DesktopShell.onWindowClose): the node keeps running in the tray
+  // until Quit. Without this handler Electron would quit when the last window goes.
+  app.on('window-all-closed', () => {});
 }

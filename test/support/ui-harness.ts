@@ -536,6 +536,9 @@ export async function startUiHarness(options: UiHarnessOptions = {}): Promise<Ui
       return storeKey(keyInfo(alice));
     },
     'keys.importSecret': async () => storeKey(keyInfo(alice)),
+    'keys.useFile': async () => {
+      throw new CosignerError('INVALID_INPUT', 'the keystore is chosen at start in the headless mode');
+    },
     'keys.cancelCreate': async () => {
       pendingBackup = null;
       return { ok: true };

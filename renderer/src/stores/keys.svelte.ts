@@ -56,6 +56,11 @@ export class KeysStore {
     return this.#afterwardsReload(this.#bridge.call('keys.importSecret', { secretHex }));
   }
 
+  /** Desktop app: unlocks the key file, or keeps the key in a new one where no keychain works. */
+  async useFile(passphrase: string): Promise<void> {
+    await this.#afterwardsReload(this.#bridge.call('keys.useFile', { passphrase }));
+  }
+
   async delete(fingerprint: string): Promise<void> {
     await this.#afterwardsReload(this.#bridge.call('keys.delete', { fingerprint }));
   }

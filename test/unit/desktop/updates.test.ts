@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { UpdateFlow, type UpdaterPort, type UpdateState } from '../../../main/desktop/updates.ts';
+
+class FakeUpdater implements UpdaterPort {
+  latest: string | null = '0.2.0';
+  checks = 0;
+  downloads = 0;
+  installs = 0;
+  fail: Error | undefined;
+  async check() {
+    this.checks++;
+    if (this.fail) throw this.fail;
+    return this.latest ? { version: this.latest } : null;
+  }
+  async download() {
+    this.downloads++;
+  }
+  quitAndInstall() {
+    this.installs++;
+  }
+}
+
+describe('updates: nothing happens without the user', () => {
+  it('checks only when asked, and only looks', async () => {
+    const port = new FakeUpdater();
+    const seen: UpdateState[] = [];
+    const flow = new UpdateFlow(port, (s) => seen.push(s));
+    expect(port.checks).toBe(0);
+    expect(await flow.check()).toEqual({ step: 'available', version: '0.2.0' });
+    expect(seen.map((s) => s.step)).toEqual(['checking', 'available']);
+    expect(port.downloads).toBe(0);
+    expect(port.installs).toBe(0);
+  });
+
+  it('downloads only after a yes to a found release, installs only after a yes to a downloaded one', async () => {
+    const port = new FakeUpdater();
+    const flow = new UpdateFlow(port, () => {});
+    flow.install();
+    await flow.download();
+    expect([port.downloads, port.installs]).toEqual([0, 0]);
+    await flow.check();
+    flow.install();
+    expect(port.installs).toBe(0);
+    expect(await flow.download()).toEqual({ step: 'ready', version: '0.2.0' });
+    flow.install();
+    expect([port.downloads, port.installs]).toEqual([1, 1]);
+  });
+
+  it('says when this is the newest release, and reports a failed check as data', async () => {
+    const port = new FakeUpdater();
+    port.latest = null;
+    const flow = new UpdateFlow(port, () => {});
+    expect(await flow.check()).toEqual({ step: 'current' });
+    port.fail = new Error('offline');
+    expect(await flow.check()).toEqual({ step: 'failed', message: 'offline' });
+  });
+
+  it('is off without an updater (the headless mode)', async () => {
+    const flow = new UpdateFlow(undefined, () => {}, 'the headless mode is updated by whoever runs it');
+    expect(flow.state.step).toBe('off');
+    expect((await flow.check()).step).toBe('off');
+  });
+});

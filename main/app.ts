@@ -17,6 +17,7 @@ import { SettingsStore } from './book/settings-store.ts';
 import { CosignerError, isCosignerError } from './errors.ts';
 import { createEventGate } from './event-gate.ts';
 import { groupWallet } from './group-wallet.ts';
+import { walletHandlers } from './handlers/wallet.ts';
 import { openKeystore, type KeyManager, type KeyInfo } from './keys/index.ts';
 import { notifyAll } from './notify.ts';
 import { completeGroupPsbt, GroupKeysCache, reviewFor, reviewView } from './session/psbt-session.ts';
@@ -138,6 +139,7 @@ export async function startServices(config: AppConfig): Promise<Services> {
   }
 
   const pending = new Map<string, import('./keys/index.ts').PendingKey>();
+  const wallet = walletHandlers({ group: (id) => groups.get(id), groupKeys, settings: effective, store: appStore, fetch, clock, scheduler, emit: (status) => emit('wallet', status) });
 
   const handlers: HandlersOf<Requests> = {
     'app.info': async () => ({
@@ -260,6 +262,7 @@ export async function startServices(config: AppConfig): Promise<Services> {
       return s;
     },
 
+    ...wallet.handlers,
     'settings.get': async () => settings.get(),
     'settings.set': async (patch) => settings.update(patch),
   };
@@ -280,6 +283,7 @@ export async function startServices(config: AppConfig): Promise<Services> {
     async stop() {
       const running = stack;
       stack = undefined;
+      wallet.stop();
       await running?.stop();
       listeners.clear();
     },

@@ -42,7 +42,11 @@ import { createEventGate } from '../../main/event-gate.ts';
 import { checkLanContact } from '../../main/book/lan-contact.ts';
 import { startControlServer, type ControlServer } from '../../main/daemon/control-server.ts';
 import { CosignerError } from '../../main/errors.ts';
+import { DEFAULT_SETTINGS } from '../../main/book/settings-store.ts';
 import { groupWallet } from '../../main/group-wallet.ts';
+import { walletHandlers } from '../../main/handlers/wallet.ts';
+import { createSystemScheduler } from '../../main/system-ports.ts';
+import { MemoryRecordStore } from './memory-record-store.ts';
 import { SessionIndex } from '../../main/session/session-index.ts';
 import { summaryOf } from '../../main/session/session-summary.ts';
 import { GroupKeysCache, intakePsbt, completeGroupPsbt, reviewFor, reviewView, signablePsbt } from '../../main/session/psbt-session.ts';
@@ -196,6 +200,9 @@ export async function startUiHarness(options: UiHarnessOptions = {}): Promise<Ui
     sessionRetentionDays: 90,
     maxStoredSessions: 1000,
     allowNonDefaultSighash: false,
+    chainBackends: DEFAULT_SETTINGS.chainBackends,
+    walletGapLimit: 20,
+    walletRefreshSeconds: 0,
   };
   const contacts = new Map<string, Contact>([
     [bob.publicKey, { publicKey: bob.publicKey, name: 'Bob', addedAt: t0 - 86_400_000 * 30 }],
@@ -511,7 +518,20 @@ export async function startUiHarness(options: UiHarnessOptions = {}): Promise<Ui
     return group;
   };
 
+  // The app's own wallet handlers, over the chain server the harness is given (none: not configured).
+  const wallet = walletHandlers({
+    group: mustGroup,
+    groupKeys,
+    settings: () => settings,
+    store: new MemoryRecordStore(),
+    fetch,
+    clock: { now },
+    scheduler: createSystemScheduler(),
+    emit: (status) => emit('wallet', status),
+  });
+
   const handlers: HandlersOf<Requests> = {
+    ...wallet.handlers,
     'app.info': async () => ({ version: '0.1.0-harness', mode: 'headless', dataDir: '/tmp/cosigner-ui-harness', peerId: alice.peerId }),
     'keys.status': async () => ({ backend: 'keychain', key, problem }),
     'keys.beginCreate': async () => {
@@ -715,6 +735,7 @@ export async function startUiHarness(options: UiHarnessOptions = {}): Promise<Ui
     async close() {
       for (const t of timers) clearTimeout(t);
       timers.clear();
+      wallet.stop();
       listeners.clear();
       await server.close();
     },

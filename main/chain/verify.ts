@@ -33,7 +33,8 @@ export function decodeTxHex(txHex: string): DecodedTx {
   const stripped = RawTx.encode({ ...tx, segwitFlag: false, witnesses: undefined });
   return {
     txid: displayHex(sha256(sha256(stripped))),
-    inputs: tx.inputs.map((i) => ({ txid: displayHex(i.txid), vout: i.index })),
+    // RawTx already reverses an input's txid to display order.
+    inputs: tx.inputs.map((i) => ({ txid: bytesToHex(i.txid), vout: i.index })),
     outputs: tx.outputs.map((o) => ({ script: bytesToHex(o.script), value: Number(o.amount) })),
   };
 }

@@ -14,7 +14,8 @@ import type { GroupKeysCache } from '../session/psbt-session.ts';
 import type { Clock, Scheduler, TimerHandle } from '../session/ports.ts';
 import type { RecordStore } from '../storage/record-store.ts';
 import { EsploraClient, type ChainClient, type FetchPort } from './esplora.ts';
-import { CheckedTxs, scanGroup } from './watcher.ts';
+import { CheckedTxs, scanGroup, type ScanOptions } from './watcher.ts';
+import type { GroupKeys } from '../wallet/group-keys.ts';
 
 export interface WalletServiceDeps {
   group(id: string): Group;
@@ -41,6 +42,14 @@ interface Watched {
   readonly checked: CheckedTxs;
   readonly key: string;
   readonly doc: JsonDocument<typeof SavedState>;
+}
+
+/** The group's BIP328 address at `[branch, index]` with its output script. */
+export function addressesOf(keys: GroupKeys, network: BitcoinNetwork): ScanOptions['addressAt'] {
+  return (branch, index) => ({
+    address: keys.address([branch, index], network),
+    script: bytesToHex(OutScript.encode({ type: 'tr', pubkey: keys.derive([branch, index]).outputKey })),
+  });
 }
 
 export class WalletService {
@@ -84,10 +93,7 @@ export class WalletService {
       const settings = this.#deps.settings();
       const keys = this.#deps.groupKeys.of(group.publicKeys);
       watched.state = await scanGroup(this.#client(group.network), {
-        addressAt: (branch, index) => ({
-          address: keys.address([branch, index], group.network),
-          script: bytesToHex(OutScript.encode({ type: 'tr', pubkey: keys.derive([branch, index]).outputKey })),
-        }),
+        addressAt: addressesOf(keys, group.network),
         gapLimit: settings.walletGapLimit,
         now: () => this.#deps.clock.now(),
         checked: watched.checked,

@@ -55,6 +55,7 @@ export function addressesOf(keys: GroupKeys, network: BitcoinNetwork): ScanOptio
 export class WalletService {
   readonly #deps: WalletServiceDeps;
   readonly #watched = new Map<string, Watched>();
+  readonly #loading = new Map<string, Promise<Watched>>();
 
   constructor(deps: WalletServiceDeps) {
     this.#deps = deps;
@@ -122,17 +123,27 @@ export class WalletService {
     }, seconds * 1000);
   }
 
-  async #load(group: Group): Promise<Watched> {
+  /** The group's wallet, read from disk once: callers at the same moment share one load. */
+  #load(group: Group): Promise<Watched> {
     const key = `wallet-${group.network}-${group.id}`;
-    let watched = this.#watched.get(key);
-    if (watched) return watched;
+    const watched = this.#watched.get(key);
+    if (watched) return Promise.resolve(watched);
+    let loading = this.#loading.get(key);
+    if (!loading) {
+      loading = this.#open(key).finally(() => this.#loading.delete(key));
+      this.#loading.set(key, loading);
+    }
+    return loading;
+  }
+
+  async #open(key: string): Promise<Watched> {
+    const doc = new JsonDocument(this.#deps.store, key, SavedState);
+    const watched: Watched = { state: await doc.load(null), lastError: null, checked: new CheckedTxs(CHECKED_TXS_PER_GROUP), key, doc };
     if (this.#watched.size >= MAX_WATCHED_GROUPS) {
       const [oldestKey, oldest] = this.#watched.entries().next().value as [string, Watched];
       if (oldest.timer) this.#deps.scheduler.clear(oldest.timer);
       this.#watched.delete(oldestKey);
     }
-    const doc = new JsonDocument(this.#deps.store, key, SavedState);
-    watched = { state: await doc.load(null), lastError: null, checked: new CheckedTxs(CHECKED_TXS_PER_GROUP), key, doc };
     this.#watched.set(key, watched);
     return watched;
   }

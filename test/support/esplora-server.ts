@@ -16,6 +16,7 @@ import * as ecc from 'tiny-secp256k1';
 bitcoin.initEccLib(ecc);
 
 export const REGTEST = bitcoin.networks.regtest;
+
 const COINBASE_TXID = '0'.repeat(64);
 
 export type Fault =
@@ -36,11 +37,14 @@ export class TestChain {
   readonly txs = new Map<string, bitcoin.Transaction>();
   readonly blocks: Block[] = [];
   readonly mempool: string[] = [];
+  /** The network the chain's addresses are read and written for (regtest unless said). */
+  readonly network: bitcoin.Network;
   #faucet: { txid: string; vout: number; value: number }[] = [];
   #nonce = 0;
 
   /** A coinbase in a new block paying a stranger, whose outputs fund the test's payments. */
-  constructor(faucetOutputs = 40, faucetValue = 50_000_000) {
+  constructor(faucetOutputs = 40, faucetValue = 50_000_000, network: bitcoin.Network = REGTEST) {
+    this.network = network;
     const coinbase = new bitcoin.Transaction();
     coinbase.version = 2;
     coinbase.addInput(Buffer.alloc(32), 0xffffffff, 0xffffffff, Buffer.from('0151', 'hex'));
@@ -72,7 +76,7 @@ export class TestChain {
     tx.version = 2;
     const spent = inputs ?? [this.#faucet.shift()!];
     for (const input of spent) tx.addInput(Buffer.from(input.txid, 'hex').reverse(), input.vout, 0xfffffffd);
-    for (const out of outputs) tx.addOutput(out.script ?? bitcoin.address.toOutputScript(out.address!, REGTEST), BigInt(out.value));
+    for (const out of outputs) tx.addOutput(out.script ?? bitcoin.address.toOutputScript(out.address!, this.network), BigInt(out.value));
     spent.forEach((_, i) => tx.setWitness(i, [Buffer.alloc(64, ++this.#nonce & 0xff)]));
     return this.add(tx);
   }
@@ -148,7 +152,7 @@ export class TestChain {
     const out = (script: Buffer, value: bigint) => {
       const o: Record<string, unknown> = { scriptpubkey: script.toString('hex'), scriptpubkey_asm: '', scriptpubkey_type: 'v1_p2tr', value: Number(value) };
       try {
-        o.scriptpubkey_address = bitcoin.address.fromOutputScript(script, REGTEST);
+        o.scriptpubkey_address = bitcoin.address.fromOutputScript(script, this.network);
       } catch {
         o.scriptpubkey_type = 'unknown';
       }
@@ -219,7 +223,7 @@ export async function startEsploraServer(chain = new TestChain()): Promise<Esplo
     if (method === 'GET' && (m = path.match(/^\/address\/([a-z0-9]+)\/(txs|utxo|txs\/chain\/([0-9a-f]{64}))$/))) {
       let script: string;
       try {
-        script = Buffer.from(bitcoin.address.toOutputScript(m[1]!, REGTEST)).toString('hex');
+        script = Buffer.from(bitcoin.address.toOutputScript(m[1]!, chain.network)).toString('hex');
       } catch {
         return text(400, 'Invalid Bitcoin address');
       }

@@ -47,6 +47,8 @@ import { groupWallet } from '../../main/group-wallet.ts';
 import { walletHandlers } from '../../main/handlers/wallet.ts';
 import { createSystemScheduler } from '../../main/system-ports.ts';
 import { MemoryRecordStore } from './memory-record-store.ts';
+import { networks as bitcoinNetworks } from 'bitcoinjs-lib';
+import { startEsploraServer, strangerScript, TestChain } from './esplora-server.ts';
 import { SessionIndex } from '../../main/session/session-index.ts';
 import { summaryOf } from '../../main/session/session-summary.ts';
 import { GroupKeysCache, intakePsbt, completeGroupPsbt, reviewFor, reviewView, signablePsbt } from '../../main/session/psbt-session.ts';
@@ -307,6 +309,18 @@ export async function startUiHarness(options: UiHarnessOptions = {}): Promise<Ui
   const createdPsbts = new Map<string, string>();
   const stranger = (label: string) => schnorr.getPublicKey(sha256(utf8ToBytes(`harness stranger ${label}`)));
   const familyKeys = groupKeys.of(family.publicKeys);
+
+  // ---------- the family group's coins: a local Esplora server over a small chain ----------
+  const chain = new TestChain(8, 50_000_000, bitcoinNetworks.bitcoin);
+  const familyAddress = (branch: number, index: number) => familyKeys.address([branch, index], 'mainnet');
+  const firstCoin = chain.pay([{ address: familyAddress(0, 0), value: 1_500_000 }]);
+  chain.pay([{ address: familyAddress(0, 1), value: 640_000 }]);
+  chain.mine();
+  chain.pay([{ script: strangerScript('landlord'), value: 1_250_000 }, { address: familyAddress(1, 0), value: 248_000 }], [{ txid: firstCoin, vout: 0 }]);
+  chain.mine();
+  chain.pay([{ address: familyAddress(0, 2), value: 75_000 }]);
+  const chainServer = await startEsploraServer(chain);
+  settings = { ...settings, chainBackends: { ...settings.chainBackends, mainnet: { esploraUrl: chainServer.url, explorerUrl: 'https://mempool.space' } } };
   const signableTx = spendFrom(
     familyKeys,
     [{ path: [0, 0], amount: 1_500_000n }, { path: [], amount: 640_000n }],
@@ -736,6 +750,7 @@ export async function startUiHarness(options: UiHarnessOptions = {}): Promise<Ui
       for (const t of timers) clearTimeout(t);
       timers.clear();
       wallet.stop();
+      await chainServer.close();
       listeners.clear();
       await server.close();
     },

@@ -48,7 +48,7 @@ import { walletHandlers } from '../../main/handlers/wallet.ts';
 import { createSystemScheduler } from '../../main/system-ports.ts';
 import { MemoryRecordStore } from './memory-record-store.ts';
 import { networks as bitcoinNetworks } from 'bitcoinjs-lib';
-import { startEsploraServer, strangerScript, TestChain } from './esplora-server.ts';
+import { startEsploraServer, strangerScript, TestChain, type EsploraServer } from './esplora-server.ts';
 import { SessionIndex } from '../../main/session/session-index.ts';
 import { summaryOf } from '../../main/session/session-summary.ts';
 import { GroupKeysCache, intakePsbt, completeGroupPsbt, reviewFor, reviewView, signablePsbt } from '../../main/session/psbt-session.ts';
@@ -79,6 +79,8 @@ export interface UiHarness {
   /** The fixture's session ids, by name. */
   readonly sessionIds: Readonly<Record<FixtureSessionName, string>>;
   readonly psbts: HarnessPsbts;
+  /** The Esplora server the wallet handlers ask (mainnet), over the family group's small chain. */
+  readonly chain: EsploraServer;
   emit(event: EventName, payload: unknown): void;
   close(): Promise<void>;
 }
@@ -745,6 +747,7 @@ export async function startUiHarness(options: UiHarnessOptions = {}): Promise<Ui
     server,
     sessionIds,
     psbts,
+    chain: chainServer,
     emit,
     async close() {
       for (const t of timers) clearTimeout(t);

@@ -408,11 +408,14 @@ export const WalletState = z.object({
 });
 export type WalletState = z.infer<typeof WalletState>;
 
+/** http(s) only: the explorer's becomes a link in the UI, where a javascript: URL would run. */
+const HttpUrl = z.url({ protocol: /^https?$/ }).max(256);
+
 export const ChainBackend = z.object({
   /** Esplora HTTP API base URL (e.g. https://blockstream.info/api); null: no chain access. */
-  esploraUrl: z.string().url().max(256).nullable(),
+  esploraUrl: HttpUrl.nullable(),
   /** Block explorer for links: a transaction is `${explorerUrl}/tx/${txid}`. */
-  explorerUrl: z.string().url().max(256).nullable(),
+  explorerUrl: HttpUrl.nullable(),
 });
 export type ChainBackend = z.infer<typeof ChainBackend>;
 

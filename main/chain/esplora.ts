@@ -70,23 +70,14 @@ const TxOut = z.object({
   value: Sats,
 });
 
-const TxIn = z.object({
-  txid: Txid,
-  vout: U32,
-  is_coinbase: z.boolean(),
-  prevout: TxOut.nullable(),
-  sequence: U32,
-});
+// Only the fields used are required (an Esplora-compatible server may add or drop the others);
+// each is documented in API.md's transaction format.
+const TxIn = z.object({ txid: Txid, vout: U32 });
 
 export const EsploraTx = z.object({
   txid: Txid,
-  version: z.number().int(),
-  locktime: U32,
   vin: z.array(TxIn),
   vout: z.array(TxOut),
-  size: z.number().int().nonnegative(),
-  weight: z.number().int().nonnegative(),
-  fee: Sats,
   status: TxStatus,
 });
 export type EsploraTx = z.infer<typeof EsploraTx>;

@@ -239,6 +239,12 @@ describe('the group watcher against a local Esplora server', () => {
       expect(await codeOf(scan())).toBe('CHAIN_INVALID_RESPONSE');
     });
 
+    it("a coin said to be ours that pays someone else's script is refused", async () => {
+      server.chain.pay([{ address: receive(0), value: 10_000 }, { script: strangerScript('other'), value: 10_000 }]);
+      server.fault(/\/utxo$/, { kind: 'rewrite', rewrite: (body) => body.replace('"vout":0', '"vout":1') });
+      expect(await codeOf(scan(2))).toBe('CHAIN_INVALID_RESPONSE');
+    });
+
     it('hex of another transaction than the txid asked for: CHAIN_INVALID_RESPONSE', async () => {
       server.chain.pay([{ address: receive(0), value: 10_000 }]);
       const other = server.chain.txs.get(server.chain.blocks[0]!.txids[0]!)!.toHex();

@@ -17,6 +17,7 @@ import { SettingsStore } from './book/settings-store.ts';
 import { CosignerError, isCosignerError } from './errors.ts';
 import { createEventGate } from './event-gate.ts';
 import { groupWallet } from './group-wallet.ts';
+import { walletHandlers } from './handlers/wallet.ts';
 import { keyFilePath, KeyManager, openKeystore, type KeyInfo } from './keys/index.ts';
 import type { SwitchableBackend } from './keys/switchable-backend.ts';
 import { useKeyFile } from './keys/use-key-file.ts';
@@ -148,6 +149,7 @@ export async function startServices(config: AppConfig): Promise<Services> {
   }
 
   const pending = new Map<string, import('./keys/index.ts').PendingKey>();
+  const wallet = walletHandlers({ group: (id) => groups.get(id), groupKeys, settings: effective, store: appStore, fetch, clock, scheduler, emit: (status) => emit('wallet', status) });
 
   const handlers: HandlersOf<Requests> = {
     'app.info': async () => ({
@@ -278,6 +280,7 @@ export async function startServices(config: AppConfig): Promise<Services> {
       return s;
     },
 
+    ...wallet.handlers,
     'settings.get': async () => settings.get(),
     'settings.set': async (patch) => settings.update(patch),
   };
@@ -298,6 +301,7 @@ export async function startServices(config: AppConfig): Promise<Services> {
     async stop() {
       const running = stack;
       stack = undefined;
+      wallet.stop();
       await running?.stop();
       listeners.clear();
     },

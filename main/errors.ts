@@ -53,6 +53,11 @@ export const ERROR_CODES = [
   'INVALID_PSBT',
   'PSBT_REFUSED',
   'PSBT_MISMATCH',
+  // chain backend (main/chain/)
+  'CHAIN_NOT_CONFIGURED',
+  'CHAIN_UNAVAILABLE',
+  'CHAIN_INVALID_RESPONSE',
+  'BROADCAST_REJECTED',
   // network and storage
   'PEER_UNREACHABLE',
   'NOT_RUNNING',

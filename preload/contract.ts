@@ -396,6 +396,76 @@ export const GroupWallet = z.object({
 });
 export type GroupWallet = z.infer<typeof GroupWallet>;
 
+// ---------- the group's coins (main/chain/) ----------
+
+const WalletAddress = z.object({ index: U32, address: AddressText, used: z.boolean() });
+
+/** A coin of the group: an unspent output paying one of its BIP328 addresses. */
+export const WalletUtxo = z.object({
+  txid: hex(32),
+  vout: U32,
+  /** Satoshis, checked against the transaction's own bytes. */
+  value: Sats,
+  address: AddressText,
+  branch: z.enum(['receive', 'change']),
+  index: U32,
+  confirmed: z.boolean(),
+  height: z.number().int().nonnegative().nullable(),
+});
+
+/** A transaction touching the group, with what it did to the group's coins. */
+export const WalletTx = z.object({
+  txid: hex(32),
+  confirmed: z.boolean(),
+  height: z.number().int().nonnegative().nullable(),
+  /** Block time, seconds since 1970 (as the server says); null while unconfirmed. */
+  blockTime: z.number().int().nonnegative().nullable(),
+  /** Paid to the group's addresses, satoshis. */
+  received: Sats,
+  /** Spent from the group's coins, satoshis. */
+  sent: Sats,
+});
+
+/** What the chain server said of a group at `fetchedAt`: kept, and shown offline, until the next refresh. */
+export const WalletState = z.object({
+  fetchedAt: Millis,
+  tipHeight: z.number().int().nonnegative(),
+  gapLimit: z.number().int().min(1).max(200),
+  /** Confirmed: coins whose transaction is in a block; unconfirmed: coins still in the mempool. */
+  balance: z.object({ confirmed: Sats, unconfirmed: Sats }),
+  utxos: z.array(WalletUtxo).max(10_000),
+  /** Newest first (unconfirmed first). */
+  history: z.array(WalletTx).max(10_000),
+  /** The addresses scanned on each branch, each marked used once a transaction touched it. */
+  receive: z.array(WalletAddress).max(2000),
+  change: z.array(WalletAddress).max(2000),
+  /** The first receive address after the last used one: never a used address. */
+  nextReceive: z.object({ index: U32, address: AddressText }),
+});
+export type WalletState = z.infer<typeof WalletState>;
+
+/** http(s) only: the explorer's becomes a link in the UI, where a javascript: URL would run. */
+const HttpUrl = z.url({ protocol: /^https?$/ }).max(256);
+
+export const ChainBackend = z.object({
+  /** Esplora HTTP API base URL (e.g. https://blockstream.info/api); null: no chain access. */
+  esploraUrl: HttpUrl.nullable(),
+  /** Block explorer for links: a transaction is `${explorerUrl}/tx/${txid}`. */
+  explorerUrl: HttpUrl.nullable(),
+});
+export type ChainBackend = z.infer<typeof ChainBackend>;
+
+export const WalletStatus = z.object({
+  groupId: hex(32),
+  network: BitcoinNetwork,
+  backend: ChainBackend,
+  /** The last state fetched (on this computer, kept across restarts); null before the first refresh. */
+  state: WalletState.nullable(),
+  /** The last refresh's failure (the state above is then older), or null. */
+  lastError: z.object({ code: z.string().max(64), message: z.string().max(1024), at: Millis }).nullable(),
+});
+export type WalletStatus = z.infer<typeof WalletStatus>;
+
 // ---------- sessions ----------
 
 export const MessageInput = z.discriminatedUnion('kind', [
@@ -548,6 +618,12 @@ export const Settings = z.object({
   /** Sign PSBT inputs asking for a sighash type other than DEFAULT when a request allows them; off by
    *  default: a request's flag alone (its creator's word) is not enough. Applies at once. */
   allowNonDefaultSighash: z.boolean(),
+  /** The chain server (and explorer) per network: the wallet view asks it for the group's coins. */
+  chainBackends: z.object({ mainnet: ChainBackend, testnet: ChainBackend, signet: ChainBackend, regtest: ChainBackend }),
+  /** Unused addresses in a row after which a branch's scan stops (BIP44's gap limit). */
+  walletGapLimit: z.number().int().min(1).max(200),
+  /** Refresh of a wallet already refreshed once in this run; 0: only on demand. */
+  walletRefreshSeconds: z.union([z.literal(0), z.number().int().min(30).max(24 * 3600)]),
 });
 export type Settings = z.infer<typeof Settings>;
 
@@ -629,6 +705,18 @@ export const requests = {
   ),
   'sessions.get': request(z.object({ sessionId: SessionIdHex }), SessionSnapshot),
 
+  /** The group's coins as last fetched (no network access). */
+  'wallet.status': request(z.object({ groupId: hex(32) }), WalletStatus),
+  /** Asks the chain server again (and keeps the wallet refreshed on a timer while the app runs); a
+   *  failure is in `lastError`, with the previous state kept. */
+  'wallet.refresh': request(z.object({ groupId: hex(32) }), WalletStatus),
+  /** Sends a signed transaction to the group's network through its chain server. Sending one the
+   *  network already has is success. */
+  'wallet.broadcast': request(
+    z.object({ groupId: hex(32), txHex: z.string().min(2).max(2 * 400_000).regex(/^(?:[0-9a-f]{2})+$/, 'lower-case hex') }),
+    z.object({ txid: hex(32), explorerUrl: z.string().max(512).nullable() }),
+  ),
+
   'settings.get': request(Empty, Settings),
   /** Network settings take effect at the next start. */
   'settings.set': request(Settings.partial(), Settings),
@@ -641,6 +729,8 @@ export const events = {
   /** The set of co-signers seen on the LAN changed. */
   'peers.lan': z.array(SignerCardView),
   keys: KeyStatus,
+  /** A group's wallet after each refresh (on demand or on the timer). */
+  wallet: WalletStatus,
 };
 
 export type Requests = typeof requests;

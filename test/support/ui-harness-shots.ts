@@ -68,6 +68,11 @@ function shotsFor(h: UiHarness): Shot[] {
       await p.getByTestId('group-wallet').first().click();
       await p.getByTestId('wallet-xpub').waitFor();
     } },
+    { name: 'wallet-coins', view: 'cosigners', prepare: async (p) => {
+      await p.getByTestId('group-wallet').first().click();
+      await p.getByTestId('wallet-refresh').click();
+      await p.getByTestId('wallet-history').waitFor();
+    } },
     { name: 'history', view: 'history' },
     { name: 'settings', view: 'settings' },
     { name: 'settings-theme-flipped', view: 'settings', prepare: async (p) => {

@@ -42,7 +42,13 @@ import { createEventGate } from '../../main/event-gate.ts';
 import { checkLanContact } from '../../main/book/lan-contact.ts';
 import { startControlServer, type ControlServer } from '../../main/daemon/control-server.ts';
 import { CosignerError } from '../../main/errors.ts';
+import { DEFAULT_SETTINGS } from '../../main/book/settings-store.ts';
 import { groupWallet } from '../../main/group-wallet.ts';
+import { walletHandlers } from '../../main/handlers/wallet.ts';
+import { createSystemScheduler } from '../../main/system-ports.ts';
+import { MemoryRecordStore } from './memory-record-store.ts';
+import { networks as bitcoinNetworks } from 'bitcoinjs-lib';
+import { startEsploraServer, strangerScript, TestChain, type EsploraServer } from './esplora-server.ts';
 import { SessionIndex } from '../../main/session/session-index.ts';
 import { summaryOf } from '../../main/session/session-summary.ts';
 import { GroupKeysCache, intakePsbt, completeGroupPsbt, reviewFor, reviewView, signablePsbt } from '../../main/session/psbt-session.ts';
@@ -73,6 +79,8 @@ export interface UiHarness {
   /** The fixture's session ids, by name. */
   readonly sessionIds: Readonly<Record<FixtureSessionName, string>>;
   readonly psbts: HarnessPsbts;
+  /** The Esplora server the wallet handlers ask (mainnet), over the family group's small chain. */
+  readonly chain: EsploraServer;
   emit(event: EventName, payload: unknown): void;
   close(): Promise<void>;
 }
@@ -196,6 +204,9 @@ export async function startUiHarness(options: UiHarnessOptions = {}): Promise<Ui
     sessionRetentionDays: 90,
     maxStoredSessions: 1000,
     allowNonDefaultSighash: false,
+    chainBackends: DEFAULT_SETTINGS.chainBackends,
+    walletGapLimit: 20,
+    walletRefreshSeconds: 0,
   };
   const contacts = new Map<string, Contact>([
     [bob.publicKey, { publicKey: bob.publicKey, name: 'Bob', addedAt: t0 - 86_400_000 * 30 }],
@@ -301,6 +312,18 @@ export async function startUiHarness(options: UiHarnessOptions = {}): Promise<Ui
   const createdPsbts = new Map<string, string>();
   const stranger = (label: string) => schnorr.getPublicKey(sha256(utf8ToBytes(`harness stranger ${label}`)));
   const familyKeys = groupKeys.of(family.publicKeys);
+
+  // ---------- the family group's coins: a local Esplora server over a small chain ----------
+  const chain = new TestChain(8, 50_000_000, bitcoinNetworks.bitcoin);
+  const familyAddress = (branch: number, index: number) => familyKeys.address([branch, index], 'mainnet');
+  const firstCoin = chain.pay([{ address: familyAddress(0, 0), value: 1_500_000 }]);
+  chain.pay([{ address: familyAddress(0, 1), value: 640_000 }]);
+  chain.mine();
+  chain.pay([{ script: strangerScript('landlord'), value: 1_250_000 }, { address: familyAddress(1, 0), value: 248_000 }], [{ txid: firstCoin, vout: 0 }]);
+  chain.mine();
+  chain.pay([{ address: familyAddress(0, 2), value: 75_000 }]);
+  const chainServer = await startEsploraServer(chain);
+  settings = { ...settings, chainBackends: { ...settings.chainBackends, mainnet: { esploraUrl: chainServer.url, explorerUrl: 'https://mempool.space' } } };
   const signableTx = spendFrom(
     familyKeys,
     [{ path: [0, 0], amount: 1_500_000n }, { path: [], amount: 640_000n }],
@@ -512,7 +535,20 @@ export async function startUiHarness(options: UiHarnessOptions = {}): Promise<Ui
     return group;
   };
 
+  // The app's own wallet handlers, over the chain server the harness is given (none: not configured).
+  const wallet = walletHandlers({
+    group: mustGroup,
+    groupKeys,
+    settings: () => settings,
+    store: new MemoryRecordStore(),
+    fetch,
+    clock: { now },
+    scheduler: createSystemScheduler(),
+    emit: (status) => emit('wallet', status),
+  });
+
   const handlers: HandlersOf<Requests> = {
+    ...wallet.handlers,
     'app.info': async () => ({ version: '0.1.0-harness', mode: 'headless', dataDir: '/tmp/cosigner-ui-harness', peerId: alice.peerId }),
     'keys.status': async () => ({ backend: 'keychain', key, problem }),
     'keys.beginCreate': async () => {
@@ -715,10 +751,13 @@ export async function startUiHarness(options: UiHarnessOptions = {}): Promise<Ui
     server,
     sessionIds,
     psbts,
+    chain: chainServer,
     emit,
     async close() {
       for (const t of timers) clearTimeout(t);
       timers.clear();
+      wallet.stop();
+      await chainServer.close();
       listeners.clear();
       await server.close();
     },

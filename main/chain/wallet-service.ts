@@ -1,0 +1,164 @@
+/**
+ * The groups' wallets: for each group, the last state read from its network's chain server (kept
+ * on disk, so the wallet shows offline with the time it was fetched), the last failure, one refresh
+ * at a time, and a refresh timer once the user has refreshed it in this run. No server is asked
+ * anything before the user's first refresh: with a public server that is when it learns the
+ * group's addresses.
+ */
+import { bytesToHex } from '@noble/hashes/utils.js';
+import { OutScript } from '@scure/btc-signer';
+import { WalletState, type BitcoinNetwork, type Group, type Settings, type WalletStatus } from '../../preload/contract.ts';
+import { JsonDocument } from '../book/json-document.ts';
+import { CosignerError, isCosignerError } from '../errors.ts';
+import type { GroupKeysCache } from '../session/psbt-session.ts';
+import type { Clock, Scheduler, TimerHandle } from '../session/ports.ts';
+import type { RecordStore } from '../storage/record-store.ts';
+import { EsploraClient, type ChainClient, type FetchPort } from './esplora.ts';
+import { CheckedTxs, scanGroup, type ScanOptions } from './watcher.ts';
+import type { GroupKeys } from '../wallet/group-keys.ts';
+
+export interface WalletServiceDeps {
+  group(id: string): Group;
+  groupKeys: GroupKeysCache;
+  settings(): Settings;
+  store: RecordStore;
+  fetch: FetchPort;
+  clock: Clock;
+  scheduler: Scheduler;
+  emit(status: WalletStatus): void;
+}
+
+/** Groups refreshed on a timer at once: a bound on timers and on checked-transaction caches. */
+export const MAX_WATCHED_GROUPS = 32;
+/** Checked transactions remembered per group. */
+const CHECKED_TXS_PER_GROUP = 5000;
+const SavedState = WalletState.nullable();
+
+interface Watched {
+  state: WalletState | null;
+  lastError: WalletStatus['lastError'];
+  refreshing?: Promise<WalletStatus>;
+  timer?: TimerHandle;
+  readonly checked: CheckedTxs;
+  readonly key: string;
+  readonly doc: JsonDocument<typeof SavedState>;
+}
+
+/** The group's BIP328 address at `[branch, index]` with its output script. */
+export function addressesOf(keys: GroupKeys, network: BitcoinNetwork): ScanOptions['addressAt'] {
+  return (branch, index) => ({
+    address: keys.address([branch, index], network),
+    script: bytesToHex(OutScript.encode({ type: 'tr', pubkey: keys.derive([branch, index]).outputKey })),
+  });
+}
+
+export class WalletService {
+  readonly #deps: WalletServiceDeps;
+  readonly #watched = new Map<string, Watched>();
+  readonly #loading = new Map<string, Promise<Watched>>();
+
+  constructor(deps: WalletServiceDeps) {
+    this.#deps = deps;
+  }
+
+  async status(groupId: string): Promise<WalletStatus> {
+    const group = this.#deps.group(groupId);
+    return this.#view(group, await this.#load(group));
+  }
+
+  /** One refresh per group at a time: a second caller shares the one running. */
+  async refresh(groupId: string): Promise<WalletStatus> {
+    const group = this.#deps.group(groupId);
+    const watched = await this.#load(group);
+    watched.refreshing ??= this.#refresh(group, watched).finally(() => {
+      watched.refreshing = undefined;
+    });
+    return watched.refreshing;
+  }
+
+  /** Sends a signed transaction through the group's network's chain server; the txid with its explorer link. */
+  async broadcast(groupId: string, txHex: string): Promise<{ txid: string; explorerUrl: string | null }> {
+    const group = this.#deps.group(groupId);
+    const backend = this.#backend(group.network);
+    const txid = await this.#client(group.network).broadcast(txHex);
+    return { txid, explorerUrl: backend.explorerUrl === null ? null : `${backend.explorerUrl.replace(/\/+$/, '')}/tx/${txid}` };
+  }
+
+  stop(): void {
+    for (const watched of this.#watched.values()) if (watched.timer) this.#deps.scheduler.clear(watched.timer);
+    this.#watched.clear();
+  }
+
+  async #refresh(group: Group, watched: Watched): Promise<WalletStatus> {
+    try {
+      const settings = this.#deps.settings();
+      const keys = this.#deps.groupKeys.of(group.publicKeys);
+      watched.state = await scanGroup(this.#client(group.network), {
+        addressAt: addressesOf(keys, group.network),
+        gapLimit: settings.walletGapLimit,
+        now: () => this.#deps.clock.now(),
+        checked: watched.checked,
+      });
+      watched.lastError = null;
+      await watched.doc.save(watched.state);
+    } catch (e) {
+      if (!isCosignerError(e)) throw e;
+      watched.lastError = { code: e.code, message: e.message.slice(0, 1024), at: this.#deps.clock.now() };
+    }
+    this.#keepRefreshed(group.id, watched);
+    const status = this.#view(group, watched);
+    this.#deps.emit(status);
+    return status;
+  }
+
+  #keepRefreshed(groupId: string, watched: Watched): void {
+    const seconds = this.#deps.settings().walletRefreshSeconds;
+    if (watched.timer || seconds === 0) return;
+    watched.timer = this.#deps.scheduler.setInterval(() => {
+      // A chain failure is in lastError; anything else (the group was removed) ends the watch.
+      this.refresh(groupId).catch(() => {
+        if (watched.timer) this.#deps.scheduler.clear(watched.timer);
+        this.#watched.delete(watched.key);
+      });
+    }, seconds * 1000);
+  }
+
+  /** The group's wallet, read from disk once: callers at the same moment share one load. */
+  #load(group: Group): Promise<Watched> {
+    const key = `wallet-${group.network}-${group.id}`;
+    const watched = this.#watched.get(key);
+    if (watched) return Promise.resolve(watched);
+    let loading = this.#loading.get(key);
+    if (!loading) {
+      loading = this.#open(key).finally(() => this.#loading.delete(key));
+      this.#loading.set(key, loading);
+    }
+    return loading;
+  }
+
+  async #open(key: string): Promise<Watched> {
+    const doc = new JsonDocument(this.#deps.store, key, SavedState);
+    const watched: Watched = { state: await doc.load(null), lastError: null, checked: new CheckedTxs(CHECKED_TXS_PER_GROUP), key, doc };
+    if (this.#watched.size >= MAX_WATCHED_GROUPS) {
+      const [oldestKey, oldest] = this.#watched.entries().next().value as [string, Watched];
+      if (oldest.timer) this.#deps.scheduler.clear(oldest.timer);
+      this.#watched.delete(oldestKey);
+    }
+    this.#watched.set(key, watched);
+    return watched;
+  }
+
+  #backend(network: BitcoinNetwork): Settings['chainBackends'][BitcoinNetwork] {
+    return this.#deps.settings().chainBackends[network];
+  }
+
+  #client(network: BitcoinNetwork): ChainClient {
+    const url = this.#backend(network).esploraUrl;
+    if (url === null) throw new CosignerError('CHAIN_NOT_CONFIGURED', `no chain server is set for ${network}`, { network });
+    return new EsploraClient({ baseUrl: url, fetch: this.#deps.fetch, scheduler: this.#deps.scheduler });
+  }
+
+  #view(group: Group, watched: Watched): WalletStatus {
+    return { groupId: group.id, network: group.network, backend: this.#backend(group.network), state: watched.state, lastError: watched.lastError };
+  }
+}

@@ -1,0 +1,18 @@
+/** The contract's wallet.* requests: a group's coins from its network's chain server, and broadcast. */
+import type { HandlersOf } from '../../preload/contract-kit.ts';
+import type { Requests } from '../../preload/contract.ts';
+import { WalletService, type WalletServiceDeps } from '../chain/wallet-service.ts';
+
+type WalletRequests = Pick<Requests, 'wallet.status' | 'wallet.refresh' | 'wallet.broadcast'>;
+
+export function walletHandlers(deps: WalletServiceDeps): { handlers: HandlersOf<WalletRequests>; stop(): void } {
+  const wallets = new WalletService(deps);
+  return {
+    handlers: {
+      'wallet.status': async ({ groupId }) => wallets.status(groupId),
+      'wallet.refresh': async ({ groupId }) => wallets.refresh(groupId),
+      'wallet.broadcast': async ({ groupId, txHex }) => wallets.broadcast(groupId, txHex),
+    },
+    stop: () => wallets.stop(),
+  };
+}

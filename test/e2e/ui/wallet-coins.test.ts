@@ -1,0 +1,72 @@
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { browserGate, CHROMIUM } from '../../support/prerequisites.ts';
+import { startUiHarness, type UiHarness } from '../../support/ui-harness.ts';
+
+// The group's coins on its wallet screen and the broadcast of a finished transaction, in Debian's
+// Chromium over the UI harness, whose wallet.* requests are the app's own handlers asking a local
+// Esplora server (test/support/esplora-server.ts) about the family group's small chain.
+const needs = browserGate();
+
+describe.skipIf(needs.skip !== undefined)(needs.title("a group's coins through the UI"), () => {
+  let browser: Browser;
+  let harness: UiHarness;
+  const pageErrors: string[] = [];
+
+  beforeAll(async () => {
+    needs.assert();
+    harness = await startUiHarness({ stepMs: 0 });
+    const { chromium } = await import('playwright-core');
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await harness?.close();
+  });
+
+  async function open(view: string): Promise<Page> {
+    const page = await (await browser.newContext({ viewport: { width: 1100, height: 800 } })).newPage();
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    await page.goto(`${harness.url}&view=${view}`);
+    return page;
+  }
+
+  it('asks nothing until Refresh, then shows the balance, coins, history and the next unused receive address', async () => {
+    const page = await open('cosigners');
+    await page.getByTestId('group-wallet').first().click();
+    await page.getByTestId('wallet-privacy').waitFor();
+    expect(harness.chain.requests).toEqual([]);
+    await page.getByTestId('wallet-refresh').click();
+    await page.getByTestId('wallet-history').waitFor();
+    // The harness chain: 640 000 (receive 1) + 248 000 change (receive 0 spent) confirmed, 75 000 (receive 2) unconfirmed.
+    expect(await page.getByTestId('wallet-confirmed').textContent()).toContain('888,000 sat');
+    expect(await page.getByTestId('wallet-unconfirmed').textContent()).toContain('75,000 sat');
+    expect(await page.getByTestId('wallet-utxos').locator('tbody tr').count()).toBe(3);
+    expect(await page.getByTestId('wallet-history').locator('tbody tr').count()).toBe(4);
+    // Receive addresses 0, 1 and 2 are used: the next is 3 (as the groups.wallet list below names it).
+    const next = (await page.getByTestId('wallet-next-address').textContent())!.trim();
+    expect(next).toBe((await page.getByTestId('wallet-address').nth(3).textContent())!.trim());
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('broadcasts a finished transaction byte-exact and links it to the explorer', async () => {
+    const page = await open('new');
+    await page.getByTestId('request-kind-psbt').check();
+    await page.getByTestId('request-group').selectOption({ label: 'Family savings (3 signers)' });
+    await page.getByTestId('psbt-input').fill(harness.psbts.cosigned);
+    await page.getByTestId('review-psbt').click();
+    await page.getByTestId('psbt-review').waitFor();
+    await page.getByTestId('complete-psbt').click();
+    const rawTxHex = (await page.getByTestId('raw-tx').textContent())!.trim();
+    const txid = (await page.getByTestId('tx-id').textContent())!.trim();
+    await page.getByTestId('broadcast-tx').click();
+    await page.getByTestId('broadcast-done').waitFor();
+    expect(harness.chain.broadcasts).toEqual([rawTxHex]);
+    expect(await page.getByTestId('broadcast-done').locator('a').getAttribute('href')).toBe(`https://mempool.space/tx/${txid}`);
+    expect(pageErrors).toEqual([]);
+  });
+});

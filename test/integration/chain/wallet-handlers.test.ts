@@ -1,0 +1,141 @@
+/**
+ * The wallet.* handlers (main/handlers/wallet.ts) as the app wires them, over a local Esplora server:
+ * nothing is asked before the first refresh, the state survives a restart and a server that is gone,
+ * a refresh timer (injected) keeps it fresh, and a broadcast links to the configured explorer.
+ */
+import { bytesToHex } from '@noble/hashes/utils.js';
+import * as bitcoin from 'bitcoinjs-lib';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DEFAULT_SETTINGS } from '../../../main/book/settings-store.ts';
+import { walletHandlers } from '../../../main/handlers/wallet.ts';
+import { GroupKeysCache } from '../../../main/session/psbt-session.ts';
+import type { Scheduler } from '../../../main/session/ports.ts';
+import { createSystemScheduler } from '../../../main/system-ports.ts';
+import { describeGroup } from '../../../main/wallet/group.ts';
+import type { Settings, WalletStatus } from '../../../preload/contract.ts';
+import { startEsploraServer, strangerScript, TestChain, type EsploraServer } from '../../support/esplora-server.ts';
+import { FakeTime } from '../../support/fake-time.ts';
+import { MemoryRecordStore } from '../../support/memory-record-store.ts';
+import { cosigners } from '../../support/psbt-fixtures.ts';
+
+const group = describeGroup('Family', cosigners(3, 'wallet-handlers').map((c) => bytesToHex(c.publicKey)), 'regtest');
+const groupKeys = new GroupKeysCache();
+const receive0 = groupKeys.of(group.publicKeys).address([0, 0], 'regtest');
+
+describe('wallet.* handlers', () => {
+  let server: EsploraServer;
+  let settings: Settings;
+  let store: MemoryRecordStore;
+  let emitted: WalletStatus[];
+  let waiters: ((s: WalletStatus) => void)[];
+  const stops: (() => void)[] = [];
+
+  function handlers(scheduler: Scheduler = createSystemScheduler(), clock = { now: () => Date.UTC(2026, 11, 2, 12) }) {
+    const built = walletHandlers({
+      group: (id) => {
+        if (id !== group.id) throw new Error('unknown group');
+        return group;
+      },
+      groupKeys,
+      settings: () => settings,
+      store,
+      fetch,
+      clock,
+      scheduler,
+      emit: (status) => {
+        emitted.push(status);
+        for (const w of waiters.splice(0)) w(status);
+      },
+    });
+    stops.push(built.stop);
+    return built.handlers;
+  }
+  const nextEmitted = () => new Promise<WalletStatus>((resolve) => waiters.push(resolve));
+
+  beforeEach(async () => {
+    server = await startEsploraServer();
+    store = new MemoryRecordStore();
+    emitted = [];
+    waiters = [];
+    settings = {
+      ...DEFAULT_SETTINGS,
+      network: 'regtest',
+      chainBackends: { ...DEFAULT_SETTINGS.chainBackends, regtest: { esploraUrl: server.url, explorerUrl: 'https://explorer.example/regtest/' } },
+      walletGapLimit: 3,
+    };
+  });
+  afterEach(async () => {
+    for (const stop of stops.splice(0)) stop();
+    await server.close();
+  });
+
+  it('asks the server nothing before the first refresh', async () => {
+    const status = await handlers()['wallet.status']({ groupId: group.id });
+    expect(status.state).toBeNull();
+    expect(status.lastError).toBeNull();
+    expect(server.requests).toEqual([]);
+  });
+
+  it('regtest has no server by default: CHAIN_NOT_CONFIGURED, shown as the last error', async () => {
+    expect(DEFAULT_SETTINGS.chainBackends.regtest.esploraUrl).toBeNull();
+    settings = { ...settings, chainBackends: DEFAULT_SETTINGS.chainBackends };
+    const h = handlers();
+    const status = await h['wallet.refresh']({ groupId: group.id });
+    expect(status.state).toBeNull();
+    expect(status.lastError?.code).toBe('CHAIN_NOT_CONFIGURED');
+    await expect(h['wallet.broadcast']({ groupId: group.id, txHex: '00' })).rejects.toMatchObject({ code: 'CHAIN_NOT_CONFIGURED' });
+  });
+
+  it('keeps the last state across a restart and while the server is gone, saying when it was fetched', async () => {
+    server.chain.pay([{ address: receive0, value: 123_456 }]);
+    server.chain.mine();
+    const first = await handlers()['wallet.refresh']({ groupId: group.id });
+    expect(first.state?.balance).toEqual({ confirmed: 123_456, unconfirmed: 0 });
+    expect(first.state?.fetchedAt).toBe(Date.UTC(2026, 11, 2, 12));
+    expect(emitted.at(-1)).toEqual(first);
+
+    await server.close();
+    const later = handlers(createSystemScheduler(), { now: () => Date.UTC(2026, 11, 3) });
+    const offline = await later['wallet.status']({ groupId: group.id });
+    expect(offline.state).toEqual(first.state);
+    const failed = await later['wallet.refresh']({ groupId: group.id });
+    expect(failed.lastError?.code).toBe('CHAIN_UNAVAILABLE');
+    expect(failed.lastError?.at).toBe(Date.UTC(2026, 11, 3));
+    expect(failed.state).toEqual(first.state);
+    server = await startEsploraServer();
+  });
+
+  it('two refreshes at once share one scan', async () => {
+    const h = handlers();
+    const [a, b] = await Promise.all([h['wallet.refresh']({ groupId: group.id }), h['wallet.refresh']({ groupId: group.id })]);
+    expect(a).toEqual(b);
+    expect(server.requests.filter((r) => r === 'GET /blocks/tip/height')).toHaveLength(1);
+  });
+
+  it('once refreshed, a timer refreshes it again: a payment made meanwhile shows without asking', async () => {
+    const time = new FakeTime();
+    settings = { ...settings, walletRefreshSeconds: 60 };
+    const h = handlers(time, time);
+    await h['wallet.status']({ groupId: group.id });
+    expect(time.pendingTimers).toBe(0);
+    await h['wallet.refresh']({ groupId: group.id });
+    expect(time.pendingTimers).toBe(1);
+
+    server.chain.pay([{ address: receive0, value: 5000 }]);
+    const refreshed = nextEmitted();
+    await time.advance(60_000);
+    expect((await refreshed).state?.balance).toEqual({ confirmed: 0, unconfirmed: 5000 });
+    expect(time.pendingTimers).toBe(1);
+  });
+
+  it('broadcast sends the bytes and links the txid to the configured explorer; twice is success', async () => {
+    const other = new TestChain(1);
+    const hex = other.txs.get(other.pay([{ script: strangerScript('dest'), value: 1000 }]))!.toHex();
+    const txid = bitcoin.Transaction.fromHex(hex).getId();
+    const h = handlers();
+    const expected = { txid, explorerUrl: `https://explorer.example/regtest/tx/${txid}` };
+    expect(await h['wallet.broadcast']({ groupId: group.id, txHex: hex })).toEqual(expected);
+    expect(await h['wallet.broadcast']({ groupId: group.id, txHex: hex })).toEqual(expected);
+    expect(server.broadcasts).toEqual([hex, hex]);
+  });
+});

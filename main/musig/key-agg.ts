@@ -100,9 +100,12 @@ function makeContext(
   points: readonly Point[],
   coefficients: readonly bigint[],
   tweaks: readonly Tweak[],
-  state: TweakState,
+  computed: TweakState,
 ): KeyAggContext {
-  const { Q } = state;
+  // noble does not remember a point's affine form: Q is normalized once (one field inversion), so
+  // its every use here and in later tweaks is read for free instead of inverting again.
+  const Q = Point.fromAffine(computed.Q.toAffine());
+  const state: TweakState = { ...computed, Q };
   const g = hasEven(Q.y) ? Fn.ONE : Fn.neg(Fn.ONE);
   const internals: KeyAggInternals = Object.freeze({
     publicKeys: keys,

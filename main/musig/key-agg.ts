@@ -86,7 +86,9 @@ function applyTweak(state: TweakState, tweak: Tweak, tweakIndex: number): TweakS
   const g = tweak.xOnly && !hasEven(state.Q.y) ? Fn.neg(Fn.ONE) : Fn.ONE;
   const t = Fn.fromBytes(tweak.tweak, true);
   const gQ = g === Fn.ONE ? state.Q : state.Q.negate();
-  const Q = t === 0n ? gQ : gQ.add(Point.BASE.multiply(t));
+  // Tweaks are public (every co-signer and verifier knows them): the variable-time multiply is
+  // safe here and costs half the constant-time one (a BIP328 address is one tweak, then another).
+  const Q = t === 0n ? gQ : gQ.add(Point.BASE.multiplyUnsafe(t));
   if (Q.equals(Point.ZERO)) {
     throw new CosignerError('INVALID_TWEAK', 'the tweak makes the aggregate key the point at infinity', { tweakIndex });
   }
@@ -98,9 +100,12 @@ function makeContext(
   points: readonly Point[],
   coefficients: readonly bigint[],
   tweaks: readonly Tweak[],
-  state: TweakState,
+  computed: TweakState,
 ): KeyAggContext {
-  const { Q } = state;
+  // noble does not remember a point's affine form: Q is normalized once (one field inversion), so
+  // its every use here and in later tweaks is read for free instead of inverting again.
+  const Q = Point.fromAffine(computed.Q.toAffine());
+  const state: TweakState = { ...computed, Q };
   const g = hasEven(Q.y) ? Fn.ONE : Fn.neg(Fn.ONE);
   const internals: KeyAggInternals = Object.freeze({
     publicKeys: keys,

@@ -7,17 +7,16 @@
  * serializes the xpub; tests derive with it independently and compare.
  */
 import { secp256k1 } from '@noble/curves/secp256k1.js';
-import { equalBytes } from '@noble/curves/utils.js';
 import { hmac } from '@noble/hashes/hmac.js';
 import { ripemd160 } from '@noble/hashes/legacy.js';
 import { sha256, sha512 } from '@noble/hashes/sha2.js';
 import { concatBytes, utf8ToBytes } from '@noble/hashes/utils.js';
 import { HDKey, type Versions } from '@scure/bip32';
 import type { BitcoinNetwork } from '../../preload/contract.ts';
-import { CosignerError } from '../errors.ts';
-import { aggregateKeys, withTaprootTweak, type KeyAggContext, type Tweak } from '../musig/index.ts';
+import { CosignerError, isCosignerError } from '../errors.ts';
+import { withTaprootTweak, withTweaks, type KeyAggContext } from '../musig/index.ts';
 
-const Point = secp256k1.Point;
+const Fn = secp256k1.Point.Fn;
 
 /** BIP328's fixed chain code: SHA256("MuSig2MuSig2MuSig2"). */
 export const BIP328_CHAIN_CODE: Uint8Array = sha256(utf8ToBytes('MuSig2MuSig2MuSig2'));
@@ -78,6 +77,8 @@ export interface DerivedGroupKey {
   readonly internalKey: Uint8Array;
   /** x-only taproot output key (what the output script commits to). */
   readonly outputKey: Uint8Array;
+  /** BIP32 chain code of this key: what its children are derived with. */
+  readonly chainCode: Uint8Array;
 }
 
 function checkGroupCtx(group: KeyAggContext): void {
@@ -86,41 +87,7 @@ function checkGroupCtx(group: KeyAggContext): void {
   }
 }
 
-/**
- * The key at `path` below the group's synthetic xpub; the empty path is the group key itself
- * (`tr(musig(...))`). Every index must be unhardened. An index whose I_L is not a valid tweak
- * (probability about 2^-127) is refused rather than skipped: BIP32 says to use the next index, and
- * which index that is belongs to the caller.
- *
- * The intermediate keys (each step's HMAC input) are computed with noble's point addition; the
- * engine then applies all the tweaks at once, and its result must be the same key.
- */
-export function deriveGroupKey(group: KeyAggContext, path: readonly number[]): DerivedGroupKey {
-  checkGroupCtx(group);
-  if (!Array.isArray(path) || path.length > MAX_DERIVATION_DEPTH) {
-    throw new CosignerError('INVALID_INPUT', `a derivation path has at most ${MAX_DERIVATION_DEPTH} steps`);
-  }
-  const tweaks: Tweak[] = [];
-  let point = Point.fromBytes(group.aggregateKey);
-  let chainCode = BIP328_CHAIN_CODE;
-  for (const [step, index] of path.entries()) {
-    if (!Number.isInteger(index) || index < 0 || index >= HARDENED_OFFSET) {
-      throw new CosignerError('INVALID_INPUT', 'derivation from an aggregate key is unhardened only', { step });
-    }
-    const data = new Uint8Array(4);
-    new DataView(data.buffer).setUint32(0, index, false);
-    const I = hmac(sha512, chainCode, concatBytes(point.toBytes(true), data));
-    const t = Point.Fn.fromBytes(I.subarray(0, 32), true);
-    if (!Point.Fn.isValid(t)) throw new CosignerError('INVALID_INPUT', 'this derivation index gives no valid key; use the next one', { step, index });
-    point = t === 0n ? point : point.add(Point.BASE.multiply(t));
-    if (point.equals(Point.ZERO)) throw new CosignerError('INVALID_INPUT', 'this derivation index gives no valid key; use the next one', { step, index });
-    tweaks.push({ tweak: I.slice(0, 32), xOnly: false });
-    chainCode = I.slice(32);
-  }
-  const childCtx = tweaks.length === 0 ? group : aggregateKeys(group.publicKeys, tweaks);
-  if (!equalBytes(childCtx.aggregateKey, point.toBytes(true))) {
-    throw new CosignerError('INTERNAL', 'the engine and BIP32 disagree on a derived key');
-  }
+function derivedKey(path: readonly number[], childCtx: KeyAggContext, chainCode: Uint8Array): DerivedGroupKey {
   const signingCtx = withTaprootTweak(childCtx);
   return Object.freeze({
     path: Object.freeze([...path]),
@@ -128,5 +95,60 @@ export function deriveGroupKey(group: KeyAggContext, path: readonly number[]): D
     signingCtx,
     internalKey: childCtx.xOnlyKey,
     outputKey: signingCtx.xOnlyKey,
+    chainCode,
   });
+}
+
+/**
+ * One unhardened BIP32 step (CKDpub) below `parent`. The child point K + I_L·G is the engine's own
+ * plain tweak (BIP327 ApplyTweak, is_xonly_t = false) of the parent's context, so the step costs one
+ * base-point multiplication and the child's signing context comes with it; its compressed key is
+ * the next step's HMAC input. Tests derive the same keys with @scure/bip32 and compare.
+ *
+ * An index whose I_L is not a valid tweak, or whose child is the point at infinity (probability
+ * about 2^-127), is refused rather than skipped: BIP32 says to use the next index, and which index
+ * that is belongs to the caller.
+ */
+export function deriveChild(parent: DerivedGroupKey, index: number): DerivedGroupKey {
+  const step = parent.path.length;
+  if (step >= MAX_DERIVATION_DEPTH) {
+    throw new CosignerError('INVALID_INPUT', `a derivation path has at most ${MAX_DERIVATION_DEPTH} steps`);
+  }
+  if (!Number.isInteger(index) || index < 0 || index >= HARDENED_OFFSET) {
+    throw new CosignerError('INVALID_INPUT', 'derivation from an aggregate key is unhardened only', { step });
+  }
+  const data = new Uint8Array(4);
+  new DataView(data.buffer).setUint32(0, index, false);
+  const I = hmac(sha512, parent.chainCode, concatBytes(parent.childCtx.aggregateKey, data));
+  const tweak = I.slice(0, 32);
+  const noKey = (cause?: unknown) =>
+    new CosignerError('INVALID_INPUT', 'this derivation index gives no valid key; use the next one', { step, index }, cause === undefined ? undefined : { cause });
+  if (!Fn.isValid(Fn.fromBytes(tweak, true))) throw noKey();
+  let childCtx: KeyAggContext;
+  try {
+    childCtx = withTweaks(parent.childCtx, [{ tweak, xOnly: false }]);
+  } catch (e) {
+    // The tweak is below n (checked above): the engine refuses only a child at infinity.
+    if (isCosignerError(e, 'INVALID_TWEAK')) throw noKey(e);
+    throw e;
+  }
+  return derivedKey([...parent.path, index], childCtx, I.slice(32));
+}
+
+/** The group's own key (`tr(musig(...))`), the root every derivation starts from. */
+export function groupRootKey(group: KeyAggContext): DerivedGroupKey {
+  checkGroupCtx(group);
+  return derivedKey([], group, BIP328_CHAIN_CODE);
+}
+
+/**
+ * The key at `path` below the group's synthetic xpub; the empty path is the group key itself
+ * (`tr(musig(...))`). Every index must be unhardened (see deriveChild). GroupKeys caches these.
+ */
+export function deriveGroupKey(group: KeyAggContext, path: readonly number[]): DerivedGroupKey {
+  checkGroupCtx(group);
+  if (!Array.isArray(path) || path.length > MAX_DERIVATION_DEPTH) {
+    throw new CosignerError('INVALID_INPUT', `a derivation path has at most ${MAX_DERIVATION_DEPTH} steps`);
+  }
+  return path.reduce(deriveChild, groupRootKey(group));
 }

@@ -6,7 +6,8 @@
 import { equalBytes } from '@noble/curves/utils.js';
 import type { BitcoinNetwork } from '../../preload/contract.ts';
 import type { KeyAggContext } from '../musig/index.ts';
-import { deriveGroupKey, HARDENED_OFFSET, keyFingerprint, MAX_DERIVATION_DEPTH, type DerivedGroupKey } from './bip328.ts';
+import { CosignerError } from '../errors.ts';
+import { deriveChild, groupRootKey, HARDENED_OFFSET, keyFingerprint, MAX_DERIVATION_DEPTH, type DerivedGroupKey } from './bip328.ts';
 import { taprootAddress } from './group.ts';
 
 /** A PSBT_{IN,OUT}_TAP_BIP32_DERIVATION entry as @scure/btc-signer decodes it. */
@@ -15,10 +16,16 @@ export type TapDerivation = readonly [
   value: { readonly hashes: readonly Uint8Array[]; readonly der: { readonly fingerprint: number; readonly path: readonly number[] } },
 ];
 
+/** Addresses one deriveAddresses call gives: a scan's page, well within the cache. */
+export const MAX_ADDRESSES_PER_CALL = 256;
+
 /** Claims naming this group that are followed per input or output: a wallet writes one. */
 const MAX_CLAIMS_TRIED = 4;
-/** Derived keys remembered: inputs and outputs of one PSBT often share paths. */
-const MAX_CACHED_KEYS = 1024;
+/**
+ * Derived keys remembered per group, least recently used first out: the inputs and outputs of one
+ * PSBT (128 inputs, 256 outputs at most), and a wallet's address scan, each fit.
+ */
+export const MAX_CACHED_KEYS = 1024;
 
 export class GroupKeys {
   readonly group: KeyAggContext;
@@ -29,18 +36,34 @@ export class GroupKeys {
   readonly #cache = new Map<string, DerivedGroupKey>();
 
   constructor(group: KeyAggContext) {
-    this.base = deriveGroupKey(group, []);
+    this.base = groupRootKey(group);
     this.group = group;
     this.fingerprint = keyFingerprint(group.aggregateKey);
   }
 
-  /** The key at `path` (cached, so equal paths share one signing context). */
+  /** Keys held in the cache now (at most MAX_CACHED_KEYS). */
+  get cachedKeys(): number {
+    return this.#cache.size;
+  }
+
+  /**
+   * The key at `path` (cached, so equal paths share one signing context). A key is one BIP32 step
+   * from its parent, itself cached: the addresses of a branch (`0/i`) share the branch key `0`, so
+   * each costs one step and its taproot tweak.
+   */
   derive(path: readonly number[]): DerivedGroupKey {
     if (path.length === 0) return this.base;
+    if (!Array.isArray(path) || path.length > MAX_DERIVATION_DEPTH) {
+      throw new CosignerError('INVALID_INPUT', `a derivation path has at most ${MAX_DERIVATION_DEPTH} steps`);
+    }
     const id = path.join('/');
     const cached = this.#cache.get(id);
-    if (cached) return cached;
-    const key = deriveGroupKey(this.group, path);
+    if (cached) {
+      this.#cache.delete(id);
+      this.#cache.set(id, cached);
+      return cached;
+    }
+    const key = deriveChild(this.derive(path.slice(0, -1)), path[path.length - 1] as number);
     if (this.#cache.size >= MAX_CACHED_KEYS) this.#cache.delete(this.#cache.keys().next().value as string);
     this.#cache.set(id, key);
     return key;
@@ -69,4 +92,20 @@ export class GroupKeys {
     }
     return undefined;
   }
+}
+
+/**
+ * Addresses `from` … `from + count - 1` of a branch of the group's descriptors (RECEIVE_BRANCH 0 or
+ * CHANGE_BRANCH 1), as a wallet scan asks for them: through the group's cache, so each is one BIP32
+ * step and one taproot tweak the first time, and free afterwards (test/bench/derive.bench.ts).
+ */
+export function deriveAddresses(keys: GroupKeys, branch: 0 | 1, from: number, count: number, network: BitcoinNetwork): string[] {
+  if (branch !== 0 && branch !== 1) throw new CosignerError('INVALID_INPUT', 'the branch is 0 (receive) or 1 (change)', { branch });
+  if (!Number.isSafeInteger(count) || count < 0 || count > MAX_ADDRESSES_PER_CALL) {
+    throw new CosignerError('INVALID_INPUT', `at most ${MAX_ADDRESSES_PER_CALL} addresses at a time`, { count });
+  }
+  if (!Number.isSafeInteger(from) || from < 0 || from + count > HARDENED_OFFSET) {
+    throw new CosignerError('INVALID_INPUT', 'address indices are unhardened', { from, count });
+  }
+  return Array.from({ length: count }, (_, i) => keys.address([branch, from + i], network));
 }

@@ -7,6 +7,7 @@ import { Address, OutScript } from '@scure/btc-signer';
 import type { BitcoinNetwork } from '../../preload/contract.ts';
 import { branchOf } from './bip328.ts';
 import type { GroupKeys } from './group-keys.ts';
+import { taprootAddress } from './group.ts';
 import { BTC_NETWORKS } from './networks.ts';
 import { classifyInputs, feeOf, MAX_MONEY, type ClassifyOptions, type ImportedPsbt, type InputRefusalCode } from './psbt-import.ts';
 import { approvalDigest, SIGHASH_DEFAULT, sighashName } from './psbt-sighash.ts';
@@ -95,7 +96,8 @@ export function reviewPsbt(
       txid: bytesToHex(input.txid as Uint8Array),
       vout: input.index as number,
       amount: utxo && utxo.amount <= MAX_MONEY ? Number(utxo.amount) : null,
-      address: utxo ? outputView(utxo.script, network).address : null,
+      // An input of the group spends its derived output key: no need to decode (and lift) it again.
+      address: c.status === 'ours' ? taprootAddress(c.key.outputKey, network) : utxo ? outputView(utxo.script, network).address : null,
       path: c.status === 'ours' ? [...c.key.path] : null,
       sighash: sighashName(input.sighashType ?? SIGHASH_DEFAULT),
       refusal: c.status === 'refused' ? { code: c.code, reason: c.reason } : null,

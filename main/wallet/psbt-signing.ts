@@ -16,7 +16,7 @@ import type { DerivedGroupKey } from './bip328.ts';
 import type { GroupKeys } from './group-keys.ts';
 import { finalizeKeyPath } from './psbt-finalize.ts';
 import { classifyInputs, feeOf, type ClassifyOptions, type ImportedPsbt, type OwnInput } from './psbt-import.ts';
-import { approvalDigest, keyPathSighash, prevoutsOf, SIGHASH_DEFAULT } from './psbt-sighash.ts';
+import { approvalDigest, KeyPathSighasher, prevoutsOf, SIGHASH_DEFAULT } from './psbt-sighash.ts';
 
 export interface PlannedInput {
   readonly index: number;
@@ -80,10 +80,10 @@ export function planPsbtSigning(imported: ImportedPsbt, keys: GroupKeys, options
   if (reasons.length > 0) throw refusedError(tx, reasons);
   // Throws for outputs that spend more than the inputs: no one signs such a transaction.
   feeOf(tx);
-  const prevouts = prevoutsOf(tx);
+  const sighasher = new KeyPathSighasher(tx, prevoutsOf(tx));
   const own = classes.filter((c): c is OwnInput => c.status === 'ours');
   const inputs = own.map((c) => {
-    const message = keyPathSighash(tx, c.index, c.sighashType, prevouts);
+    const message = sighasher.message(c.index, c.sighashType);
     return Object.freeze({
       index: c.index,
       key: c.key,

@@ -77,7 +77,7 @@ describe('hostile PSBTs', () => {
     expect(refusal(importPsbt(tx.toPSBT(0))).context).toMatchObject({ input: 3, code: 'not-ours' });
   });
 
-  it('an input whose internal key is not the one behind its output key: refused at import', () => {
+  it("an input whose internal key is not the one behind its output key: refused, naming the input ('inconsistent-metadata')", () => {
     const tx = new Transaction({ disableScriptCheck: true });
     tx.addInput({
       txid: bytes32('prev/0'),
@@ -87,8 +87,25 @@ describe('hostile PSBTs', () => {
     });
     tx.addOutput({ script: taprootScript(stranger.publicKey.subarray(1)), amount: 9_000n });
     const psbt = tx.toPSBT(0);
-    // The PSBT engine checks the taproot commitment; classifyInputs checks it again ('inconsistent-metadata').
-    expect(() => importPsbt(psbt)).toThrow(expect.objectContaining({ code: 'INVALID_PSBT' }));
+    // classifyInputs checks the taproot commitment against the derived key (the import leaves it to it).
+    expect(refusal(importPsbt(psbt)).context).toMatchObject({ input: 0, code: 'inconsistent-metadata', refused: 1 });
+  });
+
+  it("an input of the group that carries a redeem or witness script: refused, naming the input ('inconsistent-metadata')", () => {
+    for (const field of ['redeemScript', 'witnessScript'] as const) {
+      const tx = new Transaction({ disableScriptCheck: true });
+      tx.addInput({
+        txid: bytes32('prev/0'),
+        index: 0,
+        witnessUtxo: { script: taprootScript(keys.base.outputKey), amount: 10_000n },
+        tapInternalKey: keys.base.internalKey,
+        [field]: Uint8Array.of(0x51),
+      });
+      tx.addOutput({ script: taprootScript(stranger.publicKey.subarray(1)), amount: 9_000n });
+      const imported = importPsbt(tx.toPSBT(0));
+      expect(reviewPsbt(imported, keys, 'regtest').inputs[0]!.refusal?.code).toBe('inconsistent-metadata');
+      expect(refusal(imported).context).toMatchObject({ input: 0, code: 'inconsistent-metadata', refused: 1 });
+    }
   });
 
   describe('a wrong amount in the UTXO data', () => {

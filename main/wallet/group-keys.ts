@@ -16,8 +16,6 @@ export type TapDerivation = readonly [
   value: { readonly hashes: readonly Uint8Array[]; readonly der: { readonly fingerprint: number; readonly path: readonly number[] } },
 ];
 
-/** Addresses one deriveAddresses call gives: a scan's page, well within the cache. */
-export const MAX_ADDRESSES_PER_CALL = 256;
 
 /** Claims naming this group that are followed per input or output: a wallet writes one. */
 const MAX_CLAIMS_TRIED = 4;
@@ -92,20 +90,4 @@ export class GroupKeys {
     }
     return undefined;
   }
-}
-
-/**
- * Addresses `from` … `from + count - 1` of a branch of the group's descriptors (RECEIVE_BRANCH 0 or
- * CHANGE_BRANCH 1), as a wallet scan asks for them: through the group's cache, so each is one BIP32
- * step and one taproot tweak the first time, and free afterwards (test/bench/derive.bench.ts).
- */
-export function deriveAddresses(keys: GroupKeys, branch: 0 | 1, from: number, count: number, network: BitcoinNetwork): string[] {
-  if (branch !== 0 && branch !== 1) throw new CosignerError('INVALID_INPUT', 'the branch is 0 (receive) or 1 (change)', { branch });
-  if (!Number.isSafeInteger(count) || count < 0 || count > MAX_ADDRESSES_PER_CALL) {
-    throw new CosignerError('INVALID_INPUT', `at most ${MAX_ADDRESSES_PER_CALL} addresses at a time`, { count });
-  }
-  if (!Number.isSafeInteger(from) || from < 0 || from + count > HARDENED_OFFSET) {
-    throw new CosignerError('INVALID_INPUT', 'address indices are unhardened', { from, count });
-  }
-  return Array.from({ length: count }, (_, i) => keys.address([branch, from + i], network));
 }

@@ -10,7 +10,7 @@
  */
 import { GroupKeysCache, intakePsbt } from '../../main/session/psbt-session.ts';
 import { CHANGE_BRANCH, RECEIVE_BRANCH } from '../../main/wallet/bip328.ts';
-import { deriveAddresses } from '../../main/wallet/group-keys.ts';
+import { addressesOf } from '../../main/chain/wallet-service.ts';
 import { cosigners, spendFrom } from '../support/psbt-fixtures.ts';
 
 const INPUTS = 100;
@@ -45,7 +45,9 @@ export default async function bench(): Promise<void> {
     const group = cache.of(keys); // the group's key aggregation: once per group, not per intake
     const cold = timed(() => intakePsbt(payload, keys, cache, 'regtest'));
     const warm = timed(() => intakePsbt(payload, keys, cache, 'regtest'));
-    const scan = (from: number) => [RECEIVE_BRANCH, CHANGE_BRANCH].map((branch) => deriveAddresses(group, branch as 0 | 1, from, 100, 'regtest'));
+    // The wallet scan's own path (main/chain/wallet-service.ts): address and script of each index.
+    const addressAt = addressesOf(group, 'regtest');
+    const scan = (from: number) => [RECEIVE_BRANCH, CHANGE_BRANCH].map((branch) => Array.from({ length: 100 }, (_, i) => addressAt(branch as 0 | 1, from + i)));
     const scanCold = timed(() => scan(5000 + 100 * run));
     const scanWarm = timed(() => scan(5000 + 100 * run));
     if (run < 0) continue;

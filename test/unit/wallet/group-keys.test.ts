@@ -11,7 +11,7 @@ import * as ecc from 'tiny-secp256k1';
 import { describe, expect, it } from 'vitest';
 import { deriveGroupKey, HARDENED_OFFSET, syntheticXpub } from '../../../main/wallet/bip328.ts';
 import { groupKeyAgg } from '../../../main/wallet/group.ts';
-import { deriveAddresses, GroupKeys, MAX_ADDRESSES_PER_CALL, MAX_CACHED_KEYS } from '../../../main/wallet/group-keys.ts';
+import { GroupKeys, MAX_CACHED_KEYS } from '../../../main/wallet/group-keys.ts';
 import { cosigners } from '../../support/psbt-fixtures.ts';
 
 const group = groupKeyAgg(cosigners(3, 'group-keys').map((s) => bytesToHex(s.publicKey)));
@@ -69,24 +69,5 @@ describe('GroupKeys: cached BIP328 derivations', () => {
     expect(() => keys.derive(Array(9).fill(0))).toThrow(expect.objectContaining({ code: 'INVALID_INPUT' }));
     expect(() => keys.derive([0, HARDENED_OFFSET])).toThrow(/unhardened/);
     expect(keys.cachedKeys).toBe(1); // the branch key [0] only
-  });
-});
-
-describe('deriveAddresses', () => {
-  it('gives the receive and change addresses of the descriptors, as bitcoinjs-lib encodes the @scure/bip32 children', () => {
-    const keys = new GroupKeys(group);
-    for (const branch of [0, 1] as const) {
-      const addresses = deriveAddresses(keys, branch, 7, 5, 'regtest');
-      expect(addresses).toEqual([7, 8, 9, 10, 11].map((i) => bitcoinJsAddress(xpub.deriveChild(branch).deriveChild(i).publicKey!.subarray(1))));
-    }
-    expect(deriveAddresses(keys, 0, 0, 0, 'regtest')).toEqual([]);
-  });
-
-  it('refuses another branch, too many addresses at once and hardened indices', () => {
-    const keys = new GroupKeys(group);
-    expect(() => deriveAddresses(keys, 2 as 0, 0, 1, 'regtest')).toThrow(expect.objectContaining({ code: 'INVALID_INPUT' }));
-    expect(() => deriveAddresses(keys, 0, 0, MAX_ADDRESSES_PER_CALL + 1, 'regtest')).toThrow(expect.objectContaining({ code: 'INVALID_INPUT' }));
-    expect(() => deriveAddresses(keys, 0, HARDENED_OFFSET - 1, 2, 'regtest')).toThrow(expect.objectContaining({ code: 'INVALID_INPUT' }));
-    expect(() => deriveAddresses(keys, 0, -1, 1, 'regtest')).toThrow(expect.objectContaining({ code: 'INVALID_INPUT' }));
   });
 });

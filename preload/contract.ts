@@ -155,7 +155,10 @@ export const NodeStatus = z.object({
     inboxRecordsPublished: Count,
     inboxPublishFailures: Count,
     pendingDeliveries: Count,
+    failedAttempts: Count,
     watchedCosigners: Count,
+    /** Our deliveries a co-signer refused for now (retried), by its reason. */
+    nacksReceived: z.object({ 'rate-limited': Count, 'not-ready': Count }),
   }),
   bans: z.array(PeerBan).max(1024),
   /** Inbound connections still in their handshake, and those refused because their address had too many in progress. */

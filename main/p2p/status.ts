@@ -102,7 +102,9 @@ const IDLE_TRANSPORT: TransportStats = {
   inboxRecordsPublished: 0,
   inboxPublishFailures: 0,
   pendingDeliveries: 0,
+  failedAttempts: 0,
   watchedCosigners: 0,
+  nacksReceived: { 'rate-limited': 0, 'not-ready': 0 },
 };
 
 /** The snapshot of a running node, or of a stopped one (`node` undefined: no addresses, no connections). */

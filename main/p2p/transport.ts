@@ -33,6 +33,7 @@ import type { OutboxSlot } from './outbox.ts';
 import { isValidSignerKey } from './signer-card.ts';
 import type { SignerKey } from './signer-card.ts';
 import { FrameChannel, MAX_PAYLOAD_BYTES, SESSION_PROTOCOL } from './wire.ts';
+import type { NackReason } from './wire.ts';
 
 /** A session stream may carry a few frames; more is a misbehaving peer. */
 const MAX_FRAMES_PER_STREAM = 16;
@@ -80,7 +81,11 @@ export interface TransportStats {
   inboxRecordsPublished: number;
   inboxPublishFailures: number;
   pendingDeliveries: number;
+  /** Delivery attempts that failed and were retried (or ran out of time). */
+  failedAttempts: number;
   watchedCosigners: number;
+  /** Our deliveries the receiver refused for now (it retries later), by the reason it gave. */
+  nacksReceived: Record<NackReason, number>;
 }
 
 export class CosignerTransport implements SessionTransport {
@@ -99,6 +104,7 @@ export class CosignerTransport implements SessionTransport {
   #running = false;
   #polling: Promise<number> | undefined;
   readonly #stats = { framesDelivered: 0, inboxAnnouncementsDelivered: 0, inboxRecordsPublished: 0, inboxPublishFailures: 0 };
+  readonly #nacksReceived: Record<NackReason, number> = { 'rate-limited': 0, 'not-ready': 0 };
 
   constructor(deps: TransportDeps) {
     this.#deps = deps;
@@ -181,7 +187,7 @@ export class CosignerTransport implements SessionTransport {
   }
 
   stats(): TransportStats {
-    return { ...this.#stats, pendingDeliveries: this.#delivery.pendingCount(), watchedCosigners: this.#watched.size };
+    return { ...this.#stats, pendingDeliveries: this.#delivery.pendingCount(), failedAttempts: this.#delivery.failedAttempts(), watchedCosigners: this.#watched.size, nacksReceived: { ...this.#nacksReceived } };
   }
 
   async #attempt(toSigner: Uint8Array, frame: Uint8Array, kind: FrameKind, signal: AbortSignal, attempt: number): Promise<void> {
@@ -221,7 +227,7 @@ export class CosignerTransport implements SessionTransport {
           ? reply.message.type === 'ack'
             ? 'ack'
             : reply.message.type === 'nack'
-              ? `peer refused the frame: ${reply.message.reason}`
+              ? this.#nacked(reply.message.reason)
               : 'bad reply: unexpected-type'
           : reply.status === 'rejected'
             ? `bad reply: ${reply.reason}`
@@ -232,6 +238,11 @@ export class CosignerTransport implements SessionTransport {
     if (outcome === 'ack') this.#streams.give(lease);
     else this.#streams.discard(lease, outcome);
     return outcome;
+  }
+
+  #nacked(reason: NackReason): string {
+    this.#nacksReceived[reason] += 1;
+    return `peer refused the frame: ${reason}`;
   }
 
   async #onStream(stream: Stream, connection: Connection): Promise<void> {

@@ -143,6 +143,7 @@ export class CosignerTransport implements SessionTransport {
     for (const t of this.#timers.splice(0)) this.#deps.scheduler.clear(t);
     this.#streams.closeAll();
     this.#delivery.stop();
+    // Stopping regardless: a libp2p already stopping has dropped its handlers itself.
     await this.#deps.libp2p.unhandle(SESSION_PROTOCOL).catch(() => undefined);
   }
 
@@ -202,6 +203,7 @@ export class CosignerTransport implements SessionTransport {
     const peerId = peerIdFromString(card.peerId);
     // Addresses matter only for a new connection; merging them on every frame cost a peer-store write each.
     if (card.multiaddrs.length > 0 && libp2p.getConnections(peerId).length === 0) {
+      // Without the addresses the dial below fails, and that attempt is retried and counted (failedAttempts).
       await libp2p.peerStore.merge(peerId, { multiaddrs: card.multiaddrs.map((a) => multiaddr(a)) }).catch(() => undefined);
     }
     const open = () => openStream(libp2p, peerId, SESSION_PROTOCOL, signal);
@@ -285,6 +287,7 @@ export class CosignerTransport implements SessionTransport {
       }
       await channel.close(this.#timeouts.frameMs);
     } catch {
+      // The remote's stream failed (reset, closed, stalled): its frame was not acked, so its sender retries.
       channel.abort('session stream failed');
     }
   }
@@ -295,6 +298,8 @@ export class CosignerTransport implements SessionTransport {
    */
   async #ensureCardOf(peer: string): Promise<void> {
     if (this.#deps.directory.byPeer(peer).length > 0) return;
+    // Without the card the coordinator cannot bind the frame to a signer and answers "not now"
+    // (a not-ready nack): the sender retries, by when the card exchange may have succeeded.
     await this.#deps.cards.exchange(peer, AbortSignal.timeout(this.#timeouts.frameMs)).catch(() => undefined);
   }
 
@@ -358,6 +363,7 @@ export class CosignerTransport implements SessionTransport {
         try {
           live = checkInboxAnnouncements(decodeInboxRecord(value), inspectAnnouncement, clock.now());
         } catch {
+          // Anyone can put a record under an inbox key: an invalid one is not ours to act on.
           continue;
         }
         const fresh = live.filter((a) => !this.#seen.has(bytesToHex(sha256(a))));

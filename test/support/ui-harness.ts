@@ -246,6 +246,7 @@ export async function startUiHarness(options: UiHarnessOptions = {}): Promise<Ui
     },
     bans: [{ peerId: carol.peerId, until: t0 + 8 * 60_000, reasons: { malformed: 7, timeout: 3 }, signers: [carol.publicKey] }],
     inboundHandshakes: { pending: 0, refusedPerAddress: 0 },
+    failures: {},
   };
 
   // ---------- sessions ----------
@@ -572,6 +573,7 @@ export async function startUiHarness(options: UiHarnessOptions = {}): Promise<Ui
           storedSessions: sessions.size,
         },
         invalidEvents: gate.invalidEvents,
+        failures: {},
       };
     },
     'peers.lan': async () => lan,

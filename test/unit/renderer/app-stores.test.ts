@@ -45,6 +45,7 @@ const node = (connections: number): NodeStatus => ({
   },
   bans: [],
   inboundHandshakes: { pending: 0, refusedPerAddress: 0 },
+  failures: {},
 });
 const keyStatus = (withKey: boolean): KeyStatus => ({
   backend: 'keychain',
@@ -125,6 +126,7 @@ describe('AppStores', () => {
           listenerErrors: 0,
         },
         invalidEvents: 0,
+        failures: {},
       }))
       .on('contacts.list', () => contacts)
       .on('groups.list', () => [])

@@ -22,6 +22,7 @@ import { keyFilePath, KeyManager, openKeystore, type KeyInfo } from './keys/inde
 import type { SwitchableBackend } from './keys/switchable-backend.ts';
 import { useKeyFile } from './keys/use-key-file.ts';
 import { notifyAll } from './notify.ts';
+import { FailureCounts } from './failure-counts.ts';
 import { completeGroupPsbt, GroupKeysCache, reviewFor, reviewView } from './session/psbt-session.ts';
 import { SigningStack } from './signing-stack.ts';
 import { FileRecordStore } from './storage/record-store.ts';
@@ -79,9 +80,10 @@ export async function startServices(config: AppConfig): Promise<Services> {
         });
 
   const listeners = new Set<(event: EventName, payload: unknown) => void>();
+  const failures = new FailureCounts();
   const gate = createEventGate({
     events,
-    deliver: (event, payload) => notifyAll(listeners, event, payload),
+    deliver: (event, payload) => notifyAll(listeners, (error) => failures.record(`event listener (${event})`, error), event, payload),
     onInvalid: (event, detail) => console.error(`event ${event} not sent: outside the contract (${detail})`),
   });
   const emit = (event: EventName, payload: unknown) => void gate.emit(event, payload);
@@ -199,7 +201,7 @@ export async function startServices(config: AppConfig): Promise<Services> {
     },
 
     'node.status': async () => need().nodeStatus(),
-    'health.get': async () => ({ ...need().health(), invalidEvents: gate.invalidEvents }),
+    'health.get': async () => ({ ...need().health(), invalidEvents: gate.invalidEvents, failures: failures.snapshot() }),
     'peers.lan': async () => (stack ? stack.lanPeers() : []),
     'peers.lookup': async ({ publicKey }) => need().lookup(publicKey),
 

@@ -120,7 +120,7 @@ export class SigningStack {
     return this.network.status();
   }
 
-  health(): Omit<Health, 'invalidEvents'> {
+  health(): Omit<Health, 'invalidEvents' | 'failures'> {
     return { node: this.nodeStatus(), coordinator: this.coordinator.health() };
   }
 

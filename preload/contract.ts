@@ -155,11 +155,16 @@ export const NodeStatus = z.object({
     inboxRecordsPublished: Count,
     inboxPublishFailures: Count,
     pendingDeliveries: Count,
+    failedAttempts: Count,
     watchedCosigners: Count,
+    /** Our deliveries a co-signer refused for now (retried), by its reason. */
+    nacksReceived: z.object({ 'rate-limited': Count, 'not-ready': Count }),
   }),
   bans: z.array(PeerBan).max(1024),
   /** Inbound connections still in their handshake, and those refused because their address had too many in progress. */
   inboundHandshakes: z.object({ pending: Count, refusedPerAddress: Count }),
+  /** Background work of the node that failed (a card republish, a peer-store write), by what it was (logged). */
+  failures: z.record(z.string(), Count),
   reachability: NodeReachability.optional(),
   cosigners: z.array(CosignerReach).max(1024).optional(),
 });
@@ -215,6 +220,8 @@ export const Health = z.object({
   coordinator: CoordinatorHealth,
   /** Events the back end did not send because they did not match their schema here (a bug; logged). */
   invalidEvents: Count,
+  /** Failures of work nobody awaits (an event listener that threw), by where they happened (logged). */
+  failures: z.record(z.string(), Count),
 });
 export type Health = z.infer<typeof Health>;
 

@@ -55,7 +55,9 @@ export async function startControlServer(options: ControlServerOptions): Promise
       res.writeHead(tokenMatches(url.searchParams.get('token'), token) ? 426 : 401, securityHeaders()).end();
       return;
     }
-    serveStatic(req, res).catch(() => {
+    serveStatic(req, res).catch((error: unknown) => {
+      // The browser is told (500); the cause, e.g. an unreadable UI file, goes to the daemon's log.
+      console.error('serving a UI file failed:', error);
       if (!res.headersSent) res.writeHead(500).end();
     });
   });

@@ -331,7 +331,9 @@ export class KeyManager {
     try {
       this.#onEvent?.(event);
     } catch {
-      // The key change is done and durable; a failing listener must not make it look failed.
+      // The key change is done and durable; a failing listener must not make it look failed. (The
+      // app passes no listener: it reports key changes itself, through its event gate, which counts
+      // its listeners' failures in health.get.)
     }
   }
 }

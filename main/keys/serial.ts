@@ -6,6 +6,7 @@ export function serial(): <T>(operation: () => Promise<T>) => Promise<T> {
   let tail: Promise<unknown> = Promise.resolve();
   return <T>(operation: () => Promise<T>): Promise<T> => {
     const run = tail.then(operation, operation);
+    // The failure reaches its caller through `run`; the chain only needs to know it is over.
     tail = run.catch(() => undefined);
     return run;
   };

@@ -64,6 +64,7 @@ export class Delivery {
   readonly #maxSigners: number;
   readonly #maxAgeMs: number;
   readonly #queues = new Map<string, Queue>();
+  #failedAttempts = 0;
   #stopped = false;
 
   constructor(deps: DeliveryDeps) {
@@ -117,6 +118,11 @@ export class Delivery {
     return n;
   }
 
+  /** Attempts that failed (each is retried until its frame expires), since this was made. */
+  failedAttempts(): number {
+    return this.#failedAttempts;
+  }
+
   stop(): void {
     this.#stopped = true;
     for (const queue of this.#queues.values()) {
@@ -160,6 +166,7 @@ export class Delivery {
           item.resolve();
         },
         (err: unknown) => {
+          this.#failedAttempts += 1;
           item.lastError = controller.signal.aborted ? 'attempt timed out' : err instanceof Error ? err.message : String(err);
           if (this.#stopped) return;
           const delay = this.#backoff(item.attempts);

@@ -127,6 +127,7 @@ export class Directory {
     try {
       bytes = await this.#deps.lookup(signer, signal);
     } catch {
+      // Not found now (timeout, no DHT peers): the caller's delivery retries with a fresh lookup.
       bytes = undefined;
     }
     // A card is stored under its own signer key, so whatever the DHT returned cannot shadow another signer.

@@ -12,7 +12,8 @@ import type { PeerId, PeerInfo } from '@libp2p/interface';
 import { multiaddr } from '@multiformats/multiaddr';
 import type { Multiaddr } from '@multiformats/multiaddr';
 import { isPrivate } from '@libp2p/utils';
-import { CosignerError } from '../errors.ts';
+import { CosignerError, isCosignerError } from '../errors.ts';
+import { FailureCounts } from '../failure-counts.ts';
 import type { Clock, InboundHandler, OutboundMeta, Random, Scheduler, SessionTransport, TimerHandle } from '../session/ports.ts';
 import { BoundedMap } from './bounded-map.ts';
 import { CardExchange } from './card-exchange.ts';
@@ -122,6 +123,7 @@ export class CosignerNetwork {
   readonly #guard: PeerGuard;
   readonly #listeners = new Set<CardListener>();
   readonly #lan = new BoundedMap<string, { addresses: string[] }>(MAX_LAN_PEERS);
+  readonly #failures = new FailureCounts();
   readonly #handlers = new Set<InboundHandler>();
   readonly #watched = new BoundedMap<string, Uint8Array>(MAX_WATCHED_COSIGNERS);
   /** Signer keys pinned in the directory (co-signers and contacts); the directory bounds them. */
@@ -221,7 +223,7 @@ export class CosignerNetwork {
       paths.start();
       keeper.start();
       const { scheduler } = config;
-      running.timers.push(scheduler.setInterval(() => void this.publishCard().catch(() => undefined), this.#timeouts.cardRepublishIntervalMs));
+      running.timers.push(scheduler.setInterval(() => this.#republishCard(), this.#timeouts.cardRepublishIntervalMs));
       running.timers.push(
         scheduler.setInterval(() => {
           if (libp2p.getConnections().length === 0) void this.#bootstrap(running);
@@ -234,7 +236,7 @@ export class CosignerNetwork {
     // Joining the DHT, publishing and the first inbox poll happen in the background: start() must not
     // wait on the network, which may be absent.
     void this.#bootstrap(running).then(() => {
-      void this.publishCard().catch(() => undefined);
+      this.#republishCard();
       void transport.pollInbox();
     });
   }
@@ -250,6 +252,7 @@ export class CosignerNetwork {
     running.paths.stop();
     for (const detach of running.detach) detach();
     await running.transport.stop();
+    // Stopping regardless: libp2p.stop() below closes whatever the card exchange could not.
     await running.cards.stop().catch(() => undefined);
     await running.libp2p.stop();
     this.#lan.clear();
@@ -269,6 +272,14 @@ export class CosignerNetwork {
       this.#ownCards.map((card) => dhtPut(running.libp2p, cardKey(card.signerKey), card.bytes, AbortSignal.timeout(this.#timeouts.dhtMs))),
     );
     return { cards: this.#ownCards, dhtPeersAccepted: Math.min(...results) };
+  }
+
+  /** publishCard in the background: the DHT not answering is no error (dhtPut counts who took it);
+   *  anything else is counted and logged, except the node having stopped meanwhile. */
+  #republishCard(): void {
+    this.publishCard().catch((e: unknown) => {
+      if (!isCosignerError(e, 'NOT_RUNNING')) this.#failures.record('card publish', e);
+    });
   }
 
   /** The card of a signer key: from the directory, else looked up in the DHT. */
@@ -323,6 +334,7 @@ export class CosignerNetwork {
       relays: running?.keeper.relays() ?? [],
       upnp: this.#config.upnp !== false,
       cosigners: this.#cosignerReach(running),
+      failures: this.#failures.snapshot(),
     });
   }
 
@@ -353,7 +365,7 @@ export class CosignerNetwork {
         if (source !== 'self') {
           // Make the card's addresses dialable, and retry anything waiting for this signer right away.
           const addrs = card.multiaddrs.map((a) => multiaddr(a));
-          if (addrs.length > 0) libp2p.peerStore.merge(peerIdFromString(card.peerId), { multiaddrs: addrs }).catch(() => undefined);
+          if (addrs.length > 0) libp2p.peerStore.merge(peerIdFromString(card.peerId), { multiaddrs: addrs }).catch((e: unknown) => this.#failures.record('peer-store merge', e));
           // A co-signer's relay is one we can share: holding a reservation there too lets it reach us.
           if (this.#watched.has(bytesToHex(card.signerKey))) running.keeper.learnFromCard(card.multiaddrs);
           transport.kick(card.signerKey);
@@ -373,7 +385,7 @@ export class CosignerNetwork {
       running.cardUpdate = this.#config.scheduler.setTimeout(() => {
         running.cardUpdate = undefined;
         const now = this.#cardAddresses(running).join(' ');
-        if (this.#running === running && now !== (this.#ownCards[0]?.multiaddrs ?? []).join(' ')) void this.publishCard().catch(() => undefined);
+        if (this.#running === running && now !== (this.#ownCards[0]?.multiaddrs ?? []).join(' ')) this.#republishCard();
       }, CARD_UPDATE_SETTLE_MS);
     };
     libp2p.addEventListener('self:peer:update', onSelfUpdate);
@@ -386,6 +398,7 @@ export class CosignerNetwork {
         this.#lan.set(peer.id.toString(), { addresses: peer.multiaddrs.map((a) => a.toString()) });
         // libp2p 3 does not dial discovered peers by itself: connect, and the card exchange follows.
         if (libp2p.getConnections(peer.id).length === 0) {
+          // A LAN peer not answering now is dialed again at its next mDNS announcement; nothing is lost.
           libp2p.dial(peer.id, { signal: AbortSignal.timeout(this.#timeouts.frameMs) }).catch(() => undefined);
         }
       };

@@ -84,6 +84,8 @@ export interface NodeStatus {
   /** Inbound connections still in their handshake, and those refused because their address had
    *  too many in progress (main/p2p/inbound-limits.ts). */
   inboundHandshakes: { pending: number; refusedPerAddress: number };
+  /** Background work that failed (a card republish, a peer-store write), by what it was. */
+  failures: Record<string, number>;
   reachability: NodeReachability;
   cosigners: CosignerReach[];
 }
@@ -102,7 +104,9 @@ const IDLE_TRANSPORT: TransportStats = {
   inboxRecordsPublished: 0,
   inboxPublishFailures: 0,
   pendingDeliveries: 0,
+  failedAttempts: 0,
   watchedCosigners: 0,
+  nacksReceived: { 'rate-limited': 0, 'not-ready': 0 },
 };
 
 /** The snapshot of a running node, or of a stopped one (`node` undefined: no addresses, no connections). */
@@ -119,6 +123,7 @@ export function collectNodeStatus(parts: {
   relays: RelayState[];
   upnp: boolean;
   cosigners: CosignerReach[];
+  failures: Record<string, number>;
 }): NodeStatus {
   const { node, guard } = parts;
   const connections = node?.libp2p.getConnections() ?? [];
@@ -147,6 +152,7 @@ export function collectNodeStatus(parts: {
     transport: parts.transport ?? IDLE_TRANSPORT,
     bans: guard.bannedPeers().map((ban) => ({ ...ban, signers: parts.signersOf(ban.peerId) })),
     inboundHandshakes: { pending: node?.pendingInbound.pending ?? 0, refusedPerAddress: node?.pendingInbound.refused ?? 0 },
+    failures: parts.failures,
     reachability: reachabilityOf(addresses, parts.relays, parts.upnp),
     cosigners: parts.cosigners,
   };

@@ -33,6 +33,7 @@ import type { OutboxSlot } from './outbox.ts';
 import { isValidSignerKey } from './signer-card.ts';
 import type { SignerKey } from './signer-card.ts';
 import { FrameChannel, MAX_PAYLOAD_BYTES, SESSION_PROTOCOL } from './wire.ts';
+import type { NackReason } from './wire.ts';
 
 /** A session stream may carry a few frames; more is a misbehaving peer. */
 const MAX_FRAMES_PER_STREAM = 16;
@@ -80,7 +81,11 @@ export interface TransportStats {
   inboxRecordsPublished: number;
   inboxPublishFailures: number;
   pendingDeliveries: number;
+  /** Delivery attempts that failed and were retried (or ran out of time). */
+  failedAttempts: number;
   watchedCosigners: number;
+  /** Our deliveries the receiver refused for now (it retries later), by the reason it gave. */
+  nacksReceived: Record<NackReason, number>;
 }
 
 export class CosignerTransport implements SessionTransport {
@@ -99,6 +104,7 @@ export class CosignerTransport implements SessionTransport {
   #running = false;
   #polling: Promise<number> | undefined;
   readonly #stats = { framesDelivered: 0, inboxAnnouncementsDelivered: 0, inboxRecordsPublished: 0, inboxPublishFailures: 0 };
+  readonly #nacksReceived: Record<NackReason, number> = { 'rate-limited': 0, 'not-ready': 0 };
 
   constructor(deps: TransportDeps) {
     this.#deps = deps;
@@ -137,6 +143,7 @@ export class CosignerTransport implements SessionTransport {
     for (const t of this.#timers.splice(0)) this.#deps.scheduler.clear(t);
     this.#streams.closeAll();
     this.#delivery.stop();
+    // Stopping regardless: a libp2p already stopping has dropped its handlers itself.
     await this.#deps.libp2p.unhandle(SESSION_PROTOCOL).catch(() => undefined);
   }
 
@@ -181,7 +188,7 @@ export class CosignerTransport implements SessionTransport {
   }
 
   stats(): TransportStats {
-    return { ...this.#stats, pendingDeliveries: this.#delivery.pendingCount(), watchedCosigners: this.#watched.size };
+    return { ...this.#stats, pendingDeliveries: this.#delivery.pendingCount(), failedAttempts: this.#delivery.failedAttempts(), watchedCosigners: this.#watched.size, nacksReceived: { ...this.#nacksReceived } };
   }
 
   async #attempt(toSigner: Uint8Array, frame: Uint8Array, kind: FrameKind, signal: AbortSignal, attempt: number): Promise<void> {
@@ -196,6 +203,7 @@ export class CosignerTransport implements SessionTransport {
     const peerId = peerIdFromString(card.peerId);
     // Addresses matter only for a new connection; merging them on every frame cost a peer-store write each.
     if (card.multiaddrs.length > 0 && libp2p.getConnections(peerId).length === 0) {
+      // Without the addresses the dial below fails, and that attempt is retried and counted (failedAttempts).
       await libp2p.peerStore.merge(peerId, { multiaddrs: card.multiaddrs.map((a) => multiaddr(a)) }).catch(() => undefined);
     }
     const open = () => openStream(libp2p, peerId, SESSION_PROTOCOL, signal);
@@ -221,7 +229,7 @@ export class CosignerTransport implements SessionTransport {
           ? reply.message.type === 'ack'
             ? 'ack'
             : reply.message.type === 'nack'
-              ? `peer refused the frame: ${reply.message.reason}`
+              ? this.#nacked(reply.message.reason)
               : 'bad reply: unexpected-type'
           : reply.status === 'rejected'
             ? `bad reply: ${reply.reason}`
@@ -232,6 +240,11 @@ export class CosignerTransport implements SessionTransport {
     if (outcome === 'ack') this.#streams.give(lease);
     else this.#streams.discard(lease, outcome);
     return outcome;
+  }
+
+  #nacked(reason: NackReason): string {
+    this.#nacksReceived[reason] += 1;
+    return `peer refused the frame: ${reason}`;
   }
 
   async #onStream(stream: Stream, connection: Connection): Promise<void> {
@@ -274,6 +287,7 @@ export class CosignerTransport implements SessionTransport {
       }
       await channel.close(this.#timeouts.frameMs);
     } catch {
+      // The remote's stream failed (reset, closed, stalled): its frame was not acked, so its sender retries.
       channel.abort('session stream failed');
     }
   }
@@ -284,6 +298,8 @@ export class CosignerTransport implements SessionTransport {
    */
   async #ensureCardOf(peer: string): Promise<void> {
     if (this.#deps.directory.byPeer(peer).length > 0) return;
+    // Without the card the coordinator cannot bind the frame to a signer and answers "not now"
+    // (a not-ready nack): the sender retries, by when the card exchange may have succeeded.
     await this.#deps.cards.exchange(peer, AbortSignal.timeout(this.#timeouts.frameMs)).catch(() => undefined);
   }
 
@@ -347,6 +363,7 @@ export class CosignerTransport implements SessionTransport {
         try {
           live = checkInboxAnnouncements(decodeInboxRecord(value), inspectAnnouncement, clock.now());
         } catch {
+          // Anyone can put a record under an inbox key: an invalid one is not ours to act on.
           continue;
         }
         const fresh = live.filter((a) => !this.#seen.has(bytesToHex(sha256(a))));

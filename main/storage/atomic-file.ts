@@ -21,6 +21,8 @@ export async function writeFileAtomic(path: string, data: Uint8Array): Promise<v
     }
     await rename(temp, path);
   } catch (e) {
+    // The write's own error is the one that matters and is thrown; a temp file left behind is
+    // removed when the store next opens (record-store.ts).
     await unlink(temp).catch(() => undefined);
     throw e;
   }

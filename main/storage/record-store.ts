@@ -64,6 +64,7 @@ export class FileRecordStore implements RecordStore {
     try {
       await mkdir(directory, { recursive: true, mode: 0o700 });
       for (const name of await readdir(directory)) {
+        // A write's leftover is never read; one that cannot be removed now is tried again at the next open.
         if (name.endsWith('.tmp')) await unlink(join(directory, name)).catch(() => undefined);
       }
     } catch (e) {

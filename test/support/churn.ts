@@ -56,10 +56,11 @@ async function sizeKb(dir: string): Promise<number> {
 
 export async function startChurn(): Promise<Churn> {
   const a = await startDaemon('ChurnA');
-  const b = await startDaemon('ChurnB', { bootstrap: [a], extraArgs: ['--auto-approve'] });
   const ca = await connectControl(a.url);
-  const cb = await connectControl(b.url);
+  // A's node starts with its key; B bootstraps from its address.
   const keyA = await ca.bridge.call('keys.importSecret', { secretHex: bytesToHex(schnorr.utils.randomSecretKey()) });
+  const b = await startDaemon('ChurnB', { bootstrap: [a], extraArgs: ['--auto-approve'] });
+  const cb = await connectControl(b.url);
   const keyB = await cb.bridge.call('keys.importSecret', { secretHex: bytesToHex(schnorr.utils.randomSecretKey()) });
   await ca.bridge.call('contacts.save', { publicKey: keyB.publicKey, name: 'B' });
   await cb.bridge.call('contacts.save', { publicKey: keyA.publicKey, name: 'A' });

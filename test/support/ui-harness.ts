@@ -251,10 +251,13 @@ export async function startUiHarness(options: UiHarnessOptions = {}): Promise<Ui
       inboxRecordsPublished: 3,
       inboxPublishFailures: 0,
       pendingDeliveries: 1,
+      failedAttempts: 2,
       watchedCosigners: 3,
+      nacksReceived: { 'rate-limited': 0, 'not-ready': 0 },
     },
     bans: [{ peerId: carol.peerId, until: t0 + 8 * 60_000, reasons: { malformed: 7, timeout: 3 }, signers: [carol.publicKey] }],
     inboundHandshakes: { pending: 0, refusedPerAddress: 0 },
+    failures: {},
   };
 
   // ---------- sessions ----------
@@ -609,6 +612,7 @@ export async function startUiHarness(options: UiHarnessOptions = {}): Promise<Ui
           storedSessions: sessions.size,
         },
         invalidEvents: gate.invalidEvents,
+        failures: {},
       };
     },
     'peers.lan': async () => lan,

@@ -4,7 +4,6 @@
  * refused PSBT, then a PSBT co-signed into a transaction that bitcoinjs-lib checks.
  */
 import { schnorr } from '@noble/curves/secp256k1.js';
-import { bytesToHex } from '@noble/hashes/utils.js';
 import { base64 } from '@scure/base';
 import { Address } from '@scure/btc-signer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -26,8 +25,7 @@ describe('co-signing a PSBT through the control API of two daemons', () => {
   });
 
   it('reviews, refuses a foreign input, then co-signs every input into a transaction', async () => {
-    const keyA = await pair.ca.bridge.call('keys.importSecret', { secretHex: bytesToHex(schnorr.utils.randomSecretKey()) });
-    const keyB = await pair.cb.bridge.call('keys.importSecret', { secretHex: bytesToHex(schnorr.utils.randomSecretKey()) });
+    const [keyA, keyB] = await pair.importKeys(schnorr.utils.randomSecretKey(), schnorr.utils.randomSecretKey());
     const publicKeys = [keyA.publicKey, keyB.publicKey];
     const group = await pair.ca.bridge.call('groups.save', { name: 'A and B', publicKeys });
     await pair.cb.bridge.call('groups.save', { name: 'A and B', publicKeys });

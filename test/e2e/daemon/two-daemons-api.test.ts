@@ -35,8 +35,7 @@ describe('two headless daemons over the control API', () => {
     const secretB = schnorr.utils.randomSecretKey();
     secrets.push(secretA, secretB);
     for (const c of [pair.ca, pair.cb]) for (const name of ['session', 'keys', 'node', 'peers.lan'] as const) c.bridge.subscribe(name, (p) => events.push(p));
-    const keyA = await pair.ca.bridge.call('keys.importSecret', { secretHex: bytesToHex(secretA) });
-    await pair.cb.bridge.call('keys.importSecret', { secretHex: bytesToHex(secretB) });
+    const [keyA] = await pair.importKeys(secretA, secretB);
     expect((await pair.ca.bridge.call('keys.status', {})).key?.publicKey).toBe(keyA.publicKey);
 
     const done = await cosignMessage(pair.ca.bridge, pair.cb.bridge, 'pay the plumber, invoice 77');

@@ -1,5 +1,5 @@
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { browserGate, CHROMIUM } from '../../support/prerequisites.ts';
 import { startUiHarness, type UiHarness } from '../../support/ui-harness.ts';
 
@@ -22,6 +22,11 @@ describe.skipIf(needs.skip !== undefined)(needs.title('the headless token in the
       executablePath: CHROMIUM,
       args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
     });
+  });
+
+  // A page error is charged to the test whose page made it.
+  beforeEach(() => {
+    pageErrors.length = 0;
   });
 
   afterAll(async () => {

@@ -1,5 +1,5 @@
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { browserGate, CHROMIUM } from '../../support/prerequisites.ts';
 import { connectControl, type ControlClient } from '../../../main/daemon/control-client.ts';
 import { safetyCode } from '../../../preload/safety-code.ts';
@@ -29,6 +29,12 @@ describe.skipIf(needs.skip !== undefined)(needs.title('saving a LAN co-signer af
       executablePath: CHROMIUM,
       args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
     });
+  });
+
+  // Each test starts with Dave on the LAN and not saved, whatever an earlier one did or left.
+  beforeEach(async () => {
+    pageErrors.length = 0;
+    await control.bridge.call('contacts.remove', { publicKey: daveKey });
   });
 
   afterAll(async () => {
@@ -73,7 +79,6 @@ describe.skipIf(needs.skip !== undefined)(needs.title('saving a LAN co-signer af
     await dialog.getByTestId('confirm-safety-code').click();
     await contact(page, daveKey).waitFor();
     expect((await contact(page, daveKey).getByTestId('contact-name').textContent())?.trim()).toBe('Dave');
-    await control.bridge.call('contacts.remove', { publicKey: daveKey });
     expect(pageErrors).toEqual([]);
   });
 

@@ -1,5 +1,5 @@
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { browserGate, CHROMIUM } from '../../support/prerequisites.ts';
 import { importPsbt } from '../../../main/wallet/psbt-import.ts';
 import { spentOutputs, verifyWithBitcoinJs } from '../../support/psbt-fixtures.ts';
@@ -24,6 +24,11 @@ describe.skipIf(needs.skip !== undefined)(needs.title('finalizing a co-signed PS
       executablePath: CHROMIUM,
       args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
     });
+  });
+
+  // A page error is charged to the test whose page made it.
+  beforeEach(() => {
+    pageErrors.length = 0;
   });
 
   afterAll(async () => {

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { browserGate, CHROMIUM } from '../../support/prerequisites.ts';
 import { hexToBytes } from '@noble/hashes/utils.js';
 import * as bitcoin from 'bitcoinjs-lib';
@@ -11,7 +11,11 @@ import { ROOT, removeDataDir, startDaemon, stopDaemon, type Daemon } from '../..
 // Two headless co-signers (separate data dirs and key files), each driven through the real UI in
 // Debian's Chromium, as two people would: create keys, add each other, make a group, then a request
 // that is approved, one that is declined and one that expires. Screenshots of each screen are saved
-// under test-results/e2e/ as artifacts.
+// under test-results/e2e/ as artifacts. The shared setup builds everything the tests read (keys,
+// contacts, group, the request left to expire); each test then stands alone, and its waits add up
+// to less than its timeout.
+const SESSION_MS = 30_000;
+const EXPIRY_S = 60;
 const SHOTS = path.join(ROOT, 'test-results', 'e2e');
 const needs = browserGate();
 
@@ -25,6 +29,7 @@ describe.skipIf(needs.skip !== undefined)(needs.title('two co-signers through th
   let keyB = '';
   const pageErrors: string[] = [];
   let expiring = '';
+  let expiresAt = 0;
 
   async function shot(page: Page, name: string): Promise<void> {
     await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
@@ -81,7 +86,7 @@ describe.skipIf(needs.skip !== undefined)(needs.title('two co-signers through th
   async function openPending(page: Page, sessionId: string): Promise<void> {
     await page.getByTestId('nav-home').click();
     const item = page.locator(`[data-testid="pending-request"][data-session-id="${sessionId}"]`);
-    await item.waitFor({ timeout: 60_000 });
+    await item.waitFor({ timeout: SESSION_MS });
     await item.click();
   }
 
@@ -98,15 +103,23 @@ describe.skipIf(needs.skip !== undefined)(needs.title('two co-signers through th
       args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
     });
     a = await startDaemon('Alice', { displayName: 'Alice' });
-    b = await startDaemon('Bob', { bootstrap: [a], displayName: 'Bob' });
     pa = await open(a);
-    pb = await open(b);
     await shot(pa, 'a-00-first-run');
     keyA = await createKey(pa, 'a');
+    // Alice's node runs once she has a key: Bob bootstraps from its address.
+    b = await startDaemon('Bob', { bootstrap: [a], displayName: 'Bob' });
+    pb = await open(b);
     keyB = await createKey(pb, 'b');
     await befriend(pa, 'Bob', keyB);
     await befriend(pb, 'Alice', keyA);
-  }, 120_000);
+    // Made first, so that it expires while the other scenarios run (see the last test).
+    expiresAt = Date.now() + EXPIRY_S * 1000;
+    expiring = await sendRequest(pa, 'let this one expire', EXPIRY_S);
+  }, 150_000);
+
+  beforeEach(() => {
+    pageErrors.length = 0;
+  });
 
   afterAll(async () => {
     await browser?.close();
@@ -118,8 +131,7 @@ describe.skipIf(needs.skip !== undefined)(needs.title('two co-signers through th
   });
 
   it('a request approved on B completes on both pages with one BIP322 signature valid for the group’s address', async () => {
-    // Started first, so that it expires while the other scenarios run (see the last test).
-    expiring = await sendRequest(pa, 'let this one expire', 60);
+    await pa.getByTestId('nav-home').click();
     await shot(pa, 'a-03-home');
     await pa.getByTestId('nav-cosigners').click();
     await shot(pa, 'a-04-cosigners');
@@ -134,8 +146,8 @@ describe.skipIf(needs.skip !== undefined)(needs.title('two co-signers through th
     await shot(pb, 'b-03-review');
     await pb.getByTestId('approve').click();
 
-    await phase(pa, 'COMPLETE').waitFor({ timeout: 60_000 });
-    await phase(pb, 'COMPLETE').waitFor({ timeout: 60_000 });
+    await phase(pa, 'COMPLETE').waitFor({ timeout: SESSION_MS });
+    await phase(pb, 'COMPLETE').waitFor({ timeout: SESSION_MS });
     await shot(pa, 'a-06-session-complete');
     await shot(pb, 'b-04-session-complete');
     const sigA = (await pa.getByTestId('final-signature').first().textContent())!.trim();
@@ -153,7 +165,8 @@ describe.skipIf(needs.skip !== undefined)(needs.title('two co-signers through th
     // the signature does not depend on the network), and it wraps the BIP340 signature shown.
     expect(Buffer.from(bitcoin.address.fromBech32(shownAddress).data).toString('hex')).toBe(signingKey);
     expect(verifiesAsBip322({ messages: [{ hex: messageHex }], signatures: [sigA], bip322: { signatures: [bip322A] } }, hexToBytes(signingKey))).toBe(true);
-  });
+    expect(pageErrors).toEqual([]);
+  }, 4 * SESSION_MS);
 
   it('a request declined on B ends DECLINED on both pages, naming who declined', async () => {
     const sessionId = await sendRequest(pa, 'buy a boat');
@@ -161,24 +174,26 @@ describe.skipIf(needs.skip !== undefined)(needs.title('two co-signers through th
     await pb.getByTestId('decline').click();
     await pb.getByTestId('decline-reason').fill('we agreed: no boats');
     await pb.getByTestId('decline-confirm').click();
-    await phase(pb, 'DECLINED').waitFor({ timeout: 30_000 });
-    await phase(pa, 'DECLINED').waitFor({ timeout: 30_000 });
+    await phase(pb, 'DECLINED').waitFor({ timeout: SESSION_MS });
+    await phase(pa, 'DECLINED').waitFor({ timeout: SESSION_MS });
     expect(await pa.getByTestId('session-failure').textContent()).toContain('no boats');
     await shot(pa, 'a-07-session-declined');
-  });
+    expect(pageErrors).toEqual([]);
+  }, 4 * SESSION_MS);
 
   it('a request nobody approves ends EXPIRED on both pages at its expiry', async () => {
-    expect(expiring).not.toBe('');
     await pa.getByTestId('nav-history').click();
     await pa.locator(`[data-testid="history-row"]`).first().waitFor();
     await shot(pa, 'a-08-history');
     await pa.getByTestId('nav-settings').click();
     await shot(pa, 'a-09-settings');
+    // Both open the session by address: it may have expired already when this test runs alone.
     await pa.goto(`${a.url}&view=session/${expiring}`);
-    await openPending(pb, expiring);
-    await phase(pa, 'EXPIRED').waitFor({ timeout: 90_000 });
-    await phase(pb, 'EXPIRED').waitFor({ timeout: 90_000 });
+    await pb.goto(`${b.url}&view=session/${expiring}`);
+    const untilExpired = Math.max(0, expiresAt - Date.now()) + SESSION_MS;
+    await phase(pa, 'EXPIRED').waitFor({ timeout: untilExpired });
+    await phase(pb, 'EXPIRED').waitFor({ timeout: SESSION_MS });
     await shot(pb, 'b-05-session-expired');
     expect(pageErrors).toEqual([]);
-  }, 120_000);
+  }, EXPIRY_S * 1000 + 3 * SESSION_MS);
 });

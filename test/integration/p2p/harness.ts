@@ -94,6 +94,7 @@ export async function waitFor<T>(what: string, probe: () => T | undefined | fals
     const value = await probe();
     if (value !== undefined && value !== false) return value;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    // The poll interval only: what is waited for is the probe, checked again each time.
     await new Promise((r) => setTimeout(r, 50));
   }
 }

@@ -25,7 +25,8 @@ describe('signer killed mid-session', () => {
     expect(atFirstBob.map((f) => f.frame[0])).toEqual([0]);
     await b.network.stop();
     const sends = [1, 2, 3].map((i) => a.network.transport.send(b.signer.publicKey, Uint8Array.of(i), meta));
-    await new Promise((r) => setTimeout(r, 500));
+    // The frames wait only once an attempt to reach the stopped node has failed.
+    await waitFor('a failed attempt to reach the stopped bob', () => a.network.status().transport.failedAttempts >= 1);
     expect(a.network.status().transport.pendingDeliveries).toBe(3);
 
     const back = await startNode('bob', { bootstrap: [a.addr] });

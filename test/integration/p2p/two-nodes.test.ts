@@ -7,6 +7,7 @@ import type { TestNode } from './harness.ts';
 import { makeTestAnnouncement } from '../../support/p2p-fixtures.ts';
 
 let nodes: TestNode[] = [];
+const sessionStreams = (node: TestNode) => node.network.libp2p.getConnections().flatMap((c) => c.streams).filter((st) => st.protocol === SESSION_PROTOCOL);
 afterEach(async () => {
   await stopAll(nodes);
   nodes = [];
@@ -63,7 +64,6 @@ describe('two Cosigner nodes on loopback', () => {
     nodes = [a, b];
     const atA = collect(a);
     await waitFor('card of alice at bob', () => b.network.transport.peerOf(a.signer.publicKey));
-    const sessionStreams = (node: TestNode) => node.network.libp2p.getConnections().flatMap((c) => c.streams).filter((st) => st.protocol === SESSION_PROTOCOL);
     const send = (byte: number) => b.network.transport.send(a.signer.publicKey, Uint8Array.of(byte), { kind: 'session-message', sessionId: 'aa', expiresAt: Date.now() + 30_000 });
     for (const byte of [1, 2, 3]) await send(byte);
     expect(atA.map((f) => f.frame[0])).toEqual([1, 2, 3]);
@@ -72,6 +72,7 @@ describe('two Cosigner nodes on loopback', () => {
     await waitFor('the idle stream closed', () => sessionStreams(b).length === 0 && sessionStreams(a).length === 0, 5_000);
     await send(4);
     expect(atA.map((f) => f.frame[0])).toEqual([1, 2, 3, 4]);
+    expect(b.network.status().transport).toMatchObject({ failedAttempts: 0, nacksReceived: { 'rate-limited': 0, 'not-ready': 0 } });
     expect(Object.values(a.network.status().rejectedFrames).every((n) => n === 0)).toBe(true);
   });
 
@@ -85,9 +86,14 @@ describe('two Cosigner nodes on loopback', () => {
     await waitFor('card of alice at bob', () => b.network.transport.peerOf(a.signer.publicKey));
     const send = (byte: number) => b.network.transport.send(a.signer.publicKey, Uint8Array.of(byte), { kind: 'session-message', sessionId: 'aa', expiresAt: Date.now() + 30_000 });
     await send(1);
-    await new Promise((r) => setTimeout(r, 600));
+    // The receiver ends its side (the sender sees the end only when it next reads).
+    await waitFor('the receiver closed the kept stream, the sender still holds it', () => sessionStreams(a).every((st) => st.writeStatus !== 'writable') && sessionStreams(b).length === 1, 5_000);
+    const kept = sessionStreams(b)[0]!.id;
     await send(2);
     expect(atA.map((f) => f.frame[0])).toEqual([1, 2]);
+    // Delivered at the first attempt, on a new stream: the closed one cost no failed attempt.
+    expect(b.network.status().transport.failedAttempts).toBe(0);
+    expect(sessionStreams(b).map((st) => st.id)).not.toContain(kept);
     expect(Object.values(a.network.status().rejectedFrames).every((n) => n === 0)).toBe(true);
   });
 
@@ -97,7 +103,7 @@ describe('two Cosigner nodes on loopback', () => {
     nodes = [a, b];
     await waitFor('card of alice at bob', () => b.network.transport.peerOf(a.signer.publicKey));
     const sent = b.network.transport.send(a.signer.publicKey, new Uint8Array([7]), { kind: 'session-message', sessionId: 'bb', expiresAt: Date.now() + 30_000 });
-    await new Promise((r) => setTimeout(r, 300));
+    await waitFor('a delivery refused as not ready', () => b.network.status().transport.nacksReceived['not-ready'] >= 1);
     const atA = collect(a);
     await sent;
     expect(atA.map((f) => f.frame[0])).toEqual([7]);

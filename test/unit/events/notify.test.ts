@@ -11,8 +11,11 @@ describe('notifyAll', () => {
       },
       (e, n) => calls.push(`c ${e} ${n}`),
     ]);
-    expect(() => notifyAll(listeners, 'x', 1)).not.toThrow();
+    const errors: unknown[] = [];
+    expect(() => notifyAll(listeners, (e) => errors.push(e), 'x', 1)).not.toThrow();
     expect(calls).toEqual(['a x 1', 'c x 1']);
+    // The broken listener's error is handed on, not lost.
+    expect(errors).toMatchObject([{ message: 'broken listener' }]);
   });
 
   it('lets a listener remove itself while being notified', () => {
@@ -23,8 +26,11 @@ describe('notifyAll', () => {
       listeners.delete(once);
     };
     listeners.add(once).add(() => calls.push('always'));
-    notifyAll(listeners);
-    notifyAll(listeners);
+    const fail = (e: unknown) => {
+      throw e;
+    };
+    notifyAll(listeners, fail);
+    notifyAll(listeners, fail);
     expect(calls).toEqual(['once', 'always', 'always']);
   });
 });

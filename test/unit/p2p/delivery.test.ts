@@ -43,6 +43,8 @@ describe('delivery', () => {
     await time.advance(10_000);
     await p;
     expect(done).toBe(true);
+    // Three failed, the fourth delivered: the health counter counts the failed ones only.
+    expect(delivery.failedAttempts()).toBe(3);
     const gaps = times.slice(1).map((t, i) => t - (times[i] as number));
     expect(gaps).toHaveLength(3);
     // equal jitter: each delay lies in [base/2, base] with base 100, 200, 400

@@ -39,10 +39,13 @@ const node = (connections: number): NodeStatus => ({
     inboxRecordsPublished: 0,
     inboxPublishFailures: 0,
     pendingDeliveries: 0,
+    failedAttempts: 0,
     watchedCosigners: 0,
+    nacksReceived: { 'rate-limited': 0, 'not-ready': 0 },
   },
   bans: [],
   inboundHandshakes: { pending: 0, refusedPerAddress: 0 },
+  failures: {},
 });
 const keyStatus = (withKey: boolean): KeyStatus => ({
   backend: 'keychain',
@@ -123,6 +126,7 @@ describe('AppStores', () => {
           listenerErrors: 0,
         },
         invalidEvents: 0,
+        failures: {},
       }))
       .on('contacts.list', () => contacts)
       .on('groups.list', () => [])

@@ -39,13 +39,15 @@ import {
 } from '../../preload/contract.ts';
 import { createDispatcher } from '../../main/contract-dispatch.ts';
 import { createEventGate } from '../../main/event-gate.ts';
-import { checkLanContact } from '../../main/book/lan-contact.ts';
 import { startControlServer, type ControlServer } from '../../main/daemon/control-server.ts';
 import { CosignerError } from '../../main/errors.ts';
-import { groupWallet } from '../../main/group-wallet.ts';
+import { contactHandlers } from '../../main/handlers/contacts.ts';
+import { groupHandlers } from '../../main/handlers/groups.ts';
+import { psbtHandlers } from '../../main/handlers/psbt.ts';
+import { settingsHandlers } from '../../main/handlers/settings.ts';
 import { SessionIndex } from '../../main/session/session-index.ts';
 import { summaryOf } from '../../main/session/session-summary.ts';
-import { GroupKeysCache, intakePsbt, completeGroupPsbt, reviewFor, reviewView, signablePsbt } from '../../main/session/psbt-session.ts';
+import { GroupKeysCache, intakePsbt, reviewView, signablePsbt } from '../../main/session/psbt-session.ts';
 import { Bip373Copy } from '../../main/wallet/bip373-copy.ts';
 import { describeGroup } from '../../main/wallet/group.ts';
 import { psbtBytes } from '../../main/wallet/psbt-import.ts';
@@ -511,7 +513,44 @@ export async function startUiHarness(options: UiHarnessOptions = {}): Promise<Ui
     return group;
   };
 
+  // The areas whose state is plain data use the app's own handlers (main/handlers/) over fixture ports;
+  // keys, the node and sessions are simulated here.
   const handlers: HandlersOf<Requests> = {
+    ...contactHandlers({
+      contacts: {
+        list: () => [...contacts.values()],
+        nameOf: (publicKey) => contacts.get(publicKey)?.name,
+        save: async (publicKey, name) => {
+          const c = { publicKey, name, addedAt: now() };
+          contacts.set(publicKey, c);
+          return c;
+        },
+        remove: async (publicKey) => void contacts.delete(publicKey),
+      },
+      ownKey: async () => key?.publicKey ?? null,
+      lanKeys: () => lan.map((c) => c.publicKey),
+      onSaved: () => undefined,
+    }),
+    ...groupHandlers({
+      groups: {
+        list: () => [...groups.values()],
+        get: mustGroup,
+        save: async ({ name, publicKeys }) => addGroup(name, publicKeys),
+        remove: async (id) => void groups.delete(id),
+      },
+      groupKeys,
+      onSaved: () => undefined,
+    }),
+    ...psbtHandlers({ group: mustGroup, groupKeys, localAllowsNonDefaultSighash: () => settings.allowNonDefaultSighash }),
+    ...settingsHandlers({
+      settings: {
+        get: () => settings,
+        update: async (changes) => {
+          settings = { ...settings, ...Object.fromEntries(Object.entries(changes).filter(([, v]) => v !== undefined)) };
+          return settings;
+        },
+      },
+    }),
     'app.info': async () => ({ version: '0.1.0-harness', mode: 'headless', dataDir: '/tmp/cosigner-ui-harness', peerId: alice.peerId }),
     'keys.status': async () => ({ backend: 'keychain', key, problem }),
     'keys.beginCreate': async () => {
@@ -573,29 +612,6 @@ export async function startUiHarness(options: UiHarnessOptions = {}): Promise<Ui
     },
     'peers.lan': async () => lan,
     'peers.lookup': async ({ publicKey }) => lan.find((c) => c.publicKey === publicKey) ?? null,
-    'contacts.list': async () => [...contacts.values()],
-    'contacts.save': async ({ publicKey, name, safetyCode }) => {
-      checkLanContact({
-        ownKey: key?.publicKey ?? null,
-        publicKey,
-        lanKeys: lan.map((c) => c.publicKey),
-        alreadySaved: contacts.has(publicKey),
-        confirmedCode: safetyCode,
-      });
-      const c = { publicKey, name, addedAt: now() };
-      contacts.set(publicKey, c);
-      return c;
-    },
-    'contacts.remove': async ({ publicKey }) => {
-      contacts.delete(publicKey);
-      return { ok: true };
-    },
-    'groups.list': async () => [...groups.values()],
-    'groups.save': async ({ name, publicKeys }) => addGroup(name, publicKeys),
-    'groups.remove': async ({ id }) => {
-      groups.delete(id);
-      return { ok: true };
-    },
     'sessions.create': async ({ groupId, message, description, expiresInSeconds }) => {
       const me = requireKey();
       const group = groups.get(groupId);
@@ -612,17 +628,6 @@ export async function startUiHarness(options: UiHarnessOptions = {}): Promise<Ui
       put(session);
       advance(session.sessionId);
       return session;
-    },
-    'groups.wallet': async ({ id }) => groupWallet(mustGroup(id), groupKeys),
-    'psbt.review': async ({ groupId, psbt, allowNonDefaultSighash }) => {
-      const group = mustGroup(groupId);
-      const localAllowsNonDefaultSighash = settings.allowNonDefaultSighash;
-      return reviewView(reviewFor(psbt, groupKeys.of(group.publicKeys), group.network, { allowNonDefaultSighash, localAllowsNonDefaultSighash }).review);
-    },
-    'psbt.complete': async ({ groupId, psbt, allowNonDefaultSighash }) => {
-      const group = mustGroup(groupId);
-      const localAllowsNonDefaultSighash = settings.allowNonDefaultSighash;
-      return completeGroupPsbt(psbt, groupKeys.of(group.publicKeys), group.network, { allowNonDefaultSighash, localAllowsNonDefaultSighash });
     },
     'sessions.createPsbt': async ({ groupId, psbt, description, expiresInSeconds, allowNonDefaultSighash }) => {
       const me = requireKey();
@@ -688,11 +693,6 @@ export async function startUiHarness(options: UiHarnessOptions = {}): Promise<Ui
       return index.page(alice.publicKey, cursor, limit);
     },
     'sessions.get': async ({ sessionId }) => mustGet(sessionId),
-    'settings.get': async () => settings,
-    'settings.set': async (changes) => {
-      settings = { ...settings, ...Object.fromEntries(Object.entries(changes).filter(([, v]) => v !== undefined)) };
-      return settings;
-    },
   };
 
   const server = await startControlServer({

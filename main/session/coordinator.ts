@@ -2,7 +2,11 @@
  * The session coordinator: runs co-signing sessions over injected ports (clock, scheduler, randomness,
  * transport, record store, signer key), so it behaves the same in tests, the headless daemon and
  * Electron. The protocol it implements is docs/PROTOCOL.md; the pure parts live in codec.ts, state.ts,
- * replay-guard.ts and friends, and this file wires them: queues, timers, storage, events, sending.
+ * replay-guard.ts and friends. The work is done in rooms that share one SessionContext (context.ts:
+ * the ports, the sessions in memory, queues, sending, events): intake.ts (frames from the transport,
+ * the known-group door, refusals), rounds.ts (approval, nonces, partial signatures and their
+ * evidence, aggregation, ends), persistence.ts (commit, load, restore, retention) and lifecycle.ts
+ * (start, sweep, cleanup). This class is the public API: it owns the context and routes to them.
  *
  * Concurrency: every operation on a session (an inbound message, a user action, a timeout) runs in
  * that session's serial queue, and announcements in one intake queue, so state changes never

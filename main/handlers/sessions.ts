@@ -16,13 +16,16 @@ type SessionRequest =
   | 'sessions.history'
   | 'sessions.get';
 
+/** What the handlers use of the coordinator (a fixture can stand in for it). */
+export type SessionService = Pick<SessionCoordinator, 'createSession' | 'approve' | 'decline' | 'abort' | 'resume' | 'psbt' | 'list' | 'history' | 'get'>;
+
 export interface SessionsDeps {
   /** Throws INVALID_INPUT for an unknown id. */
   group(id: string): Group;
   /** The running coordinator; throws KEY_NOT_FOUND when there is no signer key yet. */
-  coordinator(): SessionCoordinator;
+  coordinator(): SessionService;
   /** The running coordinator, if any: lists are empty without one. */
-  running(): SessionCoordinator | undefined;
+  running(): SessionService | undefined;
 }
 
 export function sessionHandlers(d: SessionsDeps): Handlers<SessionRequest> {

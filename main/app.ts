@@ -6,24 +6,28 @@
  * + session coordinator) needs the signer key, so it starts when a key exists — at start-up, or as
  * soon as the user creates or imports one — and stops when the key is deleted.
  */
-import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import path from 'node:path';
 import type { HandlersOf } from '../preload/contract-kit.ts';
-import { events, type EventName, type KeyStatus, type Requests, type SessionSnapshot, type Settings } from '../preload/contract.ts';
+import { events, type EventName, type KeyStatus, type Requests, type Settings } from '../preload/contract.ts';
 import { ContactBook } from './book/contact-book.ts';
-import { checkLanContact } from './book/lan-contact.ts';
 import { GroupBook } from './book/group-book.ts';
 import { SettingsStore } from './book/settings-store.ts';
 import { CosignerError, isCosignerError } from './errors.ts';
 import { createEventGate } from './event-gate.ts';
-import { groupWallet } from './group-wallet.ts';
+import { contactHandlers } from './handlers/contacts.ts';
+import { groupHandlers } from './handlers/groups.ts';
+import { keyHandlers, keyView } from './handlers/keys.ts';
+import { nodeHandlers } from './handlers/node.ts';
+import { psbtHandlers } from './handlers/psbt.ts';
+import { sessionHandlers } from './handlers/sessions.ts';
+import { settingsHandlers } from './handlers/settings.ts';
 import { walletHandlers } from './handlers/wallet.ts';
-import { keyFilePath, KeyManager, openKeystore, type KeyInfo } from './keys/index.ts';
+import { keyFilePath, KeyManager, openKeystore } from './keys/index.ts';
 import type { SwitchableBackend } from './keys/switchable-backend.ts';
 import { useKeyFile } from './keys/use-key-file.ts';
 import { notifyAll } from './notify.ts';
 import { FailureCounts } from './failure-counts.ts';
-import { completeGroupPsbt, GroupKeysCache, reviewFor, reviewView } from './session/psbt-session.ts';
+import { GroupKeysCache } from './session/psbt-session.ts';
 import { SigningStack } from './signing-stack.ts';
 import { FileRecordStore } from './storage/record-store.ts';
 import { createSystemScheduler, systemClock, systemRandom } from './system-ports.ts';
@@ -138,11 +142,10 @@ export async function startServices(config: AppConfig): Promise<Services> {
     emit('keys', await keyStatus());
   }
 
-  async function withKeyCreated<T extends KeyInfo>(made: Promise<T>) {
-    const info = await made;
-    await afterKeyChange();
-    await startStack();
-    return keyView(info);
+  async function stopStack(): Promise<void> {
+    const running = stack;
+    stack = undefined;
+    await running?.stop();
   }
 
   function need(): SigningStack {
@@ -150,141 +153,43 @@ export async function startServices(config: AppConfig): Promise<Services> {
     return stack;
   }
 
-  const pending = new Map<string, import('./keys/index.ts').PendingKey>();
   const wallet = walletHandlers({ group: (id) => groups.get(id), groupKeys, settings: effective, store: appStore, fetch, clock, scheduler, emit: (status) => emit('wallet', status) });
 
+  // One line per area of the contract (main/handlers/); a missing handler is a type error here.
   const handlers: HandlersOf<Requests> = {
-    'app.info': async () => ({
-      version: config.version ?? '0.0.0',
-      mode: config.mode,
-      dataDir: config.dataDir,
-      peerId: await keys.peerIdentity().then(
+    ...nodeHandlers({
+      info: { version: config.version ?? '0.0.0', mode: config.mode, dataDir: config.dataDir },
+      peerId: () => keys.peerIdentity().then(
         (identity) => identity.peerId,
         () => null,
       ),
+      stack: need,
+      running: () => stack,
+      invalidEvents: () => gate.invalidEvents,
+      failures: () => failures.snapshot(),
     }),
-
-    'keys.status': keyStatus,
-    'keys.beginCreate': async () => {
-      const p = await keys.beginCreate();
-      pending.clear();
-      pending.set(p.id, p);
-      return { backupId: p.id, words: p.words(), key: keyView({ publicKey: p.publicKey, fingerprint: p.fingerprint }) };
-    },
-    'keys.confirmBackup': async ({ backupId, mnemonic }) => {
-      const info = await withKeyCreated(keys.confirmBackup(backupId, mnemonic));
-      pending.delete(backupId);
-      return info;
-    },
-    'keys.cancelCreate': async () => {
-      await keys.cancelCreate();
-      pending.clear();
-      return { ok: true as const };
-    },
-    'keys.importMnemonic': async ({ mnemonic }) => withKeyCreated(keys.importMnemonic(mnemonic)),
-    'keys.importSecret': async ({ secretHex }) => withKeyCreated(keys.importSecretHex(secretHex)),
-    'keys.useFile': async ({ passphrase }) => {
-      if (keystore.kind !== 'switchable') throw new CosignerError('INVALID_INPUT', 'the keystore is chosen at start in the headless mode');
-      await useKeyFile({ backend: keystore.backend, keys, path: keyFilePath(config.dataDir, profile), passphrase });
-      await afterKeyChange();
-      const status = await keyStatus();
-      if (status.key) await startStack();
-      return status;
-    },
-    'keys.delete': async ({ fingerprint }) => {
-      const running = stack;
-      stack = undefined;
-      await running?.stop();
-      await keys.delete(fingerprint);
-      await afterKeyChange();
-      return { ok: true as const };
-    },
-
-    'node.status': async () => need().nodeStatus(),
-    'health.get': async () => ({ ...need().health(), invalidEvents: gate.invalidEvents, failures: failures.snapshot() }),
-    'peers.lan': async () => (stack ? stack.lanPeers() : []),
-    'peers.lookup': async ({ publicKey }) => need().lookup(publicKey),
-
-    'contacts.list': async () => contacts.list(),
-    'contacts.save': async ({ publicKey, name, safetyCode }) => {
-      checkLanContact({
-        ownKey: (await keyStatus()).key?.publicKey ?? null,
-        publicKey,
-        lanKeys: stack ? stack.lanPeers().map((card) => card.publicKey) : [],
-        alreadySaved: contacts.nameOf(publicKey) !== undefined,
-        confirmedCode: safetyCode,
-      });
-      const contact = await contacts.save(publicKey, name);
-      stack?.pinContact(publicKey);
-      return contact;
-    },
-    'contacts.remove': async ({ publicKey }) => {
-      await contacts.remove(publicKey);
-      return { ok: true as const };
-    },
-
-    'groups.list': async () => groups.list(),
-    'groups.save': async (input) => {
-      const group = await groups.save(input);
-      stack?.watchCosigners(group.publicKeys);
-      return group;
-    },
-    'groups.remove': async ({ id }) => {
-      await groups.remove(id);
-      return { ok: true as const };
-    },
-    'groups.wallet': async ({ id }) => groupWallet(groups.get(id), groupKeys),
-
-    'psbt.review': async ({ groupId, psbt, allowNonDefaultSighash }) => {
-      const group = groups.get(groupId);
-      const localAllowsNonDefaultSighash = effective().allowNonDefaultSighash;
-      return reviewView(reviewFor(psbt, groupKeys.of(group.publicKeys), group.network, { allowNonDefaultSighash, localAllowsNonDefaultSighash }).review);
-    },
-    // The finalizer of a PSBT another BIP373 tool co-signed: public data only, so it needs neither
-    // the signer key nor the network (it works with the signing stack stopped).
-    'psbt.complete': async ({ groupId, psbt, allowNonDefaultSighash }) => {
-      const group = groups.get(groupId);
-      const localAllowsNonDefaultSighash = effective().allowNonDefaultSighash;
-      return completeGroupPsbt(psbt, groupKeys.of(group.publicKeys), group.network, { allowNonDefaultSighash, localAllowsNonDefaultSighash });
-    },
-
-    'sessions.create': async ({ groupId, message, description, expiresInSeconds }) => {
-      const group = groups.get(groupId);
-      const bytes = message.kind === 'text' ? new TextEncoder().encode(message.text) : hexToBytes(message.hex.toLowerCase());
-      return need().coordinator.createSession({
-        signers: group.publicKeys,
-        payload: { kind: 'message', message: bytesToHex(bytes), label: message.kind === 'text' ? message.text : '' },
-        description,
-        tweak: 'taproot',
-        expiresInMs: expiresInSeconds * 1000,
-      });
-    },
-    'sessions.createPsbt': async ({ groupId, psbt, description, expiresInSeconds, allowNonDefaultSighash }) => {
-      const group = groups.get(groupId);
-      return need().coordinator.createSession({
-        signers: group.publicKeys,
-        payload: { kind: 'psbt', psbt, network: group.network, allowNonDefaultSighash },
-        description,
-        tweak: 'taproot',
-        expiresInMs: expiresInSeconds * 1000,
-      });
-    },
-    'sessions.approve': async ({ sessionId }) => need().coordinator.approve(sessionId),
-    'sessions.decline': async ({ sessionId, reason }) => need().coordinator.decline(sessionId, reason),
-    'sessions.abort': async ({ sessionId, reason }) => need().coordinator.abort(sessionId, reason || undefined),
-    'sessions.resume': async ({ sessionId }) => need().coordinator.resume(sessionId),
-    'sessions.psbt': async ({ sessionId }) => ({ psbtBase64: await need().coordinator.psbt(sessionId) }),
-    'sessions.list': async () => (stack ? stack.coordinator.list() : []),
-    'sessions.history': async ({ cursor, limit }) => (stack ? stack.coordinator.history({ cursor, limit }) : { sessions: [], next: null }),
-    'sessions.get': async ({ sessionId }) => {
-      const s = await need().coordinator.get(sessionId);
-      if (!s) throw new CosignerError('UNKNOWN_SESSION', 'no such session', { sessionId });
-      return s;
-    },
-
+    ...keyHandlers({
+      keys,
+      keyStatus,
+      afterKeyChange,
+      startStack,
+      stopStack,
+      useFile: async (passphrase) => {
+        if (keystore.kind !== 'switchable') throw new CosignerError('INVALID_INPUT', 'the keystore is chosen at start in the headless mode');
+        await useKeyFile({ backend: keystore.backend, keys, path: keyFilePath(config.dataDir, profile), passphrase });
+      },
+    }),
+    ...contactHandlers({
+      contacts,
+      ownKey: async () => (await keyStatus()).key?.publicKey ?? null,
+      lanKeys: () => (stack ? stack.lanPeers().map((card) => card.publicKey) : []),
+      onSaved: (publicKey) => stack?.pinContact(publicKey),
+    }),
+    ...groupHandlers({ groups, groupKeys, onSaved: (group) => stack?.watchCosigners(group.publicKeys) }),
+    ...psbtHandlers({ group: (id) => groups.get(id), groupKeys, localAllowsNonDefaultSighash: () => effective().allowNonDefaultSighash }),
+    ...sessionHandlers({ group: (id) => groups.get(id), coordinator: () => need().coordinator, running: () => stack?.coordinator }),
     ...wallet.handlers,
-    'settings.get': async () => settings.get(),
-    'settings.set': async (patch) => settings.update(patch),
+    ...settingsHandlers({ settings }),
   };
 
   if ((await keyStatus()).key) await startStack();
@@ -301,18 +206,9 @@ export async function startServices(config: AppConfig): Promise<Services> {
       return new Promise((resolve) => waiters.push(resolve));
     },
     async stop() {
-      const running = stack;
-      stack = undefined;
       wallet.stop();
-      await running?.stop();
+      await stopStack();
       listeners.clear();
     },
-  };
-}
-
-function keyView(info: { publicKey: Uint8Array | string; fingerprint: string }): { publicKey: string; fingerprint: string } {
-  return {
-    publicKey: typeof info.publicKey === 'string' ? info.publicKey : bytesToHex(info.publicKey),
-    fingerprint: info.fingerprint,
   };
 }

@@ -3,6 +3,7 @@
  * from a declaration. No Node or Electron API here: main, preload and renderer all import it.
  */
 import { z } from 'zod';
+import { ERROR_CODES, type ErrorCode } from './error-codes.ts';
 
 export type RequestSpec<A extends z.ZodType, R extends z.ZodType> = { args: A; result: R };
 
@@ -30,7 +31,7 @@ export interface BridgeOf<T extends RequestTable, E extends EventTable> {
 
 /** Errors cross the boundary as data; `code` is stable and the UI maps it to words. */
 export const WireError = z.object({
-  code: z.string().max(64),
+  code: z.enum(ERROR_CODES),
   message: z.string().max(2000),
   context: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])).optional(),
 });
@@ -38,7 +39,7 @@ export type WireError = z.infer<typeof WireError>;
 
 /** Thrown on the UI side when the back end answered with an error. */
 export class BridgeError extends Error {
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly context: WireError['context'];
   constructor(error: WireError) {
     super(error.message);

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { request } from './contract-kit.ts';
 import type { BridgeOf } from './contract-kit.ts';
 import { SAFETY_CODE_PATTERN } from './safety-code.ts';
+import { ERROR_CODES } from './error-codes.ts';
 
 // ---------- primitives ----------
 
@@ -469,7 +470,7 @@ export const WalletStatus = z.object({
   /** The last state fetched (on this computer, kept across restarts); null before the first refresh. */
   state: WalletState.nullable(),
   /** The last refresh's failure (the state above is then older), or null. */
-  lastError: z.object({ code: z.string().max(64), message: z.string().max(1024), at: Millis }).nullable(),
+  lastError: z.object({ code: z.enum(ERROR_CODES), message: z.string().max(1024), at: Millis }).nullable(),
 });
 export type WalletStatus = z.infer<typeof WalletStatus>;
 

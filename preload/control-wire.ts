@@ -15,7 +15,15 @@ export const ClientFrame = z.object({
 });
 export type ClientFrame = z.infer<typeof ClientFrame>;
 
+/**
+ * The control API's version. The daemon's first frame on every connection says it (`hello`); a
+ * client that speaks another version stops there with UNSUPPORTED_VERSION. Raised on any change a
+ * client of the previous version would misread (frames, or requests and events of the contract).
+ */
+export const CONTROL_API_VERSION = 1;
+
 export const ServerFrame = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('hello'), version: z.number().int().positive() }),
   z.object({ type: z.literal('result'), id: CallId, result: z.unknown() }),
   z.object({ type: z.literal('error'), id: CallId.nullable(), error: WireError }),
   z.object({ type: z.literal('event'), event: z.string().max(64), payload: z.unknown() }),

@@ -9,7 +9,7 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { ClientFrame, CONTROL_PATH, MAX_CONTROL_FRAME_BYTES, type ServerFrame } from '../../preload/control-wire.ts';
+import { ClientFrame, CONTROL_API_VERSION, CONTROL_PATH, MAX_CONTROL_FRAME_BYTES, type ServerFrame } from '../../preload/control-wire.ts';
 import { toWireError, type Dispatcher } from '../contract-dispatch.ts';
 import { CosignerError } from '../errors.ts';
 import { createStaticHandler, securityHeaders } from './static-files.ts';
@@ -88,6 +88,8 @@ export async function startControlServer(options: ControlServerOptions): Promise
     };
     ws.on('close', () => clients.delete(ws));
     ws.on('error', () => ws.terminate());
+    // First, before any event: the version, so that a client of another version stops at once.
+    reply({ type: 'hello', version: CONTROL_API_VERSION });
     ws.on('message', (data, isBinary) => {
       let frame: ClientFrame;
       try {

@@ -1,6 +1,7 @@
 /**
- * The MuSig2 (BIP327) engine: the contract between the engine and the coordinator is
- * notes/musig-api.md. Secret nonces never leave memory; everything else here is public data.
+ * The MuSig2 (BIP327) engine, as the coordinator uses it (through session/session-crypto.ts): what
+ * is exported here is its whole API. Secret nonces are single-use handles that never leave memory
+ * (docs/PROTOCOL.md, "Nonces, restarts and recovery"); everything else here is public data.
  */
 export { SigningBatch } from './batch.ts';
 export { aggregateKeys, withTaprootTweak, withTweaks, type KeyAggContext, type Tweak } from './key-agg.ts';

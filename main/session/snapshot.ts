@@ -1,72 +1,15 @@
 /**
  * What the UI and the daemon see of a session: plain JSON (hex strings), never a secret. The shape is
- * preload/contract.ts's SessionSnapshot plus a few fields the contract may adopt (blame list,
- * reporter, resumability, local approval pending).
+ * preload/contract.ts's SessionSnapshot, its one definition (re-exported here for the session code).
  */
 import { bytesToHex } from '@noble/hashes/utils.js';
-import type { Bip322Result, PsbtSessionView } from '../../preload/contract.ts';
+import type { PsbtSessionView, SessionSnapshot } from '../../preload/contract.ts';
 import { bip322Signature } from '../wallet/bip322.ts';
 import type { Announcement } from './announcement.ts';
-import type { BatchItem, PayloadKind, TweakMode } from './codec.ts';
-import { canAct, isExchange, isTerminal, type Phase, type SessionState } from './state.ts';
+import type { BatchItem } from './codec.ts';
+import { canAct, isExchange, isTerminal, type SessionState } from './state.ts';
 
-export interface SignerProgress {
-  index: number;
-  publicKey: string;
-  isLocal: boolean;
-  approved: boolean;
-  nonceReceived: boolean;
-  partialSignatureReceived: boolean;
-}
-
-export interface FailureView {
-  code: string;
-  reason: string;
-  /** The first blamed signer, or null (contract field). */
-  blamedSignerIndex: number | null;
-  blame: number[];
-  /** Signer index that ended the session (the local one when detected here). */
-  reportedBy: number;
-  /** This node checked the blame itself; false: the blame is reportedBy's claim (a remote ABORT). */
-  verified: boolean;
-}
-
-export interface SessionSnapshot {
-  sessionId: string;
-  version: number;
-  phase: Phase;
-  attempt: number;
-  createdAt: number;
-  expiresAt: number;
-  updatedAt: number;
-  phaseSince: number;
-  creator: string;
-  isCreator: boolean;
-  signers: SignerProgress[];
-  /** What is asked: each message's bytes in hex with the creator's label for it (the signed digest
-   *  is in `bip322`); for a PSBT, each input's BIP341 signature message, computed here, labelled
-   *  with its outpoint and amount. */
-  messages: { hex: string; display: string }[];
-  payloadKind: PayloadKind;
-  description: string;
-  tweak: TweakMode;
-  /** x-only key the final signatures verify under (for a PSBT: the group's key-path output key;
-   *  an input of a BIP328-derived address verifies under its own output key). */
-  signingKey: string;
-  /** One per message, once COMPLETE. */
-  signatures: string[];
-  /** The review and, once COMPLETE, the signed transaction of a PSBT session; null otherwise. */
-  psbt: PsbtSessionView | null;
-  /** A message or batch session's address, digests and, once COMPLETE, BIP322 signatures; null for a PSBT. */
-  bip322: Bip322Result | null;
-  failure: FailureView | null;
-  /** The local user has not decided yet. */
-  awaitingLocalApproval: boolean;
-  /** This node restarted during the current attempt and cannot continue it: resume to go on. */
-  interrupted: boolean;
-  /** resume() would start a new attempt. */
-  resumable: boolean;
-}
+export type { SessionSnapshot };
 
 export interface SnapshotInput {
   announcement: Announcement;

@@ -39,7 +39,6 @@ import {
 } from '../../preload/contract.ts';
 import { createDispatcher } from '../../main/contract-dispatch.ts';
 import { createEventGate } from '../../main/event-gate.ts';
-import { checkLanContact } from '../../main/book/lan-contact.ts';
 import { startControlServer, type ControlServer } from '../../main/daemon/control-server.ts';
 import { CosignerError } from '../../main/errors.ts';
 import { DEFAULT_SETTINGS } from '../../main/book/settings-store.ts';
@@ -49,9 +48,14 @@ import { createSystemScheduler } from '../../main/system-ports.ts';
 import { MemoryRecordStore } from './memory-record-store.ts';
 import { networks as bitcoinNetworks } from 'bitcoinjs-lib';
 import { startEsploraServer, strangerScript, TestChain, type EsploraServer } from './esplora-server.ts';
+import { contactHandlers } from '../../main/handlers/contacts.ts';
+import { groupHandlers } from '../../main/handlers/groups.ts';
+import { psbtHandlers } from '../../main/handlers/psbt.ts';
+import { sessionHandlers, type SessionService } from '../../main/handlers/sessions.ts';
+import { settingsHandlers } from '../../main/handlers/settings.ts';
 import { SessionIndex } from '../../main/session/session-index.ts';
 import { summaryOf } from '../../main/session/session-summary.ts';
-import { GroupKeysCache, intakePsbt, completeGroupPsbt, reviewFor, reviewView, signablePsbt } from '../../main/session/psbt-session.ts';
+import { GroupKeysCache, intakePsbt, reviewView, signablePsbt } from '../../main/session/psbt-session.ts';
 import { Bip373Copy } from '../../main/wallet/bip373-copy.ts';
 import { describeGroup } from '../../main/wallet/group.ts';
 import { psbtBytes } from '../../main/wallet/psbt-import.ts';
@@ -550,8 +554,122 @@ export async function startUiHarness(options: UiHarnessOptions = {}): Promise<Ui
     emit: (status) => emit('wallet', status),
   });
 
+  /** Stands in for the coordinator behind the app's own session handlers: fixture sessions, simulated co-signers. */
+  const simulated: SessionService = {
+    async createSession(input) {
+      const me = requireKey();
+      const group = [...groups.values()].find((g) => g.publicKeys.join() === input.signers.join());
+      if (!group) throw new CosignerError('INVALID_INPUT', 'no such group');
+      if (!group.publicKeys.includes(me.publicKey)) throw new CosignerError('NOT_A_SIGNER', 'you are not in this group');
+      const { payload } = input;
+      const times = { description: input.description ?? '', createdAt: now(), updatedAt: now(), expiresAt: now() + (input.expiresInMs ?? 3_600_000) };
+      let session: SessionSnapshot;
+      if (payload.kind === 'message') {
+        const m = payload.label ? text(payload.label) : { hex: payload.message.toLowerCase(), display: `${payload.message.length / 2} bytes (hex)` };
+        session = make(`created ${++created}`, group, alice, 'AWAITING_APPROVAL', { approved: [me.publicKey] }, { messages: [m], ...times });
+      } else if (payload.kind === 'psbt') {
+        session = psbtSession(`created ${++created}`, group, alice, 'AWAITING_APPROVAL', { approved: [me.publicKey] }, base64.encode(psbtBytes(payload.psbt)), {
+          allowNonDefaultSighash: payload.allowNonDefaultSighash === true,
+          ...times,
+        });
+      } else {
+        throw new CosignerError('INVALID_INPUT', 'the harness makes message and PSBT sessions only');
+      }
+      put(session);
+      advance(session.sessionId);
+      return session;
+    },
+    async approve(sessionId) {
+      const s = mustGet(sessionId);
+      if (s.phase !== 'AWAITING_APPROVAL') throw new CosignerError('WRONG_PHASE', 'not awaiting approval');
+      const updated = put({ ...s, version: s.version + 1, updatedAt: now(), signers: s.signers.map((x) => (x.isLocal ? { ...x, approved: true } : x)) });
+      advance(sessionId);
+      return updated;
+    },
+    async decline(sessionId, reason = '') {
+      const s = mustGet(sessionId);
+      if (s.phase !== 'AWAITING_APPROVAL') throw new CosignerError('WRONG_PHASE', 'not awaiting approval');
+      const localIndex = s.signers.find((x) => x.isLocal)?.index ?? 0;
+      return put({ ...s, version: s.version + 1, updatedAt: now(), phaseSince: now(), phase: 'DECLINED', failure: failure('DECLINED', reason, [localIndex], localIndex) });
+    },
+    async abort(sessionId, reason = 'cancelled by the user') {
+      const s = mustGet(sessionId);
+      if (isTerminal(s.phase)) throw new CosignerError('WRONG_PHASE', 'the session has ended');
+      const localIndex = s.signers.find((x) => x.isLocal)?.index ?? 0;
+      return put({ ...s, version: s.version + 1, updatedAt: now(), phaseSince: now(), phase: 'ABORTED', failure: failure('ABORTED', reason, [], localIndex) });
+    },
+    async resume(sessionId) {
+      const s = mustGet(sessionId);
+      if (!s.resumable) throw new CosignerError('WRONG_PHASE', 'only a session in an exchange phase can be resumed');
+      const updated = put({
+        ...s,
+        version: s.version + 1,
+        attempt: s.attempt + 1,
+        updatedAt: now(),
+        phaseSince: now(),
+        phase: 'NONCE_EXCHANGE',
+        interrupted: false,
+        signers: s.signers.map((x) => ({ ...x, nonceReceived: false, partialSignatureReceived: false })),
+      });
+      advance(sessionId);
+      return updated;
+    },
+    // The simulated co-signers write no BIP373 fields: the copy is the PSBT as created.
+    async psbt(sessionId) {
+      const psbtBase64 = createdPsbts.get(mustGet(sessionId).sessionId);
+      if (!psbtBase64) throw new CosignerError('WRONG_PHASE', 'not a PSBT session', { sessionId });
+      return psbtBase64;
+    },
+    list: () => [...sessions.values()],
+    async history({ cursor, limit = 50 } = {}) {
+      const index = new SessionIndex();
+      for (const s of sessions.values()) index.set({ ...summaryOf(s), localKey: alice.publicKey });
+      return index.page(alice.publicKey, cursor, limit);
+    },
+    async get(sessionId) {
+      return sessions.get(sessionId);
+    },
+  };
+
+  // The app's own handlers (main/handlers/) over fixture ports, sessions over the simulation above;
+  // keys and the node are fixtures here.
   const handlers: HandlersOf<Requests> = {
     ...wallet.handlers,
+    ...contactHandlers({
+      contacts: {
+        list: () => [...contacts.values()],
+        nameOf: (publicKey) => contacts.get(publicKey)?.name,
+        save: async (publicKey, name) => {
+          const c = { publicKey, name, addedAt: now() };
+          contacts.set(publicKey, c);
+          return c;
+        },
+        remove: async (publicKey) => void contacts.delete(publicKey),
+      },
+      ownKey: async () => key?.publicKey ?? null,
+      lanKeys: () => lan.map((c) => c.publicKey),
+      onSaved: () => undefined,
+    }),
+    ...groupHandlers({
+      groups: {
+        list: () => [...groups.values()],
+        get: mustGroup,
+        save: async ({ name, publicKeys }) => addGroup(name, publicKeys),
+        remove: async (id) => void groups.delete(id),
+      },
+      groupKeys,
+      onSaved: () => undefined,
+    }),
+    ...psbtHandlers({ group: mustGroup, groupKeys, localAllowsNonDefaultSighash: () => settings.allowNonDefaultSighash }),
+    ...settingsHandlers({
+      settings: {
+        get: () => settings,
+        update: async (changes) => {
+          settings = { ...settings, ...Object.fromEntries(Object.entries(changes).filter(([, v]) => v !== undefined)) };
+          return settings;
+        },
+      },
+    }),
     'app.info': async () => ({ version: '0.1.0-harness', mode: 'headless', dataDir: '/tmp/cosigner-ui-harness', peerId: alice.peerId }),
     'keys.status': async () => ({ backend: 'keychain', key, problem }),
     'keys.beginCreate': async () => {
@@ -617,126 +735,7 @@ export async function startUiHarness(options: UiHarnessOptions = {}): Promise<Ui
     },
     'peers.lan': async () => lan,
     'peers.lookup': async ({ publicKey }) => lan.find((c) => c.publicKey === publicKey) ?? null,
-    'contacts.list': async () => [...contacts.values()],
-    'contacts.save': async ({ publicKey, name, safetyCode }) => {
-      checkLanContact({
-        ownKey: key?.publicKey ?? null,
-        publicKey,
-        lanKeys: lan.map((c) => c.publicKey),
-        alreadySaved: contacts.has(publicKey),
-        confirmedCode: safetyCode,
-      });
-      const c = { publicKey, name, addedAt: now() };
-      contacts.set(publicKey, c);
-      return c;
-    },
-    'contacts.remove': async ({ publicKey }) => {
-      contacts.delete(publicKey);
-      return { ok: true };
-    },
-    'groups.list': async () => [...groups.values()],
-    'groups.save': async ({ name, publicKeys }) => addGroup(name, publicKeys),
-    'groups.remove': async ({ id }) => {
-      groups.delete(id);
-      return { ok: true };
-    },
-    'sessions.create': async ({ groupId, message, description, expiresInSeconds }) => {
-      const me = requireKey();
-      const group = groups.get(groupId);
-      if (!group) throw new CosignerError('INVALID_INPUT', 'no such group');
-      if (!group.publicKeys.includes(me.publicKey)) throw new CosignerError('NOT_A_SIGNER', 'you are not in this group');
-      const m = message.kind === 'text' ? text(message.text) : { hex: message.hex.toLowerCase(), display: `${message.hex.length / 2} bytes (hex)` };
-      const session = make(`created ${++created}`, group, alice, 'AWAITING_APPROVAL', { approved: [me.publicKey] }, {
-        messages: [m],
-        description,
-        createdAt: now(),
-        updatedAt: now(),
-        expiresAt: now() + expiresInSeconds * 1000,
-      });
-      put(session);
-      advance(session.sessionId);
-      return session;
-    },
-    'groups.wallet': async ({ id }) => groupWallet(mustGroup(id), groupKeys),
-    'psbt.review': async ({ groupId, psbt, allowNonDefaultSighash }) => {
-      const group = mustGroup(groupId);
-      const localAllowsNonDefaultSighash = settings.allowNonDefaultSighash;
-      return reviewView(reviewFor(psbt, groupKeys.of(group.publicKeys), group.network, { allowNonDefaultSighash, localAllowsNonDefaultSighash }).review);
-    },
-    'psbt.complete': async ({ groupId, psbt, allowNonDefaultSighash }) => {
-      const group = mustGroup(groupId);
-      const localAllowsNonDefaultSighash = settings.allowNonDefaultSighash;
-      return completeGroupPsbt(psbt, groupKeys.of(group.publicKeys), group.network, { allowNonDefaultSighash, localAllowsNonDefaultSighash });
-    },
-    'sessions.createPsbt': async ({ groupId, psbt, description, expiresInSeconds, allowNonDefaultSighash }) => {
-      const me = requireKey();
-      const group = mustGroup(groupId);
-      if (!group.publicKeys.includes(me.publicKey)) throw new CosignerError('NOT_A_SIGNER', 'you are not in this group');
-      const session = psbtSession(`created ${++created}`, group, alice, 'AWAITING_APPROVAL', { approved: [me.publicKey] }, base64.encode(psbtBytes(psbt)), {
-        allowNonDefaultSighash,
-        description,
-        createdAt: now(),
-        updatedAt: now(),
-        expiresAt: now() + expiresInSeconds * 1000,
-      });
-      put(session);
-      advance(session.sessionId);
-      return session;
-    },
-    'sessions.approve': async ({ sessionId }) => {
-      const s = mustGet(sessionId);
-      if (s.phase !== 'AWAITING_APPROVAL') throw new CosignerError('WRONG_PHASE', 'not awaiting approval');
-      const updated = put({ ...s, version: s.version + 1, updatedAt: now(), signers: s.signers.map((x) => (x.isLocal ? { ...x, approved: true } : x)) });
-      advance(sessionId);
-      return updated;
-    },
-    'sessions.decline': async ({ sessionId, reason }) => {
-      const s = mustGet(sessionId);
-      if (s.phase !== 'AWAITING_APPROVAL') throw new CosignerError('WRONG_PHASE', 'not awaiting approval');
-      const localIndex = s.signers.find((x) => x.isLocal)?.index ?? 0;
-      return put({ ...s, version: s.version + 1, updatedAt: now(), phaseSince: now(), phase: 'DECLINED', failure: failure('DECLINED', reason, [localIndex], localIndex) });
-    },
-    'sessions.abort': async ({ sessionId, reason }) => {
-      const s = mustGet(sessionId);
-      if (isTerminal(s.phase)) throw new CosignerError('WRONG_PHASE', 'the session has ended');
-      const localIndex = s.signers.find((x) => x.isLocal)?.index ?? 0;
-      const text = reason || 'cancelled by the user';
-      return put({ ...s, version: s.version + 1, updatedAt: now(), phaseSince: now(), phase: 'ABORTED', failure: failure('ABORTED', text, [], localIndex) });
-    },
-    'sessions.resume': async ({ sessionId }) => {
-      const s = mustGet(sessionId);
-      if (!s.resumable) throw new CosignerError('WRONG_PHASE', 'only a session in an exchange phase can be resumed');
-      const updated = put({
-        ...s,
-        version: s.version + 1,
-        attempt: s.attempt + 1,
-        updatedAt: now(),
-        phaseSince: now(),
-        phase: 'NONCE_EXCHANGE',
-        interrupted: false,
-        signers: s.signers.map((x) => ({ ...x, nonceReceived: false, partialSignatureReceived: false })),
-      });
-      advance(sessionId);
-      return updated;
-    },
-    // The simulated co-signers write no BIP373 fields: the copy is the PSBT as created.
-    'sessions.psbt': async ({ sessionId }) => {
-      const psbtBase64 = createdPsbts.get(mustGet(sessionId).sessionId);
-      if (!psbtBase64) throw new CosignerError('WRONG_PHASE', 'not a PSBT session', { sessionId });
-      return { psbtBase64 };
-    },
-    'sessions.list': async () => [...sessions.values()],
-    'sessions.history': async ({ cursor, limit }) => {
-      const index = new SessionIndex();
-      for (const s of sessions.values()) index.set({ ...summaryOf(s), localKey: alice.publicKey });
-      return index.page(alice.publicKey, cursor, limit);
-    },
-    'sessions.get': async ({ sessionId }) => mustGet(sessionId),
-    'settings.get': async () => settings,
-    'settings.set': async (changes) => {
-      settings = { ...settings, ...Object.fromEntries(Object.entries(changes).filter(([, v]) => v !== undefined)) };
-      return settings;
-    },
+    ...sessionHandlers({ group: mustGroup, coordinator: () => simulated, running: () => simulated }),
   };
 
   const server = await startControlServer({

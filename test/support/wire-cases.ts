@@ -126,4 +126,5 @@ export const controlCases: { name: string; frame: ClientFrame | ServerFrame }[] 
   { name: 'result', frame: { type: 'result', id: 1, result: { ok: true } } },
   { name: 'error', frame: { type: 'error', id: 2, error: { code: 'UNKNOWN_SESSION', message: 'no such session' } } },
   { name: 'event', frame: { type: 'event', event: 'node', payload: { running: true } } },
+  { name: 'hello', frame: { type: 'hello', version: 1 } },
 ];

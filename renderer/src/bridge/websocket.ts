@@ -1,11 +1,12 @@
 import type { BridgeCarrier } from '../../../preload/client.ts';
 import type { WireError } from '../../../preload/contract-kit.ts';
-import { CONTROL_PATH, ServerFrame } from '../../../preload/control-wire.ts';
+import { CONTROL_API_VERSION, CONTROL_PATH, ServerFrame } from '../../../preload/control-wire.ts';
 
 type Reply = { ok: true; result: unknown } | { ok: false; error: WireError };
 
-/** `unauthorized`: the daemon refused the token; reconnecting cannot help, the printed URL can. */
-export type ConnectionState = 'connecting' | 'open' | 'closed' | 'unauthorized';
+/** `unauthorized`: the daemon refused the token; reconnecting cannot help, the printed URL can.
+ *  `unsupported`: the daemon speaks another control API version (its hello); reloading the page can. */
+export type ConnectionState = 'connecting' | 'open' | 'closed' | 'unauthorized' | 'unsupported';
 
 const REFUSED: Reply = {
   ok: false,
@@ -27,6 +28,7 @@ export function websocketCarrier(token: string, onState: (state: ConnectionState
   let opened: Promise<void> = Promise.resolve();
   let retryMs = 250;
   let refused = token === '';
+  let otherVersion: number | undefined;
 
   const connect = () => {
     onState('connecting');
@@ -44,6 +46,10 @@ export function websocketCarrier(token: string, onState: (state: ConnectionState
       ws.addEventListener('close', () => {
         for (const settle of pending.values()) settle({ ok: false, error: { code: 'NOT_RUNNING', message: 'lost the connection to Cosigner' } });
         pending.clear();
+        if (otherVersion !== undefined) {
+          resolve();
+          return;
+        }
         if (wasOpen) {
           retry();
           resolve();
@@ -68,7 +74,13 @@ export function websocketCarrier(token: string, onState: (state: ConnectionState
         console.warn('a frame from the daemon was dropped: not a control API frame');
         return;
       }
-      if (frame.type === 'event') {
+      if (frame.type === 'hello') {
+        if (frame.version !== CONTROL_API_VERSION) {
+          otherVersion = frame.version;
+          onState('unsupported');
+          ws.close();
+        }
+      } else if (frame.type === 'event') {
         for (const l of listeners.get(frame.event) ?? []) l(frame.payload);
       } else if (frame.id !== null) {
         const settle = pending.get(frame.id);
@@ -89,6 +101,12 @@ export function websocketCarrier(token: string, onState: (state: ConnectionState
     async invoke(name, args) {
       await opened;
       if (refused) return REFUSED;
+      if (otherVersion !== undefined) {
+        return {
+          ok: false,
+          error: { code: 'UNSUPPORTED_VERSION', message: `Cosigner speaks control API version ${otherVersion}; this page speaks version ${CONTROL_API_VERSION}` },
+        };
+      }
       const ws = socket;
       if (!ws || ws.readyState !== WebSocket.OPEN) {
         return { ok: false, error: { code: 'NOT_RUNNING', message: 'not connected to Cosigner' } };

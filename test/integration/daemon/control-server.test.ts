@@ -4,10 +4,13 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
-import WebSocket from 'ws';
+import type { AddressInfo } from 'node:net';
+import WebSocket, { WebSocketServer } from 'ws';
 import { request } from '../../../preload/contract-kit.ts';
 import { createDispatcher } from '../../../main/contract-dispatch.ts';
+import { connectControl } from '../../../main/daemon/control-client.ts';
 import { startControlServer, type ControlServer } from '../../../main/daemon/control-server.ts';
+import { CONTROL_API_VERSION } from '../../../preload/control-wire.ts';
 import { CosignerError } from '../../../main/errors.ts';
 
 const table = {
@@ -59,8 +62,13 @@ function connect(s: ControlServer, opts: { token?: string; origin?: string; host
   if (opts.origin) headers.Origin = opts.origin;
   if (opts.host) headers.Host = opts.host;
   const ws = new WebSocket(`ws://127.0.0.1:${s.port}/api?token=${encodeURIComponent(opts.token ?? s.token)}`, { headers });
+  // Connected once the daemon said its version: its first frame.
   return new Promise((resolve, reject) => {
-    ws.once('open', () => resolve(ws));
+    ws.once('message', (data) => {
+      const hello = JSON.parse(data.toString());
+      if (hello.type === 'hello' && hello.version === CONTROL_API_VERSION) resolve(ws);
+      else reject(new Error(`first frame is not the hello: ${data.toString()}`));
+    });
     ws.once('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)));
     ws.once('error', reject);
   });
@@ -97,6 +105,24 @@ describe('control server', () => {
     emit!('session', { x: 1 });
     expect(await event).toEqual({ type: 'event', event: 'session', payload: { x: 1 } });
     ws.close();
+  });
+
+  it('says its control API version first, and a client of another version stops with UNSUPPORTED_VERSION', async () => {
+    const s = await start();
+    const client = await connectControl(s.url);
+    client.close();
+    // A daemon of another version, and one from before the hello (its first frame is anything else).
+    for (const first of [{ type: 'hello', version: CONTROL_API_VERSION + 1 }, { type: 'event', event: 'node', payload: {} }]) {
+      const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+      await new Promise((resolve) => wss.once('listening', resolve));
+      wss.on('connection', (ws) => ws.send(JSON.stringify(first)));
+      const { port } = wss.address() as AddressInfo;
+      const refused = connectControl(`http://127.0.0.1:${port}/#token=t`);
+      await expect(refused).rejects.toMatchObject({ code: 'UNSUPPORTED_VERSION' });
+      if (first.type === 'hello') await expect(refused).rejects.toThrow(`the daemon speaks control API version ${CONTROL_API_VERSION + 1}; this client speaks version ${CONTROL_API_VERSION}`);
+      for (const ws of wss.clients) ws.terminate();
+      await new Promise((resolve) => wss.close(resolve));
+    }
   });
 
   it('refuses a wrong or missing token, a foreign Origin and a foreign Host', async () => {

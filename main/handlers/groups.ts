@@ -1,0 +1,33 @@
+import type { Group } from '../../preload/contract.ts';
+import { groupWallet } from '../group-wallet.ts';
+import type { GroupKeysCache } from '../session/psbt-session.ts';
+import type { Handlers } from './kit.ts';
+
+export interface GroupsDeps {
+  groups: {
+    list(): Group[];
+    /** Throws INVALID_INPUT for an unknown id. */
+    get(id: string): Group;
+    save(input: { name: string; publicKeys: string[] }): Promise<Group>;
+    remove(id: string): Promise<void>;
+  };
+  groupKeys: GroupKeysCache;
+  /** A group was saved: the network starts watching its co-signers. */
+  onSaved(group: Group): void;
+}
+
+export function groupHandlers(d: GroupsDeps): Handlers<'groups.list' | 'groups.save' | 'groups.remove' | 'groups.wallet'> {
+  return {
+    'groups.list': async () => d.groups.list(),
+    'groups.save': async (input) => {
+      const group = await d.groups.save(input);
+      d.onSaved(group);
+      return group;
+    },
+    'groups.remove': async ({ id }) => {
+      await d.groups.remove(id);
+      return { ok: true as const };
+    },
+    'groups.wallet': async ({ id }) => groupWallet(d.groups.get(id), d.groupKeys),
+  };
+}

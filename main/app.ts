@@ -17,6 +17,7 @@ import { SettingsStore } from './book/settings-store.ts';
 import { CosignerError, isCosignerError } from './errors.ts';
 import { createEventGate } from './event-gate.ts';
 import { groupWallet } from './group-wallet.ts';
+import { groupShareHandlers } from './handlers/groups-share.ts';
 import { openKeystore, type KeyManager, type KeyInfo } from './keys/index.ts';
 import { notifyAll } from './notify.ts';
 import { completeGroupPsbt, GroupKeysCache, reviewFor, reviewView } from './session/psbt-session.ts';
@@ -211,23 +212,31 @@ export async function startServices(config: AppConfig): Promise<Services> {
       await groups.remove(id);
       return { ok: true as const };
     },
-    'groups.wallet': async ({ id }) => groupWallet(groups.get(id), groupKeys),
+    'groups.wallet': async ({ id }) => groupWallet(groups.get(id)),
+    ...groupShareHandlers({
+      network: () => effective().network,
+      groups,
+      contacts,
+      ownKey: async () => (await keyStatus()).key?.publicKey ?? null,
+      ownName: () => effective().displayName,
+      saved: (group) => stack?.watchCosigners(group.publicKeys),
+    }),
 
     'psbt.review': async ({ groupId, psbt, allowNonDefaultSighash }) => {
-      const group = groups.get(groupId);
+      const group = groups.forSigning(groupId);
       const localAllowsNonDefaultSighash = effective().allowNonDefaultSighash;
       return reviewView(reviewFor(psbt, groupKeys.of(group.publicKeys), group.network, { allowNonDefaultSighash, localAllowsNonDefaultSighash }).review);
     },
     // The finalizer of a PSBT another BIP373 tool co-signed: public data only, so it needs neither
     // the signer key nor the network (it works with the signing stack stopped).
     'psbt.complete': async ({ groupId, psbt, allowNonDefaultSighash }) => {
-      const group = groups.get(groupId);
+      const group = groups.forSigning(groupId);
       const localAllowsNonDefaultSighash = effective().allowNonDefaultSighash;
       return completeGroupPsbt(psbt, groupKeys.of(group.publicKeys), group.network, { allowNonDefaultSighash, localAllowsNonDefaultSighash });
     },
 
     'sessions.create': async ({ groupId, message, description, expiresInSeconds }) => {
-      const group = groups.get(groupId);
+      const group = groups.forSigning(groupId);
       const bytes = message.kind === 'text' ? new TextEncoder().encode(message.text) : hexToBytes(message.hex.toLowerCase());
       return need().coordinator.createSession({
         signers: group.publicKeys,
@@ -238,7 +247,7 @@ export async function startServices(config: AppConfig): Promise<Services> {
       });
     },
     'sessions.createPsbt': async ({ groupId, psbt, description, expiresInSeconds, allowNonDefaultSighash }) => {
-      const group = groups.get(groupId);
+      const group = groups.forSigning(groupId);
       return need().coordinator.createSession({
         signers: group.publicKeys,
         payload: { kind: 'psbt', psbt, network: group.network, allowNonDefaultSighash },

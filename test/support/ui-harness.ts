@@ -30,6 +30,7 @@ import {
   type Contact,
   type EventName,
   type Group,
+  type GroupPolicy,
   type KeyInfo,
   type NodeStatus,
   type Requests,
@@ -47,7 +48,8 @@ import { SessionIndex } from '../../main/session/session-index.ts';
 import { summaryOf } from '../../main/session/session-summary.ts';
 import { GroupKeysCache, intakePsbt, completeGroupPsbt, reviewFor, reviewView, signablePsbt } from '../../main/session/psbt-session.ts';
 import { Bip373Copy } from '../../main/wallet/bip373-copy.ts';
-import { describeGroup } from '../../main/wallet/group.ts';
+import { describePolicyGroup } from '../../main/wallet/policy-group.ts';
+import { groupShareHandlers } from '../../main/handlers/groups-share.ts';
 import { psbtBytes } from '../../main/wallet/psbt-import.ts';
 import { makePsbtNonces, PsbtSigningBatch } from '../../main/wallet/psbt-signing.ts';
 import { spendFrom } from './psbt-fixtures.ts';
@@ -202,8 +204,8 @@ export async function startUiHarness(options: UiHarnessOptions = {}): Promise<Ui
     [carol.publicKey, { publicKey: carol.publicKey, name: 'Carol', addedAt: t0 - 86_400_000 * 20 }],
   ]);
   const groups = new Map<string, Group>();
-  const addGroup = (name: string, keys: string[]) => {
-    const g = describeGroup(name, keys, settings.network);
+  const addGroup = (name: string, keys: string[], policy?: GroupPolicy) => {
+    const g = describePolicyGroup(name, keys, settings.network, policy);
     groups.set(g.id, g);
     return g;
   };
@@ -592,7 +594,7 @@ export async function startUiHarness(options: UiHarnessOptions = {}): Promise<Ui
       return { ok: true };
     },
     'groups.list': async () => [...groups.values()],
-    'groups.save': async ({ name, publicKeys }) => addGroup(name, publicKeys),
+    'groups.save': async ({ name, publicKeys, policy }) => addGroup(name, publicKeys, policy),
     'groups.remove': async ({ id }) => {
       groups.delete(id);
       return { ok: true };
@@ -614,7 +616,18 @@ export async function startUiHarness(options: UiHarnessOptions = {}): Promise<Ui
       advance(session.sessionId);
       return session;
     },
-    'groups.wallet': async ({ id }) => groupWallet(mustGroup(id), groupKeys),
+    'groups.wallet': async ({ id }) => groupWallet(mustGroup(id)),
+    ...groupShareHandlers({
+      network: () => settings.network,
+      groups: { list: () => [...groups.values()], get: mustGroup, has: (id) => groups.has(id), save: async ({ name, publicKeys, policy }) => addGroup(name, publicKeys, policy) },
+      contacts: {
+        nameOf: (publicKey) => contacts.get(publicKey)?.name,
+        save: async (publicKey, name) => contacts.set(publicKey, { publicKey, name, addedAt: now() }),
+      },
+      ownKey: async () => key?.publicKey ?? null,
+      ownName: () => settings.displayName,
+      saved: () => undefined,
+    }),
     'psbt.review': async ({ groupId, psbt, allowNonDefaultSighash }) => {
       const group = mustGroup(groupId);
       const localAllowsNonDefaultSighash = settings.allowNonDefaultSighash;

@@ -80,7 +80,7 @@ function leaf(c: Cursor, out: Leaf[]): void {
     c.eat('and_v(v:pk(');
     const keys = c.next('musig(') ? keyList(c) : [c.take(KEY, 'a 33-byte key in lowercase hex')];
     c.eat('),older(');
-    const olderBlocks = Number(c.take(/^[1-9][0-9]{0,4}/, 'a number of blocks'));
+    const olderBlocks = Number(c.take(/^[0-9]{1,10}/, 'a number of blocks'));
     c.eat('))');
     out.push({ kind: 'recovery', keys, olderBlocks });
   }

@@ -14,7 +14,10 @@ export const MAX_OLDER_BLOCKS = 0xffff;
 /** "about 30 days" for a lock of 4 320 blocks (blocks × 10 minutes). */
 export function blocksInDays(blocks: number): string {
   const days = (blocks * 10) / (60 * 24);
-  if (days < 1) return `about ${Math.max(1, Math.round(blocks * 10 / 60))} hours`;
+  if (days < 1) {
+    const hours = Math.max(1, Math.round((blocks * 10) / 60));
+    return `about ${hours} hour${hours === 1 ? '' : 's'}`;
+  }
   const rounded = days < 10 ? Math.round(days * 10) / 10 : Math.round(days);
   return `about ${rounded} day${rounded === 1 ? '' : 's'}`;
 }

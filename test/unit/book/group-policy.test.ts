@@ -74,6 +74,8 @@ describe('groups with a policy', () => {
     const book = await GroupBook.open(await store(), 'regtest');
     const group = await book.save({ name: 'Two', publicKeys: [K1, K2, K3], policy: { kind: 'k-of-n', k: 2, recovery: { keys: [RECOVERY], olderBlocks: 144 } } });
     const wallet = groupWallet(group);
+    expect(group.address).not.toBe((await book.save({ name: 'All', publicKeys: [K1, K2, K3] })).address);
+    expect(wallet.descriptors.receive.match(/pk\(musig\(/g)).toHaveLength(3);
     expect(addressOf(wallet.descriptors.keyPath, 0, 'regtest')).toBe(group.address);
     wallet.receiveAddresses.forEach((address, i) => expect(addressOf(wallet.descriptors.receive, i, 'regtest')).toBe(address));
     expect(bytesToHex(bitcoin.address.toOutputScript(group.address, bitcoin.networks.regtest))).toBe(`5120${group.outputKey}`);

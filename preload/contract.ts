@@ -416,8 +416,9 @@ export const GroupWallet = z.object({
 });
 export type GroupWallet = z.infer<typeof GroupWallet>;
 
-/** A group file is JSON, at most 4 MiB (200 groups of the largest policy). */
-const MAX_GROUP_FILE = 4 * 1024 * 1024;
+/** A group file is JSON, at most 3 MiB: it fits a control API frame (4 MiB) with its envelope. Many
+ *  n-of-n groups take a few KiB each; a 4-of-7 group about 40 KiB. */
+export const MAX_GROUP_FILE = 3 * 1024 * 1024;
 export const GroupFileText = z.object({ fileName: z.string().min(1).max(128), text: z.string().min(1).max(MAX_GROUP_FILE) });
 export const GroupImportArgs = z.object({
   /** A group file's text, or one group descriptor `tr(musig(...)...)#checksum` with hex keys. */

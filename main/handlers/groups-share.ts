@@ -8,7 +8,7 @@
  * shown: the group saved is the one compared.
  */
 import type { HandlersOf } from '../../preload/contract-kit.ts';
-import type { BitcoinNetwork, Group, GroupInput, GroupPreview, Requests } from '../../preload/contract.ts';
+import { MAX_GROUP_FILE, type BitcoinNetwork, type Group, type GroupInput, type GroupPreview, type Requests } from '../../preload/contract.ts';
 import type { z } from 'zod';
 import { CosignerError } from '../errors.ts';
 import { RECEIVE_BRANCH } from '../wallet/bip328.ts';
@@ -64,7 +64,11 @@ export function groupShareHandlers(deps: GroupShareDeps): ShareHandlers {
       if (groups.length === 0) throw new CosignerError('INVALID_INPUT', 'there is no group to export');
       const me = await deps.ownKey();
       const nameOf = (publicKey: string) => (publicKey === me ? deps.ownName() : (deps.contacts.nameOf(publicKey) ?? null));
-      return { fileName: fileName(groups), text: writeGroupFile(groups, deps.network(), nameOf) };
+      const text = writeGroupFile(groups, deps.network(), nameOf);
+      if (text.length > MAX_GROUP_FILE) {
+        throw new CosignerError('LIMIT_REACHED', `the file of every group is over ${MAX_GROUP_FILE / 1024 / 1024} MiB: share or back up the groups one by one`);
+      }
+      return { fileName: fileName(groups), text };
     },
     'groups.preview': async ({ text, name }) => (await preview(text, name)).map((p) => p.view),
     'groups.import': async ({ text, name, firstAddresses }) => {

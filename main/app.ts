@@ -16,6 +16,7 @@ import { CosignerError, isCosignerError } from './errors.ts';
 import { createEventGate } from './event-gate.ts';
 import { contactHandlers } from './handlers/contacts.ts';
 import { groupHandlers } from './handlers/groups.ts';
+import { groupShareHandlers } from './handlers/groups-share.ts';
 import { keyHandlers, keyView } from './handlers/keys.ts';
 import { nodeHandlers } from './handlers/node.ts';
 import { psbtHandlers } from './handlers/psbt.ts';
@@ -185,9 +186,19 @@ export async function startServices(config: AppConfig): Promise<Services> {
       lanKeys: () => (stack ? stack.lanPeers().map((card) => card.publicKey) : []),
       onSaved: (publicKey) => stack?.pinContact(publicKey),
     }),
-    ...groupHandlers({ groups, groupKeys, onSaved: (group) => stack?.watchCosigners(group.publicKeys) }),
-    ...psbtHandlers({ group: (id) => groups.get(id), groupKeys, localAllowsNonDefaultSighash: () => effective().allowNonDefaultSighash }),
-    ...sessionHandlers({ group: (id) => groups.get(id), coordinator: () => need().coordinator, running: () => stack?.coordinator }),
+    ...groupHandlers({ groups, onSaved: (group) => stack?.watchCosigners(group.publicKeys) }),
+    ...groupShareHandlers({
+      network: () => effective().network,
+      groups,
+      contacts,
+      ownKey: async () => (await keyStatus()).key?.publicKey ?? null,
+      ownName: () => effective().displayName,
+      saved: (group) => stack?.watchCosigners(group.publicKeys),
+    }),
+    // Requests that sign or review for a group take it through forSigning: a group whose policy
+    // cannot be signed yet is refused in words (docs/GROUPS.md).
+    ...psbtHandlers({ group: (id) => groups.forSigning(id), groupKeys, localAllowsNonDefaultSighash: () => effective().allowNonDefaultSighash }),
+    ...sessionHandlers({ group: (id) => groups.forSigning(id), coordinator: () => need().coordinator, running: () => stack?.coordinator }),
     ...wallet.handlers,
     ...settingsHandlers({ settings }),
   };

@@ -231,16 +231,33 @@ export type Health = z.infer<typeof Health>;
 export const Contact = z.object({ publicKey: PublicKeyHex, name: Name, addedAt: Millis });
 export type Contact = z.infer<typeof Contact>;
 
+/** A recovery path: these keys (one key, or a MuSig2 set; need not be members) can spend alone
+ *  once a coin is `olderBlocks` blocks old (BIP68, about 10 minutes a block). docs/GROUPS.md. */
+export const RecoveryPolicy = z.object({
+  keys: z.array(PublicKeyHex).min(1).max(16),
+  olderBlocks: z.number().int().min(1).max(0xffff),
+});
+/** What a group needs to spend. k-of-n: 3 to 7 signers, 2 ≤ k < n (checked in main). Until signing
+ *  over leaves exists, every signing request on any group goes by the key path: all n approve. */
+export const GroupPolicy = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('n-of-n'), recovery: RecoveryPolicy.optional() }),
+  z.object({ kind: z.literal('k-of-n'), k: z.number().int().min(2).max(6), recovery: RecoveryPolicy.optional() }),
+]);
+export type GroupPolicy = z.infer<typeof GroupPolicy>;
+
 export const GroupInput = z.object({
   name: Name,
   /** Everyone who signs, this user included; order does not matter (keys are sorted). */
   publicKeys: z.array(PublicKeyHex).min(1).max(16),
+  /** Absent: n-of-n with no recovery path, every group saved before policies existed. The group id
+   *  covers the policy, except that an n-of-n group with no recovery path keeps its old id. */
+  policy: GroupPolicy.optional(),
 });
 export const Group = GroupInput.extend({
   id: hex(32),
   /** BIP327 aggregate of the sorted keys (the taproot internal key), x-only. */
   aggregateKey: XOnlyKeyHex,
-  /** BIP341 key-path-only output key: what a signature for this group verifies under. */
+  /** BIP341 output key: key path only, or with the policy's script tree (k-of-n, recovery). */
   outputKey: XOnlyKeyHex,
   /** The group's taproot address on the configured network. */
   address: z.string().max(128),
@@ -385,17 +402,20 @@ export const PsbtReviewInputArgs = z.object({
 
 export const CreatePsbtSessionInput = PsbtReviewInputArgs.extend(RequestMeta);
 
+/** The longest descriptor of an allowed policy is 17 902 characters (docs/GROUPS.md). */
+const Descriptor = z.string().min(1).max(18_000);
+
 /** A group as a watch-only wallet sees it. */
 export const GroupWallet = z.object({
   network: BitcoinNetwork,
   /** BIP390 descriptors with their BIP380 checksums. */
   descriptors: z.object({
     /** tr(musig(K1,...,Kn)): the group's own address. */
-    keyPath: z.string().min(1).max(4096),
+    keyPath: Descriptor,
     /** tr(musig(...)/0/*): BIP328 receive addresses. */
-    receive: z.string().min(1).max(4096),
+    receive: Descriptor,
     /** tr(musig(...)/1/*): BIP328 change addresses (import as internal). */
-    change: z.string().min(1).max(4096),
+    change: Descriptor,
   }),
   /** BIP328 synthetic xpub of the group's aggregate key (tpub on test networks). */
   syntheticXpub: z.string().min(1).max(128),
@@ -473,6 +493,28 @@ export const WalletStatus = z.object({
   lastError: z.object({ code: z.enum(ERROR_CODES), message: z.string().max(1024), at: Millis }).nullable(),
 });
 export type WalletStatus = z.infer<typeof WalletStatus>;
+/** A group file is JSON, at most 3 MiB: it fits a control API frame (4 MiB) with its envelope. Many
+ *  n-of-n groups take a few KiB each; a 4-of-7 group about 40 KiB. */
+export const MAX_GROUP_FILE = 3 * 1024 * 1024;
+export const GroupFileText = z.object({ fileName: z.string().min(1).max(128), text: z.string().min(1).max(MAX_GROUP_FILE) });
+export const GroupImportArgs = z.object({
+  /** A group file's text, or one group descriptor `tr(musig(...)...)#checksum` with hex keys. */
+  text: z.string().min(1).max(MAX_GROUP_FILE),
+  /** The name of a group pasted as a bare descriptor (a file names its groups). */
+  name: Name.optional(),
+});
+export const GroupPreview = z.object({
+  group: Group,
+  /** tr(musig(...)/0/*) at index 0: the address every co-signer compares before saving. */
+  firstAddress: AddressText,
+  /** Names the file gives the signers (none for a bare descriptor). */
+  signerNames: z.array(z.object({ publicKey: PublicKeyHex, name: Name })).max(16),
+  /** A group with these keys and this policy is saved already (importing renames it). */
+  alreadySaved: z.boolean(),
+  /** This user's key is one of the group's signers. */
+  includesMe: z.boolean(),
+});
+export type GroupPreview = z.infer<typeof GroupPreview>;
 
 // ---------- sessions ----------
 
@@ -678,6 +720,15 @@ export const requests = {
   'groups.remove': request(z.object({ id: hex(32) }), Ok),
   /** Descriptors, synthetic xpub and the first receive addresses, for a watch-only wallet. */
   'groups.wallet': request(z.object({ id: hex(32) }), GroupWallet),
+  /** A group file (docs/GROUPS.md §Sharing): one group to share with its co-signers, or every group
+   *  (no id) as a wallet backup. Public data only: descriptors, names, policy, network. */
+  'groups.export': request(z.object({ id: hex(32).optional() }), GroupFileText),
+  /** What a group file (or a pasted group descriptor) holds, checked, with each group's first
+   *  receive address to compare with the co-signers'. Saves nothing. */
+  'groups.preview': request(GroupImportArgs, z.array(GroupPreview).min(1).max(200)),
+  /** Saves the groups of a file once the user compared their first addresses: `firstAddresses` are
+   *  the addresses shown by groups.preview, in order (CONFIRMATION_MISMATCH otherwise). */
+  'groups.import': request(GroupImportArgs.extend({ firstAddresses: z.array(AddressText).min(1).max(200) }), z.array(Group)),
 
   /** What co-signing this PSBT with the group would sign, computed before anything is sent. */
   'psbt.review': request(PsbtReviewInputArgs, PsbtReview),

@@ -1,15 +1,31 @@
-/** Co-signer groups the user has saved: a name and a set of keys; everything else is derived. */
+/** Co-signer groups the user has saved: a name, a set of keys and a policy; everything else is derived. */
+import { bytesToHex } from '@noble/hashes/utils.js';
 import { z } from 'zod';
 import { GroupInput, type BitcoinNetwork, type Group } from '../../preload/contract.ts';
 import { CosignerError } from '../errors.ts';
 import type { RecordStore } from '../storage/record-store.ts';
 import { sortKeys } from '../musig/index.ts';
-import { describeGroup, groupId } from '../wallet/group.ts';
+import { describePolicyGroup } from '../wallet/policy-group.ts';
 import { JsonDocument } from './json-document.ts';
+
+const isDefaultPolicy = (policy: NonNullable<Group['policy']>): boolean => policy.kind === 'n-of-n' && policy.recovery === undefined;
 
 export const MAX_GROUPS = 200;
 const Saved = z.array(GroupInput).max(MAX_GROUPS);
 type Saved = z.infer<typeof GroupInput>;
+
+/**
+ * `group`, if this version can sign for it. Signing applies the BIP341 tweak of the internal key
+ * alone (no merkle root), and reviews match key-path-only outputs: for a group with a script tree
+ * (k-of-n, or a recovery path) that would sign for, and show as the group's, the n-of-n address of
+ * the same keys instead of the group's own. Refused until signing with the tree exists.
+ */
+export function signableGroup(group: Group): Group {
+  if (group.policy && !isDefaultPolicy(group.policy)) {
+    throw new CosignerError('INVALID_INPUT', 'this version cannot sign for a k-of-n group or a group with a recovery path yet: it can receive, be shared and backed up', { id: group.id });
+  }
+  return group;
+}
 
 export class GroupBook {
   readonly #doc: JsonDocument<typeof Saved>;
@@ -24,7 +40,7 @@ export class GroupBook {
   static async open(store: RecordStore, network: BitcoinNetwork): Promise<GroupBook> {
     const book = new GroupBook(new JsonDocument(store, 'groups', Saved), network);
     for (const g of await book.#doc.load([])) {
-      const group = describeGroup(g.name, g.publicKeys, network);
+      const group = describePolicyGroup(g.name, g.publicKeys, network, g.policy);
       book.#groups.set(group.id, group);
     }
     return book;
@@ -40,15 +56,27 @@ export class GroupBook {
     return group;
   }
 
-  /** Whether these keys (33 bytes each, any order) are exactly a saved group's: the coordinator
-   *  takes requests only for those (docs/PROTOCOL.md §Receiving). */
+  /** Whether these keys (33 bytes each, any order) are exactly a saved group's, under any policy:
+   *  the coordinator takes requests only for those (docs/PROTOCOL.md §Receiving). */
   knows(signers: readonly Uint8Array[]): boolean {
-    return this.#groups.has(groupId(sortKeys([...signers])));
+    const wanted = sortKeys([...signers]).map((k) => bytesToHex(k)).join(',');
+    for (const group of this.#groups.values()) if (group.publicKeys.join(',') === wanted) return true;
+    return false;
   }
 
-  /** Saving a key set that exists already renames it: the id depends on the keys only. */
+  /** A group to sign for or review a PSBT with (signableGroup). */
+  forSigning(id: string): Group {
+    return signableGroup(this.get(id));
+  }
+
+  /** Whether a group with this id (keys and policy) is saved. */
+  has(id: string): boolean {
+    return this.#groups.has(id);
+  }
+
+  /** Saving a key set and policy that exist already renames the group: the id depends on them only. */
   async save(input: Saved): Promise<Group> {
-    const group = describeGroup(input.name, input.publicKeys, this.#network);
+    const group = describePolicyGroup(input.name, input.publicKeys, this.#network, input.policy);
     if (!this.#groups.has(group.id) && this.#groups.size >= MAX_GROUPS) {
       throw new CosignerError('LIMIT_REACHED', `at most ${MAX_GROUPS} groups`);
     }
@@ -64,7 +92,10 @@ export class GroupBook {
   }
 
   async #commit(next: Map<string, Group>): Promise<void> {
-    await this.#doc.save([...next.values()].map((g) => ({ name: g.name, publicKeys: g.publicKeys })));
+    // An n-of-n group is stored as before policies existed, so an older version still reads it.
+    await this.#doc.save(
+      [...next.values()].map((g) => ({ name: g.name, publicKeys: g.publicKeys, ...(g.policy && !isDefaultPolicy(g.policy) ? { policy: g.policy } : {}) })),
+    );
     this.#groups = next;
   }
 }

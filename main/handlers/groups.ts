@@ -1,6 +1,6 @@
-import type { Group } from '../../preload/contract.ts';
+import type { z } from 'zod';
+import type { Group, GroupInput } from '../../preload/contract.ts';
 import { groupWallet } from '../group-wallet.ts';
-import type { GroupKeysCache } from '../session/psbt-session.ts';
 import type { Handlers } from './kit.ts';
 
 export interface GroupsDeps {
@@ -8,10 +8,9 @@ export interface GroupsDeps {
     list(): Group[];
     /** Throws INVALID_INPUT for an unknown id. */
     get(id: string): Group;
-    save(input: { name: string; publicKeys: string[] }): Promise<Group>;
+    save(input: z.infer<typeof GroupInput>): Promise<Group>;
     remove(id: string): Promise<void>;
   };
-  groupKeys: GroupKeysCache;
   /** A group was saved: the network starts watching its co-signers. */
   onSaved(group: Group): void;
 }
@@ -28,6 +27,6 @@ export function groupHandlers(d: GroupsDeps): Handlers<'groups.list' | 'groups.s
       await d.groups.remove(id);
       return { ok: true as const };
     },
-    'groups.wallet': async ({ id }) => groupWallet(d.groups.get(id), d.groupKeys),
+    'groups.wallet': async ({ id }) => groupWallet(d.groups.get(id)),
   };
 }

@@ -19,6 +19,7 @@ import { ripemd160 } from '@noble/hashes/legacy.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, hexToBytes, utf8ToBytes } from '@noble/hashes/utils.js';
 import { base64 } from '@scure/base';
+import { signableGroup } from '../../main/book/group-book.ts';
 import { entropyToMnemonic, validateMnemonic } from '@scure/bip39';
 import { wordlist } from '@scure/bip39/wordlists/english.js';
 import path from 'node:path';
@@ -30,6 +31,7 @@ import {
   type Contact,
   type EventName,
   type Group,
+  type GroupPolicy,
   type KeyInfo,
   type NodeStatus,
   type Requests,
@@ -42,7 +44,6 @@ import { createEventGate } from '../../main/event-gate.ts';
 import { startControlServer, type ControlServer } from '../../main/daemon/control-server.ts';
 import { CosignerError } from '../../main/errors.ts';
 import { DEFAULT_SETTINGS } from '../../main/book/settings-store.ts';
-import { groupWallet } from '../../main/group-wallet.ts';
 import { walletHandlers } from '../../main/handlers/wallet.ts';
 import { createSystemScheduler } from '../../main/system-ports.ts';
 import { MemoryRecordStore } from './memory-record-store.ts';
@@ -57,7 +58,8 @@ import { SessionIndex } from '../../main/session/session-index.ts';
 import { summaryOf } from '../../main/session/session-summary.ts';
 import { GroupKeysCache, intakePsbt, reviewView, signablePsbt } from '../../main/session/psbt-session.ts';
 import { Bip373Copy } from '../../main/wallet/bip373-copy.ts';
-import { describeGroup } from '../../main/wallet/group.ts';
+import { describePolicyGroup } from '../../main/wallet/policy-group.ts';
+import { groupShareHandlers } from '../../main/handlers/groups-share.ts';
 import { psbtBytes } from '../../main/wallet/psbt-import.ts';
 import { makePsbtNonces, PsbtSigningBatch } from '../../main/wallet/psbt-signing.ts';
 import { spendFrom } from './psbt-fixtures.ts';
@@ -217,8 +219,8 @@ export async function startUiHarness(options: UiHarnessOptions = {}): Promise<Ui
     [carol.publicKey, { publicKey: carol.publicKey, name: 'Carol', addedAt: t0 - 86_400_000 * 20 }],
   ]);
   const groups = new Map<string, Group>();
-  const addGroup = (name: string, keys: string[]) => {
-    const g = describeGroup(name, keys, settings.network);
+  const addGroup = (name: string, keys: string[], policy?: GroupPolicy) => {
+    const g = describePolicyGroup(name, keys, settings.network, policy);
     groups.set(g.id, g);
     return g;
   };
@@ -654,13 +656,12 @@ export async function startUiHarness(options: UiHarnessOptions = {}): Promise<Ui
       groups: {
         list: () => [...groups.values()],
         get: mustGroup,
-        save: async ({ name, publicKeys }) => addGroup(name, publicKeys),
+        save: async ({ name, publicKeys, policy }) => addGroup(name, publicKeys, policy),
         remove: async (id) => void groups.delete(id),
       },
-      groupKeys,
       onSaved: () => undefined,
     }),
-    ...psbtHandlers({ group: mustGroup, groupKeys, localAllowsNonDefaultSighash: () => settings.allowNonDefaultSighash }),
+    ...psbtHandlers({ group: (id) => signableGroup(mustGroup(id)), groupKeys, localAllowsNonDefaultSighash: () => settings.allowNonDefaultSighash }),
     ...settingsHandlers({
       settings: {
         get: () => settings,
@@ -735,7 +736,18 @@ export async function startUiHarness(options: UiHarnessOptions = {}): Promise<Ui
     },
     'peers.lan': async () => lan,
     'peers.lookup': async ({ publicKey }) => lan.find((c) => c.publicKey === publicKey) ?? null,
-    ...sessionHandlers({ group: mustGroup, coordinator: () => simulated, running: () => simulated }),
+    ...sessionHandlers({ group: (id) => signableGroup(mustGroup(id)), coordinator: () => simulated, running: () => simulated }),
+    ...groupShareHandlers({
+      network: () => settings.network,
+      groups: { list: () => [...groups.values()], get: mustGroup, has: (id) => groups.has(id), save: async ({ name, publicKeys, policy }) => addGroup(name, publicKeys, policy) },
+      contacts: {
+        nameOf: (publicKey) => contacts.get(publicKey)?.name,
+        save: async (publicKey, name) => contacts.set(publicKey, { publicKey, name, addedAt: now() }),
+      },
+      ownKey: async () => key?.publicKey ?? null,
+      ownName: () => settings.displayName,
+      saved: () => undefined,
+    }),
   };
 
   const server = await startControlServer({

@@ -1,4 +1,4 @@
-import type { Contact, CosignerBridge, Group, Requests } from '../../../preload/contract.ts';
+import type { Contact, CosignerBridge, Group, GroupPreview, Requests } from '../../../preload/contract.ts';
 import type { ArgsOf } from '../../../preload/contract-kit.ts';
 
 /**
@@ -56,6 +56,22 @@ export class AddressBook {
     const group = await this.#bridge.call('groups.save', input);
     await this.reload();
     return group;
+  }
+
+  /** The group file of one group (to share) or of every group (a backup). */
+  async exportGroups(id?: string): Promise<{ fileName: string; text: string }> {
+    return this.#bridge.call('groups.export', id === undefined ? {} : { id });
+  }
+
+  async previewGroups(text: string, name?: string): Promise<GroupPreview[]> {
+    return this.#bridge.call('groups.preview', name === undefined ? { text } : { text, name });
+  }
+
+  /** `firstAddresses`: those the preview showed and the user compared. */
+  async importGroups(text: string, firstAddresses: string[], name?: string): Promise<Group[]> {
+    const groups = await this.#bridge.call('groups.import', name === undefined ? { text, firstAddresses } : { text, name, firstAddresses });
+    await this.reload();
+    return groups;
   }
 
   async removeGroup(id: string): Promise<void> {

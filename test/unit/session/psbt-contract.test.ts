@@ -39,7 +39,7 @@ describe('psbt.review answers within the contract', () => {
 describe('groups.wallet answers within the contract', () => {
   it('gives checksummed descriptors, the synthetic xpub and the first receive addresses', () => {
     const group = describeGroup('savings', hexKeys, 'mainnet');
-    const wallet = groupWallet(group, cache);
+    const wallet = groupWallet(group);
     expect(GroupWallet.parse(wallet)).toEqual(wallet);
     expect(Object.values(wallet.descriptors).every(hasValidChecksum)).toBe(true);
     expect(wallet.descriptors.keyPath).toMatch(/^tr\(musig\(/);
@@ -47,7 +47,7 @@ describe('groups.wallet answers within the contract', () => {
     expect(wallet.receiveAddresses).toHaveLength(RECEIVE_ADDRESSES_SHOWN);
     expect(wallet.receiveAddresses).toEqual([0, 1, 2, 3, 4].map((i) => keys.address([0, i], 'mainnet')));
     expect(new Set([group.address, ...wallet.receiveAddresses]).size).toBe(RECEIVE_ADDRESSES_SHOWN + 1);
-    expect(groupWallet(describeGroup('test', hexKeys, 'testnet'), cache).syntheticXpub).toMatch(/^tpub/);
+    expect(groupWallet(describeGroup('test', hexKeys, 'testnet')).syntheticXpub).toMatch(/^tpub/);
   });
 });
 

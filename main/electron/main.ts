@@ -62,7 +62,9 @@ if (!app.requestSingleInstanceLock()) {
     });
   });
 
-  app.whenReady().then(async () => {
+  // A start that fails (keystore, data directory) is said on stderr and ends the app: a window-less
+  // process left running would look like a co-signer that is online.
+  void app.whenReady().then(async () => {
     const menu = appMenuTemplate(app.isPackaged, process.platform);
     if (menu) Menu.setApplicationMenu(Menu.buildFromTemplate(menu));
     const ses = session.defaultSession;
@@ -142,6 +144,9 @@ if (!app.requestSingleInstanceLock()) {
 
     const first = ensureWindow();
     if (!process.argv.includes(START_HIDDEN_ARG)) first.once('ready-to-show', () => first.show());
+  }).catch((error: unknown) => {
+    console.error('cosigner: could not start', error);
+    app.exit(1);
   });
 
   // Sessions are persisted and the node stopped before the process goes.
@@ -150,7 +155,10 @@ if (!app.requestSingleInstanceLock()) {
     if (stopping || !services) return;
     event.preventDefault();
     stopping = true;
-    services.stop().finally(() => app.exit(0));
+    void services
+      .stop()
+      .catch((error: unknown) => console.error('cosigner: stopping failed', error))
+      .finally(() => app.exit(0));
   });
   // Closing the window hides it (DesktopShell.onWindowClose): the node keeps running in the tray
   // until Quit. Without this handler Electron would quit when the last window goes.

@@ -42,7 +42,8 @@ export class BoundedDhtDatastore extends MemoryDatastore {
       this.#rollbacksRefused += 1;
       return key;
     }
-    super.put(key, val, options);
+    // MemoryDatastore writes synchronously; its type allows a promise for other stores.
+    void super.put(key, val, options);
     if (id.startsWith(this.#prefix)) {
       this.#forget(id);
       this.#sizes.set(id, val.byteLength);
@@ -53,7 +54,7 @@ export class BoundedDhtDatastore extends MemoryDatastore {
   }
 
   override delete(key: Key, options?: AbortOptions): void {
-    super.delete(key, options);
+    void super.delete(key, options);
     this.#forget(key.toString());
   }
 
@@ -96,7 +97,7 @@ export class BoundedDhtDatastore extends MemoryDatastore {
       const oldest = this.#sizes.keys().next();
       if (oldest.done === true) return;
       this.#forget(oldest.value);
-      super.delete(new Key(oldest.value));
+      void super.delete(new Key(oldest.value));
     }
   }
 }

@@ -6,7 +6,7 @@
  */
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { CosignerError } from '../../main/errors.ts';
-import type { InboundFrame, OutboundMeta, Random, Scheduler, SessionTransport } from '../../main/session/ports.ts';
+import type { InboundFrame, InboundHandler, OutboundMeta, Random, Scheduler, SessionTransport } from '../../main/session/ports.ts';
 
 export interface Faults {
   /** Probability a frame is lost. */
@@ -38,7 +38,7 @@ export class InProcessNetwork {
   tamper: Tamper | undefined;
   /** signer key hex → peer id: what a verified signer card would say. Tests may rewire it. */
   readonly directory = new Map<string, string>();
-  readonly #handlers = new Map<string, Set<(inbound: InboundFrame) => void>>();
+  readonly #handlers = new Map<string, Set<InboundHandler>>();
   readonly #offline = new Set<string>();
   readonly log: SentFrame[] = [];
   delivered = 0;
@@ -64,7 +64,7 @@ export class InProcessNetwork {
     else this.#offline.delete(peerId);
   }
 
-  subscribe(peerId: string, handler: (inbound: InboundFrame) => void): () => void {
+  subscribe(peerId: string, handler: InboundHandler): () => void {
     let set = this.#handlers.get(peerId);
     if (!set) this.#handlers.set(peerId, (set = new Set()));
     set.add(handler);
@@ -103,7 +103,9 @@ export class InProcessNetwork {
   /** Hands `frame` to `to` now, as if the transport had authenticated `fromPeer`. */
   deliver(to: string, frame: Uint8Array, fromPeer: string): void {
     this.delivered += 1;
-    for (const handler of this.#handlers.get(to) ?? []) handler({ frame: frame.slice(), fromPeer });
+    // This network has no ACK and never resends, so a verdict has no use here; the coordinator's
+    // handler answers every frame with one and never rejects.
+    for (const handler of this.#handlers.get(to) ?? []) void handler({ frame: frame.slice(), fromPeer });
   }
 
   #chance(p: number): boolean {
@@ -134,7 +136,7 @@ export class InProcessTransport implements SessionTransport {
     return this.#network.send(this.localPeerId, toSigner, frame, meta);
   }
 
-  subscribe(handler: (inbound: InboundFrame) => void): () => void {
+  subscribe(handler: InboundHandler): () => void {
     return this.#network.subscribe(this.localPeerId, handler);
   }
 

@@ -33,11 +33,11 @@ describe('inbound handshake limits', () => {
     expect(await gater.denyInboundConnection!(a3)).toBe(true);
     expect(await gater.denyInboundConnection!(connection('/ip4/198.51.100.2/tcp/1'))).toBe(false); // another address
     expect(pending.refused).toBe(1);
-    a1.close(); // a silent socket timed out
+    await a1.close(); // a silent socket timed out
     expect(await gater.denyInboundConnection!(a3)).toBe(false);
     expect(await gater.denyInboundUpgradedConnection!(undefined as never, a2)).toBe(false); // a handshake done
     expect(pending.pending).toBe(2);
-    a2.close(); // closing an upgraded connection later changes nothing
+    await a2.close(); // closing an upgraded connection later changes nothing
     expect(pending.pending).toBe(2);
   });
 

@@ -15,7 +15,7 @@ import { CosignerError } from '../errors.ts';
 import type { Clock, Scheduler, TimerHandle } from '../session/ports.ts';
 import type { CosignerLibp2p } from './node.ts';
 
-export type RelaySource = 'configured' | 'co-signer';
+export type RelaySource = 'configured' | 'co-signer' | 'public';
 
 export interface RelayState {
   /** The relay's own address, with /p2p/<relay id>. */
@@ -127,6 +127,18 @@ export class RelayKeeper {
       added = this.#add(relay, 'co-signer') || added;
     }
     if (added && this.#timer !== undefined) this.tick();
+  }
+
+  /**
+   * A public relay met on the public network (rendezvous.ts); kept while fewer than `max` public
+   * relays are known, and skipped when the same relay is already there under another address.
+   */
+  offerPublic(address: string, max: number): void {
+    const peerId = peerIdOfAddress(address);
+    if (peerId === undefined || peerId === this.#deps.libp2p.peerId.toString()) return;
+    const entries = [...this.#relays.values()];
+    if (entries.some((e) => e.peerId === peerId) || entries.filter((e) => e.source === 'public').length >= max) return;
+    if (this.#add(address, 'public') && this.#timer !== undefined) this.tick();
   }
 
   relays(): RelayState[] {

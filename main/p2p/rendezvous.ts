@@ -198,6 +198,8 @@ export class Rendezvous {
       accepted = Math.min(accepted, count);
     }
     this.lastProvideAccepted = Number.isFinite(accepted) ? accepted : 0;
+    // Now reachable: a co-signer that announced itself meanwhile is worth a look before the next interval.
+    this.lookUp();
     return this.lastProvideAccepted;
   }
 

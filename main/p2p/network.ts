@@ -224,7 +224,6 @@ export class CosignerNetwork {
             libp2p,
             amino,
             keeper,
-            clock: config.clock,
             scheduler: config.scheduler,
             bootstrap: config.rendezvous.bootstrap,
             ownKeys: () => config.signers.map((s) => s.publicKey),

@@ -18,7 +18,7 @@ import { CID } from 'multiformats/cid';
 import { create as createDigest } from 'multiformats/hashes/digest';
 import { isPrivate } from '@libp2p/utils';
 import type { Multiaddr } from '@multiformats/multiaddr';
-import type { Clock, Scheduler, TimerHandle } from '../session/ports.ts';
+import type { Scheduler, TimerHandle } from '../session/ports.ts';
 import { dialBootstrapPeers } from './node.ts';
 import type { CosignerLibp2p } from './node.ts';
 import { isRelayed } from './peer-paths.ts';
@@ -99,7 +99,6 @@ export interface RendezvousDeps {
   libp2p: CosignerLibp2p;
   amino: KadDHT;
   keeper: RelayKeeper;
-  clock: Clock;
   scheduler: Scheduler;
   bootstrap: readonly string[];
   /** Our own signer keys (what we provide). */
@@ -123,7 +122,7 @@ export function announcedAddresses(addrs: readonly Multiaddr[]): Multiaddr[] {
 
 /** ContentRouting of kad-dht: its public `provide` announces every address we have, LAN ones included. */
 interface AminoInternals {
-  contentRouting: { provide(key: CID, multiaddrs: Multiaddr[], options: { signal: AbortSignal }): AsyncIterable<{ name: string }> };
+  contentRouting: { provide(key: CID, multiaddrs: Multiaddr[], options: { signal: AbortSignal }): AsyncIterable<unknown> };
 }
 
 export class Rendezvous {
@@ -135,8 +134,6 @@ export class Rendezvous {
   #announced = '';
   #lookingUp = false;
   #running = false;
-  /** Peers that took our last provider records, for status and tests. */
-  lastProvideAccepted = 0;
 
   constructor(deps: RendezvousDeps) {
     this.#deps = deps;
@@ -159,7 +156,13 @@ export class Rendezvous {
     };
     libp2p.addEventListener('self:peer:update', onSelf);
     this.#detach.push(() => libp2p.removeEventListener('self:peer:update', onSelf));
-    this.#timers.push(scheduler.setInterval(() => this.lookUp(), this.#timings.lookupIntervalMs));
+    this.#timers.push(
+      scheduler.setInterval(() => {
+        // An announcement that failed (no DHT peers yet, a timeout) is tried again here.
+        if (this.#addressKey() !== this.#announced) void this.provide();
+        this.lookUp();
+      }, this.#timings.lookupIntervalMs),
+    );
     this.#timers.push(scheduler.setInterval(() => void this.provide(), this.#timings.reprovideIntervalMs));
     this.lookUp();
   }
@@ -176,31 +179,30 @@ export class Rendezvous {
    * Announces each own signer key's CID with our relayed and public addresses; with none (no
    * reservation yet) there is nothing a stranger's node could dial, so nothing is announced.
    */
-  async provide(): Promise<number> {
+  async provide(): Promise<void> {
     const { libp2p, amino, ownKeys } = this.#deps;
     const addrs = announcedAddresses(libp2p.getMultiaddrs());
     this.#announced = this.#addressKey();
-    if (!this.#running || addrs.length === 0) return 0;
+    if (!this.#running || addrs.length === 0) return;
     const routing = (amino as unknown as AminoInternals).contentRouting;
-    let accepted = Number.POSITIVE_INFINITY;
+    let failed = false;
     for (const key of ownKeys()) {
       const cid = rendezvousCid(key);
-      let count = 0;
       try {
-        for await (const event of routing.provide(cid, addrs, { signal: AbortSignal.timeout(this.#timings.queryTimeoutMs) })) {
-          if (event.name === 'PEER_RESPONSE') count += 1;
-        }
+        for await (const event of routing.provide(cid, addrs, { signal: AbortSignal.timeout(this.#timings.queryTimeoutMs) })) void event;
       } catch {
-        // timed out or no peers yet: the next address change or interval tries again
+        failed = true;
       }
       // kad-dht's own re-provider would announce every address we have (LAN ones too): we re-provide ourselves.
       await amino.cancelReprovide(cid).catch(() => undefined);
-      accepted = Math.min(accepted, count);
     }
-    this.lastProvideAccepted = Number.isFinite(accepted) ? accepted : 0;
+    if (failed) {
+      // Timed out, or no DHT peers yet: the next lookup interval announces again.
+      this.#announced = '';
+      return;
+    }
     // Now reachable: a co-signer that announced itself meanwhile is worth a look before the next interval.
     this.lookUp();
-    return this.lastProvideAccepted;
   }
 
   /** Looks up one co-signer key's providers and dials them; resolves with the peers dialled. */

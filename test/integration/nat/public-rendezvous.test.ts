@@ -14,6 +14,8 @@ import { schnorr } from '@noble/curves/secp256k1.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import type { ControlClient } from '../../../main/daemon/control-client.ts';
 import { cosignMessage } from '../../../docs/examples/cosign-message.ts';
+import path from 'node:path';
+import { ROOT } from '../../support/daemon-process.ts';
 import { natRun, startNatDaemon, startPublicNode } from '../../support/nat-daemons.ts';
 import { createNatTopology, RELAY2_IP, RELAY_IP, type NatTopology } from '../../support/nat-topology.ts';
 
@@ -23,11 +25,13 @@ describe('co-signers in two homes meet through the public network, no relay give
   let a: ControlClient['bridge'];
   let b: ControlClient['bridge'];
   let publicIds: string[];
+  let publicAddrs: string[];
 
   beforeAll(async () => {
     topo = await createNatTopology('symmetric');
     const first = await startPublicNode(topo, run, topo.ns.relay, RELAY_IP);
     const second = await startPublicNode(topo, run, topo.ns.relay2, RELAY2_IP, [first]);
+    publicAddrs = [first, second];
     publicIds = [first, second].map((addr) => addr.split('/p2p/')[1]!);
     const bootstrap = ['--public-bootstrap', first, '--public-bootstrap', second];
     a = (await startNatDaemon(topo, run, topo.ns.home1, 'Home1', [], bootstrap)).bridge;
@@ -60,5 +64,23 @@ describe('co-signers in two homes meet through the public network, no relay give
       expect(s.cosigners).toEqual([expect.objectContaining({ path: 'relayed' })]);
       expect(publicIds).toContain(s.cosigners?.[0]?.relay);
     }
+  });
+
+  it("answers a lookup of a signer key with its node's peer id and relay address (and, through identify, its listen addresses)", { timeout: 120_000 }, async () => {
+    // Runs after the session above (same file, in order): both daemons have announced themselves.
+    const key = (await a.call('keys.status', {})).key!.publicKey;
+    const peerId = (await a.call('node.status', {})).peerId;
+    const spy = topo!.spawnIn(topo!.ns.relay2, process.execPath, [path.join(ROOT, 'test', 'support', 'find-providers.ts'), publicAddrs[1]!, key]);
+    run.logs.push(spy.log);
+    const providers = JSON.parse((await spy.waitFor(/Providers: (.*)\n/, 60_000))[1]!) as { id: string; addrs: string[] }[];
+    console.log(`[nat] the public DHT's answer for Home1's rendezvous CID: ${JSON.stringify(providers)}`);
+    expect(providers.map((p) => p.id)).toEqual([peerId]);
+    const reserved = (await a.call('node.status', {})).reachability!.relayAddresses;
+    expect(providers[0]!.addrs.filter((addr) => addr.includes('/p2p-circuit')).length).toBeGreaterThan(0);
+    for (const addr of providers[0]!.addrs.filter((x) => x.includes('/p2p-circuit'))) expect(reserved).toContain(addr);
+    // Our provider records carry no LAN address, but the DHT server answers with every address it
+    // holds for the provider, and identify told it our listen addresses: the home's LAN address and
+    // loopback go out too (docs/NETWORK.md says so; only the relay address is of use to a stranger).
+    expect(providers[0]!.addrs.filter((x) => !x.includes('/p2p-circuit')).sort()).toEqual(['/ip4/127.0.0.1/tcp/4001', '/ip4/192.168.1.2/tcp/4001']);
   });
 });

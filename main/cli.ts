@@ -29,6 +29,10 @@ Options:
   --bootstrap ADDR      bootstrap peer multiaddr with /p2p/<peer id> (repeatable)
   --relay ADDR          relay to be reachable through, from \`cosigner relay\` (repeatable)
   --no-upnp             do not ask the home router for a port mapping
+  --no-public-network   keep to the LAN and my own relays: do not meet co-signers through the public
+                        libp2p network (IPFS Amino DHT and its relays; on by default for mainnet)
+  --public-bootstrap ADDR  the public network's bootstrap peers instead of libp2p's (repeatable; turns
+                        the public network on for any --network)
   --no-mdns             do not look for co-signers on the LAN
   --display-name NAME   name shown to co-signers on your signer card
   --network NET         mainnet, testnet, signet or regtest (addresses shown)
@@ -51,6 +55,8 @@ async function serve(argv: string[]): Promise<void> {
       bootstrap: { type: 'string', multiple: true },
       relay: { type: 'string', multiple: true },
       'no-upnp': { type: 'boolean', default: false },
+      'no-public-network': { type: 'boolean', default: false },
+      'public-bootstrap': { type: 'string', multiple: true },
       'no-mdns': { type: 'boolean', default: false },
       'display-name': { type: 'string' },
       network: { type: 'string' },
@@ -77,6 +83,8 @@ async function serve(argv: string[]): Promise<void> {
     ...(values['no-mdns'] ? { mdns: false } : {}),
     ...(values.relay ? { relays: values.relay } : {}),
     ...(values['no-upnp'] ? { upnp: false } : {}),
+    ...(values['public-bootstrap'] ? { publicBootstrap: values['public-bootstrap'], publicNetwork: true } : {}),
+    ...(values['no-public-network'] ? { publicNetwork: false } : {}),
     ...(values['display-name'] !== undefined ? { displayName: values['display-name'] } : {}),
     ...(network !== undefined ? { network: network as 'mainnet' } : {}),
   };

@@ -13,6 +13,7 @@ import { SessionCoordinator } from './session/coordinator.ts';
 import type { Clock, KnownGroup, Random, Scheduler, TimerHandle } from './session/ports.ts';
 import type { GroupKeysCache } from './session/psbt-session.ts';
 import { FileRecordStore } from './storage/record-store.ts';
+import { rendezvousFromSettings } from './p2p/rendezvous.ts';
 
 export interface SigningStackDeps {
   keys: KeyManager;
@@ -67,6 +68,7 @@ export class SigningStack {
       bootstrap: settings.bootstrapPeers,
       relays: settings.relays ?? [],
       upnp: settings.upnp !== false,
+      ...rendezvousFromSettings(settings),
       mdns: { enabled: settings.mdns },
       cosigners: deps.cosigners().map((k) => hexToBytes(k)),
       pinned: (deps.contacts?.() ?? []).map((k) => hexToBytes(k)),

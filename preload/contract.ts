@@ -103,8 +103,9 @@ export type PeerBan = z.infer<typeof PeerBan>;
 export const RelayState = z.object({
   address: z.string().max(512),
   peerId: z.string().max(128),
-  /** configured: in the settings; co-signer: named in a co-signer's signer card. */
-  source: z.enum(['configured', 'co-signer']),
+  /** configured: in the settings; co-signer: named in a co-signer's signer card; public: a public
+   *  libp2p node met on the IPFS Amino DHT (rendezvous, docs/NETWORK.md). */
+  source: z.enum(['configured', 'co-signer', 'public']),
   /** We hold a reservation: others reach us through this relay now. */
   reserved: z.boolean(),
   lastError: z.string().max(1024).nullable(),
@@ -659,6 +660,11 @@ export const Settings = z.object({
   relays: z.array(z.string().min(1).max(512)).max(8).optional(),
   /** Ask the home router for a port mapping (UPnP IGD / NAT-PMP); on unless false. */
   upnp: z.boolean().optional(),
+  /** Meet co-signers through the public libp2p network (IPFS Amino DHT and its public relays);
+   *  on for mainnet unless false. false: "keep to the LAN and my own relays". */
+  publicNetwork: z.boolean().optional(),
+  /** The public network's bootstrap peers (multiaddrs with /p2p/<id>); absent: libp2p's public bootstrappers. */
+  publicBootstrap: z.array(z.string().min(1).max(512)).max(32).optional(),
   sessionTimeoutSeconds: z.number().int().min(60).max(7 * 24 * 3600),
   stuckSessionTimeoutSeconds: z.number().int().min(30).max(24 * 3600),
   /** Ended sessions older than this are deleted from disk (docs/PROTOCOL.md §Persistence). */

@@ -6,8 +6,18 @@
  * Instead every record seen in a GET_VALUE response is re-validated here and our selector picks one.
  */
 import { equalBytes } from '@noble/curves/utils.js';
+import type { SingleKadDHT } from '@libp2p/kad-dht';
 import type { DhtRecordRules } from './dht-records.ts';
 import type { CosignerLibp2p } from './node.ts';
+
+/**
+ * Nobody to ask: kad-dht holds a query until its routing table has a peer, so with none (co-signers
+ * that met through a relay, whose limited connections kad-dht does not use) every lookup took its
+ * caller's whole deadline, and a delivery attempt that refreshes a card timed out before it dialled.
+ */
+function noDhtPeers(libp2p: CosignerLibp2p): boolean {
+  return (libp2p.services.dht as SingleKadDHT).routingTable.size === 0;
+}
 
 /** The best valid value for `key`, or undefined when none was found before the query ended. */
 export async function dhtGet(libp2p: CosignerLibp2p, rules: DhtRecordRules, key: Uint8Array, signal: AbortSignal): Promise<Uint8Array | undefined> {
@@ -16,6 +26,7 @@ export async function dhtGet(libp2p: CosignerLibp2p, rules: DhtRecordRules, key:
   const select = rules.selectors[namespace];
   if (validate === undefined || select === undefined) throw new RangeError(`no DHT rules for namespace ${namespace}`);
   const candidates: Uint8Array[] = [];
+  if (noDhtPeers(libp2p)) return undefined;
   const consider = async (value: Uint8Array): Promise<void> => {
     if (candidates.length >= 32 || candidates.some((c) => equalBytes(c, value))) return;
     try {

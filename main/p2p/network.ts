@@ -34,6 +34,8 @@ import type { CosignerLibp2p, CosignerNode } from './node.ts';
 import { PeerGuard } from './peer-guard.ts';
 import { isRelayed, PeerPaths } from './peer-paths.ts';
 import { RelayKeeper } from './relay-keeper.ts';
+import { Rendezvous } from './rendezvous.ts';
+import type { RendezvousTimings } from './rendezvous.ts';
 import type { PeerGuardConfig } from './peer-guard.ts';
 import { createSignerCard, MAX_CARD_ADDR_BYTES, MAX_CARD_ADDRS } from './signer-card.ts';
 import type { SignerCard, SignerKey } from './signer-card.ts';
@@ -83,6 +85,11 @@ export interface NetworkConfig {
   relays?: readonly string[];
   /** Ask the home router for a port mapping (UPnP IGD / NAT-PMP); default true. */
   upnp?: boolean;
+  /**
+   * Meet co-signers on the public libp2p network (rendezvous.ts): the IPFS Amino DHT joined through
+   * `bootstrap`, and its public relays. Off when absent.
+   */
+  rendezvous?: { bootstrap: readonly string[]; addresses?: 'all' | 'public-only'; timings?: Partial<RendezvousTimings> };
 }
 
 interface Running {
@@ -94,6 +101,7 @@ interface Running {
   transport: CosignerTransport;
   keeper: RelayKeeper;
   paths: PeerPaths;
+  rendezvous: Rendezvous | undefined;
   /** A card re-issue waiting for our addresses to settle. */
   cardUpdate?: TimerHandle;
   timers: TimerHandle[];
@@ -177,6 +185,7 @@ export class CosignerNetwork {
       connectionGater: { denyDialPeer: banned, denyInboundEncryptedConnection: banned, denyOutboundEncryptedConnection: banned },
       ...(config.storeLimits !== undefined ? { storeLimits: config.storeLimits } : {}),
       nat: { upnp: config.upnp !== false },
+      ...(config.rendezvous !== undefined ? { amino: { addresses: config.rendezvous.addresses ?? 'public-only' } } : {}),
     });
     const libp2p = node.libp2p;
     const dhtMs = this.#timeouts.dhtMs;
@@ -209,7 +218,21 @@ export class CosignerNetwork {
       dialTimeoutMs: this.#timeouts.frameMs,
     });
     const paths = new PeerPaths(libp2p, config.clock);
-    const running: Running = { node, libp2p, rules, directory, cards, transport, keeper, paths, timers: [], detach: [] };
+    const amino = libp2p.services.amino;
+    const rendezvous =
+      config.rendezvous === undefined || amino === undefined
+        ? undefined
+        : new Rendezvous({
+            libp2p,
+            amino,
+            keeper,
+            scheduler: config.scheduler,
+            bootstrap: config.rendezvous.bootstrap,
+            ownKeys: () => config.signers.map((s) => s.publicKey),
+            unreached: () => this.#unreachedCosigners(directory, libp2p),
+            ...(config.rendezvous.timings !== undefined ? { timings: config.rendezvous.timings } : {}),
+          });
+    const running: Running = { node, libp2p, rules, directory, cards, transport, keeper, paths, rendezvous, timers: [], detach: [] };
     this.#running = running;
     try {
       this.#wire(running);
@@ -222,6 +245,7 @@ export class CosignerNetwork {
       await transport.start();
       paths.start();
       keeper.start();
+      rendezvous?.start();
       const { scheduler } = config;
       running.timers.push(scheduler.setInterval(() => this.#republishCard(), this.#timeouts.cardRepublishIntervalMs));
       running.timers.push(
@@ -249,6 +273,7 @@ export class CosignerNetwork {
     for (const t of running.timers) this.#config.scheduler.clear(t);
     if (running.cardUpdate !== undefined) this.#config.scheduler.clear(running.cardUpdate);
     running.keeper.stop();
+    running.rendezvous?.stop();
     running.paths.stop();
     for (const detach of running.detach) detach();
     await running.transport.stop();
@@ -293,6 +318,8 @@ export class CosignerNetwork {
     for (const key of valid) this.#watched.set(bytesToHex(key), Uint8Array.from(key));
     this.#running?.transport.watchCosigners(valid);
     this.pinSigners(valid);
+    // A new group's co-signers are looked for on the public network now, not at the next interval.
+    if (valid.length > 0) this.#running?.rendezvous?.lookUp();
   }
 
   /** Keeps these signers' cards in the directory whatever strangers' cards arrive (Directory.pin). */
@@ -405,6 +432,18 @@ export class CosignerNetwork {
       mdns.addEventListener('peer', onLanPeer);
       running.detach.push(() => mdns.removeEventListener('peer', onLanPeer));
     }
+  }
+
+  /** Co-signer keys (not our own) whose node we have no connection to: what rendezvous looks up. */
+  #unreachedCosigners(directory: Directory, libp2p: CosignerLibp2p): Uint8Array[] {
+    const local = new Set(this.#config.signers.map((s) => bytesToHex(s.publicKey)));
+    return [...this.#watched.entries()]
+      .filter(([hex, key]) => {
+        if (local.has(hex)) return false;
+        const peer = directory.get(key)?.peerId;
+        return peer === undefined || libp2p.getConnections(peerIdFromString(peer)).length === 0;
+      })
+      .map(([, key]) => key);
   }
 
   /** A peer whose signer card names a co-signer of one of our groups (a watched key). */

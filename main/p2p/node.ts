@@ -26,6 +26,8 @@ import type { InboundLimits } from './inbound-limits.ts';
 import { DHT_PROTOCOL } from './wire.ts';
 import { natParts } from './reachability.ts';
 import type { NatConfig } from './reachability.ts';
+import { aminoService } from './rendezvous.ts';
+import type { AminoOptions } from './rendezvous.ts';
 
 export const DEFAULT_LISTEN = ['/ip4/0.0.0.0/tcp/0'];
 export const DEFAULT_MDNS_SERVICE_TAG = '_cosigner._udp.local';
@@ -50,6 +52,8 @@ export interface NodeConfig {
   inboundLimits?: Partial<InboundLimits>;
   /** Relay client, AutoNAT, UPnP, relay server (reachability.ts); all but the server on by default. */
   nat?: NatConfig;
+  /** Join the public IPFS Amino DHT as a client, to meet co-signers (rendezvous.ts); off when absent. */
+  amino?: AminoOptions;
 }
 
 export interface CosignerServices extends Record<string, unknown> {
@@ -57,6 +61,7 @@ export interface CosignerServices extends Record<string, unknown> {
   ping: Ping;
   dht: KadDHT;
   mdns?: PeerDiscovery;
+  amino?: KadDHT;
 }
 
 export type CosignerLibp2p = Libp2p<CosignerServices>;
@@ -93,6 +98,7 @@ export async function createCosignerNode(config: NodeConfig): Promise<CosignerNo
     ...(mdnsEnabled
       ? { mdns: mdns({ serviceTag: config.mdns?.serviceTag ?? DEFAULT_MDNS_SERVICE_TAG, interval: config.mdns?.intervalMs ?? 10_000 }) }
       : {}),
+    ...(config.amino !== undefined ? { amino: aminoService(config.amino) } : {}),
   };
   const nat = natParts(config.nat ?? {});
   const libp2p = (await createLibp2p({

@@ -15,7 +15,7 @@ import { CosignerError } from '../errors.ts';
 import type { Clock, Scheduler, TimerHandle } from '../session/ports.ts';
 import type { CosignerLibp2p } from './node.ts';
 
-export type RelaySource = 'configured' | 'co-signer';
+export type RelaySource = 'configured' | 'co-signer' | 'public';
 
 export interface RelayState {
   /** The relay's own address, with /p2p/<relay id>. */
@@ -48,6 +48,8 @@ interface Entry {
 }
 
 const MAX_BACKOFF_MS = 30 * 60_000;
+/** Failed attempts in a row after which a public relay may be replaced. */
+const PUBLIC_RELAY_MAX_FAILURES = 3;
 const CIRCUIT = '/p2p-circuit';
 
 /** The relay part of a `/p2p-circuit` address (with its /p2p/<relay id>), or undefined. */
@@ -127,6 +129,25 @@ export class RelayKeeper {
       added = this.#add(relay, 'co-signer') || added;
     }
     if (added && this.#timer !== undefined) this.tick();
+  }
+
+  /**
+   * A public relay met on the public network (rendezvous.ts); kept while fewer than `max` public
+   * relays are known, and skipped when the same relay is already there under another address.
+   */
+  offerPublic(address: string, max: number): void {
+    const peerId = peerIdOfAddress(address);
+    if (peerId === undefined || peerId === this.#deps.libp2p.peerId.toString()) return;
+    const entries = [...this.#relays.values()];
+    if (entries.some((e) => e.peerId === peerId)) return;
+    if (entries.filter((e) => e.source === 'public').length >= max) {
+      // Public relays come and go: one that keeps failing gives its place to the next one we meet.
+      const reserved = this.#reservedRelayIds();
+      const dead = [...this.#relays].find(([, e]) => e.source === 'public' && e.failures >= PUBLIC_RELAY_MAX_FAILURES && !reserved.has(e.peerId));
+      if (dead === undefined) return;
+      this.#relays.delete(dead[0]);
+    }
+    if (this.#add(address, 'public') && this.#timer !== undefined) this.tick();
   }
 
   relays(): RelayState[] {

@@ -87,6 +87,23 @@ export function recipientScript(address: string, network: BitcoinNetwork): Uint8
   }
 }
 
+/** The confirmation target, in blocks, of an estimated fee: about half an hour. */
+export const ESTIMATE_TARGET_BLOCKS = 3;
+
+/**
+ * The whole sat/vB (rounded up) of the server's estimate for ESTIMATE_TARGET_BLOCKS, or for the
+ * nearest faster target it gives, or its slowest target when all are slower; kept within
+ * MIN_FEE_RATE..MAX_FEE_RATE. The estimate is the server's word: the fee it leads to is shown to
+ * every co-signer before anyone signs.
+ */
+export function feeRateFromEstimates(estimates: Readonly<Record<string, number>>): number {
+  const targets = Object.keys(estimates).map(Number).sort((a, b) => a - b);
+  if (targets.length === 0) throw new CosignerError('CHAIN_INVALID_RESPONSE', 'the chain server gave no fee estimate: type a fee rate');
+  const faster = targets.filter((t) => t <= ESTIMATE_TARGET_BLOCKS);
+  const target = faster.length > 0 ? faster[faster.length - 1]! : targets[0]!;
+  return Math.min(MAX_FEE_RATE, Math.max(MIN_FEE_RATE, Math.ceil(estimates[String(target)]!)));
+}
+
 function checkFeeRate(feeRate: number): bigint {
   if (!Number.isInteger(feeRate) || feeRate < MIN_FEE_RATE || feeRate > MAX_FEE_RATE) {
     throw new CosignerError('INVALID_INPUT', `the fee rate is a whole number of sat/vB from ${MIN_FEE_RATE} to ${MAX_FEE_RATE}`, { feeRate });

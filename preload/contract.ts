@@ -717,6 +717,33 @@ export const requests = {
     z.object({ txid: hex(32), explorerUrl: z.string().max(512).nullable() }),
   ),
 
+  /** A spend of the group's coins as a PSBT, for the co-signing request (`sessions.create`): RBF on,
+   *  change to the group's next change address, every input and the change marked for the review.
+   *  `feeRate` in whole sat/vB, or 'estimate' (the chain server's 3-block estimate). Uses the last
+   *  refreshed state. `sendAll`: one recipient, every spendable coin, the fee taken from it. */
+  'wallet.buildSend': request(
+    z.object({
+      groupId: hex(32),
+      recipients: z.array(z.object({ address: AddressText, amount: Sats.min(1).optional() })).min(1).max(255),
+      feeRate: z.union([z.number().int().min(1).max(10_000), z.literal('estimate')]),
+      sendAll: z.boolean().optional(),
+    }),
+    z.object({
+      psbtBase64: PsbtBase64,
+      fee: Sats,
+      vsize: z.number().int().positive(),
+      feeRate: z.number().int().positive(),
+      change: z.object({ address: AddressText, index: U32, amount: Sats }).nullable(),
+      /** What each recipient gets, in order (for sendAll: everything less the fee). */
+      amounts: z.array(Sats),
+    }),
+  ),
+  /** A BIP21 `bitcoin:` URI (or a bare address) read for the group's network: amount in satoshis. */
+  'wallet.parseUri': request(
+    z.object({ groupId: hex(32), uri: z.string().min(1).max(4096) }),
+    z.object({ address: AddressText, amount: Sats.nullable(), label: z.string().max(500).nullable(), message: z.string().max(500).nullable() }),
+  ),
+
   'settings.get': request(Empty, Settings),
   /** Network settings take effect at the next start. */
   'settings.set': request(Settings.partial(), Settings),

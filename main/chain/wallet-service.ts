@@ -16,6 +16,7 @@ import type { RecordStore } from '../storage/record-store.ts';
 import { EsploraClient, type ChainClient, type FetchPort } from './esplora.ts';
 import { CheckedTxs, scanGroup, type ScanOptions } from './watcher.ts';
 import type { GroupKeys } from '../wallet/group-keys.ts';
+import { buildSend, feeRateFromEstimates, type BuiltSend, type SendRequest } from '../wallet/send.ts';
 
 export interface WalletServiceDeps {
   group(id: string): Group;
@@ -82,6 +83,15 @@ export class WalletService {
     const backend = this.#backend(group.network);
     const txid = await this.#client(group.network).broadcast(txHex);
     return { txid, explorerUrl: backend.explorerUrl === null ? null : `${backend.explorerUrl.replace(/\/+$/, '')}/tx/${txid}` };
+  }
+
+  /** A spend of the group's coins as last refreshed (send.ts); the fee rate asked of the server when 'estimate'. */
+  async buildSend(groupId: string, request: Omit<SendRequest, 'feeRate'> & { feeRate: number | 'estimate' }): Promise<BuiltSend & { feeRate: number }> {
+    const group = this.#deps.group(groupId);
+    const { state } = await this.#load(group);
+    if (state === null) throw new CosignerError('INVALID_INPUT', "the group's coins are not known yet: refresh the wallet first");
+    const feeRate = request.feeRate === 'estimate' ? feeRateFromEstimates(await this.#client(group.network).feeEstimates()) : request.feeRate;
+    return { ...buildSend(state, this.#deps.groupKeys.of(group.publicKeys), group.network, { ...request, feeRate }), feeRate };
   }
 
   stop(): void {

@@ -64,7 +64,7 @@ export interface BuiltSend {
   /** The change output, or null when there is none (send all, or change below dust given to the fee). */
   readonly change: { readonly address: string; readonly index: number; readonly amount: number } | null;
   /** What each recipient gets (for send all: everything less the fee). */
-  readonly amounts: readonly number[];
+  readonly amounts: number[];
 }
 
 /**

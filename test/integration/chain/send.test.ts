@@ -54,6 +54,7 @@ function codeOf(fn: () => unknown): string {
 describe('building a spend of the group coins', () => {
   let server: EsploraServer;
   let state: WalletState;
+  let client: EsploraClient;
 
   beforeAll(async () => {
     server = await startEsploraServer();
@@ -64,11 +65,19 @@ describe('building a spend of the group coins', () => {
     chain.pay([{ address: independentAddress(1, 0), value: 40_000 }]);
     chain.mine();
     chain.pay([{ address: independentAddress(0, 2), value: 500_000 }]);
-    const client = new EsploraClient({ baseUrl: server.url, fetch, scheduler, timeoutMs: 2000, backoffMs: 10 });
+    client = new EsploraClient({ baseUrl: server.url, fetch, scheduler, timeoutMs: 2000, backoffMs: 10 });
     state = await scanGroup(client, { addressAt, gapLimit: 5, now: () => 0 });
   });
   afterAll(async () => {
     await server.close();
+  });
+
+  it('fee estimates from the server: the documented shape is read, any other refused', async () => {
+    expect(await client.feeEstimates()).toEqual(server.chain.feeEstimates);
+    for (const body of ['{"3":-1}', '{"soon":5}', '[1,2]', '{"3":"8"}']) {
+      server.fault(/^\/fee-estimates$/, { kind: 'rewrite', rewrite: () => body }, 1);
+      await expect(client.feeEstimates()).rejects.toMatchObject({ code: 'CHAIN_INVALID_RESPONSE' });
+    }
   });
 
   const build = (request: SendRequest) => buildSend(state, keys, 'regtest', request);

@@ -119,9 +119,9 @@ function spendable(state: WalletState): WalletState['utxos'] {
   return state.utxos.filter((u) => u.confirmed || u.branch === 'change');
 }
 
-type InputUpdate = Parameters<Transaction['addInput']>[0];
+export type InputUpdate = Parameters<Transaction['addInput']>[0];
 
-function inputOf(keys: GroupKeys, network: BitcoinNetwork, utxo: WalletState['utxos'][number]): InputUpdate {
+export function inputOf(keys: GroupKeys, network: BitcoinNetwork, utxo: Pick<WalletState['utxos'][number], 'txid' | 'vout' | 'value' | 'address' | 'branch' | 'index'>): InputUpdate {
   const key = keys.derive([branchNumber[utxo.branch], utxo.index]);
   // The scan stored the address; the key is derived again, so a corrupted saved state cannot point an
   // input at a key the PSBT then claims wrongly.
@@ -167,7 +167,7 @@ export function buildSend(state: WalletState, keys: GroupKeys, network: BitcoinN
   const candidates = coins.map((u) => inputOf(keys, network, u));
 
   let inputs: readonly InputUpdate[];
-  let outputs: { script: Uint8Array; amount: bigint; change: boolean }[];
+  let outputs: SpendOutput[];
   if (request.sendAll) {
     if (coins.length > MAX_PSBT_INPUTS) throw new CosignerError('INVALID_INPUT', `the group has more than ${MAX_PSBT_INPUTS} coins: send part of them first`);
     const total = coins.reduce((sum, u) => sum + BigInt(u.value), 0n);
@@ -228,10 +228,29 @@ export function buildSend(state: WalletState, keys: GroupKeys, network: BitcoinN
     );
   }
 
-  const tx = assemble(inputs, outputs, keys, changeKey);
-  const psbt = tx.toPSBT(0);
+  return finishSpend(inputs, outputs, keys, network, { key: changeKey, index: changeIndex });
+}
+
+/** An output of a spend being built; `change` pays the group's change key given to finishSpend. */
+export interface SpendOutput {
+  readonly script: Uint8Array;
+  readonly amount: bigint;
+  readonly change: boolean;
+}
+
+/**
+ * The PSBT of `inputs` and `outputs`, checked by our own review as every co-signer will run it: a
+ * PSBT it would refuse, or whose change it would not show as change, is a bug here, not a request.
+ */
+export function finishSpend(
+  inputs: readonly InputUpdate[],
+  outputs: readonly SpendOutput[],
+  keys: GroupKeys,
+  network: BitcoinNetwork,
+  change: { key: DerivedGroupKey; index: number },
+): BuiltSend {
+  const psbt = assemble(inputs, outputs, keys, change.key).toPSBT(0);
   const review = reviewPsbt(importPsbt(psbt), keys, network);
-  // Our own review, as every co-signer will run it: a PSBT it would refuse is a bug here, not a request.
   const changeOut = outputs.findIndex((o) => o.change);
   if (!review.signable || review.fee === null || (changeOut >= 0 && !review.outputs[changeOut]!.isChange)) {
     throw new CosignerError('INTERNAL', 'the built spend does not pass the group review');
@@ -240,14 +259,14 @@ export function buildSend(state: WalletState, keys: GroupKeys, network: BitcoinN
     psbtBase64: base64.encode(psbt),
     fee: review.fee,
     vsize: review.vsize,
-    change: changeOut >= 0 ? { address: changeAddress, index: changeIndex, amount: Number(outputs[changeOut]!.amount) } : null,
+    change: changeOut >= 0 ? { address: taprootAddress(change.key.outputKey, network), index: change.index, amount: Number(outputs[changeOut]!.amount) } : null,
     amounts: outputs.filter((o) => !o.change).map((o) => Number(o.amount)),
   };
 }
 
 function assemble(
   inputs: readonly InputUpdate[],
-  outputs: readonly { script: Uint8Array; amount: bigint; change: boolean }[],
+  outputs: readonly SpendOutput[],
   keys: GroupKeys,
   changeKey: DerivedGroupKey,
 ): Transaction {

@@ -466,6 +466,19 @@ export const WalletStatus = z.object({
 });
 export type WalletStatus = z.infer<typeof WalletStatus>;
 
+/** A spend built for the co-signing request (wallet.buildSend, wallet.bumpFee): the PSBT and what it does. */
+export const BuiltSpend = z.object({
+  psbtBase64: PsbtBase64,
+  /** Inputs minus outputs, satoshis; `vsize` of the signed transaction; `feeRate` the whole sat/vB used. */
+  fee: Sats,
+  vsize: z.number().int().positive(),
+  feeRate: z.number().int().positive(),
+  /** The change output (the group's change address `1/index`), or null when there is none. */
+  change: z.object({ address: AddressText, index: U32, amount: Sats }).nullable(),
+  /** What each recipient gets, in order (for sendAll: everything less the fee). */
+  amounts: z.array(Sats),
+});
+
 // ---------- sessions ----------
 
 export const MessageInput = z.discriminatedUnion('kind', [
@@ -728,15 +741,13 @@ export const requests = {
       feeRate: z.union([z.number().int().min(1).max(10_000), z.literal('estimate')]),
       sendAll: z.boolean().optional(),
     }),
-    z.object({
-      psbtBase64: PsbtBase64,
-      fee: Sats,
-      vsize: z.number().int().positive(),
-      feeRate: z.number().int().positive(),
-      change: z.object({ address: AddressText, index: U32, amount: Sats }).nullable(),
-      /** What each recipient gets, in order (for sendAll: everything less the fee). */
-      amounts: z.array(Sats),
-    }),
+    BuiltSpend,
+  ),
+  /** A replacement (RBF) of the group's unconfirmed spend `txid` at a higher fee rate, paid from its
+   *  change: the same inputs and payments, as a new PSBT for the co-signing request. */
+  'wallet.bumpFee': request(
+    z.object({ groupId: hex(32), txid: hex(32), feeRate: z.number().int().min(1).max(10_000) }),
+    BuiltSpend,
   ),
   /** A BIP21 `bitcoin:` URI (or a bare address) read for the group's network: amount in satoshis. */
   'wallet.parseUri': request(

@@ -4,7 +4,7 @@ import type { Requests } from '../../preload/contract.ts';
 import { WalletService, type WalletServiceDeps } from '../chain/wallet-service.ts';
 import { parsePaymentUri } from '../wallet/bip21.ts';
 
-type WalletRequests = Pick<Requests, 'wallet.status' | 'wallet.refresh' | 'wallet.broadcast' | 'wallet.buildSend' | 'wallet.parseUri'>;
+type WalletRequests = Pick<Requests, 'wallet.status' | 'wallet.refresh' | 'wallet.broadcast' | 'wallet.buildSend' | 'wallet.bumpFee' | 'wallet.parseUri'>;
 
 export function walletHandlers(deps: WalletServiceDeps): { handlers: HandlersOf<WalletRequests>; stop(): void } {
   const wallets = new WalletService(deps);
@@ -14,6 +14,7 @@ export function walletHandlers(deps: WalletServiceDeps): { handlers: HandlersOf<
       'wallet.refresh': async ({ groupId }) => wallets.refresh(groupId),
       'wallet.broadcast': async ({ groupId, txHex }) => wallets.broadcast(groupId, txHex),
       'wallet.buildSend': async ({ groupId, ...request }) => wallets.buildSend(groupId, request),
+      'wallet.bumpFee': async ({ groupId, txid, feeRate }) => wallets.bumpFee(groupId, txid, feeRate),
       'wallet.parseUri': async ({ groupId, uri }) => parsePaymentUri(uri, deps.group(groupId).network),
     },
     stop: () => wallets.stop(),

@@ -13,6 +13,7 @@ import { GroupKeysCache } from '../../../main/session/psbt-session.ts';
 import { createSystemScheduler } from '../../../main/system-ports.ts';
 import { describeGroup } from '../../../main/wallet/group.ts';
 import { importPsbt } from '../../../main/wallet/psbt-import.ts';
+import { reviewPsbt } from '../../../main/wallet/psbt-review.ts';
 import type { Settings } from '../../../preload/contract.ts';
 import { REGTEST, startEsploraServer, type EsploraServer } from '../../support/esplora-server.ts';
 import { MemoryRecordStore } from '../../support/memory-record-store.ts';
@@ -30,7 +31,7 @@ describe('sending from the group wallet through a co-signing session', () => {
     await server.close();
   });
 
-  it('build → co-sign by two nodes → broadcast byte-exact → the refresh shows the spend', async () => {
+  it('build → co-sign by two nodes → broadcast byte-exact → the refresh shows the spend → a fee bump replaces it', async () => {
     const c = new Cluster(2, { seed: 'send-cosign', options: { bitcoinNetwork: 'regtest' } });
     await c.start();
     const group = describeGroup('Pair', c.signerHexes(), 'regtest');
@@ -106,6 +107,29 @@ describe('sending from the group wallet through a co-signing session', () => {
     expect(after.history[0]).toMatchObject({ txid: sent.txid, confirmed: false, sent: 115_000, received: built.change!.amount });
     expect(after.balance).toEqual({ confirmed: 0, unconfirmed: built.change!.amount });
     expect(after.change[0]?.used).toBe(true);
+
+    // Stuck: a replacement at 20 sat/vB, the same coins and payment, the higher fee from the change.
+    const bump = await h['wallet.bumpFee']({ groupId: group.id, txid: sent.txid, feeRate: 20 });
+    const replacement = bitcoin.Psbt.fromBase64(bump.psbtBase64, { network: REGTEST });
+    const outpoints = (ins: { hash: Uint8Array; index: number }[]) => ins.map((i) => `${Buffer.from(i.hash).toString('hex')}:${i.index}`).sort();
+    expect(outpoints(replacement.txInputs)).toEqual(outpoints(btx.ins));
+    expect(replacement.txInputs.every((i) => i.sequence === 0xfffffffd)).toBe(true);
+    const paid = replacement.txOutputs.map((o) => ({ address: bitcoin.address.fromOutputScript(Buffer.from(o.script), REGTEST), value: Number(o.value) }));
+    expect(paid).toContainEqual({ address: payee, value: 100_000 });
+    expect(paid).toContainEqual({ address: built.change!.address, value: bump.change!.amount });
+    const replacementFee = 115_000 - paid.reduce((s, o) => s + o.value, 0);
+    expect(replacementFee).toBe(bump.fee);
+    // BIP125: at least the old fee plus 1 sat/vB of its own size, and the rate asked.
+    expect(bump.fee).toBeGreaterThanOrEqual(built.fee + bump.vsize);
+    expect(bump.fee).toBeGreaterThanOrEqual(20 * bump.vsize);
+    const bumpReview = reviewPsbt(importPsbt(bump.psbtBase64), keys, 'regtest');
+    expect(bumpReview.signable).toBe(true);
+    expect(bumpReview.outputs.filter((o) => o.isChange).map((o) => o.address)).toEqual([built.change!.address]);
+    await expect(h['wallet.bumpFee']({ groupId: group.id, txid: sent.txid, feeRate: 2000 })).rejects.toMatchObject({ code: 'INSUFFICIENT_FUNDS' });
+
+    server.chain.mine();
+    await h['wallet.refresh']({ groupId: group.id });
+    await expect(h['wallet.bumpFee']({ groupId: group.id, txid: sent.txid, feeRate: 30 })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
     wallet.stop();
   });
 });

@@ -92,6 +92,9 @@ describe('sending from the group wallet through a co-signing session', () => {
     const final = c.snapshot(0, created.sessionId)!.psbt!.transaction!;
     const prevouts = spentOutputs(importPsbt(built.psbtBase64).tx);
     expect(verifyWithBitcoinJs(final.rawTxHex, prevouts)).toEqual(prevouts.map(() => true));
+    // BIP341 commits to every spent amount: had the server lied about a coin's value (so the PSBT and
+    // its review showed another fee), the signatures would not hold for the real coins.
+    expect(verifyWithBitcoinJs(final.rawTxHex, prevouts.map((p, i) => (i === 0 ? { ...p, amount: p.amount + 1000n } : p)))).toEqual(prevouts.map(() => false));
     const btx = bitcoin.Transaction.fromHex(final.rawTxHex);
     expect(btx.ins.every((i) => i.sequence === 0xfffffffd)).toBe(true);
     // The fee paid is the one built, at the rate asked, over the real signed size.

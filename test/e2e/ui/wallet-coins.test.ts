@@ -81,6 +81,21 @@ describe.skipIf(needs.skip !== undefined)(needs.title("a group's coins through t
     expect(pageErrors).toEqual([]);
   });
 
+  it('reads a payment request from a picture of its QR code; a picture without one is said so', async () => {
+    const { default: encodeQR } = await import('qr');
+    const page = await open('cosigners');
+    await page.getByTestId('group-wallet').first().click();
+    const payee = 'bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4';
+    const gif = encodeQR(`bitcoin:${payee.toUpperCase()}?amount=0.0025`, 'gif', { scale: 4 });
+    await page.getByTestId('send-qr-image').setInputFiles({ name: 'pay.gif', mimeType: 'image/gif', buffer: Buffer.from(gif) });
+    await expect.poll(() => page.getByTestId('send-address').inputValue()).toBe(payee);
+    expect(await page.getByTestId('send-amount').inputValue()).toBe('0.0025');
+    const blank = encodeQR('x', 'gif').slice(0, 20);
+    await page.getByTestId('send-qr-image').setInputFiles({ name: 'blank.gif', mimeType: 'image/gif', buffer: Buffer.from(blank) });
+    await page.getByTestId('send-qr-problem').waitFor();
+    expect(pageErrors).toEqual([]);
+  });
+
   it('broadcasts a finished transaction byte-exact and links it to the explorer', async () => {
     const page = await open('new');
     await page.getByTestId('request-kind-psbt').check();

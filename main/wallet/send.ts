@@ -172,7 +172,7 @@ export function buildSend(state: WalletState, keys: GroupKeys, network: BitcoinN
     if (coins.length > MAX_PSBT_INPUTS) throw new CosignerError('INVALID_INPUT', `the group has more than ${MAX_PSBT_INPUTS} coins: send part of them first`);
     const total = coins.reduce((sum, u) => sum + BigInt(u.value), 0n);
     // The amount's 8 bytes do not change the size: measure with the total, then take the fee off.
-    const vsize = BigInt(sizeOf(assemble(candidates, [{ script: scripts[0]!, amount: total, change: false }], keys, changeKey), keys, network));
+    const vsize = BigInt(finishSpend(candidates, [{ script: scripts[0]!, amount: total, change: false }], keys, network, { key: changeKey, index: changeIndex }).vsize);
     const fee = vsize * feePerByte;
     const amount = total - fee;
     const dust = BigInt(dustThreshold(scripts[0]!));
@@ -280,8 +280,4 @@ function assemble(
     );
   }
   return tx;
-}
-
-function sizeOf(tx: Transaction, keys: GroupKeys, network: BitcoinNetwork): number {
-  return reviewPsbt(importPsbt(tx.toPSBT(0)), keys, network).vsize;
 }

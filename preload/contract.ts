@@ -517,6 +517,19 @@ export const GroupPreview = z.object({
 });
 export type GroupPreview = z.infer<typeof GroupPreview>;
 
+/** A spend built for the co-signing request (wallet.buildSend, wallet.bumpFee): the PSBT and what it does. */
+export const BuiltSpend = z.object({
+  psbtBase64: PsbtBase64,
+  /** Inputs minus outputs, satoshis; `vsize` of the signed transaction; `feeRate` the whole sat/vB used. */
+  fee: Sats,
+  vsize: z.number().int().positive(),
+  feeRate: z.number().int().positive(),
+  /** The change output (the group's change address `1/index`), or null when there is none. */
+  change: z.object({ address: AddressText, index: U32, amount: Sats }).nullable(),
+  /** What each recipient gets, in order (for sendAll: everything less the fee). */
+  amounts: z.array(Sats),
+});
+
 // ---------- sessions ----------
 
 export const MessageInput = z.discriminatedUnion('kind', [
@@ -780,6 +793,31 @@ export const requests = {
   'wallet.broadcast': request(
     z.object({ groupId: hex(32), txHex: z.string().min(2).max(2 * 400_000).regex(/^(?:[0-9a-f]{2})+$/, 'lower-case hex') }),
     z.object({ txid: hex(32), explorerUrl: z.string().max(512).nullable() }),
+  ),
+
+  /** A spend of the group's coins as a PSBT, for the co-signing request (`sessions.create`): RBF on,
+   *  change to the group's next change address, every input and the change marked for the review.
+   *  `feeRate` in whole sat/vB, or 'estimate' (the chain server's 3-block estimate). Uses the last
+   *  refreshed state. `sendAll`: one recipient, every spendable coin, the fee taken from it. */
+  'wallet.buildSend': request(
+    z.object({
+      groupId: hex(32),
+      recipients: z.array(z.object({ address: AddressText, amount: Sats.min(1).optional() })).min(1).max(255),
+      feeRate: z.union([z.number().int().min(1).max(10_000), z.literal('estimate')]),
+      sendAll: z.boolean().optional(),
+    }),
+    BuiltSpend,
+  ),
+  /** A replacement (RBF) of the group's unconfirmed spend `txid` at a higher fee rate, paid from its
+   *  change: the same inputs and payments, as a new PSBT for the co-signing request. */
+  'wallet.bumpFee': request(
+    z.object({ groupId: hex(32), txid: hex(32), feeRate: z.number().int().min(1).max(10_000) }),
+    BuiltSpend,
+  ),
+  /** A BIP21 `bitcoin:` URI (or a bare address) read for the group's network: amount in satoshis. */
+  'wallet.parseUri': request(
+    z.object({ groupId: hex(32), uri: z.string().min(1).max(4096) }),
+    z.object({ address: AddressText, amount: Sats.nullable(), label: z.string().max(500).nullable(), message: z.string().max(500).nullable() }),
   ),
 
   'settings.get': request(Empty, Settings),

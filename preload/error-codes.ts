@@ -58,6 +58,9 @@ export const ERROR_CODES = [
   'CHAIN_UNAVAILABLE',
   'CHAIN_INVALID_RESPONSE',
   'BROADCAST_REJECTED',
+  // building a spend (main/wallet/send.ts)
+  'INSUFFICIENT_FUNDS',
+  'DUST_OUTPUT',
   // network and storage
   'PEER_UNREACHABLE',
   'NOT_RUNNING',

@@ -90,6 +90,12 @@ const UtxoList = z.array(EsploraUtxo).max(10_000);
 const Height = z.string().trim().regex(/^\d{1,9}$/, 'a block height').transform(Number);
 const TxHex = z.string().trim().regex(/^(?:[0-9a-fA-F]{2})+$/, 'a transaction in hex').transform((s) => s.toLowerCase());
 
+/** GET /fee-estimates: confirmation target in blocks → sat/vB (API.md "Fee estimates"). */
+const FeeEstimates = z
+  .record(z.string().regex(/^[1-9]\d{0,3}$/, 'a confirmation target'), z.number().positive().max(1_000_000))
+  .refine((r) => Object.keys(r).length <= 100, 'at most 100 targets');
+export type FeeEstimates = z.infer<typeof FeeEstimates>;
+
 /** Confirmed transactions per page of /address/:address/txs/chain (electrs CHAIN_TXS_PER_PAGE). */
 export const CHAIN_TXS_PER_PAGE = 25;
 
@@ -102,6 +108,8 @@ export interface ChainClient {
   addressUtxos(address: string): Promise<EsploraUtxo[]>;
   txHex(txid: string): Promise<string>;
   tipHeight(): Promise<number>;
+  /** Fee rates by confirmation target (blocks → sat/vB), as the server estimates them. */
+  feeEstimates(): Promise<FeeEstimates>;
   /** POST /tx: the txid the server answered, or BROADCAST_REJECTED with its reason. */
   broadcast(txHex: string): Promise<string>;
 }
@@ -163,6 +171,10 @@ export class EsploraClient implements ChainClient {
   async txHex(txid: string): Promise<string> {
     const path = `/tx/${pathSegment(txid, 'txid')}/hex`;
     return this.#parse(path, await this.#text('GET', path), TxHex);
+  }
+
+  feeEstimates(): Promise<FeeEstimates> {
+    return this.#getJson('/fee-estimates', FeeEstimates);
   }
 
   async tipHeight(): Promise<number> {

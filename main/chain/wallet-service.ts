@@ -16,6 +16,9 @@ import type { RecordStore } from '../storage/record-store.ts';
 import { EsploraClient, type ChainClient, type FetchPort } from './esplora.ts';
 import { CheckedTxs, scanGroup, type ScanOptions } from './watcher.ts';
 import type { GroupKeys } from '../wallet/group-keys.ts';
+import { buildBump } from '../wallet/bump.ts';
+import { decodeTxHex, type DecodedTx } from './verify.ts';
+import { buildSend, feeRateFromEstimates, type BuiltSend, type SendRequest } from '../wallet/send.ts';
 
 export interface WalletServiceDeps {
   group(id: string): Group;
@@ -52,6 +55,13 @@ export function addressesOf(keys: GroupKeys, network: BitcoinNetwork): ScanOptio
   });
 }
 
+/** A transaction by txid from the server, its bytes checked against the txid. */
+async function checkedTx(client: ChainClient, txid: string): Promise<DecodedTx> {
+  const tx = decodeTxHex(await client.txHex(txid));
+  if (tx.txid !== txid) throw new CosignerError('CHAIN_INVALID_RESPONSE', 'the chain server sent another transaction than the one asked for', { txid });
+  return tx;
+}
+
 export class WalletService {
   readonly #deps: WalletServiceDeps;
   readonly #watched = new Map<string, Watched>();
@@ -82,6 +92,35 @@ export class WalletService {
     const backend = this.#backend(group.network);
     const txid = await this.#client(group.network).broadcast(txHex);
     return { txid, explorerUrl: backend.explorerUrl === null ? null : `${backend.explorerUrl.replace(/\/+$/, '')}/tx/${txid}` };
+  }
+
+  /** A spend of the group's coins as last refreshed (send.ts); the fee rate asked of the server when 'estimate'. */
+  async buildSend(groupId: string, request: Omit<SendRequest, 'feeRate'> & { feeRate: number | 'estimate' }): Promise<BuiltSend & { feeRate: number }> {
+    const group = this.#deps.group(groupId);
+    const { state } = await this.#load(group);
+    if (state === null) throw new CosignerError('INVALID_INPUT', "the group's coins are not known yet: refresh the wallet first");
+    const feeRate = request.feeRate === 'estimate' ? feeRateFromEstimates(await this.#client(group.network).feeEstimates()) : request.feeRate;
+    return { ...buildSend(state, this.#deps.groupKeys.of(group.publicKeys), group.network, { ...request, feeRate }), feeRate };
+  }
+
+  /**
+   * A replacement of the group's unconfirmed spend `txid` at `feeRate` (bump.ts). The transaction and
+   * those it spends are fetched as hex and checked against their txids: the amounts go into the
+   * PSBT, and a wrong one could only make the signatures invalid (BIP341 commits to them).
+   */
+  async bumpFee(groupId: string, txid: string, feeRate: number): Promise<BuiltSend & { feeRate: number }> {
+    const group = this.#deps.group(groupId);
+    const { state } = await this.#load(group);
+    if (state === null) throw new CosignerError('INVALID_INPUT', "the group's coins are not known yet: refresh the wallet first");
+    const client = this.#client(group.network);
+    const original = await checkedTx(client, txid);
+    const spent = [];
+    for (const input of original.inputs) {
+      const out = (await checkedTx(client, input.txid)).outputs[input.vout];
+      if (!out) throw new CosignerError('CHAIN_INVALID_RESPONSE', 'a transaction spends an output that does not exist', { txid });
+      spent.push(out);
+    }
+    return { ...buildBump(original, spent, state, this.#deps.groupKeys.of(group.publicKeys), group.network, feeRate), feeRate };
   }
 
   stop(): void {

@@ -42,6 +42,8 @@ const WORDS: Readonly<Record<string, string>> = {
   CHAIN_UNAVAILABLE: 'The chain server could not be reached or failed. The last known state is shown; try again later.',
   CHAIN_INVALID_RESPONSE: 'The chain server sent an answer that is malformed or contradicts the transactions themselves, so it was not used.',
   BROADCAST_REJECTED: 'The network refused the transaction. Nothing was spent; the reason is below.',
+  INSUFFICIENT_FUNDS: 'The group\'s spendable coins do not cover the amount and the fee.',
+  DUST_OUTPUT: 'That amount is too small: the network does not relay a payment that small to that address.',
   STALE_ATTEMPT: 'A message belonged to an earlier attempt of this signing and was ignored.',
   INVALID_PSBT: 'That transaction (PSBT) cannot be read. Check that you pasted or chose the whole PSBT your wallet made.',
   PSBT_REFUSED: 'Cosigner will not sign that transaction (PSBT): this group cannot sign every input. Review it to see which and why.',

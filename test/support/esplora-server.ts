@@ -37,6 +37,8 @@ export class TestChain {
   readonly txs = new Map<string, bitcoin.Transaction>();
   readonly blocks: Block[] = [];
   readonly mempool: string[] = [];
+  /** What GET /fee-estimates answers (blocks → sat/vB; electrs relays bitcoind's estimatesmartfee). */
+  feeEstimates: Record<string, number> = { '1': 20.5, '2': 12.1, '3': 8.3, '6': 4.2, '144': 1.01 };
   /** The network the chain's addresses are read and written for (regtest unless said). */
   readonly network: bitcoin.Network;
   #faucet: { txid: string; vout: number; value: number }[] = [];
@@ -215,6 +217,7 @@ export async function startEsploraServer(chain = new TestChain()): Promise<Esplo
     const text = (status: number, value: string) => ({ status, body: value });
     let m: RegExpMatchArray | null;
     if (method === 'GET' && path === '/blocks/tip/height') return text(200, String(chain.tipHeight));
+    if (method === 'GET' && path === '/fee-estimates') return json(chain.feeEstimates);
     if (method === 'GET' && (m = path.match(/^\/tx\/([0-9a-f]{64})(\/hex)?$/))) {
       const tx = chain.txs.get(m[1]!);
       if (!tx || (chain.heightOf(m[1]!) === null && !chain.mempool.includes(m[1]!))) return text(404, 'Transaction not found');

@@ -53,6 +53,49 @@ describe.skipIf(needs.skip !== undefined)(needs.title("a group's coins through t
     expect(pageErrors).toEqual([]);
   });
 
+  it('sends from the Send form: a bitcoin: link read, the PSBT built and handed to the request screen, where the review shows the change', async () => {
+    const page = await open('cosigners');
+    await page.getByTestId('group-wallet').first().click();
+    await page.getByTestId('wallet-refresh').click();
+    await page.getByTestId('wallet-history').waitFor();
+    // A mainnet P2WPKH address (BIP173's example) asking 0.001 BTC.
+    const payee = 'bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4';
+    await page.getByTestId('send-uri').fill(`bitcoin:${payee}?amount=0.001&label=Plumber`);
+    await page.getByTestId('send-uri-read').click();
+    await expect.poll(() => page.getByTestId('send-amount').inputValue()).toBe('0.001');
+    expect(await page.getByTestId('send-address').inputValue()).toBe(payee);
+    await page.getByTestId('send-fee-typed').check();
+    await page.getByTestId('send-fee-rate').fill('3');
+    await page.getByTestId('send-build').click();
+    await page.getByTestId('send-summary').waitFor();
+    expect(await page.getByTestId('send-fee').textContent()).toContain('3 sat/vB');
+    await page.getByTestId('send-ask-cosigners').click();
+    const psbt = await page.getByTestId('psbt-input').inputValue();
+    expect(psbt.startsWith('cHNidP8')).toBe(true);
+    await page.getByTestId('review-psbt').click();
+    await page.getByTestId('psbt-review').waitFor();
+    const reviewText = await page.getByTestId('psbt-review').textContent();
+    expect(reviewText).toContain('100,000 sat');
+    expect(reviewText).toContain('change (back to this group)');
+    expect(await page.getByTestId('send-psbt-request').isEnabled()).toBe(true);
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('reads a payment request from a picture of its QR code; a picture without one is said so', async () => {
+    const { default: encodeQR } = await import('qr');
+    const page = await open('cosigners');
+    await page.getByTestId('group-wallet').first().click();
+    const payee = 'bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4';
+    const gif = encodeQR(`bitcoin:${payee.toUpperCase()}?amount=0.0025`, 'gif', { scale: 4 });
+    await page.getByTestId('send-qr-image').setInputFiles({ name: 'pay.gif', mimeType: 'image/gif', buffer: Buffer.from(gif) });
+    await expect.poll(() => page.getByTestId('send-address').inputValue()).toBe(payee);
+    expect(await page.getByTestId('send-amount').inputValue()).toBe('0.0025');
+    const blank = encodeQR('x', 'gif').slice(0, 20);
+    await page.getByTestId('send-qr-image').setInputFiles({ name: 'blank.gif', mimeType: 'image/gif', buffer: Buffer.from(blank) });
+    await page.getByTestId('send-qr-problem').waitFor();
+    expect(pageErrors).toEqual([]);
+  });
+
   it('broadcasts a finished transaction byte-exact and links it to the explorer', async () => {
     const page = await open('new');
     await page.getByTestId('request-kind-psbt').check();

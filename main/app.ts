@@ -154,16 +154,26 @@ export async function startServices(config: AppConfig): Promise<Services> {
     return stack;
   }
 
-  const wallet = walletHandlers({ group: (id) => groups.get(id), groupKeys, settings: effective, store: appStore, fetch, clock, scheduler, emit: (status) => emit('wallet', status) });
+  const wallet = walletHandlers({
+    group: (id) => groups.get(id),
+    groupKeys,
+    settings: effective,
+    store: appStore,
+    fetch,
+    clock,
+    scheduler,
+    emit: (status) => emit('wallet', status),
+  });
 
   // One line per area of the contract (main/handlers/); a missing handler is a type error here.
   const handlers: HandlersOf<Requests> = {
     ...nodeHandlers({
       info: { version: config.version ?? '0.0.0', mode: config.mode, dataDir: config.dataDir },
-      peerId: () => keys.peerIdentity().then(
-        (identity) => identity.peerId,
-        () => null,
-      ),
+      peerId: () =>
+        keys.peerIdentity().then(
+          (identity) => identity.peerId,
+          () => null,
+        ),
       stack: need,
       running: () => stack,
       invalidEvents: () => gate.invalidEvents,
@@ -176,7 +186,8 @@ export async function startServices(config: AppConfig): Promise<Services> {
       startStack,
       stopStack,
       useFile: async (passphrase) => {
-        if (keystore.kind !== 'switchable') throw new CosignerError('INVALID_INPUT', 'the keystore is chosen at start in the headless mode');
+        if (keystore.kind !== 'switchable')
+          throw new CosignerError('INVALID_INPUT', 'the keystore is chosen at start in the headless mode');
         await useKeyFile({ backend: keystore.backend, keys, path: keyFilePath(config.dataDir, profile), passphrase });
       },
     }),
@@ -197,7 +208,11 @@ export async function startServices(config: AppConfig): Promise<Services> {
     }),
     // Requests that sign or review for a group take it through forSigning: a group whose policy
     // cannot be signed yet is refused in words (docs/GROUPS.md).
-    ...psbtHandlers({ group: (id) => groups.forSigning(id), groupKeys, localAllowsNonDefaultSighash: () => effective().allowNonDefaultSighash }),
+    ...psbtHandlers({
+      group: (id) => groups.forSigning(id),
+      groupKeys,
+      localAllowsNonDefaultSighash: () => effective().allowNonDefaultSighash,
+    }),
     ...sessionHandlers({ group: (id) => groups.forSigning(id), coordinator: () => need().coordinator, running: () => stack?.coordinator }),
     ...wallet.handlers,
     ...settingsHandlers({ settings }),

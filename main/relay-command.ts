@@ -71,7 +71,8 @@ export async function relay(argv: string[]): Promise<void> {
   const limits = LIMITS[values.limits]!;
   const allow = values.allow ?? [];
   const maxReservations = Number(values['max-reservations']);
-  if (!Number.isInteger(maxReservations) || maxReservations < 1 || maxReservations > 4096) throw new Error('--max-reservations must be 1..4096');
+  if (!Number.isInteger(maxReservations) || maxReservations < 1 || maxReservations > 4096)
+    throw new Error('--max-reservations must be 1..4096');
   const dataDir = path.resolve(values['data-dir'] ?? path.join(defaultDataDir(), 'relay'));
   const node = await startRelayNode({
     identity: await loadIdentity(dataDir),

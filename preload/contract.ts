@@ -85,9 +85,7 @@ export const LanPeer = z.object({
   peerId: z.string().max(128),
   addresses: z.array(z.string().max(256)),
   connected: z.boolean(),
-  cards: z.array(
-    z.object({ signerKey: PublicKeyHex, displayName: z.string().max(64), peerId: z.string().max(128), issuedAt: Millis }),
-  ),
+  cards: z.array(z.object({ signerKey: PublicKeyHex, displayName: z.string().max(64), peerId: z.string().max(128), issuedAt: Millis })),
 });
 
 /** A peer the node refuses for a while, for misbehaving (docs/NETWORK.md, "Abuse limits"). */
@@ -332,7 +330,10 @@ export const PsbtReviewOutput = z.object({
   amount: Sats,
   /** Address on the reviewed network; null for a script without one (see kind). */
   address: AddressText.nullable(),
-  script: z.string().max(2 * PSBT_LIMITS.bytes).regex(/^(?:[0-9a-f]{2})*$/, 'lower-case hex'),
+  script: z
+    .string()
+    .max(2 * PSBT_LIMITS.bytes)
+    .regex(/^(?:[0-9a-f]{2})*$/, 'lower-case hex'),
   kind: z.enum(['address', 'op_return', 'unknown']),
   /** Change: a BIP328 child on the group's change branch (1/i), re-derived from the PSBT's claim. */
   isChange: z.boolean(),
@@ -379,7 +380,11 @@ export const SignedTransaction = z.object({
   /** The finalized PSBT (every input with its final witness), base64. */
   psbtBase64: PsbtBase64,
   /** The network-serialized transaction, ready to broadcast, hex. */
-  rawTxHex: z.string().min(2).max(2 * (PSBT_LIMITS.bytes + PSBT_LIMITS.inputs * 80)).regex(/^(?:[0-9a-f]{2})+$/, 'lower-case hex'),
+  rawTxHex: z
+    .string()
+    .min(2)
+    .max(2 * (PSBT_LIMITS.bytes + PSBT_LIMITS.inputs * 80))
+    .regex(/^(?:[0-9a-f]{2})+$/, 'lower-case hex'),
   txid: hex(32),
 });
 export type SignedTransaction = z.infer<typeof SignedTransaction>;
@@ -678,8 +683,16 @@ export const Settings = z.object({
   publicNetwork: z.boolean().optional(),
   /** The public network's bootstrap peers (multiaddrs with /p2p/<id>); absent: libp2p's public bootstrappers. */
   publicBootstrap: z.array(z.string().min(1).max(512)).max(32).optional(),
-  sessionTimeoutSeconds: z.number().int().min(60).max(7 * 24 * 3600),
-  stuckSessionTimeoutSeconds: z.number().int().min(30).max(24 * 3600),
+  sessionTimeoutSeconds: z
+    .number()
+    .int()
+    .min(60)
+    .max(7 * 24 * 3600),
+  stuckSessionTimeoutSeconds: z
+    .number()
+    .int()
+    .min(30)
+    .max(24 * 3600),
   /** Ended sessions older than this are deleted from disk (docs/PROTOCOL.md §Persistence). */
   sessionRetentionDays: z.number().int().min(7).max(3650),
   /** At most this many ended sessions are kept on disk, the oldest deleted first. */
@@ -692,7 +705,14 @@ export const Settings = z.object({
   /** Unused addresses in a row after which a branch's scan stops (BIP44's gap limit). */
   walletGapLimit: z.number().int().min(1).max(200),
   /** Refresh of a wallet already refreshed once in this run; 0: only on demand. */
-  walletRefreshSeconds: z.union([z.literal(0), z.number().int().min(30).max(24 * 3600)]),
+  walletRefreshSeconds: z.union([
+    z.literal(0),
+    z
+      .number()
+      .int()
+      .min(30)
+      .max(24 * 3600),
+  ]),
 });
 export type Settings = z.infer<typeof Settings>;
 
@@ -731,7 +751,10 @@ export const requests = {
 
   'contacts.list': request(Empty, z.array(Contact)),
   /** A key seen on the LAN needs `safetyCode`: the code (preload/safety-code.ts) the user compared with its owner. */
-  'contacts.save': request(z.object({ publicKey: PublicKeyHex, name: Name, safetyCode: z.string().regex(SAFETY_CODE_PATTERN).optional() }), Contact),
+  'contacts.save': request(
+    z.object({ publicKey: PublicKeyHex, name: Name, safetyCode: z.string().regex(SAFETY_CODE_PATTERN).optional() }),
+    Contact,
+  ),
   'contacts.remove': request(z.object({ publicKey: PublicKeyHex }), Ok),
 
   'groups.list': request(Empty, z.array(Group)),
@@ -762,10 +785,7 @@ export const requests = {
   /** Asks the group to co-sign a PSBT; refused (PSBT_REFUSED, per input) unless the group can sign every input. */
   'sessions.createPsbt': request(CreatePsbtSessionInput, SessionSnapshot),
   'sessions.approve': request(z.object({ sessionId: SessionIdHex }), SessionSnapshot),
-  'sessions.decline': request(
-    z.object({ sessionId: SessionIdHex, reason: z.string().max(280).default('') }),
-    SessionSnapshot,
-  ),
+  'sessions.decline': request(z.object({ sessionId: SessionIdHex, reason: z.string().max(280).default('') }), SessionSnapshot),
   /** Ends a session this signer takes part in, for everyone, before it completes. */
   'sessions.abort': request(z.object({ sessionId: SessionIdHex, reason: z.string().max(280).default('') }), SessionSnapshot),
   /** Starts a new attempt with fresh nonces for a session cut off mid-exchange. */
@@ -791,7 +811,14 @@ export const requests = {
   /** Sends a signed transaction to the group's network through its chain server. Sending one the
    *  network already has is success. */
   'wallet.broadcast': request(
-    z.object({ groupId: hex(32), txHex: z.string().min(2).max(2 * 400_000).regex(/^(?:[0-9a-f]{2})+$/, 'lower-case hex') }),
+    z.object({
+      groupId: hex(32),
+      txHex: z
+        .string()
+        .min(2)
+        .max(2 * 400_000)
+        .regex(/^(?:[0-9a-f]{2})+$/, 'lower-case hex'),
+    }),
     z.object({ txid: hex(32), explorerUrl: z.string().max(512).nullable() }),
   ),
 
@@ -802,7 +829,10 @@ export const requests = {
   'wallet.buildSend': request(
     z.object({
       groupId: hex(32),
-      recipients: z.array(z.object({ address: AddressText, amount: Sats.min(1).optional() })).min(1).max(255),
+      recipients: z
+        .array(z.object({ address: AddressText, amount: Sats.min(1).optional() }))
+        .min(1)
+        .max(255),
       feeRate: z.union([z.number().int().min(1).max(10_000), z.literal('estimate')]),
       sendAll: z.boolean().optional(),
     }),
@@ -810,14 +840,16 @@ export const requests = {
   ),
   /** A replacement (RBF) of the group's unconfirmed spend `txid` at a higher fee rate, paid from its
    *  change: the same inputs and payments, as a new PSBT for the co-signing request. */
-  'wallet.bumpFee': request(
-    z.object({ groupId: hex(32), txid: hex(32), feeRate: z.number().int().min(1).max(10_000) }),
-    BuiltSpend,
-  ),
+  'wallet.bumpFee': request(z.object({ groupId: hex(32), txid: hex(32), feeRate: z.number().int().min(1).max(10_000) }), BuiltSpend),
   /** A BIP21 `bitcoin:` URI (or a bare address) read for the group's network: amount in satoshis. */
   'wallet.parseUri': request(
     z.object({ groupId: hex(32), uri: z.string().min(1).max(4096) }),
-    z.object({ address: AddressText, amount: Sats.nullable(), label: z.string().max(500).nullable(), message: z.string().max(500).nullable() }),
+    z.object({
+      address: AddressText,
+      amount: Sats.nullable(),
+      label: z.string().max(500).nullable(),
+      message: z.string().max(500).nullable(),
+    }),
   ),
 
   'settings.get': request(Empty, Settings),

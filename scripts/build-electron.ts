@@ -12,7 +12,12 @@ const common: BuildOptions = {
   external: ELECTRON_EXTERNALS,
 };
 
-await build({ ...common, entryPoints: ['main/electron/main.ts'], outfile: 'dist/electron/main.mjs', format: 'esm',
-  banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" } });
+await build({
+  ...common,
+  entryPoints: ['main/electron/main.ts'],
+  outfile: 'dist/electron/main.mjs',
+  format: 'esm',
+  banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+});
 await build({ ...common, entryPoints: ['preload/index.ts'], outfile: 'dist/electron/preload.cjs', format: 'cjs' });
 console.log('built dist/electron/main.mjs and dist/electron/preload.cjs');

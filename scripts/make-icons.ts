@@ -10,7 +10,11 @@ const source = 'assets/icon.svg';
 for (const { file, size } of ICON_OUTPUTS) {
   const out = path.join(ICON_DIR, file);
   mkdirSync(path.dirname(out), { recursive: true });
-  const run = spawnSync('rsvg-convert', ['--width', String(size), '--height', String(size), '--keep-aspect-ratio', source, '--output', out], { stdio: 'inherit' });
+  const run = spawnSync(
+    'rsvg-convert',
+    ['--width', String(size), '--height', String(size), '--keep-aspect-ratio', source, '--output', out],
+    { stdio: 'inherit' },
+  );
   if (run.error || run.status !== 0) {
     console.error(`rsvg-convert failed for ${out}${run.error ? `: ${run.error.message}` : ''} (install librsvg2-bin or librsvg)`);
     process.exit(1);

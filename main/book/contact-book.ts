@@ -36,7 +36,8 @@ export class ContactBook {
 
   async save(publicKey: string, name: string): Promise<Contact> {
     // The contract checks the form (33 bytes, 02/03); only decoding says whether it is a point.
-    if (!isValidSignerKey(hexToBytes(publicKey))) throw new CosignerError('INVALID_PUBLIC_KEY', 'this is not a valid public key (not a point on the curve)');
+    if (!isValidSignerKey(hexToBytes(publicKey)))
+      throw new CosignerError('INVALID_PUBLIC_KEY', 'this is not a valid public key (not a point on the curve)');
     const existing = this.#contacts.get(publicKey);
     if (!existing && this.#contacts.size >= MAX_CONTACTS) {
       throw new CosignerError('LIMIT_REACHED', `at most ${MAX_CONTACTS} contacts`);

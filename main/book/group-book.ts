@@ -22,7 +22,11 @@ type Saved = z.infer<typeof GroupInput>;
  */
 export function signableGroup(group: Group): Group {
   if (group.policy && !isDefaultPolicy(group.policy)) {
-    throw new CosignerError('INVALID_INPUT', 'this version cannot sign for a k-of-n group or a group with a recovery path yet: it can receive, be shared and backed up', { id: group.id });
+    throw new CosignerError(
+      'INVALID_INPUT',
+      'this version cannot sign for a k-of-n group or a group with a recovery path yet: it can receive, be shared and backed up',
+      { id: group.id },
+    );
   }
   return group;
 }
@@ -59,7 +63,9 @@ export class GroupBook {
   /** Whether these keys (33 bytes each, any order) are exactly a saved group's, under any policy:
    *  the coordinator takes requests only for those (docs/PROTOCOL.md §Receiving). */
   knows(signers: readonly Uint8Array[]): boolean {
-    const wanted = sortKeys([...signers]).map((k) => bytesToHex(k)).join(',');
+    const wanted = sortKeys([...signers])
+      .map((k) => bytesToHex(k))
+      .join(',');
     for (const group of this.#groups.values()) if (group.publicKeys.join(',') === wanted) return true;
     return false;
   }
@@ -94,7 +100,11 @@ export class GroupBook {
   async #commit(next: Map<string, Group>): Promise<void> {
     // An n-of-n group is stored as before policies existed, so an older version still reads it.
     await this.#doc.save(
-      [...next.values()].map((g) => ({ name: g.name, publicKeys: g.publicKeys, ...(g.policy && !isDefaultPolicy(g.policy) ? { policy: g.policy } : {}) })),
+      [...next.values()].map((g) => ({
+        name: g.name,
+        publicKeys: g.publicKeys,
+        ...(g.policy && !isDefaultPolicy(g.policy) ? { policy: g.policy } : {}),
+      })),
     );
     this.#groups = next;
   }

@@ -30,6 +30,9 @@ export function checkLanContact({ ownKey, publicKey, lanKeys, alreadySaved, conf
     });
   }
   if (confirmedCode !== expected) {
-    throw new CosignerError('SAFETY_CODE_REQUIRED', 'the confirmed safety code is not the one of these two keys', { publicKey, reason: 'mismatch' });
+    throw new CosignerError('SAFETY_CODE_REQUIRED', 'the confirmed safety code is not the one of these two keys', {
+      publicKey,
+      reason: 'mismatch',
+    });
   }
 }

@@ -87,8 +87,16 @@ export type EsploraUtxo = z.infer<typeof EsploraUtxo>;
 
 const TxList = z.array(EsploraTx).max(100);
 const UtxoList = z.array(EsploraUtxo).max(10_000);
-const Height = z.string().trim().regex(/^\d{1,9}$/, 'a block height').transform(Number);
-const TxHex = z.string().trim().regex(/^(?:[0-9a-fA-F]{2})+$/, 'a transaction in hex').transform((s) => s.toLowerCase());
+const Height = z
+  .string()
+  .trim()
+  .regex(/^\d{1,9}$/, 'a block height')
+  .transform(Number);
+const TxHex = z
+  .string()
+  .trim()
+  .regex(/^(?:[0-9a-fA-F]{2})+$/, 'a transaction in hex')
+  .transform((s) => s.toLowerCase());
 
 /** GET /fee-estimates: confirmation target in blocks → sat/vB (API.md "Fee estimates"). */
 const FeeEstimates = z
@@ -122,7 +130,8 @@ export function checkBaseUrl(baseUrl: string): string {
   } catch {
     throw new CosignerError('INVALID_INPUT', 'the chain server URL is not a URL');
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new CosignerError('INVALID_INPUT', 'the chain server URL must be http or https');
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    throw new CosignerError('INVALID_INPUT', 'the chain server URL must be http or https');
   if (url.username || url.password || url.search || url.hash) {
     throw new CosignerError('INVALID_INPUT', 'the chain server URL takes no user, password, query or fragment');
   }
@@ -219,7 +228,11 @@ export class EsploraClient implements ChainClient {
     const parsed = schema.safeParse(value);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
-      throw new CosignerError('CHAIN_INVALID_RESPONSE', `the chain server's answer to ${path} has the wrong shape (${issue?.path.join('.') ?? ''}: ${issue?.message ?? ''})`, { path });
+      throw new CosignerError(
+        'CHAIN_INVALID_RESPONSE',
+        `the chain server's answer to ${path} has the wrong shape (${issue?.path.join('.') ?? ''}: ${issue?.message ?? ''})`,
+        { path },
+      );
     }
     return parsed.data;
   }
@@ -227,10 +240,14 @@ export class EsploraClient implements ChainClient {
   async #text(method: 'GET' | 'POST', path: string): Promise<string> {
     const answer = await this.#request(method, path);
     if (answer.status !== 200) {
-      throw new CosignerError('CHAIN_INVALID_RESPONSE', `the chain server answered ${answer.status} to ${path}: ${answer.body.slice(0, 200)}`, {
-        path,
-        status: answer.status,
-      });
+      throw new CosignerError(
+        'CHAIN_INVALID_RESPONSE',
+        `the chain server answered ${answer.status} to ${path}: ${answer.body.slice(0, 200)}`,
+        {
+          path,
+          status: answer.status,
+        },
+      );
     }
     return answer.body;
   }
@@ -247,10 +264,14 @@ export class EsploraClient implements ChainClient {
         last = e;
       }
     }
-    throw new CosignerError('CHAIN_UNAVAILABLE', `the chain server did not answer ${path} (${this.#attempts} attempts): ${(last as Error).message}`, {
-      path,
-      attempts: this.#attempts,
-    });
+    throw new CosignerError(
+      'CHAIN_UNAVAILABLE',
+      `the chain server did not answer ${path} (${this.#attempts} attempts): ${(last as Error).message}`,
+      {
+        path,
+        attempts: this.#attempts,
+      },
+    );
   }
 
   async #once(method: 'GET' | 'POST', path: string, body?: string): Promise<{ status: number; body: string }> {
@@ -264,7 +285,8 @@ export class EsploraClient implements ChainClient {
       });
       const text = await response.text();
       if (response.status >= 500 || response.status === 429) throw new Retryable(`HTTP ${response.status}`);
-      if (text.length > MAX_RESPONSE_CHARS) throw new CosignerError('CHAIN_INVALID_RESPONSE', `the chain server's answer to ${path} is too large`, { path });
+      if (text.length > MAX_RESPONSE_CHARS)
+        throw new CosignerError('CHAIN_INVALID_RESPONSE', `the chain server's answer to ${path} is too large`, { path });
       return { status: response.status, body: text };
     } catch (e) {
       if (e instanceof Retryable || isCosignerError(e)) throw e;

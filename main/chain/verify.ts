@@ -45,7 +45,9 @@ export function txidOfHex(txHex: string): string {
 }
 
 function lie(txid: string, what: string): CosignerError {
-  return new CosignerError('CHAIN_INVALID_RESPONSE', `the chain server's description of ${txid} contradicts the transaction: ${what}`, { txid });
+  return new CosignerError('CHAIN_INVALID_RESPONSE', `the chain server's description of ${txid} contradicts the transaction: ${what}`, {
+    txid,
+  });
 }
 
 /**

@@ -58,7 +58,8 @@ export function addressesOf(keys: GroupKeys, network: BitcoinNetwork): ScanOptio
 /** A transaction by txid from the server, its bytes checked against the txid. */
 async function checkedTx(client: ChainClient, txid: string): Promise<DecodedTx> {
   const tx = decodeTxHex(await client.txHex(txid));
-  if (tx.txid !== txid) throw new CosignerError('CHAIN_INVALID_RESPONSE', 'the chain server sent another transaction than the one asked for', { txid });
+  if (tx.txid !== txid)
+    throw new CosignerError('CHAIN_INVALID_RESPONSE', 'the chain server sent another transaction than the one asked for', { txid });
   return tx;
 }
 
@@ -95,11 +96,15 @@ export class WalletService {
   }
 
   /** A spend of the group's coins as last refreshed (send.ts); the fee rate asked of the server when 'estimate'. */
-  async buildSend(groupId: string, request: Omit<SendRequest, 'feeRate'> & { feeRate: number | 'estimate' }): Promise<BuiltSend & { feeRate: number }> {
+  async buildSend(
+    groupId: string,
+    request: Omit<SendRequest, 'feeRate'> & { feeRate: number | 'estimate' },
+  ): Promise<BuiltSend & { feeRate: number }> {
     const group = this.#deps.group(groupId);
     const { state } = await this.#load(group);
     if (state === null) throw new CosignerError('INVALID_INPUT', "the group's coins are not known yet: refresh the wallet first");
-    const feeRate = request.feeRate === 'estimate' ? feeRateFromEstimates(await this.#client(group.network).feeEstimates()) : request.feeRate;
+    const feeRate =
+      request.feeRate === 'estimate' ? feeRateFromEstimates(await this.#client(group.network).feeEstimates()) : request.feeRate;
     return { ...buildSend(state, this.#deps.groupKeys.of(group.publicKeys), group.network, { ...request, feeRate }), feeRate };
   }
 
@@ -198,6 +203,12 @@ export class WalletService {
   }
 
   #view(group: Group, watched: Watched): WalletStatus {
-    return { groupId: group.id, network: group.network, backend: this.#backend(group.network), state: watched.state, lastError: watched.lastError };
+    return {
+      groupId: group.id,
+      network: group.network,
+      backend: this.#backend(group.network),
+      state: watched.state,
+      lastError: watched.lastError,
+    };
   }
 }

@@ -83,7 +83,11 @@ async function historyOf(client: ChainClient, address: string): Promise<EsploraT
   let page = txs.filter((tx) => tx.status.confirmed);
   for (let pages = 1; page.length >= CHAIN_TXS_PER_PAGE; pages++) {
     if (pages >= MAX_PAGES_PER_ADDRESS) {
-      throw new CosignerError('CHAIN_INVALID_RESPONSE', `an address has more than ${MAX_PAGES_PER_ADDRESS * CHAIN_TXS_PER_PAGE} transactions`, { address });
+      throw new CosignerError(
+        'CHAIN_INVALID_RESPONSE',
+        `an address has more than ${MAX_PAGES_PER_ADDRESS * CHAIN_TXS_PER_PAGE} transactions`,
+        { address },
+      );
     }
     page = await client.addressTxsChain(address, (page[page.length - 1] as EsploraTx).txid);
     txs.push(...page);
@@ -154,8 +158,10 @@ export async function scanGroup(client: ChainClient, options: ScanOptions): Prom
       const tx = decoded.get(utxo.txid);
       if (!tx) throw mismatch('a coin whose transaction is not in the address history', { txid: utxo.txid });
       const out = tx.outputs[utxo.vout];
-      if (!out || out.script !== scan.watched.script) throw mismatch('a coin that does not pay its address', { txid: utxo.txid, vout: utxo.vout });
-      if (out.value !== utxo.value) throw mismatch(`a coin of ${out.value} sat reported as ${utxo.value} sat`, { txid: utxo.txid, vout: utxo.vout });
+      if (!out || out.script !== scan.watched.script)
+        throw mismatch('a coin that does not pay its address', { txid: utxo.txid, vout: utxo.vout });
+      if (out.value !== utxo.value)
+        throw mismatch(`a coin of ${out.value} sat reported as ${utxo.value} sat`, { txid: utxo.txid, vout: utxo.vout });
       utxos.push({
         txid: utxo.txid,
         vout: utxo.vout,
@@ -189,7 +195,8 @@ export async function scanGroup(client: ChainClient, options: ScanOptions): Prom
   // Unconfirmed first, then by height, newest first; ties by txid, so equal states read equal.
   history.sort((a, b) => (b.height ?? Infinity) - (a.height ?? Infinity) || (a.txid < b.txid ? -1 : 1));
 
-  const view = (scans: AddressScan[]) => scans.map((s) => ({ index: s.index, address: s.watched.address, used: s.txs.length > 0 || s.utxos.length > 0 }));
+  const view = (scans: AddressScan[]) =>
+    scans.map((s) => ({ index: s.index, address: s.watched.address, used: s.txs.length > 0 || s.utxos.length > 0 }));
   const receiveView = view(receive);
   const lastUsedReceive = receiveView.reduce((last, a) => (a.used ? a.index : last), -1);
   const nextIndex = lastUsedReceive + 1;
@@ -208,4 +215,3 @@ export async function scanGroup(client: ChainClient, options: ScanOptions): Prom
     nextReceive: { index: nextIndex, address: options.addressAt(RECEIVE_BRANCH, nextIndex).address },
   };
 }
-

@@ -49,7 +49,10 @@ export async function connectControl(url: string): Promise<ControlClient> {
   });
   try {
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(unsupported('the daemon did not say its control API version: it is older than this client')), HELLO_TIMEOUT_MS);
+      const timer = setTimeout(
+        () => reject(unsupported('the daemon did not say its control API version: it is older than this client')),
+        HELLO_TIMEOUT_MS,
+      );
       const settle = (error?: Error) => {
         clearTimeout(timer);
         if (error) reject(error);
@@ -57,9 +60,12 @@ export async function connectControl(url: string): Promise<ControlClient> {
       };
       ws.once('message', (data) => {
         const hello = ServerFrame.safeParse(safeJson(data.toString()));
-        if (!hello.success || hello.data.type !== 'hello') return settle(unsupported('the daemon did not open with its control API version'));
+        if (!hello.success || hello.data.type !== 'hello')
+          return settle(unsupported('the daemon did not open with its control API version'));
         if (hello.data.version !== CONTROL_API_VERSION) {
-          return settle(unsupported(`the daemon speaks control API version ${hello.data.version}; this client speaks version ${CONTROL_API_VERSION}`));
+          return settle(
+            unsupported(`the daemon speaks control API version ${hello.data.version}; this client speaks version ${CONTROL_API_VERSION}`),
+          );
         }
         settle();
       });

@@ -21,7 +21,14 @@ export function autostartFile(configHome: string): string {
 export function autostartEntry(executable: string, name: string): string {
   // Exec quoting per the Desktop Entry spec: the path in double quotes, with ", `, $ and \ escaped.
   const quoted = `"${executable.replace(/(["`$\\])/g, '\\$1')}"`;
-  return ['[Desktop Entry]', 'Type=Application', `Name=${name}`, `Exec=${quoted} ${START_HIDDEN_ARG}`, 'X-GNOME-Autostart-enabled=true', ''].join('\n');
+  return [
+    '[Desktop Entry]',
+    'Type=Application',
+    `Name=${name}`,
+    `Exec=${quoted} ${START_HIDDEN_ARG}`,
+    'X-GNOME-Autostart-enabled=true',
+    '',
+  ].join('\n');
 }
 
 export function isAutostartEnabled(configHome: string): boolean {

@@ -11,7 +11,11 @@ export const NOTICE_DESCRIPTION_CHARS = 120;
  * notification cannot be made to show a trusted name. A sender not in the contacts is said to be
  * unknown, with their key's start.
  */
-export function requestNotice(snapshot: SessionSnapshot, contacts: readonly Contact[], groups: readonly Group[]): { title: string; body: string } {
+export function requestNotice(
+  snapshot: SessionSnapshot,
+  contacts: readonly Contact[],
+  groups: readonly Group[],
+): { title: string; body: string } {
   const contact = contacts.find((c) => c.publicKey === snapshot.creator);
   const who = contact ? showUntrustedText(contact.name) : `an unknown co-signer (${snapshot.creator.slice(0, 16)}…)`;
   const group = groupOf(snapshot, groups);

@@ -31,7 +31,11 @@ export class UpdateFlow {
   readonly #port: UpdaterPort | undefined;
   readonly #onChange: (state: UpdateState) => void;
 
-  constructor(port: UpdaterPort | undefined, onChange: (state: UpdateState) => void, offReason = 'updates are not available in this build') {
+  constructor(
+    port: UpdaterPort | undefined,
+    onChange: (state: UpdateState) => void,
+    offReason = 'updates are not available in this build',
+  ) {
     this.#port = port;
     this.#onChange = onChange;
     this.#state = port ? { step: 'idle' } : { step: 'off', why: offReason };

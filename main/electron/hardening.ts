@@ -40,15 +40,7 @@ export function webPreferencesFor(isPackaged: boolean, preload: string) {
 }
 
 /** The menu roles used here: a subset of Electron's MenuItemConstructorOptions['role']. */
-export type MenuRole =
-  | 'appMenu'
-  | 'fileMenu'
-  | 'editMenu'
-  | 'windowMenu'
-  | 'resetZoom'
-  | 'zoomIn'
-  | 'zoomOut'
-  | 'togglefullscreen';
+export type MenuRole = 'appMenu' | 'fileMenu' | 'editMenu' | 'windowMenu' | 'resetZoom' | 'zoomIn' | 'zoomOut' | 'togglefullscreen';
 export interface MenuSpec {
   role?: MenuRole;
   label?: string;
@@ -102,7 +94,9 @@ export const EXTERNAL_LINK_HOSTS: readonly string[] = ['github.com', 'bitcoin.or
 
 export function isAllowedExternalUrl(raw: string): boolean {
   const url = URL.parse(raw);
-  return url !== null && url.protocol === 'https:' && url.username === '' && url.password === '' && EXTERNAL_LINK_HOSTS.includes(url.hostname);
+  return (
+    url !== null && url.protocol === 'https:' && url.username === '' && url.password === '' && EXTERNAL_LINK_HOSTS.includes(url.hostname)
+  );
 }
 
 /** IPC is answered only for the app's own top-level page. */

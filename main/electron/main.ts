@@ -32,9 +32,7 @@ const rendererDir = path.join(import.meta.dirname, '..', 'renderer');
 const preloadPath = path.join(import.meta.dirname, 'preload.cjs');
 const iconDir = path.join(import.meta.dirname, '..', 'icons');
 
-protocol.registerSchemesAsPrivileged([
-  { scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } },
-]);
+protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
 app.enableSandbox();
 
 if (!app.requestSingleInstanceLock()) {
@@ -64,90 +62,95 @@ if (!app.requestSingleInstanceLock()) {
 
   // A start that fails (keystore, data directory) is said on stderr and ends the app: a window-less
   // process left running would look like a co-signer that is online.
-  void app.whenReady().then(async () => {
-    const menu = appMenuTemplate(app.isPackaged, process.platform);
-    if (menu) Menu.setApplicationMenu(Menu.buildFromTemplate(menu));
-    const ses = session.defaultSession;
-    // Everything refused but the Copy buttons' clipboard write from the app's own top-level page.
-    ses.setPermissionRequestHandler((_wc, permission, callback, details) =>
-      callback(details.isMainFrame && isPermissionGranted(permission, details.requestingUrl)),
-    );
-    ses.setPermissionCheckHandler((_wc, permission, requestingOrigin, details) => details.isMainFrame && isPermissionGranted(permission, requestingOrigin));
-    ses.setDevicePermissionHandler(() => false);
-    protocol.handle(APP_SCHEME, async (req) => {
-      const rel = appPathToRelativeFile(req.url);
-      if (!rel) return new Response('not found', { status: 404 });
-      const response = await net.fetch(pathToFileURL(path.join(rendererDir, rel)).toString());
-      const headers = new Headers(response.headers);
-      headers.set('Content-Security-Policy', CONTENT_SECURITY_POLICY);
-      headers.set('X-Content-Type-Options', 'nosniff');
-      return new Response(response.body, { status: response.status, headers });
-    });
-
-    const dataDir = process.env.COSIGNER_DATA_DIR ?? defaultDataDir(app.getPath('userData'));
-    // A key file, once chosen, is the keystore (locked until its passphrase is typed in the app);
-    // otherwise the OS keychain, with the key file offered on the first-run screen where it fails.
-    const keystore = existsSync(keyFilePath(dataDir, 'default'))
-      ? SwitchableBackend.lockedFile()
-      : SwitchableBackend.keychain(new KeytarSecretBackend({}));
-    services = await startServices({ mode: 'electron', dataDir, keystore: { kind: 'switchable', backend: keystore } });
-    const dispatch = createDispatcher(requests, services.handlers, (method, error) => {
-      console.error(`request ${method} failed:`, error);
-    });
-    for (const name of Object.keys(requests)) {
-      ipcMain.handle(requestChannel(name), async (event, args: unknown): Promise<IpcReply> => {
-        if (!isTrustedSender(event.senderFrame)) {
-          return { ok: false, error: toWireError(new CosignerError('UNAUTHORIZED', 'IPC from an untrusted frame')) };
-        }
-        try {
-          return { ok: true, result: await dispatch(name, args) };
-        } catch (error) {
-          return { ok: false, error: toWireError(error) };
-        }
+  void app
+    .whenReady()
+    .then(async () => {
+      const menu = appMenuTemplate(app.isPackaged, process.platform);
+      if (menu) Menu.setApplicationMenu(Menu.buildFromTemplate(menu));
+      const ses = session.defaultSession;
+      // Everything refused but the Copy buttons' clipboard write from the app's own top-level page.
+      ses.setPermissionRequestHandler((_wc, permission, callback, details) =>
+        callback(details.isMainFrame && isPermissionGranted(permission, details.requestingUrl)),
+      );
+      ses.setPermissionCheckHandler(
+        (_wc, permission, requestingOrigin, details) => details.isMainFrame && isPermissionGranted(permission, requestingOrigin),
+      );
+      ses.setDevicePermissionHandler(() => false);
+      protocol.handle(APP_SCHEME, async (req) => {
+        const rel = appPathToRelativeFile(req.url);
+        if (!rel) return new Response('not found', { status: 404 });
+        const response = await net.fetch(pathToFileURL(path.join(rendererDir, rel)).toString());
+        const headers = new Headers(response.headers);
+        headers.set('Content-Security-Policy', CONTENT_SECURITY_POLICY);
+        headers.set('X-Content-Type-Options', 'nosniff');
+        return new Response(response.body, { status: response.status, headers });
       });
-    }
 
-    const { handlers } = services;
-    const ensureWindow = (): BrowserWindow => {
-      if (window && !window.isDestroyed()) return window;
-      const created = new BrowserWindow({
-        width: 1100,
-        height: 780,
-        show: false,
-        title: 'Cosigner',
-        icon: path.join(iconDir, 'window.png'),
-        webPreferences: webPreferencesFor(app.isPackaged, preloadPath),
+      const dataDir = process.env.COSIGNER_DATA_DIR ?? defaultDataDir(app.getPath('userData'));
+      // A key file, once chosen, is the keystore (locked until its passphrase is typed in the app);
+      // otherwise the OS keychain, with the key file offered on the first-run screen where it fails.
+      const keystore = existsSync(keyFilePath(dataDir, 'default'))
+        ? SwitchableBackend.lockedFile()
+        : SwitchableBackend.keychain(new KeytarSecretBackend({}));
+      services = await startServices({ mode: 'electron', dataDir, keystore: { kind: 'switchable', backend: keystore } });
+      const dispatch = createDispatcher(requests, services.handlers, (method, error) => {
+        console.error(`request ${method} failed:`, error);
       });
-      created.on('close', (event) => {
-        if (desktop?.onWindowClose()) event.preventDefault();
-      });
-      void created.loadURL(APP_ENTRY_URL);
-      window = created;
-      return created;
-    };
-    desktop = new DesktopShell({
-      port: electronDesktopPort({ iconDir, window: ensureWindow }),
-      appId: APP_ID,
-      contacts: () => handlers['contacts.list']({}),
-      groups: () => handlers['groups.list']({}),
-      decline: async (sessionId, reason) => {
-        await handlers['sessions.decline']({ sessionId, reason });
-      },
-      onError: (error) => console.error('desktop:', error),
-    });
-    desktop.start();
-    const shell = desktop;
-    services.subscribeEvents((event, payload) => {
-      window?.webContents.send(EVENT_CHANNEL, event, payload);
-      if (event === 'session') shell.onSession(payload as SessionSnapshot).catch((error: unknown) => console.error('desktop:', error));
-    });
+      for (const name of Object.keys(requests)) {
+        ipcMain.handle(requestChannel(name), async (event, args: unknown): Promise<IpcReply> => {
+          if (!isTrustedSender(event.senderFrame)) {
+            return { ok: false, error: toWireError(new CosignerError('UNAUTHORIZED', 'IPC from an untrusted frame')) };
+          }
+          try {
+            return { ok: true, result: await dispatch(name, args) };
+          } catch (error) {
+            return { ok: false, error: toWireError(error) };
+          }
+        });
+      }
 
-    const first = ensureWindow();
-    if (!process.argv.includes(START_HIDDEN_ARG)) first.once('ready-to-show', () => first.show());
-  }).catch((error: unknown) => {
-    console.error('cosigner: could not start', error);
-    app.exit(1);
-  });
+      const { handlers } = services;
+      const ensureWindow = (): BrowserWindow => {
+        if (window && !window.isDestroyed()) return window;
+        const created = new BrowserWindow({
+          width: 1100,
+          height: 780,
+          show: false,
+          title: 'Cosigner',
+          icon: path.join(iconDir, 'window.png'),
+          webPreferences: webPreferencesFor(app.isPackaged, preloadPath),
+        });
+        created.on('close', (event) => {
+          if (desktop?.onWindowClose()) event.preventDefault();
+        });
+        void created.loadURL(APP_ENTRY_URL);
+        window = created;
+        return created;
+      };
+      desktop = new DesktopShell({
+        port: electronDesktopPort({ iconDir, window: ensureWindow }),
+        appId: APP_ID,
+        contacts: () => handlers['contacts.list']({}),
+        groups: () => handlers['groups.list']({}),
+        decline: async (sessionId, reason) => {
+          await handlers['sessions.decline']({ sessionId, reason });
+        },
+        onError: (error) => console.error('desktop:', error),
+      });
+      desktop.start();
+      const shell = desktop;
+      services.subscribeEvents((event, payload) => {
+        window?.webContents.send(EVENT_CHANNEL, event, payload);
+        if (event === 'session') shell.onSession(payload as SessionSnapshot).catch((error: unknown) => console.error('desktop:', error));
+      });
+
+      const first = ensureWindow();
+      if (!process.argv.includes(START_HIDDEN_ARG)) first.once('ready-to-show', () => first.show());
+    })
+    .catch((error: unknown) => {
+      console.error('cosigner: could not start', error);
+      app.exit(1);
+    });
 
   // Sessions are persisted and the node stopped before the process goes.
   app.on('before-quit', (event) => {

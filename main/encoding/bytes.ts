@@ -116,7 +116,10 @@ export class ByteWriter {
 
   #push(part: Uint8Array): this {
     if (this.#length + part.length > this.#maxBytes) {
-      throw new CosignerError('OVERSIZED_MESSAGE', `${this.#what} exceeds ${this.#maxBytes} bytes`, { what: this.#what, max: this.#maxBytes });
+      throw new CosignerError('OVERSIZED_MESSAGE', `${this.#what} exceeds ${this.#maxBytes} bytes`, {
+        what: this.#what,
+        max: this.#maxBytes,
+      });
     }
     this.#parts.push(part);
     this.#length += part.length;

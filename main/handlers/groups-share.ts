@@ -8,7 +8,14 @@
  * shown: the group saved is the one compared.
  */
 import type { HandlersOf } from '../../preload/contract-kit.ts';
-import { MAX_GROUP_FILE, type BitcoinNetwork, type Group, type GroupInput, type GroupPreview, type Requests } from '../../preload/contract.ts';
+import {
+  MAX_GROUP_FILE,
+  type BitcoinNetwork,
+  type Group,
+  type GroupInput,
+  type GroupPreview,
+  type Requests,
+} from '../../preload/contract.ts';
 import type { z } from 'zod';
 import { CosignerError } from '../errors.ts';
 import { RECEIVE_BRANCH } from '../wallet/bip328.ts';
@@ -39,7 +46,11 @@ type ShareHandlers = Pick<HandlersOf<Requests>, 'groups.export' | 'groups.previe
 
 function fileName(groups: readonly Group[]): string {
   if (groups.length !== 1) return 'cosigner-groups.json';
-  const slug = (groups[0] as Group).name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 64);
+  const slug = (groups[0] as Group).name
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '')
+    .slice(0, 64);
   return `cosigner-group-${slug || 'group'}.json`;
 }
 
@@ -66,7 +77,10 @@ export function groupShareHandlers(deps: GroupShareDeps): ShareHandlers {
       const nameOf = (publicKey: string) => (publicKey === me ? deps.ownName() : (deps.contacts.nameOf(publicKey) ?? null));
       const text = writeGroupFile(groups, deps.network(), nameOf);
       if (text.length > MAX_GROUP_FILE) {
-        throw new CosignerError('LIMIT_REACHED', `the file of every group is over ${MAX_GROUP_FILE / 1024 / 1024} MiB: share or back up the groups one by one`);
+        throw new CosignerError(
+          'LIMIT_REACHED',
+          `the file of every group is over ${MAX_GROUP_FILE / 1024 / 1024} MiB: share or back up the groups one by one`,
+        );
       }
       return { fileName: fileName(groups), text };
     },
@@ -75,7 +89,9 @@ export function groupShareHandlers(deps: GroupShareDeps): ShareHandlers {
       const read = await preview(text, name);
       const shown = read.map((p) => p.view.firstAddress);
       if (firstAddresses.length !== shown.length || shown.some((a, i) => a !== firstAddresses[i])) {
-        throw new CosignerError('CONFIRMATION_MISMATCH', 'the addresses confirmed are not this file’s: preview it again and compare', { what: 'first-address' });
+        throw new CosignerError('CONFIRMATION_MISMATCH', 'the addresses confirmed are not this file’s: preview it again and compare', {
+          what: 'first-address',
+        });
       }
       const me = await deps.ownKey();
       const saved: Group[] = [];

@@ -15,14 +15,19 @@ export function psbtHandlers(d: PsbtDeps): Handlers<'psbt.review' | 'psbt.comple
     'psbt.review': async ({ groupId, psbt, allowNonDefaultSighash }) => {
       const group = d.group(groupId);
       const localAllowsNonDefaultSighash = d.localAllowsNonDefaultSighash();
-      return reviewView(reviewFor(psbt, d.groupKeys.of(group.publicKeys), group.network, { allowNonDefaultSighash, localAllowsNonDefaultSighash }).review);
+      return reviewView(
+        reviewFor(psbt, d.groupKeys.of(group.publicKeys), group.network, { allowNonDefaultSighash, localAllowsNonDefaultSighash }).review,
+      );
     },
     // The finalizer of a PSBT another BIP373 tool co-signed: public data only, so it needs neither
     // the signer key nor the network (it works with the signing stack stopped).
     'psbt.complete': async ({ groupId, psbt, allowNonDefaultSighash }) => {
       const group = d.group(groupId);
       const localAllowsNonDefaultSighash = d.localAllowsNonDefaultSighash();
-      return completeGroupPsbt(psbt, d.groupKeys.of(group.publicKeys), group.network, { allowNonDefaultSighash, localAllowsNonDefaultSighash });
+      return completeGroupPsbt(psbt, d.groupKeys.of(group.publicKeys), group.network, {
+        allowNonDefaultSighash,
+        localAllowsNonDefaultSighash,
+      });
     },
   };
 }

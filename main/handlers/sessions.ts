@@ -17,7 +17,10 @@ type SessionRequest =
   | 'sessions.get';
 
 /** What the handlers use of the coordinator (a fixture can stand in for it). */
-export type SessionService = Pick<SessionCoordinator, 'createSession' | 'approve' | 'decline' | 'abort' | 'resume' | 'psbt' | 'list' | 'history' | 'get'>;
+export type SessionService = Pick<
+  SessionCoordinator,
+  'createSession' | 'approve' | 'decline' | 'abort' | 'resume' | 'psbt' | 'list' | 'history' | 'get'
+>;
 
 export interface SessionsDeps {
   /** Throws INVALID_INPUT for an unknown id. */

@@ -4,7 +4,10 @@ import type { Requests } from '../../preload/contract.ts';
 import { WalletService, type WalletServiceDeps } from '../chain/wallet-service.ts';
 import { parsePaymentUri } from '../wallet/bip21.ts';
 
-type WalletRequests = Pick<Requests, 'wallet.status' | 'wallet.refresh' | 'wallet.broadcast' | 'wallet.buildSend' | 'wallet.bumpFee' | 'wallet.parseUri'>;
+type WalletRequests = Pick<
+  Requests,
+  'wallet.status' | 'wallet.refresh' | 'wallet.broadcast' | 'wallet.buildSend' | 'wallet.bumpFee' | 'wallet.parseUri'
+>;
 
 export function walletHandlers(deps: WalletServiceDeps): { handlers: HandlersOf<WalletRequests>; stop(): void } {
   const wallets = new WalletService(deps);

@@ -10,7 +10,13 @@ export { LocalSignerKey } from './local-signer-key.ts';
 export { PeerIdentityHandle } from './peer-identity.ts';
 export type { KeyOrigin } from './signer-record.ts';
 export type { SecretBackend } from './secret-backend.ts';
-export { KeytarSecretBackend, KEYCHAIN_SERVICE, DEFAULT_KEYCHAIN_TIMEOUT_MS, type KeytarApi, type KeytarBackendOptions } from './keytar-backend.ts';
+export {
+  KeytarSecretBackend,
+  KEYCHAIN_SERVICE,
+  DEFAULT_KEYCHAIN_TIMEOUT_MS,
+  type KeytarApi,
+  type KeytarBackendOptions,
+} from './keytar-backend.ts';
 export { FileSecretBackend, type FileBackendOptions } from './file-backend.ts';
 export { DEFAULT_SCRYPT_PARAMS, type ScryptParams } from './key-file-format.ts';
 export { readPassphrase, PASSPHRASE_ENV, type ReadPassphraseOptions } from './passphrase.ts';

@@ -88,8 +88,15 @@ export interface KeyFileEnvelope {
 export function assertScryptParams(params: ScryptParams): void {
   const { log2N, r, p } = params;
   const ok =
-    Number.isInteger(log2N) && Number.isInteger(r) && Number.isInteger(p) &&
-    log2N >= 1 && log2N <= 24 && r >= 1 && r <= 255 && p >= 1 && p <= 16 &&
+    Number.isInteger(log2N) &&
+    Number.isInteger(r) &&
+    Number.isInteger(p) &&
+    log2N >= 1 &&
+    log2N <= 24 &&
+    r >= 1 &&
+    r <= 255 &&
+    p >= 1 &&
+    p <= 16 &&
     // RFC 7914 requires N < 2^(128·r/8); OpenSSL enforces it.
     log2N < 16 * r &&
     128 * r * 2 ** log2N <= MAX_SCRYPT_MEMORY;
@@ -139,8 +146,7 @@ export function sealKeyFile(plaintext: Uint8Array, keys: FileKeys, nonce: Uint8A
 
 /** Step 1: structure, version and checksum, without the passphrase. */
 export function readKeyFileEnvelope(bytes: Uint8Array, path: string): KeyFileEnvelope {
-  const corrupt = (why: string): CosignerError =>
-    new CosignerError('CORRUPT_KEY_FILE', `the key file is damaged: ${why}`, { path });
+  const corrupt = (why: string): CosignerError => new CosignerError('CORRUPT_KEY_FILE', `the key file is damaged: ${why}`, { path });
   if (bytes.length < MAGIC.length || !equalBytes(bytes.subarray(0, MAGIC.length), MAGIC)) {
     throw corrupt('it is not a Cosigner key file');
   }
@@ -188,10 +194,7 @@ export function openKeyFile(envelope: KeyFileEnvelope, keys: FileKeys, path: str
 }
 
 export function sameKdfInput(keys: FileKeys, salt: Uint8Array, params: ScryptParams): boolean {
-  return (
-    equalBytes(keys.salt, salt) &&
-    keys.params.log2N === params.log2N && keys.params.r === params.r && keys.params.p === params.p
-  );
+  return equalBytes(keys.salt, salt) && keys.params.log2N === params.log2N && keys.params.r === params.r && keys.params.p === params.p;
 }
 
 function checkValue(checkKey: Uint8Array): Uint8Array {

@@ -222,7 +222,7 @@ export class KeyManager {
       const fingerprint = fingerprintOf(publicKeyOf(record.secret));
       record.secret.fill(0);
       if (confirmFingerprint.trim().toLowerCase() !== fingerprint) {
-        throw new CosignerError('CONFIRMATION_MISMATCH', 'the fingerprint given is not the stored key\'s fingerprint', {
+        throw new CosignerError('CONFIRMATION_MISMATCH', "the fingerprint given is not the stored key's fingerprint", {
           what: 'fingerprint',
         });
       }

@@ -5,19 +5,16 @@ import { CosignerError } from '../errors.ts';
  * strings (from libsecret/GLib, Security.framework or the Windows credential API), so the text is
  * all there is to go on; anything unrecognised is 'unknown' and still gets a usable hint.
  */
-export type KeychainFailure =
-  | 'module-missing'
-  | 'no-session-bus'
-  | 'no-secret-service'
-  | 'locked'
-  | 'refused'
-  | 'unknown';
+export type KeychainFailure = 'module-missing' | 'no-session-bus' | 'no-secret-service' | 'locked' | 'refused' | 'unknown';
 
 // Order matters: "User interaction is not allowed" (macOS, keychain locked with no UI) must be read
 // as locked before the generic refusal patterns see "not allowed".
 const PATTERNS: readonly (readonly [KeychainFailure, RegExp])[] = [
   ['no-session-bus', /autolaunch D-Bus|DBUS_SESSION_BUS_ADDRESS|Could not connect|Failed to connect to socket|Connection refused/i],
-  ['no-secret-service', /org\.freedesktop\.secrets|not provided by any \.service files|ServiceUnknown|Object does not exist at path|No such interface/i],
+  [
+    'no-secret-service',
+    /org\.freedesktop\.secrets|not provided by any \.service files|ServiceUnknown|Object does not exist at path|No such interface/i,
+  ],
   ['locked', /locked|User interaction is not allowed|-25308|not unlocked/i],
   ['refused', /cancel|dismiss|denied|refused|not authori[sz]ed|-128\b/i],
 ];
@@ -31,13 +28,11 @@ const FALLBACK = 'On a server or a machine without a keychain, use the encrypted
 
 /** What the user can do about it: shown as is by the UI and the CLI. */
 export const KEYCHAIN_HINTS: Readonly<Record<KeychainFailure, string>> = {
-  'module-missing':
-    `The keychain module (keytar) could not be loaded: its native part is missing or was built for another runtime. Reinstall Cosigner. ${FALLBACK}`,
-  'no-session-bus':
-    `There is no D-Bus session, so the Secret Service keychain cannot be reached. Start Cosigner from your desktop session (not over plain SSH or from a system service). ${FALLBACK}`,
-  'no-secret-service':
-    `No Secret Service keyring is available. Install and start gnome-keyring (or KeePassXC with its Secret Service integration) and make sure a default keyring exists. ${FALLBACK}`,
-  locked: 'The keychain is locked. Unlock it (log in to your desktop session, or unlock the keyring in your keychain manager) and try again.',
+  'module-missing': `The keychain module (keytar) could not be loaded: its native part is missing or was built for another runtime. Reinstall Cosigner. ${FALLBACK}`,
+  'no-session-bus': `There is no D-Bus session, so the Secret Service keychain cannot be reached. Start Cosigner from your desktop session (not over plain SSH or from a system service). ${FALLBACK}`,
+  'no-secret-service': `No Secret Service keyring is available. Install and start gnome-keyring (or KeePassXC with its Secret Service integration) and make sure a default keyring exists. ${FALLBACK}`,
+  locked:
+    'The keychain is locked. Unlock it (log in to your desktop session, or unlock the keyring in your keychain manager) and try again.',
   refused: 'Access to the keychain was refused. Try again and allow Cosigner when the keychain asks for permission.',
   unknown: `The OS keychain reported an error. Check that it is running and unlocked, then try again. ${FALLBACK}`,
 };
@@ -68,8 +63,7 @@ export function keychainUnavailable(operation: string, cause: unknown, reason?: 
 }
 
 /** What the user can do when the keychain does not answer: shown as is by the UI and the CLI. */
-export const KEYCHAIN_TIMEOUT_HINT =
-  `The keychain did not answer. If it is asking for your password, unlock it and try again. On Linux, check that the Secret Service (gnome-keyring, or KeePassXC with its Secret Service integration) is running and responding. ${FALLBACK}`;
+export const KEYCHAIN_TIMEOUT_HINT = `The keychain did not answer. If it is asking for your password, unlock it and try again. On Linux, check that the Secret Service (gnome-keyring, or KeePassXC with its Secret Service integration) is running and responding. ${FALLBACK}`;
 
 /**
  * The typed error for a keychain call that did not settle in time. `earlierPending` marks a call

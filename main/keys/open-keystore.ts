@@ -39,10 +39,7 @@ export function keyFilePath(dataDir: string, profile: string): string {
 export function openKeystore(options: OpenKeystoreOptions): KeyManager {
   const { kind, profile } = options;
   assertProfileName(profile);
-  const backend =
-    kind === 'keychain'
-      ? new KeytarSecretBackend({ service: options.service })
-      : openFileBackend(options);
+  const backend = kind === 'keychain' ? new KeytarSecretBackend({ service: options.service }) : openFileBackend(options);
   return new KeyManager({ backend, profile, random: options.random, onEvent: options.onEvent });
 }
 

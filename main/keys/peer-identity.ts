@@ -1,12 +1,6 @@
 import { inspect } from 'node:util';
 import { CosignerError, isCosignerError } from '../errors.ts';
-import {
-  generatePeerIdentity,
-  type PeerIdentity,
-  peerIdentityFromBytes,
-  peerIdentityToBytes,
-  peerIdOf,
-} from '../p2p/identity.ts';
+import { generatePeerIdentity, type PeerIdentity, peerIdentityFromBytes, peerIdentityToBytes, peerIdOf } from '../p2p/identity.ts';
 import type { Random } from '../session/ports.ts';
 
 /**

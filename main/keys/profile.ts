@@ -6,9 +6,13 @@ const PROFILE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 export function assertProfileName(profile: string): void {
   if (!PROFILE_NAME.test(profile)) {
-    throw new CosignerError('INVALID_INPUT', 'a profile name is 1 to 64 letters, digits, dots, dashes or underscores, starting with a letter or digit', {
-      field: 'profile',
-    });
+    throw new CosignerError(
+      'INVALID_INPUT',
+      'a profile name is 1 to 64 letters, digits, dots, dashes or underscores, starting with a letter or digit',
+      {
+        field: 'profile',
+      },
+    );
   }
 }
 

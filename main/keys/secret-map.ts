@@ -9,12 +9,14 @@ export const MAX_SECRETS = 64;
 
 export function encodeSecretMap(secrets: ReadonlyMap<string, Uint8Array>): Uint8Array {
   if (secrets.size > MAX_SECRETS) throw new RangeError(`at most ${MAX_SECRETS} secrets per file`);
-  const entries = [...secrets].sort(([a], [b]) => (a < b ? -1 : 1)).map(([name, value]) => {
-    const nameBytes = new TextEncoder().encode(name);
-    if (nameBytes.length === 0 || nameBytes.length > 255) throw new RangeError('secret name must be 1 to 255 bytes');
-    if (value.length > 0xffff) throw new RangeError('secret value must be at most 65535 bytes');
-    return [nameBytes, value] as const;
-  });
+  const entries = [...secrets]
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([name, value]) => {
+      const nameBytes = new TextEncoder().encode(name);
+      if (nameBytes.length === 0 || nameBytes.length > 255) throw new RangeError('secret name must be 1 to 255 bytes');
+      if (value.length > 0xffff) throw new RangeError('secret value must be at most 65535 bytes');
+      return [nameBytes, value] as const;
+    });
   const size = entries.reduce((n, [name, value]) => n + 3 + name.length + value.length, 2);
   const out = new Uint8Array(size);
   const view = new DataView(out.buffer);

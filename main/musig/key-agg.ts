@@ -64,9 +64,7 @@ function keyAggCoefficients(publicKeys: readonly Uint8Array[]): bigint[] {
   const L = taggedHash('KeyAgg list', ...publicKeys);
   const first = publicKeys[0] as Uint8Array;
   const second = publicKeys.find((key) => !equalBytes(key, first));
-  return publicKeys.map((key) =>
-    second !== undefined && equalBytes(key, second) ? Fn.ONE : taggedScalar('KeyAgg coefficient', L, key),
-  );
+  return publicKeys.map((key) => (second !== undefined && equalBytes(key, second) ? Fn.ONE : taggedScalar('KeyAgg coefficient', L, key)));
 }
 
 function checkTweaks(tweaks: readonly Tweak[]): void {
@@ -179,7 +177,13 @@ function aggregateUncached(publicKeys: readonly Uint8Array[], tweaks: readonly T
   }
   const own = ownTweaks(tweaks);
   const state = own.reduce(applyTweak, { Q: agg.aggPublicKey, gAcc: agg.gAcc, tAcc: agg.tweakAcc } as TweakState);
-  return makeContext(keys, Object.freeze(keys.map((key) => Point.fromBytes(key))), Object.freeze(keyAggCoefficients(keys)), Object.freeze(own), state);
+  return makeContext(
+    keys,
+    Object.freeze(keys.map((key) => Point.fromBytes(key))),
+    Object.freeze(keyAggCoefficients(keys)),
+    Object.freeze(own),
+    state,
+  );
 }
 
 /**

@@ -114,7 +114,8 @@ export function publicNonceOf(nonce: SecretNonce): Uint8Array {
 /** BIP327 NonceGen with 32 fresh CSPRNG bytes as rand'. */
 export function generateNonce(input: NonceGenInput): { publicNonce: Uint8Array; secretNonce: SecretNonce } {
   const { secretKey, ctx, message, extraIn = new Uint8Array(0), rand } = input;
-  if (input.publicKey !== undefined && !isBytes(input.publicKey, 33)) throw new CosignerError('INVALID_INPUT', 'publicKey must be 33 bytes');
+  if (input.publicKey !== undefined && !isBytes(input.publicKey, 33))
+    throw new CosignerError('INVALID_INPUT', 'publicKey must be 33 bytes');
   const publicKey = input.publicKey ?? publicKeyOf(secretKey);
   if (!isBytes(ctx?.xOnlyKey, 32) || !Array.isArray(ctx.publicKeys)) {
     throw new CosignerError('INVALID_INPUT', 'a key aggregation context is required');
@@ -125,14 +126,7 @@ export function generateNonce(input: NonceGenInput): { publicNonce: Uint8Array; 
   if (!isBytes(message)) throw new CosignerError('INVALID_INPUT', 'message must be bytes');
   if (!isBytes(extraIn)) throw new CosignerError('INVALID_INPUT', 'extraIn must be bytes');
   if (rand !== undefined && !isBytes(rand, 32)) throw new CosignerError('INVALID_INPUT', 'rand must be 32 bytes');
-  const nonces = nonceGen(
-    publicKey,
-    secretKey,
-    ctx.xOnlyKey,
-    message,
-    extraIn,
-    rand ?? crypto.getRandomValues(new Uint8Array(32)),
-  );
+  const nonces = nonceGen(publicKey, secretKey, ctx.xOnlyKey, message, extraIn, rand ?? crypto.getRandomValues(new Uint8Array(32)));
   return { publicNonce: nonces.public, secretNonce: new SecretNonceHandle(nonces.secret, Uint8Array.from(nonces.public)) };
 }
 

@@ -81,18 +81,31 @@ export class Delivery {
     let queue = this.#queues.get(hex);
     if (queue === undefined) {
       if (this.#queues.size >= this.#maxSigners) {
-        return Promise.reject(new CosignerError('LIMIT_REACHED', 'too many recipients with pending deliveries', { limit: this.#maxSigners }));
+        return Promise.reject(
+          new CosignerError('LIMIT_REACHED', 'too many recipients with pending deliveries', { limit: this.#maxSigners }),
+        );
       }
       queue = { signer: Uint8Array.from(toSigner), items: [], busy: false, timer: undefined, controller: undefined };
       this.#queues.set(hex, queue);
     }
     if (queue.items.length >= this.#maxQueue) {
-      return Promise.reject(new CosignerError('LIMIT_REACHED', 'too many pending deliveries to this signer', { signer: hex, limit: this.#maxQueue }));
+      return Promise.reject(
+        new CosignerError('LIMIT_REACHED', 'too many pending deliveries to this signer', { signer: hex, limit: this.#maxQueue }),
+      );
     }
     const target = queue;
     const expiresAt = Math.min(meta.expiresAt, this.#deps.clock.now() + this.#maxAgeMs);
     return new Promise<void>((resolve, reject) => {
-      target.items.push({ frame, kind: meta.kind, sessionId: meta.sessionId, expiresAt, attempts: 0, lastError: 'not attempted', resolve, reject });
+      target.items.push({
+        frame,
+        kind: meta.kind,
+        sessionId: meta.sessionId,
+        expiresAt,
+        attempts: 0,
+        lastError: 'not attempted',
+        resolve,
+        reject,
+      });
       this.#pump(hex, target);
     });
   }
@@ -143,12 +156,16 @@ export class Delivery {
     if (this.#deps.clock.now() >= item.expiresAt) {
       queue.items.shift();
       item.reject(
-        new CosignerError('PEER_UNREACHABLE', `signer ${hex.slice(0, 16)}… unreachable until the session expired (${item.attempts} attempts: ${item.lastError})`, {
-          signer: hex,
-          sessionId: item.sessionId,
-          attempts: item.attempts,
-          lastError: item.lastError,
-        }),
+        new CosignerError(
+          'PEER_UNREACHABLE',
+          `signer ${hex.slice(0, 16)}… unreachable until the session expired (${item.attempts} attempts: ${item.lastError})`,
+          {
+            signer: hex,
+            sessionId: item.sessionId,
+            attempts: item.attempts,
+            lastError: item.lastError,
+          },
+        ),
       );
       this.#pump(hex, queue);
       return;

@@ -20,7 +20,12 @@ function noDhtPeers(libp2p: CosignerLibp2p): boolean {
 }
 
 /** The best valid value for `key`, or undefined when none was found before the query ended. */
-export async function dhtGet(libp2p: CosignerLibp2p, rules: DhtRecordRules, key: Uint8Array, signal: AbortSignal): Promise<Uint8Array | undefined> {
+export async function dhtGet(
+  libp2p: CosignerLibp2p,
+  rules: DhtRecordRules,
+  key: Uint8Array,
+  signal: AbortSignal,
+): Promise<Uint8Array | undefined> {
   const namespace = new TextDecoder().decode(key).split('/')[1] ?? '';
   const validate = rules.validators[namespace];
   const select = rules.selectors[namespace];
@@ -39,7 +44,8 @@ export async function dhtGet(libp2p: CosignerLibp2p, rules: DhtRecordRules, key:
   try {
     for await (const event of libp2p.services.dht.get(key, { signal })) {
       if (event.name === 'VALUE') await consider(event.value);
-      else if (event.name === 'PEER_RESPONSE' && event.messageName === 'GET_VALUE' && event.record != null) await consider(event.record.value);
+      else if (event.name === 'PEER_RESPONSE' && event.messageName === 'GET_VALUE' && event.record != null)
+        await consider(event.record.value);
     }
   } catch {
     // timed out, no peers, or a failed correction: choose among what we have

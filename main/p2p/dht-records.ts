@@ -42,8 +42,7 @@ const ANNOUNCEMENT_FIELD: LengthBounds = { prefix: 'u32', min: 1, max: MAX_PAYLO
 
 /** What the transport needs to know about an announcement; the session codec supplies it. */
 export type AnnouncementFacts =
-  | { ok: true; creator: Uint8Array; signers: readonly Uint8Array[]; expiresAt: number }
-  | { ok: false; reason: string };
+  { ok: true; creator: Uint8Array; signers: readonly Uint8Array[]; expiresAt: number } | { ok: false; reason: string };
 
 /** Decodes and verifies (signature included) an announcement; injected so p2p does not depend on the session codec. */
 export type AnnouncementInspector = (announcement: Uint8Array) => AnnouncementFacts;
@@ -106,13 +105,15 @@ export function encodeInboxRecord(
   const body = w.finish();
   const signature = schnorr.sign(inboxDigest(body), creator.secretKey(), random.bytes(32));
   const bytes = new ByteWriter('inbox record').raw(body, 'body').fixed(signature, 64, 'signature').finish();
-  if (bytes.length > MAX_INBOX_RECORD_BYTES) throw new CosignerError('OVERSIZED_MESSAGE', 'inbox record too large', { length: bytes.length });
+  if (bytes.length > MAX_INBOX_RECORD_BYTES)
+    throw new CosignerError('OVERSIZED_MESSAGE', 'inbox record too large', { length: bytes.length });
   return bytes;
 }
 
 /** Decodes an inbox record and verifies the creator's signature; throws MALFORMED_MESSAGE / BAD_SIGNATURE. */
 export function decodeInboxRecord(bytes: Uint8Array, signature: SignatureCheck = 'check'): InboxRecord {
-  if (bytes.length > MAX_INBOX_RECORD_BYTES) throw new CosignerError('OVERSIZED_MESSAGE', 'inbox record too large', { length: bytes.length });
+  if (bytes.length > MAX_INBOX_RECORD_BYTES)
+    throw new CosignerError('OVERSIZED_MESSAGE', 'inbox record too large', { length: bytes.length });
   const r: ByteReader = new ByteReader(bytes, 'inbox record');
   const version = r.u8('version');
   if (version !== INBOX_VERSION) throw new CosignerError('UNSUPPORTED_VERSION', 'unknown inbox record version', { version });
@@ -128,7 +129,8 @@ export function decodeInboxRecord(bytes: Uint8Array, signature: SignatureCheck =
   const body = bytes.subarray(0, r.offset);
   const signed = r.fixed(64, 'signature');
   r.end();
-  if (signature === 'check' && !isSignedBy(creator, inboxDigest(body), signed)) throw new CosignerError('BAD_SIGNATURE', 'inbox record signature does not verify', { creator: bytesToHex(creator) });
+  if (signature === 'check' && !isSignedBy(creator, inboxDigest(body), signed))
+    throw new CosignerError('BAD_SIGNATURE', 'inbox record signature does not verify', { creator: bytesToHex(creator) });
   return { recipient, creator, seq, announcements, bytes: Uint8Array.from(bytes) };
 }
 
@@ -141,9 +143,12 @@ export function checkInboxAnnouncements(record: InboxRecord, inspect: Announceme
   for (const a of record.announcements) {
     const facts = inspect(a);
     if (!facts.ok) throw new CosignerError('MALFORMED_MESSAGE', `inbox holds an invalid announcement: ${facts.reason}`);
-    if (!equalBytes(facts.creator, record.creator)) throw new CosignerError('BAD_SIGNATURE', 'inbox announcement is not from the inbox creator');
-    if (!facts.signers.some((s) => equalBytes(s, record.recipient))) throw new CosignerError('NOT_A_SIGNER', 'inbox announcement does not list the recipient');
-    if (facts.expiresAt > now + MAX_ANNOUNCEMENT_LIFETIME_MS) throw new CosignerError('INVALID_INPUT', 'inbox announcement expires too far in the future');
+    if (!equalBytes(facts.creator, record.creator))
+      throw new CosignerError('BAD_SIGNATURE', 'inbox announcement is not from the inbox creator');
+    if (!facts.signers.some((s) => equalBytes(s, record.recipient)))
+      throw new CosignerError('NOT_A_SIGNER', 'inbox announcement does not list the recipient');
+    if (facts.expiresAt > now + MAX_ANNOUNCEMENT_LIFETIME_MS)
+      throw new CosignerError('INVALID_INPUT', 'inbox announcement expires too far in the future');
     if (facts.expiresAt > now) live.push(a);
   }
   return live;

@@ -42,13 +42,19 @@ export function addressKey(maConn: Pick<MultiaddrConnection, 'remoteAddr'>): str
     const [hi = 0, lo = 0] = groups.slice(6);
     return [hi >> 8, hi & 0xff, lo >> 8, lo & 0xff].join('.');
   }
-  return `${groups.slice(0, 4).map((g) => g.toString(16)).join(':')}::/64`;
+  return `${groups
+    .slice(0, 4)
+    .map((g) => g.toString(16))
+    .join(':')}::/64`;
 }
 
 /** The eight 16-bit groups of an IPv6 address in text form (`::` and a trailing dotted quad allowed). */
 function ipv6Groups(address: string): number[] | undefined {
   const quad = /^(.*:)(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(address);
-  const text = quad === null ? address : `${quad[1]}${((Number(quad[2]) << 8) | Number(quad[3])).toString(16)}:${((Number(quad[4]) << 8) | Number(quad[5])).toString(16)}`;
+  const text =
+    quad === null
+      ? address
+      : `${quad[1]}${((Number(quad[2]) << 8) | Number(quad[3])).toString(16)}:${((Number(quad[4]) << 8) | Number(quad[5])).toString(16)}`;
   const [head = '', tail, extra] = text.split('::');
   if (extra !== undefined) return undefined;
   const left = head === '' ? [] : head.split(':');
@@ -121,6 +127,8 @@ export class PendingInbound {
 }
 
 /** The libp2p connection manager options that go with these limits. */
-export function connectionManagerLimits(limits: InboundLimits): Pick<ConnectionManagerInit, 'maxIncomingPendingConnections' | 'inboundUpgradeTimeout'> {
+export function connectionManagerLimits(
+  limits: InboundLimits,
+): Pick<ConnectionManagerInit, 'maxIncomingPendingConnections' | 'inboundUpgradeTimeout'> {
   return { maxIncomingPendingConnections: limits.pendingTotal, inboundUpgradeTimeout: limits.handshakeMs };
 }

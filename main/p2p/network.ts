@@ -392,7 +392,10 @@ export class CosignerNetwork {
         if (source !== 'self') {
           // Make the card's addresses dialable, and retry anything waiting for this signer right away.
           const addrs = card.multiaddrs.map((a) => multiaddr(a));
-          if (addrs.length > 0) libp2p.peerStore.merge(peerIdFromString(card.peerId), { multiaddrs: addrs }).catch((e: unknown) => this.#failures.record('peer-store merge', e));
+          if (addrs.length > 0)
+            libp2p.peerStore
+              .merge(peerIdFromString(card.peerId), { multiaddrs: addrs })
+              .catch((e: unknown) => this.#failures.record('peer-store merge', e));
           // A co-signer's relay is one we can share: holding a reservation there too lets it reach us.
           if (this.#watched.has(bytesToHex(card.signerKey))) running.keeper.learnFromCard(card.multiaddrs);
           transport.kick(card.signerKey);
@@ -456,7 +459,9 @@ export class CosignerNetwork {
     const issuedAt = Math.max(this.#config.clock.now(), previous + 1);
     const multiaddrs = this.#cardAddresses(running);
     const peerId = running.libp2p.peerId.toString();
-    return this.#config.signers.map((signer) => createSignerCard({ peerId, displayName: this.#displayName, multiaddrs, issuedAt }, signer, this.#config.random));
+    return this.#config.signers.map((signer) =>
+      createSignerCard({ peerId, displayName: this.#displayName, multiaddrs, issuedAt }, signer, this.#config.random),
+    );
   }
 
   /** Our addresses for a card, best first: 8 fit, and a relay address must not be cut off by LAN ones. */

@@ -35,7 +35,13 @@ export interface OutboundStreamsDeps {
 
 /** Still open both ways, as far as this side knows: the remote may still have closed it meanwhile. */
 function usable(stream: Stream): boolean {
-  return stream.status === 'open' && stream.writeStatus === 'writable' && stream.remoteWriteStatus === 'writable' && stream.remoteReadStatus !== 'closing' && stream.remoteReadStatus !== 'closed';
+  return (
+    stream.status === 'open' &&
+    stream.writeStatus === 'writable' &&
+    stream.remoteWriteStatus === 'writable' &&
+    stream.remoteReadStatus !== 'closing' &&
+    stream.remoteReadStatus !== 'closed'
+  );
 }
 
 export class OutboundStreams {

@@ -50,7 +50,8 @@ export class Outbox {
     const id = `${bytesToHex(recipient)}/${bytesToHex(creator)}`;
     let slot = this.#slots.get(id);
     if (slot === undefined) {
-      if (this.#slots.size >= this.#maxSlots) throw new CosignerError('LIMIT_REACHED', 'too many DHT inboxes to keep', { limit: this.#maxSlots });
+      if (this.#slots.size >= this.#maxSlots)
+        throw new CosignerError('LIMIT_REACHED', 'too many DHT inboxes to keep', { limit: this.#maxSlots });
       slot = { recipient: Uint8Array.from(recipient), creator: Uint8Array.from(creator), entries: [], seq: 0 };
       this.#slots.set(id, slot);
     }

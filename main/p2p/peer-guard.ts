@@ -96,7 +96,10 @@ export class PeerGuard {
     this.#count(reason);
     const now = this.#clock.now();
     const current = this.#strikes.get(peer);
-    const strikes = current === undefined || now - current.windowStart > this.#config.strikeWindowMs ? { count: 0, windowStart: now, reasons: {} } : current;
+    const strikes =
+      current === undefined || now - current.windowStart > this.#config.strikeWindowMs
+        ? { count: 0, windowStart: now, reasons: {} }
+        : current;
     strikes.count += 1;
     strikes.reasons[reason] = (strikes.reasons[reason] ?? 0) + 1;
     this.#strikes.set(peer, strikes);
@@ -139,7 +142,9 @@ export class PeerGuard {
 
   bannedPeers(): Ban[] {
     const now = this.#clock.now();
-    return [...this.#bans.entries()].filter(([, ban]) => ban.until > now).map(([peerId, ban]) => ({ peerId, until: ban.until, reasons: { ...ban.reasons } }));
+    return [...this.#bans.entries()]
+      .filter(([, ban]) => ban.until > now)
+      .map(([peerId, ban]) => ({ peerId, until: ban.until, reasons: { ...ban.reasons } }));
   }
 
   get bansIssued(): number {

@@ -58,7 +58,11 @@ export function relayOfCircuitAddress(address: string): string | undefined {
   if (at <= 0) return undefined;
   const relay = address.slice(0, at);
   try {
-    return multiaddr(relay).getComponents().some((c) => c.name === 'p2p') ? relay : undefined;
+    return multiaddr(relay)
+      .getComponents()
+      .some((c) => c.name === 'p2p')
+      ? relay
+      : undefined;
   } catch {
     return undefined;
   }
@@ -66,7 +70,9 @@ export function relayOfCircuitAddress(address: string): string | undefined {
 
 function peerIdOfAddress(address: string): string | undefined {
   try {
-    return multiaddr(address).getComponents().findLast((c) => c.name === 'p2p')?.value;
+    return multiaddr(address)
+      .getComponents()
+      .findLast((c) => c.name === 'p2p')?.value;
   } catch {
     return undefined;
   }
@@ -78,7 +84,8 @@ function peerIdOfAddress(address: string): string | undefined {
  * manager (a component it exposes at run time) is what the start itself uses.
  */
 function transportManagerOf(libp2p: CosignerLibp2p): { listen(addrs: Multiaddr[]): Promise<void> } {
-  return (libp2p as unknown as { components: { transportManager: { listen(addrs: Multiaddr[]): Promise<void> } } }).components.transportManager;
+  return (libp2p as unknown as { components: { transportManager: { listen(addrs: Multiaddr[]): Promise<void> } } }).components
+    .transportManager;
 }
 
 function withTimeout<T>(scheduler: Scheduler, work: Promise<T>, ms: number, message: string): Promise<T> {
@@ -103,7 +110,8 @@ export class RelayKeeper {
     this.#deps = deps;
     this.#maxLearned = deps.maxLearned ?? 4;
     for (const address of deps.configured) {
-      if (!this.#add(address, 'configured')) throw new CosignerError('INVALID_INPUT', 'a relay address must be a multiaddr ending in /p2p/<relay peer id>', { address });
+      if (!this.#add(address, 'configured'))
+        throw new CosignerError('INVALID_INPUT', 'a relay address must be a multiaddr ending in /p2p/<relay peer id>', { address });
     }
   }
 
@@ -143,7 +151,9 @@ export class RelayKeeper {
     if (entries.filter((e) => e.source === 'public').length >= max) {
       // Public relays come and go: one that keeps failing gives its place to the next one we meet.
       const reserved = this.#reservedRelayIds();
-      const dead = [...this.#relays].find(([, e]) => e.source === 'public' && e.failures >= PUBLIC_RELAY_MAX_FAILURES && !reserved.has(e.peerId));
+      const dead = [...this.#relays].find(
+        ([, e]) => e.source === 'public' && e.failures >= PUBLIC_RELAY_MAX_FAILURES && !reserved.has(e.peerId),
+      );
       if (dead === undefined) return;
       this.#relays.delete(dead[0]);
     }
@@ -185,7 +195,12 @@ export class RelayKeeper {
     const { libp2p, dialTimeoutMs, intervalMs, clock } = this.#deps;
     try {
       await libp2p.dial(multiaddr(address), { signal: AbortSignal.timeout(dialTimeoutMs) });
-      await withTimeout(this.#deps.scheduler, transportManagerOf(libp2p).listen([multiaddr(`${address}${CIRCUIT}`)]), dialTimeoutMs, 'the relay did not grant a reservation in time');
+      await withTimeout(
+        this.#deps.scheduler,
+        transportManagerOf(libp2p).listen([multiaddr(`${address}${CIRCUIT}`)]),
+        dialTimeoutMs,
+        'the relay did not grant a reservation in time',
+      );
       if (!this.#reservedRelayIds().has(entry.peerId)) throw new Error('the relay granted a reservation but no relay address appeared');
       entry.failures = 0;
       entry.lastError = null;

@@ -36,7 +36,11 @@ export async function startRelayNode(config: RelayNodeConfig): Promise<CosignerN
     identity: config.identity,
     listen: config.listen,
     ...(config.announce !== undefined ? { announce: config.announce } : {}),
-    dht: { mode: 'server', addresses: 'all', rules: createDhtRecordRules({ clock: config.clock, inspectAnnouncement: config.inspectAnnouncement }) },
+    dht: {
+      mode: 'server',
+      addresses: 'all',
+      rules: createDhtRecordRules({ clock: config.clock, inspectAnnouncement: config.inspectAnnouncement }),
+    },
     // Only allowed peers may reserve, so only they can be reached through us; anyone may still dial
     // a reserved peer (that is what the reservation is for), and the peer's own Noise check decides.
     connectionGater: { denyInboundRelayReservation: refused },

@@ -246,7 +246,8 @@ export class Rendezvous {
     this.#lookingUp = true;
     try {
       const { libp2p, bootstrap } = this.#deps;
-      if ((this.#deps.amino as SingleKadDHT).routingTable.size === 0) await dialBootstrapPeers(libp2p, bootstrap, this.#timings.dialTimeoutMs);
+      if ((this.#deps.amino as SingleKadDHT).routingTable.size === 0)
+        await dialBootstrapPeers(libp2p, bootstrap, this.#timings.dialTimeoutMs);
       for (const key of this.#deps.unreached()) {
         if (!this.#running) return;
         await this.find(key);
@@ -261,15 +262,14 @@ export class Rendezvous {
     const { protocols, connection, peerId } = result;
     if (!protocols.includes(RELAY_HOP_PROTOCOL) || !protocols.includes(AMINO_PROTOCOL)) return;
     if (connection.direction !== 'outbound' || isRelayed(connection.remoteAddr)) return;
-    const address = connection.remoteAddr.toString().includes('/p2p/') ? connection.remoteAddr.toString() : `${connection.remoteAddr.toString()}/p2p/${peerId.toString()}`;
+    const address = connection.remoteAddr.toString().includes('/p2p/')
+      ? connection.remoteAddr.toString()
+      : `${connection.remoteAddr.toString()}/p2p/${peerId.toString()}`;
     this.#deps.keeper.offerPublic(address, MAX_PUBLIC_RELAYS);
   }
 
   #addressKey(): string {
-    return announcedAddresses(this.#deps.libp2p.getMultiaddrs())
-      .map(String)
-      .sort()
-      .join(' ');
+    return announcedAddresses(this.#deps.libp2p.getMultiaddrs()).map(String).sort().join(' ');
   }
 }
 
@@ -284,9 +284,13 @@ export interface RendezvousSettings {
  * the LAN and my own relays"), on elsewhere only when asked for. Bootstrap peers given in the
  * settings stand for a network of one's own (or a test's), whose addresses may be private ones.
  */
-export function rendezvousFromSettings(settings: RendezvousSettings): { rendezvous?: { bootstrap: readonly string[]; addresses: 'all' | 'public-only' } } {
+export function rendezvousFromSettings(settings: RendezvousSettings): {
+  rendezvous?: { bootstrap: readonly string[]; addresses: 'all' | 'public-only' };
+} {
   const on = settings.publicNetwork ?? (settings.network === 'mainnet' || settings.publicBootstrap !== undefined);
   if (!on) return {};
   const own = settings.publicBootstrap;
-  return { rendezvous: own !== undefined ? { bootstrap: own, addresses: 'all' } : { bootstrap: PUBLIC_BOOTSTRAP, addresses: 'public-only' } };
+  return {
+    rendezvous: own !== undefined ? { bootstrap: own, addresses: 'all' } : { bootstrap: PUBLIC_BOOTSTRAP, addresses: 'public-only' },
+  };
 }

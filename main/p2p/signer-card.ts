@@ -81,7 +81,8 @@ function signerKeyHex(key: Uint8Array): string {
 }
 
 export function createSignerCard(fields: CardFields, signer: SignerKey, random: Random): SignerCard {
-  if (!isValidSignerKey(signer.publicKey)) throw new CosignerError('INVALID_PUBLIC_KEY', 'signer public key is not a valid compressed point');
+  if (!isValidSignerKey(signer.publicKey))
+    throw new CosignerError('INVALID_PUBLIC_KEY', 'signer public key is not a valid compressed point');
   const secret = signer.secretKey();
   if (!equalBytes(secp256k1.getPublicKey(secret, true), signer.publicKey)) {
     throw new CosignerError('INVALID_SECRET_KEY', 'signer secret key does not match its public key');
@@ -132,7 +133,8 @@ export function decodeSignerCard(bytes: Uint8Array, signature: SignatureCheck = 
   const body = bytes.subarray(0, bodyLength);
   // Canonical form only: one card has exactly one encoding, so byte equality means card equality.
   if (!equalBytes(encodeBody(signerKey, { peerId, displayName, multiaddrs, issuedAt }), body)) r.fail('not canonical');
-  if (signature === 'check' && !isSignedBy(signerKey, cardDigest(body), signed)) throw new CosignerError('BAD_SIGNATURE', 'signer card signature does not verify', { signer: signerKeyHex(signerKey) });
+  if (signature === 'check' && !isSignedBy(signerKey, cardDigest(body), signed))
+    throw new CosignerError('BAD_SIGNATURE', 'signer card signature does not verify', { signer: signerKeyHex(signerKey) });
   return { signerKey, peerId, displayName, multiaddrs, issuedAt, bytes: Uint8Array.from(bytes) };
 }
 

@@ -13,7 +13,18 @@ import { peerIdFromString } from '@libp2p/peer-id';
 import { multiaddr } from '@multiformats/multiaddr';
 import type { Connection, Stream } from '@libp2p/interface';
 import { CosignerError } from '../errors.ts';
-import type { Clock, FrameKind, InboundFrame, InboundHandler, InboundVerdict, OutboundMeta, Random, Scheduler, SessionTransport, TimerHandle } from '../session/ports.ts';
+import type {
+  Clock,
+  FrameKind,
+  InboundFrame,
+  InboundHandler,
+  InboundVerdict,
+  OutboundMeta,
+  Random,
+  Scheduler,
+  SessionTransport,
+  TimerHandle,
+} from '../session/ports.ts';
 import { BoundedMap } from './bounded-map.ts';
 import type { CardExchange } from './card-exchange.ts';
 import { dhtGet, dhtPut } from './dht-client.ts';
@@ -151,9 +162,15 @@ export class CosignerTransport implements SessionTransport {
     if (!this.#running) return Promise.reject(new CosignerError('NOT_RUNNING', 'the network is not running'));
     if (!isValidSignerKey(toSigner)) return Promise.reject(new CosignerError('INVALID_PUBLIC_KEY', 'recipient is not a valid signer key'));
     if (frame.length === 0 || frame.length > MAX_PAYLOAD_BYTES) {
-      return Promise.reject(new CosignerError('OVERSIZED_MESSAGE', 'frame is empty or larger than the wire allows', { length: frame.length, max: MAX_PAYLOAD_BYTES }));
+      return Promise.reject(
+        new CosignerError('OVERSIZED_MESSAGE', 'frame is empty or larger than the wire allows', {
+          length: frame.length,
+          max: MAX_PAYLOAD_BYTES,
+        }),
+      );
     }
-    if (meta.expiresAt <= this.#deps.clock.now()) return Promise.reject(new CosignerError('EXPIRED', 'frame expired before sending', { sessionId: meta.sessionId }));
+    if (meta.expiresAt <= this.#deps.clock.now())
+      return Promise.reject(new CosignerError('EXPIRED', 'frame expired before sending', { sessionId: meta.sessionId }));
     if (meta.kind === 'announcement') this.#storeInInbox(toSigner, frame, meta.expiresAt);
     return this.#delivery.send(toSigner, frame, meta);
   }
@@ -188,7 +205,13 @@ export class CosignerTransport implements SessionTransport {
   }
 
   stats(): TransportStats {
-    return { ...this.#stats, pendingDeliveries: this.#delivery.pendingCount(), failedAttempts: this.#delivery.failedAttempts(), watchedCosigners: this.#watched.size, nacksReceived: { ...this.#nacksReceived } };
+    return {
+      ...this.#stats,
+      pendingDeliveries: this.#delivery.pendingCount(),
+      failedAttempts: this.#delivery.failedAttempts(),
+      watchedCosigners: this.#watched.size,
+      nacksReceived: { ...this.#nacksReceived },
+    };
   }
 
   async #attempt(toSigner: Uint8Array, frame: Uint8Array, kind: FrameKind, signal: AbortSignal, attempt: number): Promise<void> {
@@ -344,8 +367,17 @@ export class CosignerTransport implements SessionTransport {
   async #publishSlot(slot: OutboxSlot): Promise<void> {
     const creator = this.#deps.signers.find((s) => equalBytes(s.publicKey, slot.creator));
     if (creator === undefined || !this.#running) return;
-    const record = encodeInboxRecord({ recipient: slot.recipient, seq: slot.seq, announcements: slot.entries.map((e) => e.announcement) }, creator, this.#deps.random);
-    const accepted = await dhtPut(this.#deps.libp2p, inboxKey(slot.recipient, slot.creator), record, AbortSignal.timeout(this.#timeouts.dhtMs));
+    const record = encodeInboxRecord(
+      { recipient: slot.recipient, seq: slot.seq, announcements: slot.entries.map((e) => e.announcement) },
+      creator,
+      this.#deps.random,
+    );
+    const accepted = await dhtPut(
+      this.#deps.libp2p,
+      inboxKey(slot.recipient, slot.creator),
+      record,
+      AbortSignal.timeout(this.#timeouts.dhtMs),
+    );
     if (accepted > 0) this.#stats.inboxRecordsPublished += 1;
     else this.#stats.inboxPublishFailures += 1;
   }

@@ -60,7 +60,11 @@ export function encodeMessage(message: WireMessage): Uint8Array {
   const w = new ByteWriter('wire frame').u8(WIRE_VERSION, 'version');
   switch (message.type) {
     case 'deliver':
-      return w.u8(TYPE_DELIVER, 'type').u8(message.kind === 'announcement' ? 0 : 1, 'kind').raw(message.payload, 'payload').finish();
+      return w
+        .u8(TYPE_DELIVER, 'type')
+        .u8(message.kind === 'announcement' ? 0 : 1, 'kind')
+        .raw(message.payload, 'payload')
+        .finish();
     case 'ack':
       return w.u8(TYPE_ACK, 'type').finish();
     case 'nack':

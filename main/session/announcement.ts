@@ -85,11 +85,15 @@ function checkSigners(signers: readonly Uint8Array[], maxSigners: number): void 
  */
 export function checkSessionSize(signers: number, messages: number): void {
   if (signers * messages > PROTOCOL_MAX_NONCES) {
-    throw new CosignerError('OVERSIZED_MESSAGE', `${signers} signers × ${messages} messages exceeds ${PROTOCOL_MAX_NONCES} nonces per round`, {
-      signers,
-      messages,
-      max: PROTOCOL_MAX_NONCES,
-    });
+    throw new CosignerError(
+      'OVERSIZED_MESSAGE',
+      `${signers} signers × ${messages} messages exceeds ${PROTOCOL_MAX_NONCES} nonces per round`,
+      {
+        signers,
+        messages,
+        max: PROTOCOL_MAX_NONCES,
+      },
+    );
   }
 }
 
@@ -149,8 +153,7 @@ export function reloadAnnouncement(frame: Uint8Array): Announcement {
 
 /** What the p2p layer needs to file an announcement in the DHT (its AnnouncementInspector). */
 export type AnnouncementFacts =
-  | { ok: true; creator: Uint8Array; signers: readonly Uint8Array[]; expiresAt: number }
-  | { ok: false; reason: string };
+  { ok: true; creator: Uint8Array; signers: readonly Uint8Array[]; expiresAt: number } | { ok: false; reason: string };
 
 /** Decodes and authenticates an announcement for the transport, which must not depend on this codec. */
 export function inspectAnnouncement(frame: Uint8Array): AnnouncementFacts {

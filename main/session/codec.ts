@@ -73,9 +73,7 @@ export interface PsbtPayload {
 
 /** `label` is the creator's display text for a message (e.g. the text it encodes, or "input 2 of tx …"). */
 export type Payload =
-  | { kind: 'message'; message: Uint8Array; label: string }
-  | { kind: 'batch'; items: readonly BatchItem[] }
-  | PsbtPayload;
+  { kind: 'message'; message: Uint8Array; label: string } | { kind: 'batch'; items: readonly BatchItem[] } | PsbtPayload;
 
 export interface AnnouncementBody {
   signers: readonly Uint8Array[];
@@ -162,7 +160,8 @@ function encodePayload(writer: ByteWriter, payload: Payload): void {
     case 'psbt': {
       const network = PSBT_NETWORKS.indexOf(payload.network);
       if (network < 0) throw invalid('unknown network', { field: 'network' });
-      if (typeof payload.allowNonDefaultSighash !== 'boolean') throw invalid('allowNonDefaultSighash must be a boolean', { field: 'flags' });
+      if (typeof payload.allowNonDefaultSighash !== 'boolean')
+        throw invalid('allowNonDefaultSighash must be a boolean', { field: 'flags' });
       body
         .u8(network, 'network')
         .u8(payload.allowNonDefaultSighash ? PSBT_ALLOW_NON_DEFAULT_SIGHASH : 0, 'flags')
@@ -353,9 +352,7 @@ function decodeMessageBody(r: ByteReader, type: MessageType): SessionMessage {
 
 // ---------------------------------------------------------------- frames
 
-const TYPE_BY_BYTE = new Map<number, FrameType>(
-  Object.entries(FRAME_TYPES).map(([name, byte]) => [byte, name as FrameType]),
-);
+const TYPE_BY_BYTE = new Map<number, FrameType>(Object.entries(FRAME_TYPES).map(([name, byte]) => [byte, name as FrameType]));
 
 /** A signed frame is its signed bytes followed by the 64-byte BIP340 signature. */
 export function appendSignature(signed: Uint8Array, signature: Uint8Array): Uint8Array {
@@ -375,7 +372,8 @@ export function decodeFrame(frame: Uint8Array): DecodedFrame {
     throw new CosignerError('OVERSIZED_MESSAGE', 'frame exceeds the maximum size', { size: frame.length, max: MAX_FRAME_BYTES });
   }
   if (frame.length < 2 + SIGNATURE_BYTES) throw malformed('frame too short', { size: frame.length });
-  if (frame[0] !== PROTOCOL_VERSION) throw new CosignerError('UNSUPPORTED_VERSION', 'unknown protocol version', { version: frame[0] ?? -1 });
+  if (frame[0] !== PROTOCOL_VERSION)
+    throw new CosignerError('UNSUPPORTED_VERSION', 'unknown protocol version', { version: frame[0] ?? -1 });
   const type = TYPE_BY_BYTE.get(frame[1] ?? -1);
   if (type === undefined) throw new CosignerError('UNSUPPORTED_VERSION', 'unknown frame type', { type: frame[1] ?? -1 });
   const signed = frame.slice(0, frame.length - SIGNATURE_BYTES);

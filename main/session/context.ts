@@ -128,7 +128,11 @@ export class SessionContext {
   }
 
   broadcast(live: Live, frame: Uint8Array, kind: FrameKind): void {
-    this.sendToOthers(live.announcement.body.signers, live.localIndex, frame, { kind, sessionId: live.announcement.idHex, expiresAt: live.deadline });
+    this.sendToOthers(live.announcement.body.signers, live.localIndex, frame, {
+      kind,
+      sessionId: live.announcement.idHex,
+      expiresAt: live.deadline,
+    });
   }
 
   enqueue<T>(live: Live, op: () => Promise<T>, inbound: boolean): Promise<T> {
@@ -242,15 +246,12 @@ export class SessionContext {
   }
 
   /** A signed message with this node's next sequence number (reserved now, stored by the commit that sends it). */
-  message(
-    live: Live,
-    attempt: number,
-    body: MessageBody,
-    now: number,
-    secretKey?: Uint8Array,
-  ): { frame: Uint8Array; sequence: number } {
+  message(live: Live, attempt: number, body: MessageBody, now: number, secretKey?: Uint8Array): { frame: Uint8Array; sequence: number } {
     const sequence = nextSequence(live.localSequence);
-    const frame = this.sign({ sessionId: live.announcement.id, sender: live.localIndex, attempt, sequence, timestamp: now, body }, secretKey);
+    const frame = this.sign(
+      { sessionId: live.announcement.id, sender: live.localIndex, attempt, sequence, timestamp: now, body },
+      secretKey,
+    );
     live.localSequence = sequence;
     return { frame, sequence };
   }
@@ -271,7 +272,8 @@ export class SessionContext {
   assertOpen(live: Live): void {
     const { phase, failure } = live.state;
     if (!isTerminal(phase)) return;
-    const code: ErrorCode = phase === 'EXPIRED' ? 'EXPIRED' : phase === 'DECLINED' ? 'DECLINED' : phase === 'ABORTED' ? 'ABORTED' : 'WRONG_PHASE';
+    const code: ErrorCode =
+      phase === 'EXPIRED' ? 'EXPIRED' : phase === 'DECLINED' ? 'DECLINED' : phase === 'ABORTED' ? 'ABORTED' : 'WRONG_PHASE';
     throw new CosignerError(code, `the session is ${phase}`, { sessionId: live.announcement.idHex, cause: failure?.code });
   }
 
@@ -314,10 +316,13 @@ export class SessionContext {
     if (this.deadlineTimer) this.scheduler.clear(this.deadlineTimer.handle);
     this.deadlineTimer = undefined;
     if (next === Infinity) return;
-    const handle = this.scheduler.setTimeout(() => {
-      this.deadlineTimer = undefined;
-      void this.sweep().catch(() => (this.counters.sweepFailures += 1));
-    }, Math.max(0, next - this.clock.now()) + 1);
+    const handle = this.scheduler.setTimeout(
+      () => {
+        this.deadlineTimer = undefined;
+        void this.sweep().catch(() => (this.counters.sweepFailures += 1));
+      },
+      Math.max(0, next - this.clock.now()) + 1,
+    );
     this.deadlineTimer = { handle, at: next };
   }
 

@@ -307,10 +307,16 @@ export class SessionCoordinator {
         throw new CosignerError('WRONG_PHASE', 'already approved: abort instead', { sessionId });
       }
       const text = clip(reason, MAX_REASON_BYTES);
-      await endSession(this.#ctx, live, 'DECLINED', { code: 'DECLINED', reason: text, blame: [live.localIndex], reportedBy: live.localIndex, verified: true }, {
-        type: 'decline',
-        reason: text,
-      });
+      await endSession(
+        this.#ctx,
+        live,
+        'DECLINED',
+        { code: 'DECLINED', reason: text, blame: [live.localIndex], reportedBy: live.localIndex, verified: true },
+        {
+          type: 'decline',
+          reason: text,
+        },
+      );
       return this.#ctx.snapshot(live);
     });
   }
@@ -319,7 +325,13 @@ export class SessionCoordinator {
   abort(sessionId: string, reason = 'cancelled by the user'): Promise<SessionSnapshot> {
     return this.#act(sessionId, async (live) => {
       this.#ctx.assertOpen(live);
-      await endWithAbort(this.#ctx, live, 'ABORTED', { code: 'ABORTED', reason: clip(reason, MAX_REASON_BYTES), blame: [], reportedBy: live.localIndex, verified: true });
+      await endWithAbort(this.#ctx, live, 'ABORTED', {
+        code: 'ABORTED',
+        reason: clip(reason, MAX_REASON_BYTES),
+        blame: [],
+        reportedBy: live.localIndex,
+        verified: true,
+      });
       return this.#ctx.snapshot(live);
     });
   }

@@ -44,13 +44,15 @@ export function dispatch(ctx: SessionContext, inbound: InboundFrame): InboundVer
     return 'refused';
   }
   if (decoded.type === 'announcement') {
-    return ctx.enqueueIntake(() => receiveAnnouncement(ctx, decoded, inbound)).then(
-      (): InboundVerdict => 'accepted',
-      (e: unknown) => {
-        ctx.rejectError(e);
-        return verdictOf(e);
-      },
-    );
+    return ctx
+      .enqueueIntake(() => receiveAnnouncement(ctx, decoded, inbound))
+      .then(
+        (): InboundVerdict => 'accepted',
+        (e: unknown) => {
+          ctx.rejectError(e);
+          return verdictOf(e);
+        },
+      );
   }
   const id = bytesToHex(decoded.message.sessionId);
   const live = ctx.sessions.get(id);
@@ -97,7 +99,9 @@ export async function receiveAnnouncement(ctx: SessionContext, decoded: DecodedF
   if (pending.length >= ctx.options.maxPendingApprovals) {
     throw new CosignerError('LIMIT_REACHED', 'too many requests awaiting approval');
   }
-  const fromCreator = pending.filter((l) => equalKeys(l.announcement.body.signers[l.announcement.body.creatorIndex] as Uint8Array, creator));
+  const fromCreator = pending.filter((l) =>
+    equalKeys(l.announcement.body.signers[l.announcement.body.creatorIndex] as Uint8Array, creator),
+  );
   if (fromCreator.length >= ctx.options.maxPendingPerCreator) {
     throw new CosignerError('LIMIT_REACHED', 'too many requests awaiting approval from this creator');
   }
@@ -121,9 +125,13 @@ export async function receiveAnnouncement(ctx: SessionContext, decoded: DecodedF
   ctx.prepareKeys(body.signers);
   for (const orphan of ctx.orphans.take(announcement.idHex)) void dispatch(ctx, orphan);
   if (ctx.autoApproves(snapshot)) {
-    await ctx.enqueue(live, async () => {
-      if (!isTerminal(live.state.phase) && !live.state.approved[localIndex]) await approveLocally(ctx, live);
-    }, false);
+    await ctx.enqueue(
+      live,
+      async () => {
+        if (!isTerminal(live.state.phase) && !live.state.approved[localIndex]) await approveLocally(ctx, live);
+      },
+      false,
+    );
   }
 }
 
@@ -153,7 +161,13 @@ export async function receiveMessage(ctx: SessionContext, live: Live, decoded: D
   switch (body.type) {
     case 'decline':
       // Its sender's own signed word about itself: checked here like any signed contribution.
-      await endSession(ctx, live, 'DECLINED', { code: 'DECLINED', reason: body.reason, blame: [m.sender], reportedBy: m.sender, verified: true });
+      await endSession(ctx, live, 'DECLINED', {
+        code: 'DECLINED',
+        reason: body.reason,
+        blame: [m.sender],
+        reportedBy: m.sender,
+        verified: true,
+      });
       return;
     case 'abort':
       await endSession(ctx, live, 'ABORTED', {
@@ -198,7 +212,18 @@ export function declineRefused(ctx: SessionContext, announcement: Announcement, 
   const localIndex = body.signers.findIndex((key) => equalKeys(key, ctx.localKey));
   const code = isCosignerError(e) ? e.code : 'INTERNAL';
   const reason = clip(`refused on reading the request (${code}): ${e instanceof Error ? e.message : String(e)}`, MAX_REASON_BYTES);
-  const frame = ctx.sign({ sessionId: announcement.id, sender: localIndex, attempt: 1, sequence: nextSequence(0), timestamp: now, body: { type: 'decline', reason } });
-  const meta: OutboundMeta = { kind: 'session-message', sessionId: announcement.idHex, expiresAt: deadlineOf(body, ctx.options.sessionTimeoutMs) };
+  const frame = ctx.sign({
+    sessionId: announcement.id,
+    sender: localIndex,
+    attempt: 1,
+    sequence: nextSequence(0),
+    timestamp: now,
+    body: { type: 'decline', reason },
+  });
+  const meta: OutboundMeta = {
+    kind: 'session-message',
+    sessionId: announcement.idHex,
+    expiresAt: deadlineOf(body, ctx.options.sessionTimeoutMs),
+  };
   ctx.send(creator, frame, meta);
 }

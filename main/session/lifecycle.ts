@@ -16,7 +16,10 @@ export async function startRunning(ctx: SessionContext): Promise<void> {
   ctx.running = true;
   ctx.unsubscribe = ctx.transport.subscribe((inbound) => onFrame(ctx, inbound));
   if (ctx.options.enableAutoCleanup) {
-    ctx.timer = ctx.scheduler.setInterval(() => void ctx.sweep().catch(() => (ctx.counters.sweepFailures += 1)), ctx.options.cleanupIntervalMs);
+    ctx.timer = ctx.scheduler.setInterval(
+      () => void ctx.sweep().catch(() => (ctx.counters.sweepFailures += 1)),
+      ctx.options.cleanupIntervalMs,
+    );
   }
   await ctx.sweep();
 }

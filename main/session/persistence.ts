@@ -19,7 +19,13 @@ import type { SessionContext } from './context.ts';
  * If the store fails nothing is sent or reported as done: the session ends ABORTED (STORAGE_FAILED)
  * in memory and the error is thrown.
  */
-export async function commit(ctx: SessionContext, live: Live, next: SessionState, frames: readonly Uint8Array[] = [], force = false): Promise<void> {
+export async function commit(
+  ctx: SessionContext,
+  live: Live,
+  next: SessionState,
+  frames: readonly Uint8Array[] = [],
+  force = false,
+): Promise<void> {
   const previous = live.state;
   const stored = force || frames.length > 0 || recordChanged(previous, next);
   if (stored) {
@@ -41,7 +47,12 @@ export async function commit(ctx: SessionContext, live: Live, next: SessionState
       ctx.dropSecrets(live);
       if (!isTerminal(previous.phase)) {
         const now = ctx.clock.now();
-        live.state = end(previous, 'ABORTED', { code: 'STORAGE_FAILED', reason: 'could not store the session', blame: [], reportedBy: live.localIndex, verified: true }, now);
+        live.state = end(
+          previous,
+          'ABORTED',
+          { code: 'STORAGE_FAILED', reason: 'could not store the session', blame: [], reportedBy: live.localIndex, verified: true },
+          now,
+        );
         ctx.emit('session', ctx.snapshot(live));
       }
       throw isCosignerError(e) ? e : new CosignerError('STORAGE_FAILED', 'could not store the session', {}, { cause: e });

@@ -123,7 +123,12 @@ function refusal(review: PsbtReview): CosignerError {
 }
 
 /** Imports and reviews a PSBT for a group; INVALID_PSBT (with its reason) when it cannot be read. */
-export function reviewFor(psbt: string | Uint8Array, keys: GroupKeys, network: BitcoinNetwork, options: ClassifyOptions = {}): { imported: ImportedPsbt; review: PsbtReview } {
+export function reviewFor(
+  psbt: string | Uint8Array,
+  keys: GroupKeys,
+  network: BitcoinNetwork,
+  options: ClassifyOptions = {},
+): { imported: ImportedPsbt; review: PsbtReview } {
   const imported = importPsbt(psbt);
   return { imported, review: reviewPsbt(imported, keys, network, options) };
 }
@@ -149,7 +154,12 @@ export function signablePsbt(
 
 /** A PSBT of the group whose co-signers' BIP373 partial signatures another tool collected,
  *  reviewed as for signing, then checked, aggregated and finalized (completePsbt). */
-export function completeGroupPsbt(psbt: string | Uint8Array, keys: GroupKeys, network: BitcoinNetwork, options: ClassifyOptions = {}): SignedTransaction {
+export function completeGroupPsbt(
+  psbt: string | Uint8Array,
+  keys: GroupKeys,
+  network: BitcoinNetwork,
+  options: ClassifyOptions = {},
+): SignedTransaction {
   const { imported, plan } = signablePsbt(psbt, keys, network, options);
   const { psbtBase64, rawTxHex, txid } = completePsbt(imported, plan);
   return { psbtBase64, rawTxHex, txid };

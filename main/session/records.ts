@@ -13,8 +13,7 @@ import { isExchange, PHASES, type SessionState } from './state.ts';
 
 export const RECORD_FORMAT = 1;
 
-const hex = (bytes?: number) =>
-  z.string().regex(bytes === undefined ? /^(?:[0-9a-f]{2})+$/ : new RegExp(`^[0-9a-f]{${bytes * 2}}$`));
+const hex = (bytes?: number) => z.string().regex(bytes === undefined ? /^(?:[0-9a-f]{2})+$/ : new RegExp(`^[0-9a-f]{${bytes * 2}}$`));
 const count = z.number().int().nonnegative().max(MAX_U32);
 const millis = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
 
@@ -112,7 +111,7 @@ export function fromRecord(json: unknown): Restored {
     record.attemptFloor <= record.attempt &&
     (record.failure?.blame ?? []).every((i) => i < n) &&
     (record.failure?.reportedBy ?? 0) < n &&
-    (record.phase === 'COMPLETE') === (record.signatures.length > 0) &&
+    (record.phase === 'COMPLETE') === record.signatures.length > 0 &&
     (announcement.body.payload.kind === 'psbt') === (record.psbt !== undefined) &&
     (record.psbt === undefined ||
       ((record.phase === 'COMPLETE') === (record.psbt.transaction !== null) &&
@@ -145,7 +144,13 @@ export function fromRecord(json: unknown): Restored {
 
 /** A record from before `verified` was stored: only what this node detected, or a signer's decline of
  *  its own (blame = the reporter alone), was checked here; any other remote end was a claim. */
-function verifiedOf(failure: { code: string; blame: readonly number[]; reportedBy: number; verified?: boolean | undefined }, localIndex: number): boolean {
+function verifiedOf(
+  failure: { code: string; blame: readonly number[]; reportedBy: number; verified?: boolean | undefined },
+  localIndex: number,
+): boolean {
   if (failure.verified !== undefined) return failure.verified;
-  return failure.reportedBy === localIndex || (failure.code === 'DECLINED' && failure.blame.length === 1 && failure.blame[0] === failure.reportedBy);
+  return (
+    failure.reportedBy === localIndex ||
+    (failure.code === 'DECLINED' && failure.blame.length === 1 && failure.blame[0] === failure.reportedBy)
+  );
 }

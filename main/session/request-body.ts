@@ -17,9 +17,13 @@ export function buildBody(ctx: SessionContext, input: CreateSessionInput, now: n
   const creatorIndex = signers.findIndex((key) => equalKeys(key, ctx.localKey));
   if (creatorIndex < 0) throw new CosignerError('NOT_A_SIGNER', 'the local signer must be one of the signers');
   if (input.tweak !== 'taproot') {
-    throw new CosignerError('INVALID_INPUT', "tweak must be taproot: messages are BIP322 signatures for the group's address, PSBT inputs key-path spends", {
-      field: 'tweak',
-    });
+    throw new CosignerError(
+      'INVALID_INPUT',
+      "tweak must be taproot: messages are BIP322 signatures for the group's address, PSBT inputs key-path spends",
+      {
+        field: 'tweak',
+      },
+    );
   }
   const ttl = input.expiresInMs ?? ctx.options.defaultSessionTtlMs;
   if (!Number.isSafeInteger(ttl) || ttl <= 0 || ttl > ctx.options.sessionTimeoutMs) {

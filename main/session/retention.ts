@@ -34,7 +34,12 @@ export interface Retainable {
 }
 
 /** The records to delete now, oldest first, at most `max`. An open session is never chosen. */
-export function recordsToDelete(entries: Iterable<Retainable>, now: number, policy: RetentionPolicy, max = MAX_DELETIONS_PER_SWEEP): string[] {
+export function recordsToDelete(
+  entries: Iterable<Retainable>,
+  now: number,
+  policy: RetentionPolicy,
+  max = MAX_DELETIONS_PER_SWEEP,
+): string[] {
   const newestFirst = [...entries].sort((a, b) => b.createdAt - a.createdAt || (a.sessionId < b.sessionId ? -1 : 1));
   const chosen: string[] = [];
   newestFirst.forEach((entry, position) => {

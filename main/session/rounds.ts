@@ -66,7 +66,12 @@ export async function receiveContribution(ctx: SessionContext, live: Live, m: Se
 export function acceptNonces(ctx: SessionContext, live: Live, state: SessionState, sender: number, evidence: NonceEvidence): Outcome {
   const local = live.localIndex;
   if (evidence.nonces.length !== live.messages.length) {
-    return fail('MALFORMED_MESSAGE', `signer ${sender} sent ${evidence.nonces.length} nonces for ${live.messages.length} messages`, [sender], local);
+    return fail(
+      'MALFORMED_MESSAGE',
+      `signer ${sender} sent ${evidence.nonces.length} nonces for ${live.messages.length} messages`,
+      [sender],
+      local,
+    );
   }
   const bad = invalidNonceIndex(evidence.nonces);
   if (bad !== undefined) return fail('INVALID_PUBLIC_NONCE', `signer ${sender} sent an invalid nonce for message ${bad}`, [sender], local);
@@ -101,7 +106,12 @@ export function acceptPartials(ctx: SessionContext, live: Live, state: SessionSt
       return fail('BAD_SIGNATURE', `signer ${m.sender} forwarded nonces signer ${i} did not sign`, [m.sender], local);
     }
     if (i === local) {
-      return fail('EQUIVOCATION', 'this signer key signed nonces this node did not make: is the key in use on another device?', [local], local);
+      return fail(
+        'EQUIVOCATION',
+        'this signer key signed nonces this node did not make: is the key in use on another device?',
+        [local],
+        local,
+      );
     }
     if (held !== undefined) {
       return fail('EQUIVOCATION', `signer ${i} signed two different nonces in attempt ${m.attempt}`, [i], local);
@@ -254,7 +264,10 @@ export function batchOf(ctx: SessionContext, live: Live): { batch: Batch } | { f
   const { attempt } = live.state;
   if (live.batch?.attempt === attempt) return { batch: live.batch.batch };
   try {
-    const batch = signingBatch(ctx.keysOf(live), live.state.nonces.map((e) => (e as NonceEvidence).nonces));
+    const batch = signingBatch(
+      ctx.keysOf(live),
+      live.state.nonces.map((e) => (e as NonceEvidence).nonces),
+    );
     live.batch = { attempt, batch };
     return { batch };
   } catch (e) {
@@ -277,7 +290,13 @@ export async function endWithAbort(ctx: SessionContext, live: Live, phase: 'ABOR
   });
 }
 
-export async function endSession(ctx: SessionContext, live: Live, phase: 'ABORTED' | 'DECLINED' | 'EXPIRED', failure: Failure, notify?: MessageBody): Promise<void> {
+export async function endSession(
+  ctx: SessionContext,
+  live: Live,
+  phase: 'ABORTED' | 'DECLINED' | 'EXPIRED',
+  failure: Failure,
+  notify?: MessageBody,
+): Promise<void> {
   const now = ctx.clock.now();
   ctx.dropSecrets(live);
   const frames = notify ? [ctx.message(live, live.state.attempt, notify, now).frame] : [];

@@ -78,7 +78,10 @@ export class SessionIndex {
       throw new CosignerError('INVALID_INPUT', `limit must be within 1..${MAX_HISTORY_PAGE}`);
     }
     const mine = [...this.#entries.values()].filter((e) => e.localKey === localKey && (cursor === undefined || isAfter(e, cursor)));
-    const sessions = mine.sort(newestFirst).slice(0, limit).map(({ localKey: _, ...summary }) => summary);
+    const sessions = mine
+      .sort(newestFirst)
+      .slice(0, limit)
+      .map(({ localKey: _, ...summary }) => summary);
     const last = sessions[sessions.length - 1];
     return { sessions, next: mine.length > limit && last ? cursorOf(last) : null };
   }

@@ -24,7 +24,16 @@ export interface SnapshotInput {
   maxAttempts: number;
 }
 
-export function snapshotOf({ announcement, state, localIndex, signingKey, items, psbt, bip322, maxAttempts }: SnapshotInput): SessionSnapshot {
+export function snapshotOf({
+  announcement,
+  state,
+  localIndex,
+  signingKey,
+  items,
+  psbt,
+  bip322,
+  maxAttempts,
+}: SnapshotInput): SessionSnapshot {
   const { body } = announcement;
   const done = state.phase === 'COMPLETE';
   return {

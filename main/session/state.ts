@@ -89,10 +89,13 @@ function setAt<T>(list: readonly T[], index: number, value: T): T[] {
 }
 
 function sameBytes(a: readonly Uint8Array[], b: readonly Uint8Array[]): boolean {
-  return a.length === b.length && a.every((x, i) => {
-    const y = b[i] as Uint8Array;
-    return x.length === y.length && x.every((byte, j) => byte === y[j]);
-  });
+  return (
+    a.length === b.length &&
+    a.every((x, i) => {
+      const y = b[i] as Uint8Array;
+      return x.length === y.length && x.every((byte, j) => byte === y[j]);
+    })
+  );
 }
 
 /** The phase the collected contributions call for (terminal phases are left alone). */

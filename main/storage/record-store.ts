@@ -88,9 +88,11 @@ export class FileRecordStore implements RecordStore {
       return Promise.reject(e);
     }
     const previous = this.#chains.get(key) ?? Promise.resolve();
-    const write = previous.then(() => writeFileAtomic(path, data)).catch((e: unknown) => {
-      throw storageFailed('write a record', key, e);
-    });
+    const write = previous
+      .then(() => writeFileAtomic(path, data))
+      .catch((e: unknown) => {
+        throw storageFailed('write a record', key, e);
+      });
     const chain = write.then(
       () => undefined,
       () => undefined,

@@ -47,7 +47,8 @@ export function btcToSats(text: string): number {
 /** A `bitcoin:` URI, or a bare address, for `network`. */
 export function parsePaymentUri(text: string, network: BitcoinNetwork): PaymentRequest {
   const uri = text.trim();
-  if (uri.length === 0 || uri.length > MAX_URI_CHARS) throw refuse(`expected a bitcoin: link or an address (up to ${MAX_URI_CHARS} characters)`);
+  if (uri.length === 0 || uri.length > MAX_URI_CHARS)
+    throw refuse(`expected a bitcoin: link or an address (up to ${MAX_URI_CHARS} characters)`);
   const bare = !SCHEME.test(uri);
   const body = bare ? uri : uri.replace(SCHEME, '');
   const q = body.indexOf('?');

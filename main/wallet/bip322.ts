@@ -33,7 +33,9 @@ export function bip322ToSpend(message: Uint8Array, scriptPubKey: Uint8Array): Ui
   return RawTx.encode({
     version: 0,
     segwitFlag: false,
-    inputs: [{ txid: new Uint8Array(32), index: 0xffffffff, finalScriptSig: Script.encode(['OP_0', bip322MessageHash(message)]), sequence: 0 }],
+    inputs: [
+      { txid: new Uint8Array(32), index: 0xffffffff, finalScriptSig: Script.encode(['OP_0', bip322MessageHash(message)]), sequence: 0 },
+    ],
     outputs: [{ amount: 0n, script: scriptPubKey }],
     witnesses: [],
     lockTime: 0,

@@ -122,7 +122,12 @@ export function deriveChild(parent: DerivedGroupKey, index: number): DerivedGrou
   const I = hmac(sha512, parent.chainCode, concatBytes(parent.childCtx.aggregateKey, data));
   const tweak = I.slice(0, 32);
   const noKey = (cause?: unknown) =>
-    new CosignerError('INVALID_INPUT', 'this derivation index gives no valid key; use the next one', { step, index }, cause === undefined ? undefined : { cause });
+    new CosignerError(
+      'INVALID_INPUT',
+      'this derivation index gives no valid key; use the next one',
+      { step, index },
+      cause === undefined ? undefined : { cause },
+    );
   if (!Fn.isValid(Fn.fromBytes(tweak, true))) throw noKey();
   let childCtx: KeyAggContext;
   try {

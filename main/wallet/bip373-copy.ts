@@ -64,14 +64,23 @@ export class Bip373Copy {
     }
     this.#participants = plan.participants;
     this.#signingKeys = plan.inputs.map((input) => input.key.signingCtx.aggregateKey);
-    const participants = encodeBip373Field({ kind: 'inputParticipants', data: { aggregateKey: plan.aggregateKey, participants: plan.participants } });
+    const participants = encodeBip373Field({
+      kind: 'inputParticipants',
+      data: { aggregateKey: plan.aggregateKey, participants: plan.participants },
+    });
     const heads: Uint8Array[] = [];
     const tails: Uint8Array[] = [];
     maps.inputs.forEach((announced, i) => {
-      const entries = announced.filter((e) => !(e.keyType === PSBT_IN_MUSIG2_PARTICIPANT_PUBKEYS && sameBytes(e.keyData, plan.aggregateKey)));
+      const entries = announced.filter(
+        (e) => !(e.keyType === PSBT_IN_MUSIG2_PARTICIPANT_PUBKEYS && sameBytes(e.keyData, plan.aggregateKey)),
+      );
       entries.push(participants);
       if (!entries.some((e) => e.keyType === PSBT_IN_TAP_INTERNAL_KEY)) {
-        entries.push({ keyType: PSBT_IN_TAP_INTERNAL_KEY, keyData: new Uint8Array(0), value: (plan.inputs[i] as PlannedInput).key.internalKey });
+        entries.push({
+          keyType: PSBT_IN_TAP_INTERNAL_KEY,
+          keyData: new Uint8Array(0),
+          value: (plan.inputs[i] as PlannedInput).key.internalKey,
+        });
       }
       entries.sort((a, b) => a.keyType - b.keyType || compareBytes(a.keyData, b.keyData));
       // The nonces and partial signatures the PSBT came with, another session's, are in neither part.
@@ -82,7 +91,9 @@ export class Bip373Copy {
     this.#tails = tails;
     this.#start = concatBytes(Uint8Array.from(PSBT_MAGIC), writePsbtMap(maps.global));
     this.#end = concatBytes(...maps.outputs.map(writePsbtMap));
-    this.#order = plan.participants.map((_, p) => p).sort((a, b) => compareBytes(plan.participants[a] as Uint8Array, plan.participants[b] as Uint8Array));
+    this.#order = plan.participants
+      .map((_, p) => p)
+      .sort((a, b) => compareBytes(plan.participants[a] as Uint8Array, plan.participants[b] as Uint8Array));
     this.#nonces = plan.participants.map(() => undefined);
     this.#partials = plan.participants.map(() => undefined);
   }

@@ -92,7 +92,9 @@ function decodeParticipants(entry: PsbtEntry): MusigParticipants {
   const { value } = entry;
   if (value.length === 0) throw new FieldProblem('the participant list is empty');
   if (value.length % 33 !== 0) {
-    throw new FieldProblem(`the participant list is ${value.length} bytes, not a whole number of 33-byte compressed keys (is a key x-only?)`);
+    throw new FieldProblem(
+      `the participant list is ${value.length} bytes, not a whole number of 33-byte compressed keys (is a key x-only?)`,
+    );
   }
   const participants: Uint8Array[] = [];
   for (let at = 0; at < value.length; at += 33) {

@@ -53,23 +53,37 @@ export function buildBump(
   feeRate: number,
 ): BuiltSend {
   if (!Number.isInteger(feeRate) || feeRate < MIN_FEE_RATE || feeRate > MAX_FEE_RATE) {
-    throw new CosignerError('INVALID_INPUT', `the fee rate is a whole number of sat/vB from ${MIN_FEE_RATE} to ${MAX_FEE_RATE}`, { feeRate });
+    throw new CosignerError('INVALID_INPUT', `the fee rate is a whole number of sat/vB from ${MIN_FEE_RATE} to ${MAX_FEE_RATE}`, {
+      feeRate,
+    });
   }
   const seen = state.history.find((h) => h.txid === original.txid);
-  if (!seen) throw new CosignerError('INVALID_INPUT', "that transaction is not in the group's history: refresh the wallet", { txid: original.txid });
-  if (seen.confirmed) throw new CosignerError('INVALID_INPUT', 'that transaction is already confirmed: nothing to speed up', { txid: original.txid });
+  if (!seen)
+    throw new CosignerError('INVALID_INPUT', "that transaction is not in the group's history: refresh the wallet", { txid: original.txid });
+  if (seen.confirmed)
+    throw new CosignerError('INVALID_INPUT', 'that transaction is already confirmed: nothing to speed up', { txid: original.txid });
   const ours = addressesByScript(state, keys);
   const inputs = original.inputs.map((input, i) => {
     const prevout = spent[i];
     const owner = prevout && ours.get(prevout.script);
-    if (!prevout || !owner) throw new CosignerError('INVALID_INPUT', 'that transaction spends a coin that is not the group\'s: only the group\'s own spends can be replaced', { txid: original.txid });
+    if (!prevout || !owner)
+      throw new CosignerError(
+        'INVALID_INPUT',
+        "that transaction spends a coin that is not the group's: only the group's own spends can be replaced",
+        { txid: original.txid },
+      );
     return inputOf(keys, network, { txid: input.txid, vout: input.vout, value: prevout.value, ...owner });
   });
   const changeAt = original.outputs.findIndex((o) => ours.get(o.script)?.branch === 'change');
-  if (changeAt < 0) throw new CosignerError('INSUFFICIENT_FUNDS', 'that transaction has no change to pay a higher fee from', { txid: original.txid });
+  if (changeAt < 0)
+    throw new CosignerError('INSUFFICIENT_FUNDS', 'that transaction has no change to pay a higher fee from', { txid: original.txid });
   const changeOwner = ours.get(original.outputs[changeAt]!.script)!;
   const changeKey = keys.derive([CHANGE_BRANCH, changeOwner.index]);
-  const outputs: SpendOutput[] = original.outputs.map((o, i) => ({ script: hexToBytes(o.script), amount: BigInt(o.value), change: i === changeAt }));
+  const outputs: SpendOutput[] = original.outputs.map((o, i) => ({
+    script: hexToBytes(o.script),
+    amount: BigInt(o.value),
+    change: i === changeAt,
+  }));
 
   const totalIn = spent.reduce((sum, p) => sum + BigInt(p.value), 0n);
   const oldFee = totalIn - outputs.reduce((sum, o) => sum + o.amount, 0n);
@@ -80,10 +94,14 @@ export function buildBump(
   const fee = wanted > floor ? wanted : floor;
   const change = outputs[changeAt]!.amount - (fee - oldFee);
   if (change < BigInt(dustThreshold(outputs[changeAt]!.script))) {
-    throw new CosignerError('INSUFFICIENT_FUNDS', `the change of that transaction cannot pay a fee of ${fee} sat: send again with more coins instead`, {
-      txid: original.txid,
-      fee: Number(fee),
-    });
+    throw new CosignerError(
+      'INSUFFICIENT_FUNDS',
+      `the change of that transaction cannot pay a fee of ${fee} sat: send again with more coins instead`,
+      {
+        txid: original.txid,
+        fee: Number(fee),
+      },
+    );
   }
   const replaced = outputs.map((o, i) => (i === changeAt ? { ...o, amount: change } : o));
   return finishSpend(inputs, replaced, keys, network, { key: changeKey, index: changeOwner.index });

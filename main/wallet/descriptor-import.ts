@@ -25,7 +25,9 @@ export interface ReadDescriptor {
   readonly policy: GroupPolicy;
 }
 
-type Leaf = { readonly kind: 'subset'; readonly keys: string[] } | { readonly kind: 'recovery'; readonly keys: string[]; readonly olderBlocks: number };
+type Leaf =
+  | { readonly kind: 'subset'; readonly keys: string[] }
+  | { readonly kind: 'recovery'; readonly keys: string[]; readonly olderBlocks: number };
 
 function refuse(message: string, context: Record<string, number | string> = {}): CosignerError {
   return new CosignerError('INVALID_INPUT', message, context);
@@ -38,7 +40,8 @@ class Cursor {
     this.text = text;
   }
   eat(token: string): void {
-    if (!this.text.startsWith(token, this.at)) throw refuse(`unsupported descriptor: expected "${token}" at character ${this.at}`, { at: this.at });
+    if (!this.text.startsWith(token, this.at))
+      throw refuse(`unsupported descriptor: expected "${token}" at character ${this.at}`, { at: this.at });
     this.at += token.length;
   }
   next(token: string): boolean {
@@ -93,7 +96,9 @@ export function readGroupDescriptor(text: string): ReadDescriptor {
   if (!/#[a-z0-9]{8}$/.test(descriptor)) throw refuse('the descriptor has no checksum (#xxxxxxxx at its end): copy it whole');
   if (!hasValidChecksum(descriptor)) throw refuse('the descriptor’s checksum does not match: it was changed or mistyped');
   if (/[xt]pub/.test(descriptor)) {
-    throw refuse('this is a receive or change descriptor (with xpubs): import the group descriptor, tr(musig(<keys>)...), or the group file');
+    throw refuse(
+      'this is a receive or change descriptor (with xpubs): import the group descriptor, tr(musig(<keys>)...), or the group file',
+    );
   }
   const c = new Cursor(descriptor.slice(0, -9));
   c.eat('tr(');
@@ -125,7 +130,9 @@ export function readGroupDescriptor(text: string): ReadDescriptor {
   // Bounds, curve points and duplicates are checked here; then the one form we write must come back.
   const outputs = new GroupOutputs(publicKeys, policy);
   if (policyDescriptors(outputs, 'mainnet').keyPath !== descriptor) {
-    throw refuse('unsupported descriptor: not the form Cosigner writes for these keys (keys unsorted, leaves missing, in another order or another tree shape)');
+    throw refuse(
+      'unsupported descriptor: not the form Cosigner writes for these keys (keys unsorted, leaves missing, in another order or another tree shape)',
+    );
   }
   return Object.freeze({ publicKeys: Object.freeze(publicKeys), policy: outputs.policy });
 }

@@ -28,7 +28,10 @@ const FileGroup = z
     descriptor: Descriptor,
     receive: Descriptor,
     change: Descriptor,
-    signers: z.array(z.object({ publicKey: PublicKeyHex, name: Name.nullable() }).strict()).min(1).max(16),
+    signers: z
+      .array(z.object({ publicKey: PublicKeyHex, name: Name.nullable() }).strict())
+      .min(1)
+      .max(16),
   })
   .strict();
 const GroupFile = z

@@ -16,7 +16,6 @@ export type TapDerivation = readonly [
   value: { readonly hashes: readonly Uint8Array[]; readonly der: { readonly fingerprint: number; readonly path: readonly number[] } },
 ];
 
-
 /** Claims naming this group that are followed per input or output: a wallet writes one. */
 const MAX_CLAIMS_TRIED = 4;
 /**

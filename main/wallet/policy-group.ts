@@ -54,7 +54,12 @@ export function groupOutputs(group: Pick<Group, 'publicKeys' | 'policy'>): Group
  * The group as the contract shows it. Key path only: describeGroup's values, unchanged. With a script
  * tree: the output key and address commit to the tree's merkle root (BIP341).
  */
-export function describePolicyGroup(name: string, publicKeysHex: readonly string[], network: BitcoinNetwork, policy: GroupPolicy = N_OF_N): Group {
+export function describePolicyGroup(
+  name: string,
+  publicKeysHex: readonly string[],
+  network: BitcoinNetwork,
+  policy: GroupPolicy = N_OF_N,
+): Group {
   const outputs = new GroupOutputs(publicKeysHex, policy);
   const checked = outputs.policy;
   if (isKeyPathOnly(checked)) return { ...describeGroup(name, publicKeysHex, network), policy: policyView(checked) };

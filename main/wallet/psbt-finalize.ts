@@ -38,7 +38,9 @@ function verified(tx: Transaction, plan: PsbtSigningPlan, signatures: readonly U
   return plan.inputs.map((input, i) => {
     const signature = signatures[i] as Uint8Array;
     if (!(signature instanceof Uint8Array) || !verifySignature(signature, input.message, input.key.outputKey)) {
-      throw new CosignerError('SIGNATURE_INVALID', `input ${input.index}: the signature does not verify under its output key`, { input: input.index });
+      throw new CosignerError('SIGNATURE_INVALID', `input ${input.index}: the signature does not verify under its output key`, {
+        input: input.index,
+      });
     }
     if (input.signed) return tx.getInput(input.index).tapKeySig as Uint8Array;
     return input.sighashType === SIGHASH_DEFAULT ? signature : concatBytes(signature, Uint8Array.of(input.sighashType));
@@ -50,7 +52,12 @@ function verified(tx: Transaction, plan: PsbtSigningPlan, signatures: readonly U
  * `tx`) and one aggregate signature per planned input, in plan order. Every input of the PSBT must be
  * planned (a plan refuses any other PSBT).
  */
-export function finalizeKeyPath(psbt: Uint8Array, tx: Transaction, plan: PsbtSigningPlan, signatures: readonly Uint8Array[]): FinalTransaction {
+export function finalizeKeyPath(
+  psbt: Uint8Array,
+  tx: Transaction,
+  plan: PsbtSigningPlan,
+  signatures: readonly Uint8Array[],
+): FinalTransaction {
   if (plan.inputs.length !== tx.inputsLength || plan.inputs.some((input, i) => input.index !== i)) {
     throw new CosignerError('INVALID_INPUT', 'every input of the PSBT is finalized at once, in order');
   }

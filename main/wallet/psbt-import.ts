@@ -58,7 +58,8 @@ export function psbtBytes(input: string | Uint8Array): Uint8Array {
  */
 export function importPsbt(input: string | Uint8Array): ImportedPsbt {
   const bytes = psbtBytes(input);
-  if (bytes.length > MAX_PSBT_BYTES) throw new CosignerError('INVALID_PSBT', `a PSBT is at most ${MAX_PSBT_BYTES} bytes`, { bytes: bytes.length });
+  if (bytes.length > MAX_PSBT_BYTES)
+    throw new CosignerError('INVALID_PSBT', `a PSBT is at most ${MAX_PSBT_BYTES} bytes`, { bytes: bytes.length });
   const maps = readPsbtMaps(bytes);
   if (maps.inputs.length === 0 || maps.inputs.length > MAX_PSBT_INPUTS) {
     throw new CosignerError('INVALID_PSBT', `a PSBT to sign has 1 to ${MAX_PSBT_INPUTS} inputs`, { inputs: maps.inputs.length });
@@ -82,7 +83,8 @@ export function importPsbt(input: string | Uint8Array): ImportedPsbt {
   for (let index = 0; index < tx.outputsLength; index++) {
     const amount = tx.getOutput(index).amount ?? 0n;
     totalOut += amount;
-    if (amount > MAX_MONEY || totalOut > MAX_MONEY) throw new CosignerError('INVALID_PSBT', `output ${index} pays more than 21 million bitcoin`, { output: index });
+    if (amount > MAX_MONEY || totalOut > MAX_MONEY)
+      throw new CosignerError('INVALID_PSBT', `output ${index} pays more than 21 million bitcoin`, { output: index });
   }
   return { bytes, tx, version: maps.version };
 }
@@ -101,7 +103,8 @@ export function feeOf(tx: Transaction): bigint | null {
   if (totalIn > MAX_MONEY) throw new CosignerError('INVALID_PSBT', 'the inputs add up to more than 21 million bitcoin');
   let totalOut = 0n;
   for (let index = 0; index < tx.outputsLength; index++) totalOut += tx.getOutput(index).amount ?? 0n;
-  if (totalOut > totalIn) throw new CosignerError('INVALID_PSBT', 'the outputs spend more than the inputs', { fee: Number(totalIn - totalOut) });
+  if (totalOut > totalIn)
+    throw new CosignerError('INVALID_PSBT', 'the outputs spend more than the inputs', { fee: Number(totalIn - totalOut) });
   return totalIn - totalOut;
 }
 
@@ -168,7 +171,8 @@ function foreignMusig(input: ReturnType<Transaction['getInput']>, keys: GroupKey
   }
   for (const [k] of [...(input.musig2PubNonce ?? []), ...(input.musig2PartialSig ?? [])]) {
     if (k.leafHash !== undefined) return 'it carries MuSig2 data for a script path';
-    if (!equalBytes(k.aggregatePubkey, key.signingCtx.aggregateKey)) return 'it carries MuSig2 nonces or partial signatures for another key';
+    if (!equalBytes(k.aggregatePubkey, key.signingCtx.aggregateKey))
+      return 'it carries MuSig2 nonces or partial signatures for another key';
     if (!hasKey(group.publicKeys, k.participantPubkey)) return 'it carries MuSig2 data from a key that is not in this group';
   }
   return undefined;
@@ -183,7 +187,11 @@ function classifyInput(tx: Transaction, index: number, keys: GroupKeys, options:
   if (!isTaprootScript(utxo.script)) return refused(index, 'not-taproot', 'this input does not spend a taproot output');
   const key = keys.match(utxo.script.subarray(2), input.tapBip32Derivation ?? []);
   if (!key) {
-    return refused(index, 'not-ours', "this input spends a taproot output that is neither this group's key nor a verified derivation of it");
+    return refused(
+      index,
+      'not-ours',
+      "this input spends a taproot output that is neither this group's key nor a verified derivation of it",
+    );
   }
   // @scure/btc-signer already refuses, at import, an internal key whose tweak is not the output key;
   // this holds whatever built the Transaction.
@@ -201,7 +209,11 @@ function classifyInput(tx: Transaction, index: number, keys: GroupKeys, options:
     return refused(index, 'invalid-sighash', `sighash type ${sighashName(sighashType)} is not valid for taproot`);
   }
   if (sighashType !== SIGHASH_DEFAULT && !options.allowNonDefaultSighash) {
-    return refused(index, 'sighash-not-allowed', `it asks for sighash ${sighashName(sighashType)}; only DEFAULT is signed unless the request allows others`);
+    return refused(
+      index,
+      'sighash-not-allowed',
+      `it asks for sighash ${sighashName(sighashType)}; only DEFAULT is signed unless the request allows others`,
+    );
   }
   if (sighashType !== SIGHASH_DEFAULT && !options.localAllowsNonDefaultSighash) {
     return refused(

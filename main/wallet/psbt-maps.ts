@@ -143,7 +143,13 @@ export function readPsbtMaps(psbt: Uint8Array): PsbtMaps {
 /** One key-value pair, framed: <keylen> <keytype> <keydata> <valuelen> <value>. */
 export function writePsbtEntry({ keyType, keyData, value }: PsbtEntry): Uint8Array {
   const type = CompactSize.encode(BigInt(keyType));
-  return concatBytes(CompactSize.encode(BigInt(type.length + keyData.length)), type, keyData, CompactSize.encode(BigInt(value.length)), value);
+  return concatBytes(
+    CompactSize.encode(BigInt(type.length + keyData.length)),
+    type,
+    keyData,
+    CompactSize.encode(BigInt(value.length)),
+    value,
+  );
 }
 
 /** A map's entries exactly as given (no sorting, no checks), then its 0x00 separator. */
@@ -153,5 +159,10 @@ export function writePsbtMap(entries: readonly PsbtEntry[]): Uint8Array {
 
 /** A PSBT from its maps, each written as given: the inverse of readPsbtMaps. */
 export function writePsbtMaps(maps: Pick<PsbtMaps, 'global' | 'inputs' | 'outputs'>): Uint8Array {
-  return concatBytes(Uint8Array.from(PSBT_MAGIC), writePsbtMap(maps.global), ...maps.inputs.map(writePsbtMap), ...maps.outputs.map(writePsbtMap));
+  return concatBytes(
+    Uint8Array.from(PSBT_MAGIC),
+    writePsbtMap(maps.global),
+    ...maps.inputs.map(writePsbtMap),
+    ...maps.outputs.map(writePsbtMap),
+  );
 }

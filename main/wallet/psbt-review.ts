@@ -80,12 +80,7 @@ function outputView(script: Uint8Array, network: BitcoinNetwork): Pick<ReviewOut
   }
 }
 
-export function reviewPsbt(
-  imported: ImportedPsbt,
-  keys: GroupKeys,
-  network: BitcoinNetwork,
-  options: ClassifyOptions = {},
-): PsbtReview {
+export function reviewPsbt(imported: ImportedPsbt, keys: GroupKeys, network: BitcoinNetwork, options: ClassifyOptions = {}): PsbtReview {
   const { tx } = imported;
   const classes = classifyInputs(imported, keys, options);
   const inputs: ReviewInput[] = classes.map((c) => {

@@ -157,17 +157,19 @@ export class PsbtSigningBatch {
     const where: { group: number; at: number }[] = [];
     this.#groups = [...byContext.entries()].map(([ctx, positions], group) => {
       positions.forEach((position, at) => (where[position] = { group, at }));
-      const batch = this.#translated(positions, () =>
-        new SigningBatch(
-          ctx,
-          positions.map((p) => (inputs[p] as PlannedInput).message),
-          publicNonces.map((list) => {
-            if (!Array.isArray(list) || list.length !== inputs.length) {
-              throw new CosignerError('INVALID_PUBLIC_NONCE', 'expected one public nonce per input');
-            }
-            return positions.map((p) => list[p] as Uint8Array);
-          }),
-        ),
+      const batch = this.#translated(
+        positions,
+        () =>
+          new SigningBatch(
+            ctx,
+            positions.map((p) => (inputs[p] as PlannedInput).message),
+            publicNonces.map((list) => {
+              if (!Array.isArray(list) || list.length !== inputs.length) {
+                throw new CosignerError('INVALID_PUBLIC_NONCE', 'expected one public nonce per input');
+              }
+              return positions.map((p) => list[p] as Uint8Array);
+            }),
+          ),
       );
       return { positions, batch };
     });
@@ -248,7 +250,12 @@ function update(tx: Transaction, index: number, fields: Parameters<Transaction['
   try {
     tx.updateInput(index, fields);
   } catch (e) {
-    throw new CosignerError('INVALID_INPUT', `input ${index}: the PSBT already holds a different value (${(e as Error).message})`, { input: index }, { cause: e });
+    throw new CosignerError(
+      'INVALID_INPUT',
+      `input ${index}: the PSBT already holds a different value (${(e as Error).message})`,
+      { input: index },
+      { cause: e },
+    );
   }
 }
 
@@ -271,11 +278,14 @@ export interface Bip373Progress {
 /** The BIP373 nonces and partial signatures the PSBT holds for this plan's signing keys. */
 export function readBip373Progress(tx: Transaction, plan: PsbtSigningPlan): Bip373Progress {
   const find = (
-    rows: readonly (readonly [{ participantPubkey: Uint8Array; aggregatePubkey: Uint8Array; leafHash?: Uint8Array }, Uint8Array])[] | undefined,
+    rows:
+      readonly (readonly [{ participantPubkey: Uint8Array; aggregatePubkey: Uint8Array; leafHash?: Uint8Array }, Uint8Array])[] | undefined,
     participant: Uint8Array,
     signingKey: Uint8Array,
   ) =>
-    rows?.find(([k]) => k.leafHash === undefined && equalBytes(k.participantPubkey, participant) && equalBytes(k.aggregatePubkey, signingKey))?.[1];
+    rows?.find(
+      ([k]) => k.leafHash === undefined && equalBytes(k.participantPubkey, participant) && equalBytes(k.aggregatePubkey, signingKey),
+    )?.[1];
   return {
     pubNonces: plan.participants.map((participant) =>
       plan.inputs.map((input) => find(tx.getInput(input.index).musig2PubNonce, participant, input.key.signingCtx.aggregateKey)),

@@ -73,7 +73,11 @@ export interface BuiltSend {
  */
 export function dustThreshold(script: Uint8Array): number {
   const outputBytes = 8 + 1 + script.length;
-  const isWitness = script.length >= 4 && script.length <= 42 && (script[0] === 0 || (script[0]! >= 0x51 && script[0]! <= 0x60)) && script[1] === script.length - 2;
+  const isWitness =
+    script.length >= 4 &&
+    script.length <= 42 &&
+    (script[0] === 0 || (script[0]! >= 0x51 && script[0]! <= 0x60)) &&
+    script[1] === script.length - 2;
   return (outputBytes + (isWitness ? WITNESS_SPEND_BYTES : LEGACY_SPEND_BYTES)) * DUST_RELAY_FEE_RATE;
 }
 
@@ -97,7 +101,9 @@ export const ESTIMATE_TARGET_BLOCKS = 3;
  * every co-signer before anyone signs.
  */
 export function feeRateFromEstimates(estimates: Readonly<Record<string, number>>): number {
-  const targets = Object.keys(estimates).map(Number).sort((a, b) => a - b);
+  const targets = Object.keys(estimates)
+    .map(Number)
+    .sort((a, b) => a - b);
   if (targets.length === 0) throw new CosignerError('CHAIN_INVALID_RESPONSE', 'the chain server gave no fee estimate: type a fee rate');
   const faster = targets.filter((t) => t <= ESTIMATE_TARGET_BLOCKS);
   const target = faster.length > 0 ? faster[faster.length - 1]! : targets[0]!;
@@ -106,7 +112,9 @@ export function feeRateFromEstimates(estimates: Readonly<Record<string, number>>
 
 function checkFeeRate(feeRate: number): bigint {
   if (!Number.isInteger(feeRate) || feeRate < MIN_FEE_RATE || feeRate > MAX_FEE_RATE) {
-    throw new CosignerError('INVALID_INPUT', `the fee rate is a whole number of sat/vB from ${MIN_FEE_RATE} to ${MAX_FEE_RATE}`, { feeRate });
+    throw new CosignerError('INVALID_INPUT', `the fee rate is a whole number of sat/vB from ${MIN_FEE_RATE} to ${MAX_FEE_RATE}`, {
+      feeRate,
+    });
   }
   return BigInt(feeRate);
 }
@@ -121,12 +129,19 @@ function spendable(state: WalletState): WalletState['utxos'] {
 
 export type InputUpdate = Parameters<Transaction['addInput']>[0];
 
-export function inputOf(keys: GroupKeys, network: BitcoinNetwork, utxo: Pick<WalletState['utxos'][number], 'txid' | 'vout' | 'value' | 'address' | 'branch' | 'index'>): InputUpdate {
+export function inputOf(
+  keys: GroupKeys,
+  network: BitcoinNetwork,
+  utxo: Pick<WalletState['utxos'][number], 'txid' | 'vout' | 'value' | 'address' | 'branch' | 'index'>,
+): InputUpdate {
   const key = keys.derive([branchNumber[utxo.branch], utxo.index]);
   // The scan stored the address; the key is derived again, so a corrupted saved state cannot point an
   // input at a key the PSBT then claims wrongly.
   if (taprootAddress(key.outputKey, network) !== utxo.address) {
-    throw new CosignerError('INVALID_INPUT', 'a coin of the saved wallet state is not at its address: refresh the wallet', { txid: utxo.txid, vout: utxo.vout });
+    throw new CosignerError('INVALID_INPUT', 'a coin of the saved wallet state is not at its address: refresh the wallet', {
+      txid: utxo.txid,
+      vout: utxo.vout,
+    });
   }
   return {
     txid: utxo.txid,
@@ -138,7 +153,10 @@ export function inputOf(keys: GroupKeys, network: BitcoinNetwork, utxo: Pick<Wal
   };
 }
 
-function derivation(keys: GroupKeys, key: DerivedGroupKey): [Uint8Array, { hashes: Uint8Array[]; der: { fingerprint: number; path: number[] } }][] {
+function derivation(
+  keys: GroupKeys,
+  key: DerivedGroupKey,
+): [Uint8Array, { hashes: Uint8Array[]; der: { fingerprint: number; path: number[] } }][] {
   return [[key.internalKey, { hashes: [], der: { fingerprint: keys.fingerprint, path: [...key.path] } }]];
 }
 
@@ -157,10 +175,12 @@ export function buildSend(state: WalletState, keys: GroupKeys, network: BitcoinN
   const { recipients } = request;
   if (recipients.length === 0) throw new CosignerError('INVALID_INPUT', 'a payment needs a recipient');
   if (recipients.length > MAX_PSBT_OUTPUTS - 1) throw new CosignerError('INVALID_INPUT', `at most ${MAX_PSBT_OUTPUTS - 1} recipients`);
-  if (request.sendAll && recipients.length !== 1) throw new CosignerError('INVALID_INPUT', 'sending everything goes to exactly one recipient');
+  if (request.sendAll && recipients.length !== 1)
+    throw new CosignerError('INVALID_INPUT', 'sending everything goes to exactly one recipient');
   const scripts = recipients.map((r) => recipientScript(r.address, network));
   const coins = spendable(state);
-  if (coins.length === 0) throw new CosignerError('INSUFFICIENT_FUNDS', 'the group has no spendable coins (refresh the wallet, or wait for a confirmation)');
+  if (coins.length === 0)
+    throw new CosignerError('INSUFFICIENT_FUNDS', 'the group has no spendable coins (refresh the wallet, or wait for a confirmation)');
   const changeIndex = nextChange(state);
   const changeKey = keys.derive([CHANGE_BRANCH, changeIndex]);
   const changeAddress = taprootAddress(changeKey.outputKey, network);
@@ -169,18 +189,28 @@ export function buildSend(state: WalletState, keys: GroupKeys, network: BitcoinN
   let inputs: readonly InputUpdate[];
   let outputs: SpendOutput[];
   if (request.sendAll) {
-    if (coins.length > MAX_PSBT_INPUTS) throw new CosignerError('INVALID_INPUT', `the group has more than ${MAX_PSBT_INPUTS} coins: send part of them first`);
+    if (coins.length > MAX_PSBT_INPUTS)
+      throw new CosignerError('INVALID_INPUT', `the group has more than ${MAX_PSBT_INPUTS} coins: send part of them first`);
     const total = coins.reduce((sum, u) => sum + BigInt(u.value), 0n);
     // The amount's 8 bytes do not change the size: measure with the total, then take the fee off.
-    const vsize = BigInt(finishSpend(candidates, [{ script: scripts[0]!, amount: total, change: false }], keys, network, { key: changeKey, index: changeIndex }).vsize);
+    const vsize = BigInt(
+      finishSpend(candidates, [{ script: scripts[0]!, amount: total, change: false }], keys, network, {
+        key: changeKey,
+        index: changeIndex,
+      }).vsize,
+    );
     const fee = vsize * feePerByte;
     const amount = total - fee;
     const dust = BigInt(dustThreshold(scripts[0]!));
     if (amount < dust) {
-      throw new CosignerError('INSUFFICIENT_FUNDS', `the group's ${sats(total)} less the fee of ${sats(fee)} leaves less than the ${sats(dust)} an output needs`, {
-        total: Number(total),
-        fee: Number(fee),
-      });
+      throw new CosignerError(
+        'INSUFFICIENT_FUNDS',
+        `the group's ${sats(total)} less the fee of ${sats(fee)} leaves less than the ${sats(dust)} an output needs`,
+        {
+          total: Number(total),
+          fee: Number(fee),
+        },
+      );
     }
     inputs = candidates;
     outputs = [{ script: scripts[0]!, amount, change: false }];
@@ -192,10 +222,14 @@ export function buildSend(state: WalletState, keys: GroupKeys, network: BitcoinN
       }
       const dust = dustThreshold(scripts[i]!);
       if (amount < dust) {
-        throw new CosignerError('DUST_OUTPUT', `${sats(BigInt(amount))} to ${r.address.trim()} is below the ${sats(BigInt(dust))} the network relays to that address`, {
-          recipient: i,
-          dust,
-        });
+        throw new CosignerError(
+          'DUST_OUTPUT',
+          `${sats(BigInt(amount))} to ${r.address.trim()} is below the ${sats(BigInt(dust))} the network relays to that address`,
+          {
+            recipient: i,
+            dust,
+          },
+        );
       }
       return { script: scripts[i]!, amount: BigInt(amount) };
     });
@@ -213,12 +247,17 @@ export function buildSend(state: WalletState, keys: GroupKeys, network: BitcoinN
     if (!selected) {
       const have = coins.reduce((sum, u) => sum + BigInt(u.value), 0n);
       const want = wanted.reduce((sum, o) => sum + o.amount, 0n);
-      throw new CosignerError('INSUFFICIENT_FUNDS', `the group has ${sats(have)} to spend, not enough for ${sats(want)} and the fee at ${request.feeRate} sat/vB`, {
-        have: Number(have),
-        want: Number(want),
-      });
+      throw new CosignerError(
+        'INSUFFICIENT_FUNDS',
+        `the group has ${sats(have)} to spend, not enough for ${sats(want)} and the fee at ${request.feeRate} sat/vB`,
+        {
+          have: Number(have),
+          want: Number(want),
+        },
+      );
     }
-    if (selected.inputs.length > MAX_PSBT_INPUTS) throw new CosignerError('INVALID_INPUT', `the payment needs more than ${MAX_PSBT_INPUTS} coins: send less`);
+    if (selected.inputs.length > MAX_PSBT_INPUTS)
+      throw new CosignerError('INVALID_INPUT', `the payment needs more than ${MAX_PSBT_INPUTS} coins: send less`);
     // selectUTXO hands back the candidates it chose (normalized copies), in BIP69 order; the change
     // is the one output it names by address.
     inputs = selected.inputs;
@@ -259,7 +298,10 @@ export function finishSpend(
     psbtBase64: base64.encode(psbt),
     fee: review.fee,
     vsize: review.vsize,
-    change: changeOut >= 0 ? { address: taprootAddress(change.key.outputKey, network), index: change.index, amount: Number(outputs[changeOut]!.amount) } : null,
+    change:
+      changeOut >= 0
+        ? { address: taprootAddress(change.key.outputKey, network), index: change.index, amount: Number(outputs[changeOut]!.amount) }
+        : null,
     amounts: outputs.filter((o) => !o.change).map((o) => Number(o.amount)),
   };
 }
@@ -275,7 +317,12 @@ function assemble(
   for (const output of outputs) {
     tx.addOutput(
       output.change
-        ? { script: output.script, amount: output.amount, tapInternalKey: changeKey.internalKey, tapBip32Derivation: derivation(keys, changeKey) }
+        ? {
+            script: output.script,
+            amount: output.amount,
+            tapInternalKey: changeKey.internalKey,
+            tapBip32Derivation: derivation(keys, changeKey),
+          }
         : { script: output.script, amount: output.amount },
     );
   }

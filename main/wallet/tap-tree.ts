@@ -88,7 +88,12 @@ export function taprootCommitment(
   const leaves = pay.leaves.map((leaf, i) => {
     const [controlBlock] = pay.tapLeafScript?.[i] ?? [];
     if (controlBlock === undefined) throw new CosignerError('INTERNAL', 'the taproot library gave no control block');
-    return Object.freeze({ script: leaf.script, leafHash: leaf.hash, controlBlock: TaprootControlBlock.encode(controlBlock), depth: leaf.path.length });
+    return Object.freeze({
+      script: leaf.script,
+      leafHash: leaf.hash,
+      controlBlock: TaprootControlBlock.encode(controlBlock),
+      depth: leaf.path.length,
+    });
   });
   return Object.freeze({
     internalKey,

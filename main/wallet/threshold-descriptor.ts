@@ -30,7 +30,10 @@ function treeText(tree: TreeShape<string>): string {
 }
 
 function body(outputs: GroupOutputs, form: KeyForm): string {
-  const internal = musig(outputs.group.publicKeys.map((key) => bytesToHex(key)), form);
+  const internal = musig(
+    outputs.group.publicKeys.map((key) => bytesToHex(key)),
+    form,
+  );
   const leaves = outputs.subsets.map((signers) => `pk(${musig(signers, form)})`);
   const recovery = outputs.policy.recovery;
   if (recovery !== undefined) {

@@ -98,7 +98,9 @@ export class GroupOutputs {
     if (path.length === 0) return this.#roots.map((root) => (root.derived ? (root.node.publicKey as Uint8Array).subarray(1) : root.xOnly));
     const parents = this.#parentsOf(path.slice(0, -1));
     const index = path[path.length - 1] as number;
-    return this.#roots.map((root, i) => (root.derived ? (child(parents[i] as HDKey, index).publicKey as Uint8Array).subarray(1) : root.xOnly));
+    return this.#roots.map((root, i) =>
+      root.derived ? (child(parents[i] as HDKey, index).publicKey as Uint8Array).subarray(1) : root.xOnly,
+    );
   }
 
   #parentsOf(parentPath: readonly number[]): readonly (HDKey | undefined)[] {
@@ -133,6 +135,7 @@ function checkPath(path: readonly number[]): void {
  */
 function child(node: HDKey, index: number): HDKey {
   const next = node.deriveChild(index);
-  if (next.index !== index) throw new CosignerError('INVALID_INPUT', 'this derivation index gives no valid key; use the next one', { index });
+  if (next.index !== index)
+    throw new CosignerError('INVALID_INPUT', 'this derivation index gives no valid key; use the next one', { index });
   return next;
 }

@@ -14,7 +14,9 @@ export default async function bench(): Promise<void> {
   const churn = await startChurn();
   try {
     const started = performance.now();
-    const samples = await churn.run(SESSIONS, EVERY, (s) => console.log(`${s.sessions} sessions: ${s.msPerSession} ms each, RSS A ${s.rssMbA} MB, B ${s.rssMbB} MB`));
+    const samples = await churn.run(SESSIONS, EVERY, (s) =>
+      console.log(`${s.sessions} sessions: ${s.msPerSession} ms each, RSS A ${s.rssMbA} MB, B ${s.rssMbB} MB`),
+    );
     console.table(
       samples.map((s) => ({
         sessions: s.sessions,
@@ -26,7 +28,9 @@ export default async function bench(): Promise<void> {
       })),
     );
     const status = await churn.cb.bridge.call('node.status', {});
-    console.log(`${SESSIONS} sessions in ${((performance.now() - started) / 1000).toFixed(0)} s; B refused ${status.rejectedFrames['rate-limited'] ?? 0} frames as rate-limited (back-pressure), issued ${status.bansIssued} bans`);
+    console.log(
+      `${SESSIONS} sessions in ${((performance.now() - started) / 1000).toFixed(0)} s; B refused ${status.rejectedFrames['rate-limited'] ?? 0} frames as rate-limited (back-pressure), issued ${status.bansIssued} bans`,
+    );
   } finally {
     await churn.stop();
   }

@@ -39,7 +39,12 @@ export default async function bench(): Promise<void> {
   for (let run = -2; run < RUNS; run++) {
     // Each run its own addresses (0/(100·run + i)): nothing is derived before the cold intake.
     const inputs = Array.from({ length: INPUTS }, (_, i) => ({ path: [RECEIVE_BRANCH, 1000 + INPUTS * run + i], amount: 10_000n }));
-    const tx = spendFrom(new GroupKeysCache().of(keys), inputs, [{ outputKey: payee, amount: BigInt(INPUTS) * 10_000n - 5_000n }], `bench-derive/${run}`);
+    const tx = spendFrom(
+      new GroupKeysCache().of(keys),
+      inputs,
+      [{ outputKey: payee, amount: BigInt(INPUTS) * 10_000n - 5_000n }],
+      `bench-derive/${run}`,
+    );
     const payload = { kind: 'psbt' as const, network: 'regtest' as const, allowNonDefaultSighash: false, psbt: tx.toPSBT() };
     const cache = new GroupKeysCache();
     const group = cache.of(keys); // the group's key aggregation: once per group, not per intake
@@ -47,7 +52,8 @@ export default async function bench(): Promise<void> {
     const warm = timed(() => intakePsbt(payload, keys, cache, 'regtest'));
     // The wallet scan's own path (main/chain/wallet-service.ts): address and script of each index.
     const addressAt = addressesOf(group, 'regtest');
-    const scan = (from: number) => [RECEIVE_BRANCH, CHANGE_BRANCH].map((branch) => Array.from({ length: 100 }, (_, i) => addressAt(branch as 0 | 1, from + i)));
+    const scan = (from: number) =>
+      [RECEIVE_BRANCH, CHANGE_BRANCH].map((branch) => Array.from({ length: 100 }, (_, i) => addressAt(branch as 0 | 1, from + i)));
     const scanCold = timed(() => scan(5000 + 100 * run));
     const scanWarm = timed(() => scan(5000 + 100 * run));
     if (run < 0) continue;

@@ -46,7 +46,12 @@ async function dirBytes(dir: string): Promise<{ files: number; bytes: number }> 
 const mib = (n: number) => Number((n / 2 ** 20).toFixed(1));
 
 /** One stranger: signs announcements naming the victim and delivers them at a steady pace. */
-async function flood(stranger: TestNode, victim: TestNode, until: number, label: string): Promise<{ sent: number; acked: number; nacked: number }> {
+async function flood(
+  stranger: TestNode,
+  victim: TestNode,
+  until: number,
+  label: string,
+): Promise<{ sent: number; acked: number; nacked: number }> {
   const signer = testSigner(label);
   const target = peerIdFromString(victim.network.peerId);
   const counts = { sent: 0, acked: 0, nacked: 0 };
@@ -98,10 +103,19 @@ export default async function bench(): Promise<void> {
     const victim = await startNode('intake-victim', { inspectAnnouncement });
     const cosigner = await startNode('intake-cosigner', { inspectAnnouncement, bootstrap: [victim.addr] });
     nodes.push(victim, cosigner);
-    for (let i = 0; i < STRANGERS; i++) nodes.push(await startNode(`intake-stranger-${i}`, { inspectAnnouncement, bootstrap: [victim.addr] }));
+    for (let i = 0; i < STRANGERS; i++)
+      nodes.push(await startNode(`intake-stranger-${i}`, { inspectAnnouncement, bootstrap: [victim.addr] }));
     const strangers = nodes.slice(2);
-    await waitFor('every card at the victim', () => nodes.every((n) => victim.network.transport.peerOf(n.signer.publicKey) !== undefined), 60_000);
-    await waitFor('the victim’s card at the co-signer', () => cosigner.network.transport.peerOf(victim.signer.publicKey) !== undefined, 60_000);
+    await waitFor(
+      'every card at the victim',
+      () => nodes.every((n) => victim.network.transport.peerOf(n.signer.publicKey) !== undefined),
+      60_000,
+    );
+    await waitFor(
+      'the victim’s card at the co-signer',
+      () => cosigner.network.transport.peerOf(victim.signer.publicKey) !== undefined,
+      60_000,
+    );
 
     const group = [victim.signer.publicKey, cosigner.signer.publicKey];
     const knownGroup = knownGroups([group]);
@@ -125,7 +139,11 @@ export default async function bench(): Promise<void> {
     });
     await waitFor('the genuine request at the victim', () => atVictim.list().some((s) => s.sessionId === genuine.sessionId), 60_000);
     await atVictim.approve(genuine.sessionId);
-    await waitFor('the genuine session complete on both', () => [atVictim, atCosigner].every((c) => c.list().find((s) => s.sessionId === genuine.sessionId)?.phase === 'COMPLETE'), 60_000);
+    await waitFor(
+      'the genuine session complete on both',
+      () => [atVictim, atCosigner].every((c) => c.list().find((s) => s.sessionId === genuine.sessionId)?.phase === 'COMPLETE'),
+      60_000,
+    );
     const sessionMs = performance.now() - started;
 
     const sent = await flooding;
@@ -133,7 +151,11 @@ export default async function bench(): Promise<void> {
     const after = { disk: await dirBytes(sessionsDir), rss: process.memoryUsage().rss };
     const health = atVictim.health();
     const status = victim.network.status();
-    const total = sent.reduce((n, s) => ({ sent: n.sent + s.sent, acked: n.acked + s.acked, nacked: n.nacked + s.nacked }), { sent: 0, acked: 0, nacked: 0 });
+    const total = sent.reduce((n, s) => ({ sent: n.sent + s.sent, acked: n.acked + s.acked, nacked: n.nacked + s.nacked }), {
+      sent: 0,
+      acked: 0,
+      nacked: 0,
+    });
 
     console.log(`${STRANGERS} strangers flood one node for ${SECONDS} s with signed announcements (4 KiB each) while two co-signers sign:`);
     console.table([
@@ -151,7 +173,8 @@ export default async function bench(): Promise<void> {
       { what: 'genuine session, request to COMPLETE ms', value: Number(sessionMs.toFixed(0)) },
     ]);
     // Bounded: the flood left nothing behind but its count.
-    if (after.disk.files !== before.disk.files + 1) throw new Error(`the flood left records on disk: ${before.disk.files} → ${after.disk.files} (expected only the genuine one)`);
+    if (after.disk.files !== before.disk.files + 1)
+      throw new Error(`the flood left records on disk: ${before.disk.files} → ${after.disk.files} (expected only the genuine one)`);
     if (health.pendingApprovals !== 0) throw new Error(`${health.pendingApprovals} requests pending after the flood`);
     if ((status.transport?.pendingDeliveries ?? 0) !== 0) throw new Error('the flood left delivery queues behind');
   } finally {

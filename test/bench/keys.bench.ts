@@ -39,7 +39,8 @@ export default async function bench(): Promise<void> {
     await warm.get('bench/signer-key');
     const ops = {
       'open with default cost (new process: scrypt + AEAD)': await time(2, () =>
-        new FileSecretBackend({ path, passphrase: 'bench passphrase' }).get('bench/signer-key')),
+        new FileSecretBackend({ path, passphrase: 'bench passphrase' }).get('bench/signer-key'),
+      ),
       'read again (derived key cached)': await time(20, () => warm.get('bench/signer-key')),
       'rewrite (cached key, fsync + rename)': await time(20, () => warm.set('bench/peer-identity', value)),
     };
@@ -50,6 +51,8 @@ export default async function bench(): Promise<void> {
 
   const mnemonic = mnemonicFromEntropy(crypto.getRandomValues(new Uint8Array(32)));
   console.table({
-    'mnemonic → signer key (PBKDF2 2048 + tagged hash)': { ms: Math.round((await time(20, () => secretKeyFromMnemonic(mnemonic))) * 10) / 10 },
+    'mnemonic → signer key (PBKDF2 2048 + tagged hash)': {
+      ms: Math.round((await time(20, () => secretKeyFromMnemonic(mnemonic))) * 10) / 10,
+    },
   });
 }

@@ -28,7 +28,10 @@ function quantile(sorted: number[], q: number): number {
 }
 
 async function measure(threads: SignerThreads, n: number, sessions: number, target: number | null) {
-  const signers = await startSigners(threads, Array.from({ length: n }, (_, i) => `bench-${n}-${i}`));
+  const signers = await startSigners(
+    threads,
+    Array.from({ length: n }, (_, i) => `bench-${n}-${i}`),
+  );
   try {
     const times: number[] = [];
     for (let round = 0; round < WARM_UP_SESSIONS + sessions; round++) {
@@ -53,10 +56,27 @@ async function measure(threads: SignerThreads, n: number, sessions: number, targ
   }
 }
 
-async function coldStart(dataDir: string, entry: string, keystore: 'file' | 'keychain', whileUp?: (url: string) => Promise<void>): Promise<number> {
+async function coldStart(
+  dataDir: string,
+  entry: string,
+  keystore: 'file' | 'keychain',
+  whileUp?: (url: string) => Promise<void>,
+): Promise<number> {
   const start = performance.now();
   const profile = path.basename(dataDir).replace(/[^a-zA-Z0-9]/g, '');
-  const args = [entry, 'serve', '--data-dir', dataDir, '--keystore', keystore, '--profile', profile, '--no-mdns', '--listen', '/ip4/127.0.0.1/tcp/0'];
+  const args = [
+    entry,
+    'serve',
+    '--data-dir',
+    dataDir,
+    '--keystore',
+    keystore,
+    '--profile',
+    profile,
+    '--no-mdns',
+    '--listen',
+    '/ip4/127.0.0.1/tcp/0',
+  ];
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env: { ...process.env, COSIGNER_KEYSTORE_PASSPHRASE: 'bench passphrase' },
@@ -78,7 +98,16 @@ async function coldStart(dataDir: string, entry: string, keystore: 'file' | 'key
 }
 
 export default async function bench(): Promise<void> {
-  const cases = (process.env.BENCH_QUICK ? [[2, 3, 50]] : [[2, 15, 50], [3, 12, null], [5, 8, null], [10, 8, 500]]) as [number, number, number | null][];
+  const cases = (
+    process.env.BENCH_QUICK
+      ? [[2, 3, 50]]
+      : [
+          [2, 15, 50],
+          [3, 12, null],
+          [5, 8, null],
+          [10, 8, 500],
+        ]
+  ) as [number, number, number | null][];
   const rows = [];
   for (const threads of ['thread per signer', 'one thread'] as const) {
     for (const [n, sessions, target] of cases) rows.push(await measure(threads, n, sessions, target));
@@ -114,6 +143,8 @@ export default async function bench(): Promise<void> {
       }
     }
   }
-  console.log('Headless daemon cold start with a signer key (keystore, node and coordinator up): spawn to "Cosigner is running", median of 5:');
+  console.log(
+    'Headless daemon cold start with a signer key (keystore, node and coordinator up): spawn to "Cosigner is running", median of 5:',
+  );
   console.table(startRows);
 }

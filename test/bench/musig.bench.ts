@@ -7,14 +7,7 @@
  * Last, the cost of checking a co-signer's message signature, with and without its prepared table.
  */
 import { schnorr } from '@noble/curves/secp256k1.js';
-import {
-  IndividualPubkey,
-  keyAggExport,
-  keyAggregate,
-  nonceAggregate,
-  nonceGen,
-  Session,
-} from '@scure/btc-signer/musig2.js';
+import { IndividualPubkey, keyAggExport, keyAggregate, nonceAggregate, nonceGen, Session } from '@scure/btc-signer/musig2.js';
 import {
   aggregateKeys,
   generateNonce,
@@ -74,10 +67,20 @@ function batch(secretKeys: Uint8Array[], messages: Uint8Array[]): Measure {
   const nonces = secretKeys.map((secretKey) => messages.map((message) => generateNonce({ secretKey, ctx, message })));
   t.nonce += (now() - start) / n;
   start = now();
-  const signing = new SigningBatch(ctx, messages, nonces.map((list) => list.map((x) => x.publicNonce)));
+  const signing = new SigningBatch(
+    ctx,
+    messages,
+    nonces.map((list) => list.map((x) => x.publicNonce)),
+  );
   t.setup += now() - start;
   start = now();
-  const partials = secretKeys.map((sk, i) => signing.sign(i, sk, (nonces[i] as { secretNonce: SecretNonce }[]).map((x) => x.secretNonce)));
+  const partials = secretKeys.map((sk, i) =>
+    signing.sign(
+      i,
+      sk,
+      (nonces[i] as { secretNonce: SecretNonce }[]).map((x) => x.secretNonce),
+    ),
+  );
   t.sign += (now() - start) / n;
   // No per-partial verification: aggregate verifies each final signature and only on failure
   // verifies partials to find the culprit.
@@ -104,7 +107,10 @@ function perInput(t: Phases, inputs: number, valid: boolean): Measure {
 function average(run: typeof plain, signers: number, inputs: number, repeat: number): Measure {
   const sum: Measure = { nonce: 0, setup: 0, sign: 0, verify: 0, aggregate: 0, inputs: 0, valid: true };
   for (let r = 0; r < repeat; r++) {
-    const m = run(Array.from({ length: signers }, () => schnorr.utils.randomSecretKey()), Array.from({ length: inputs }, random32));
+    const m = run(
+      Array.from({ length: signers }, () => schnorr.utils.randomSecretKey()),
+      Array.from({ length: inputs }, random32),
+    );
     for (const k of ['nonce', 'setup', 'sign', 'verify', 'aggregate'] as const) sum[k] += m[k] / repeat;
     sum.inputs += m.inputs;
     sum.valid &&= m.valid;
@@ -136,7 +142,10 @@ export default async function musigBench(): Promise<void> {
     const p = average(plain, signers, plainInputs, repeat);
     const b = average(batch, signers, inputs, repeat);
     const ratio = total(p) / total(b);
-    for (const [path, m] of [['plain', p], ['batch', b]] as const) {
+    for (const [path, m] of [
+      ['plain', p],
+      ['batch', b],
+    ] as const) {
       rows.push({
         case: label,
         path,

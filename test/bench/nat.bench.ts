@@ -83,7 +83,8 @@ export default async function bench(): Promise<void> {
     return;
   }
   const rows = [];
-  for (const setup of ['public rendezvous (kubo-limited public relays)', "group's own relay (no limits)"] as const) rows.push(await measure(setup));
+  for (const setup of ['public rendezvous (kubo-limited public relays)', "group's own relay (no limits)"] as const)
+    rows.push(await measure(setup));
   console.table(rows);
 }
 

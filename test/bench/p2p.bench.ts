@@ -17,7 +17,13 @@ const ROUNDS = 20;
 function stats(label: string, samples: number[]): Record<string, string | number> {
   const sorted = [...samples].sort((a, b) => a - b);
   const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number;
-  return { measure: label, n: sorted.length, 'median ms': +at(0.5).toFixed(1), 'p95 ms': +at(0.95).toFixed(1), 'max ms': +at(1).toFixed(1) };
+  return {
+    measure: label,
+    n: sorted.length,
+    'median ms': +at(0.5).toFixed(1),
+    'p95 ms': +at(0.95).toFixed(1),
+    'max ms': +at(1).toFixed(1),
+  };
 }
 
 async function timeUntil(probe: () => Promise<boolean>, timeoutMs = 20_000): Promise<number> {
@@ -43,12 +49,15 @@ export default async function bench(): Promise<void> {
     const cardTotal: number[] = [];
     for (let r = 0; r < ROUNDS; r++) {
       const publisher = nodes[(r * 3 + 1) % NODES] as TestNode;
-      const finder = nodes[(r * 7 + 4) % NODES] === publisher ? (nodes[(r * 7 + 5) % NODES] as TestNode) : (nodes[(r * 7 + 4) % NODES] as TestNode);
+      const finder =
+        nodes[(r * 7 + 4) % NODES] === publisher ? (nodes[(r * 7 + 5) % NODES] as TestNode) : (nodes[(r * 7 + 4) % NODES] as TestNode);
       const name = `round ${r}`;
       const t0 = performance.now();
       await publisher.network.publishCard({ displayName: name });
       const t1 = performance.now();
-      const find = await timeUntil(async () => (await finder.network.findSigner(publisher.signer.publicKey, { refresh: true }))?.displayName === name);
+      const find = await timeUntil(
+        async () => (await finder.network.findSigner(publisher.signer.publicKey, { refresh: true }))?.displayName === name,
+      );
       cardPut.push(t1 - t0);
       cardFind.push(find);
       cardTotal.push(performance.now() - t0);
@@ -57,13 +66,19 @@ export default async function bench(): Promise<void> {
     const inboxTotal: number[] = [];
     for (let r = 0; r < ROUNDS; r++) {
       const creator = nodes[(r * 3 + 2) % NODES] as TestNode;
-      const recipient = nodes[(r * 5 + 6) % NODES] === creator ? (nodes[(r * 5 + 7) % NODES] as TestNode) : (nodes[(r * 5 + 6) % NODES] as TestNode);
+      const recipient =
+        nodes[(r * 5 + 6) % NODES] === creator ? (nodes[(r * 5 + 7) % NODES] as TestNode) : (nodes[(r * 5 + 6) % NODES] as TestNode);
       const expiresAt = Date.now() + 600_000;
       const ann = makeTestAnnouncement(creator.signer, [creator.signer.publicKey, recipient.signer.publicKey], expiresAt, r);
       const key = inboxKey(recipient.signer.publicKey, creator.signer.publicKey);
       const seq = Date.now() + r;
       const t0 = performance.now();
-      await dhtPut(creator.network.libp2p, key, encodeInboxRecord({ recipient: recipient.signer.publicKey, seq, announcements: [ann] }, creator.signer, systemRandom), AbortSignal.timeout(10_000));
+      await dhtPut(
+        creator.network.libp2p,
+        key,
+        encodeInboxRecord({ recipient: recipient.signer.publicKey, seq, announcements: [ann] }, creator.signer, systemRandom),
+        AbortSignal.timeout(10_000),
+      );
       await timeUntil(async () => {
         const value = await dhtGet(recipient.network.libp2p, rules, key, AbortSignal.timeout(5000));
         return value !== undefined && decodeInboxRecord(value).seq === seq;
@@ -77,7 +92,11 @@ export default async function bench(): Promise<void> {
     const direct: number[] = [];
     for (let i = 0; i < 50; i++) {
       const t0 = performance.now();
-      await a.network.transport.send(b.signer.publicKey, Uint8Array.of(i), { kind: 'session-message', sessionId: 'bench', expiresAt: Date.now() + 10_000 });
+      await a.network.transport.send(b.signer.publicKey, Uint8Array.of(i), {
+        kind: 'session-message',
+        sessionId: 'bench',
+        expiresAt: Date.now() + 10_000,
+      });
       direct.push(performance.now() - t0);
     }
 

@@ -37,7 +37,12 @@ function inputsOf(count: number, layout: Layout): SpendInput[] {
 }
 
 function psbtFor(keys: ReturnType<GroupKeysCache['of']>, count: number, layout: Layout, run: number) {
-  return spendFrom(keys, inputsOf(count, layout), [{ outputKey: payee, amount: BigInt(count) * 10_000n - 5_000n }], `bench/${layout}/${count}/${run}`);
+  return spendFrom(
+    keys,
+    inputsOf(count, layout),
+    [{ outputKey: payee, amount: BigInt(count) * 10_000n - 5_000n }],
+    `bench/${layout}/${count}/${run}`,
+  );
 }
 
 async function lastApprovalToTransaction(threads: SignerThreads, cases: readonly { inputs: number; layout: Layout; runs: number }[]) {
@@ -115,15 +120,29 @@ function steps(inputs: number, layout: Layout, runs: number) {
     time('outside: key aggregation of the group', () => cache.of(keys));
     const intake = time('outside: intake (import, review, plan; derivations included)', () => intakePsbt(payload, keys, cache, 'regtest'));
     const { plan } = intake;
-    const body: AnnouncementBody = { signers: keys, creatorIndex: 0, tweak: 'taproot', createdAt: 0, expiresAt: 1, salt: new Uint8Array(32), display: '', payload };
+    const body: AnnouncementBody = {
+      signers: keys,
+      creatorIndex: 0,
+      tweak: 'taproot',
+      createdAt: 0,
+      expiresAt: 1,
+      salt: new Uint8Array(32),
+      display: '',
+      payload,
+    };
     const session = time('outside: session opened (its copy, with the BIP373 participants)', () => PsbtSession.open(body, intake));
     const position = signers.map((s) => plan.participants.findIndex((k) => bytesToHex(k) === bytesToHex(s.publicKey)));
-    const made = signers.map((s, n) => (n === 0 ? time('rounds: nonces', () => makePsbtNonces(plan, s.secretKey)) : makePsbtNonces(plan, s.secretKey)));
+    const made = signers.map((s, n) =>
+      n === 0 ? time('rounds: nonces', () => makePsbtNonces(plan, s.secretKey)) : makePsbtNonces(plan, s.secretKey),
+    );
     const nonces: Uint8Array[][] = [];
     made.forEach((m, n) => (nonces[position[n]!] = m.publicNonces));
     // Each signer's nonces, then partial signatures, arrive one message at a time: one progress each.
     let state = initialState(signers.length, 0, 0);
-    const withNonces = made.map((m, n) => (state = stateOf(recordNonces(state, n, { sequence: 1, timestamp: 0, signature: new Uint8Array(64), nonces: m.publicNonces }, 0))));
+    const withNonces = made.map(
+      (m, n) =>
+        (state = stateOf(recordNonces(state, n, { sequence: 1, timestamp: 0, signature: new Uint8Array(64), nonces: m.publicNonces }, 0))),
+    );
     time('rounds: BIP373 nonces into the copy (3 signers, as each arrives)', () => withNonces.forEach((s) => session.progress(s)));
     const batch = time('rounds: signing batch from every nonce', () => new PsbtSigningBatch(plan.inputs, nonces));
     const partials: Uint8Array[][] = [];
@@ -132,12 +151,21 @@ function steps(inputs: number, layout: Layout, runs: number) {
       partials[position[n]!] = n === 0 ? time('rounds: partial signatures', sign) : sign();
     });
     const withPartials = signers.map((_, n) => (state = stateOf(recordPartials(state, n, partials[position[n]!]!, 0))));
-    time('rounds: BIP373 partial signatures into the copy (3 signers, as each arrives)', () => withPartials.forEach((s) => session.progress(s)));
+    time('rounds: BIP373 partial signatures into the copy (3 signers, as each arrives)', () =>
+      withPartials.forEach((s) => session.progress(s)),
+    );
     time('outside: the copy with every BIP373 field, serialized (sessions.psbt)', () => session.psbt());
     const signatures = time('rounds: aggregate (the engine verifies each)', () => batch.aggregate(partials));
-    time('rounds: signatures verified, finalized PSBT and transaction', () => finalizeKeyPath(payload.psbt, intake.imported.tx, plan, signatures));
+    time('rounds: signatures verified, finalized PSBT and transaction', () =>
+      finalizeKeyPath(payload.psbt, intake.imported.tx, plan, signatures),
+    );
   }
-  const rows = [...samples].map(([step, values]) => ({ inputs, 'inputs on': layout, step, 'median ms': Number(median(values).toFixed(1)) }));
+  const rows = [...samples].map(([step, values]) => ({
+    inputs,
+    'inputs on': layout,
+    step,
+    'median ms': Number(median(values).toFixed(1)),
+  }));
   const rounds = rows.filter((r) => r.step.startsWith('rounds')).reduce((sum, r) => sum + r['median ms'], 0);
   rows.push({ inputs, 'inputs on': layout, step: 'rounds: total, one signer (x3 in one process)', 'median ms': Number(rounds.toFixed(1)) });
   return rows;
@@ -156,8 +184,13 @@ export default async function bench(): Promise<void> {
         { inputs: 100, layout: 'distinct BIP328 addresses' as const, runs: 3 },
         { inputs: MAX_PSBT_INPUTS, layout: 'own address' as const, runs: 3 },
       ];
-  console.log('3-of-3 PSBT co-signing, last approval to the final transaction held by every signer (real libp2p nodes on 127.0.0.1, 2 cores):');
-  console.table([...(await lastApprovalToTransaction('thread per signer', cases)), ...(await lastApprovalToTransaction('one thread', cases))]);
+  console.log(
+    '3-of-3 PSBT co-signing, last approval to the final transaction held by every signer (real libp2p nodes on 127.0.0.1, 2 cores):',
+  );
+  console.table([
+    ...(await lastApprovalToTransaction('thread per signer', cases)),
+    ...(await lastApprovalToTransaction('one thread', cases)),
+  ]);
   console.log("Where one signer's time goes (no network): in the signing rounds, and outside them:");
   console.table([...steps(100, 'own address', quick ? 1 : 3), ...steps(100, 'distinct BIP328 addresses', quick ? 1 : 3)]);
 }

@@ -30,14 +30,20 @@ export interface Signers {
 }
 
 /** `bitcoinNetwork` makes PSBT signers, each with a group-keys cache of its own, as on separate machines. */
-export function startSigners(threads: SignerThreads, labels: readonly string[], options: { bitcoinNetwork?: BitcoinNetwork } = {}): Promise<Signers> {
+export function startSigners(
+  threads: SignerThreads,
+  labels: readonly string[],
+  options: { bitcoinNetwork?: BitcoinNetwork } = {},
+): Promise<Signers> {
   return threads === 'one thread' ? oneThread(labels, options) : threadPerSigner(labels, options);
 }
 
 async function oneThread(labels: readonly string[], options: { bitcoinNetwork?: BitcoinNetwork }): Promise<Signers> {
   const { bitcoinNetwork } = options;
-  const cluster = await startRealCluster(labels, () => new MemoryRecordStore(), () =>
-    bitcoinNetwork ? { groupKeys: new GroupKeysCache(), options: { bitcoinNetwork } } : {},
+  const cluster = await startRealCluster(
+    labels,
+    () => new MemoryRecordStore(),
+    () => (bitcoinNetwork ? { groupKeys: new GroupKeysCache(), options: { bitcoinNetwork } } : {}),
   );
   const { nodes, coordinators } = cluster;
   const find = (i: number, id: string) => coordinators[i]!.list().find((s) => s.sessionId === id);

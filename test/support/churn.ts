@@ -83,18 +83,22 @@ export async function startChurn(): Promise<Churn> {
     let sessionId = '';
     const done = new Promise<SessionSnapshot>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`${text} did not complete within 60 s`)), 60_000);
-      const settle = <T>(f: (v: T) => void) => (v: T) => {
-        clearTimeout(timer);
-        waiters.delete(sessionId);
-        f(v);
-      };
-      void ca.bridge.call('sessions.create', { groupId: group.id, message: { kind: 'text', text }, description: text }).then(async (created) => {
-        sessionId = created.sessionId;
-        waiters.set(sessionId, { resolve: settle(resolve), reject: settle(reject) });
-        // A state reached before the waiter was set is in the record.
-        const now = await ca.bridge.call('sessions.get', { sessionId });
-        if (now.phase === 'COMPLETE') settle(resolve)(now);
-      }, settle(reject));
+      const settle =
+        <T>(f: (v: T) => void) =>
+        (v: T) => {
+          clearTimeout(timer);
+          waiters.delete(sessionId);
+          f(v);
+        };
+      void ca.bridge
+        .call('sessions.create', { groupId: group.id, message: { kind: 'text', text }, description: text })
+        .then(async (created) => {
+          sessionId = created.sessionId;
+          waiters.set(sessionId, { resolve: settle(resolve), reject: settle(reject) });
+          // A state reached before the waiter was set is in the record.
+          const now = await ca.bridge.call('sessions.get', { sessionId });
+          if (now.phase === 'COMPLETE') settle(resolve)(now);
+        }, settle(reject));
     });
     const final = await done;
     if (final.signatures.length !== 1) throw new Error(`${text} completed without its signature`);

@@ -50,9 +50,20 @@ async function handle(request: ClusterRequest): Promise<unknown> {
       await started().approve(request.sessionId);
       return undefined;
     case 'approvals':
-      return started().list().find((s) => s.sessionId === request.sessionId)?.signers.filter((s) => s.approved).length ?? -1;
+      return (
+        started()
+          .list()
+          .find((s) => s.sessionId === request.sessionId)
+          ?.signers.filter((s) => s.approved).length ?? -1
+      );
     case 'snapshot':
-      return JSON.parse(JSON.stringify(started().list().find((s) => s.sessionId === request.sessionId) ?? null)) as unknown;
+      return JSON.parse(
+        JSON.stringify(
+          started()
+            .list()
+            .find((s) => s.sessionId === request.sessionId) ?? null,
+        ),
+      ) as unknown;
     case 'inboxPublished': {
       const { transport } = node.network.status();
       return transport.inboxRecordsPublished + transport.inboxPublishFailures;

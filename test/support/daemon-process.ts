@@ -85,7 +85,10 @@ export async function startDaemon(name: string, options: StartOptions = {}): Pro
   const nodeAddress = async (): Promise<string> => {
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${name}'s node did not listen within ${NODE_START_MS} ms (has it a key?):\n${log.join('')}`)), NODE_START_MS);
+      timer = setTimeout(
+        () => reject(new Error(`${name}'s node did not listen within ${NODE_START_MS} ms (has it a key?):\n${log.join('')}`)),
+        NODE_START_MS,
+      );
     });
     try {
       return await Promise.race([listening, late]);

@@ -102,7 +102,9 @@ function readKey(r: Reader): KeyExpr {
   do {
     if (participants.length > 0) r.eat(',');
     const atom = r.match(/[0-9a-f]{66}|[xt]pub[1-9A-HJ-NP-Za-km-z]+/);
-    participants.push(atom.length === 66 ? hexToBytes(atom) : HDKey.fromExtendedKey(atom, atom.startsWith('t') ? TPUB : undefined).publicKey!);
+    participants.push(
+      atom.length === 66 ? hexToBytes(atom) : HDKey.fromExtendedKey(atom, atom.startsWith('t') ? TPUB : undefined).publicKey!,
+    );
   } while (r.peek(','));
   r.eat(')');
   const branch = r.peek('/') ? Number(r.match(/\/\d+\/\*/).slice(1, -2)) : undefined;
@@ -166,4 +168,3 @@ export function addressOf(descriptor: string, index: number, network: BitcoinNet
   });
   return pay.address!;
 }
-

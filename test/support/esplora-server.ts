@@ -126,14 +126,18 @@ export class TestChain {
   history(script: string): { mempool: string[]; confirmed: string[] } {
     return {
       mempool: [...this.mempool].reverse().filter((t) => this.#touches(t, script)),
-      confirmed: [...this.blocks].reverse().flatMap((b) => [...b.txids].reverse()).filter((t) => this.#touches(t, script)),
+      confirmed: [...this.blocks]
+        .reverse()
+        .flatMap((b) => [...b.txids].reverse())
+        .filter((t) => this.#touches(t, script)),
     };
   }
 
   /** Outputs paying `script` that no transaction of the chain or mempool spends. */
   utxos(script: string): { txid: string; vout: number; value: number }[] {
     const spent = new Set<string>();
-    for (const txid of this.ordered()) for (const i of this.txs.get(txid)!.ins) spent.add(`${Buffer.from(i.hash).reverse().toString('hex')}:${i.index}`);
+    for (const txid of this.ordered())
+      for (const i of this.txs.get(txid)!.ins) spent.add(`${Buffer.from(i.hash).reverse().toString('hex')}:${i.index}`);
     return this.ordered().flatMap((txid) =>
       this.txs
         .get(txid)!
@@ -152,7 +156,12 @@ export class TestChain {
   json(txid: string): Record<string, unknown> {
     const tx = this.txs.get(txid)!;
     const out = (script: Buffer, value: bigint) => {
-      const o: Record<string, unknown> = { scriptpubkey: script.toString('hex'), scriptpubkey_asm: '', scriptpubkey_type: 'v1_p2tr', value: Number(value) };
+      const o: Record<string, unknown> = {
+        scriptpubkey: script.toString('hex'),
+        scriptpubkey_asm: '',
+        scriptpubkey_type: 'v1_p2tr',
+        value: Number(value),
+      };
       try {
         o.scriptpubkey_address = bitcoin.address.fromOutputScript(script, this.network);
       } catch {
@@ -180,7 +189,17 @@ export class TestChain {
     });
     const vout = tx.outs.map((o) => out(Buffer.from(o.script), o.value));
     if (!vin[0]?.is_coinbase) fee -= tx.outs.reduce((s, o) => s + Number(o.value), 0);
-    return { txid, version: tx.version, locktime: tx.locktime, vin, vout, size: tx.byteLength(), weight: tx.weight(), fee: Math.max(0, fee), status: this.status(txid) };
+    return {
+      txid,
+      version: tx.version,
+      locktime: tx.locktime,
+      vin,
+      vout,
+      size: tx.byteLength(),
+      weight: tx.weight(),
+      fee: Math.max(0, fee),
+      status: this.status(txid),
+    };
   }
 }
 
@@ -246,7 +265,8 @@ export async function startEsploraServer(chain = new TestChain()): Promise<Esplo
       }
       const txid = tx.getId();
       if (chain.mempool.includes(txid)) return text(400, 'sendrawtransaction RPC error: {"code":-26,"message":"txn-already-in-mempool"}');
-      if (chain.heightOf(txid) !== null) return text(400, 'sendrawtransaction RPC error: {"code":-27,"message":"Transaction already in block chain"}');
+      if (chain.heightOf(txid) !== null)
+        return text(400, 'sendrawtransaction RPC error: {"code":-27,"message":"Transaction already in block chain"}');
       chain.add(tx);
       return text(200, txid);
     }

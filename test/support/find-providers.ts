@@ -24,7 +24,11 @@ const node = await createLibp2p({
   transports: [tcp()],
   connectionEncrypters: [noise()],
   streamMuxers: [yamux()],
-  services: { identify: identify(), ping: ping(), amino: kadDHT({ protocol: AMINO_PROTOCOL, clientMode: true, peerInfoMapper: passthroughMapper }) },
+  services: {
+    identify: identify(),
+    ping: ping(),
+    amino: kadDHT({ protocol: AMINO_PROTOCOL, clientMode: true, peerInfoMapper: passthroughMapper }),
+  },
   logger: quietComponentLogger(),
 });
 await node.dial(multiaddr(bootstrap), { signal: AbortSignal.timeout(20_000) });
@@ -33,7 +37,9 @@ for (let i = 0; i < 20 && found.size === 0; i++) {
   // The routing table fills once identify has run on the bootstrap connection.
   await new Promise((r) => setTimeout(r, 500));
   try {
-    for await (const event of node.services.amino.findProviders(rendezvousCid(hexToBytes(keyHex)), { signal: AbortSignal.timeout(10_000) })) {
+    for await (const event of node.services.amino.findProviders(rendezvousCid(hexToBytes(keyHex)), {
+      signal: AbortSignal.timeout(10_000),
+    })) {
       if (event.name === 'PROVIDER') for (const p of event.providers) found.set(p.id.toString(), p.multiaddrs.map(String));
     }
   } catch {

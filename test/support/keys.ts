@@ -40,11 +40,7 @@ export async function failure(promise: Promise<unknown>): Promise<CosignerError>
 
 /** Every way an object can end up in a log or on the wire. */
 export function renderings(value: unknown): string[] {
-  const out = [
-    inspect(value, { depth: Infinity, showHidden: true, getters: true }),
-    inspect(value, { depth: Infinity }),
-    String(value),
-  ];
+  const out = [inspect(value, { depth: Infinity, showHidden: true, getters: true }), inspect(value, { depth: Infinity }), String(value)];
   try {
     out.push(JSON.stringify(value) ?? '');
   } catch (e) {
@@ -58,7 +54,10 @@ export function renderings(value: unknown): string[] {
  * Fails if any rendering of any value contains a secret: as lowercase or uppercase hex, as the
  * full word sequence or as any three consecutive words of it.
  */
-export function expectNoSecrets(values: readonly unknown[], secrets: { bytes?: readonly Uint8Array[]; mnemonics?: readonly string[] }): void {
+export function expectNoSecrets(
+  values: readonly unknown[],
+  secrets: { bytes?: readonly Uint8Array[]; mnemonics?: readonly string[] },
+): void {
   const needles: string[] = [];
   for (const bytes of secrets.bytes ?? []) {
     const hex = bytesToHex(bytes);

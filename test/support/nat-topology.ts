@@ -57,7 +57,9 @@ export function requireNatPrerequisites(): void {
   ] as const) {
     const probe = spawnSync(tool, args, { encoding: 'utf8' });
     if (probe.error !== undefined || probe.status !== 0) {
-      throw new Error(`the NAT tests need \`${tool}\` (${tool === 'ip' ? 'iproute2' : 'iptables'}): ${probe.error?.message ?? probe.stderr.trim()}`);
+      throw new Error(
+        `the NAT tests need \`${tool}\` (${tool === 'ip' ? 'iproute2' : 'iptables'}): ${probe.error?.message ?? probe.stderr.trim()}`,
+      );
     }
   }
 }
@@ -74,7 +76,15 @@ function run(args: readonly string[]): void {
 export async function createNatTopology(home2: NatKind, home1: NatKind = 'endpoint-independent'): Promise<NatTopology> {
   requireNatPrerequisites();
   const id = `cst${randomBytes(3).toString('hex')}`;
-  const ns = { public: `${id}-pub`, relay: `${id}-relay`, relay2: `${id}-relay2`, router1: `${id}-r1`, home1: `${id}-h1`, router2: `${id}-r2`, home2: `${id}-h2` };
+  const ns = {
+    public: `${id}-pub`,
+    relay: `${id}-relay`,
+    relay2: `${id}-relay2`,
+    router1: `${id}-r1`,
+    home1: `${id}-h1`,
+    router2: `${id}-r2`,
+    home2: `${id}-h2`,
+  };
   const made: string[] = [];
   const children: ChildProcess[] = [];
   const servers: Server[] = [];
@@ -101,7 +111,9 @@ export async function createNatTopology(home2: NatKind, home1: NatKind = 'endpoi
     );
     for (const name of made.reverse()) {
       // Whatever still runs inside was started by this test; deleting the namespace needs it gone.
-      const pids = spawnSync('ip', ['netns', 'pids', name], { encoding: 'utf8' }).stdout.split('\n').filter((p) => /^\d+$/.test(p));
+      const pids = spawnSync('ip', ['netns', 'pids', name], { encoding: 'utf8' })
+        .stdout.split('\n')
+        .filter((p) => /^\d+$/.test(p));
       for (const pid of pids) {
         try {
           process.kill(Number(pid), 'SIGKILL');
@@ -140,7 +152,19 @@ export async function createNatTopology(home2: NatKind, home1: NatKind = 'endpoi
       run(['ip', '-n', house, 'link', 'set', 'eth0', 'up']);
       run(['ip', '-n', house, 'route', 'add', 'default', 'via', `192.168.${lanNet}.1`]);
       inNs(router, 'sh', '-c', 'echo 1 > /proc/sys/net/ipv4/ip_forward');
-      inNs(router, 'iptables', '-t', 'nat', '-A', 'POSTROUTING', '-o', 'wan', '-j', 'MASQUERADE', ...(kind === 'symmetric' ? ['--random-fully'] : []));
+      inNs(
+        router,
+        'iptables',
+        '-t',
+        'nat',
+        '-A',
+        'POSTROUTING',
+        '-o',
+        'wan',
+        '-j',
+        'MASQUERADE',
+        ...(kind === 'symmetric' ? ['--random-fully'] : []),
+      );
       inNs(router, 'iptables', '-P', 'FORWARD', 'DROP');
       inNs(router, 'iptables', '-A', 'FORWARD', '-i', 'lan', '-o', 'wan', '-j', 'ACCEPT');
       inNs(router, 'iptables', '-A', 'FORWARD', '-m', 'conntrack', '--ctstate', 'ESTABLISHED,RELATED', '-j', 'ACCEPT');

@@ -31,7 +31,8 @@ export function inspectTestAnnouncement(bytes: Uint8Array): AnnouncementFacts {
     const signed = bytes.subarray(0, r.offset);
     const sig = r.fixed(64, 'signature');
     r.end();
-    if (!schnorr.verify(sig, schnorr.utils.taggedHash('test/announcement', signed), creator.subarray(1))) return { ok: false, reason: 'BAD_SIGNATURE' };
+    if (!schnorr.verify(sig, schnorr.utils.taggedHash('test/announcement', signed), creator.subarray(1)))
+      return { ok: false, reason: 'BAD_SIGNATURE' };
     return { ok: true, creator, signers, expiresAt };
   } catch {
     return { ok: false, reason: 'MALFORMED_MESSAGE' };

@@ -8,11 +8,24 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 
-export const PREREQUISITES = ['chromium', 'built-ui', 'secret-service', 'netns', 'user-netns', 'root', 'iptables', 'svelte-runes', 'electron'] as const;
+export const PREREQUISITES = [
+  'chromium',
+  'built-ui',
+  'secret-service',
+  'netns',
+  'user-netns',
+  'root',
+  'iptables',
+  'svelte-runes',
+  'electron',
+] as const;
 export type Prerequisite = (typeof PREREQUISITES)[number];
 
 export function requiredPrerequisites(env: NodeJS.ProcessEnv = process.env): Set<Prerequisite> {
-  const names = (env.COSIGNER_REQUIRE ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const names = (env.COSIGNER_REQUIRE ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   for (const name of names) {
     if (!(PREREQUISITES as readonly string[]).includes(name)) {
       throw new Error(`COSIGNER_REQUIRE names an unknown prerequisite "${name}" (known: ${PREREQUISITES.join(', ')})`);

@@ -51,10 +51,15 @@ export async function startRealCluster(
       nodes.push(await startNode(label, { inspectAnnouncement, ...(nodes[0] ? { bootstrap: [nodes[0].addr] } : {}) }));
     }
     const keys = nodes.map((n) => n.signer.publicKey);
-    await waitFor('every signer card everywhere', () => nodes.every((n) => keys.every((k) => n.network.transport.peerOf(k) !== undefined)), 60_000);
+    await waitFor(
+      'every signer card everywhere',
+      () => nodes.every((n) => keys.every((k) => n.network.transport.peerOf(k) !== undefined)),
+      60_000,
+    );
     // Every node has saved the cluster's group (all of its keys).
     const knownGroup = knownGroups([keys]);
-    for (const [i, node] of nodes.entries()) coordinators.push(await startCoordinator(node, await storeFor(i), { knownGroup, ...extra(i) }));
+    for (const [i, node] of nodes.entries())
+      coordinators.push(await startCoordinator(node, await storeFor(i), { knownGroup, ...extra(i) }));
     return { nodes, keys, coordinators, stop };
   } catch (e) {
     await stop();

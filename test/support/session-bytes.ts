@@ -93,7 +93,8 @@ export function sessionBytes(payload: SessionPayload, n: number): SessionBytes {
   const evidence = keys.map((_, i) => ({ sequence: 2, timestamp: VECTOR_TIME + 30_000, signature: new Uint8Array(64).fill(7), nonces }));
   const approve = (i: number) => send(i, 1, { type: 'approve' });
   const nonceMsg = (i: number) => send(i, 2, { type: 'nonces', nonces });
-  const partialMsg = (i: number) => send(i, 3, { type: 'partials', partials: nonces.map((_, j) => sha256(utf8.encode(`partial/${j}`))), evidence });
+  const partialMsg = (i: number) =>
+    send(i, 3, { type: 'partials', partials: nonces.map((_, j) => sha256(utf8.encode(`partial/${j}`))), evidence });
   const others = n - 1;
   const announcementBytes = delivered('announcement', announcement.frame);
   const contributions = (i: number) => others * (nonceMsg(i) + partialMsg(i));
@@ -113,11 +114,16 @@ const kib = (bytes: number): string => (bytes < 10_240 ? `${bytes} B` : `${(byte
 
 /** The table in docs/NETWORK.md ("What a session sends"). */
 export function sessionBytesTable(): string {
-  const rows = ['| Payload | Signers | Announcement frame | Creator sends | An early approver sends | The last approver sends |', '|---|---|---|---|---|---|'];
+  const rows = [
+    '| Payload | Signers | Announcement frame | Creator sends | An early approver sends | The last approver sends |',
+    '|---|---|---|---|---|---|',
+  ];
   for (const payload of PAYLOADS) {
     for (const n of SIGNERS) {
       const r = sessionBytes(payload, n);
-      rows.push(`| ${payload} | ${n} | ${kib(r.announcementBytes)} | ${kib(r.creatorSends)} | ${r.earlyApproverSends === null ? '–' : kib(r.earlyApproverSends)} | ${kib(r.lastApproverSends)} |`);
+      rows.push(
+        `| ${payload} | ${n} | ${kib(r.announcementBytes)} | ${kib(r.creatorSends)} | ${r.earlyApproverSends === null ? '–' : kib(r.earlyApproverSends)} | ${kib(r.lastApproverSends)} |`,
+      );
     }
   }
   return rows.join('\n');

@@ -170,10 +170,14 @@ export class Cluster {
 
   /** Runs until every node holding `sessionId` reached one of `phases`. */
   async runUntilPhase(sessionId: string, phases: readonly string[], maxMs?: number): Promise<boolean> {
-    return this.runUntil(() => this.nodes.every((n) => {
-      const s = n.coordinator.list().find((x) => x.sessionId === sessionId);
-      return s === undefined ? false : phases.includes(s.phase);
-    }), maxMs);
+    return this.runUntil(
+      () =>
+        this.nodes.every((n) => {
+          const s = n.coordinator.list().find((x) => x.sessionId === sessionId);
+          return s === undefined ? false : phases.includes(s.phase);
+        }),
+      maxMs,
+    );
   }
 
   snapshot(node: number, sessionId: string): SessionSnapshot | undefined {

@@ -14,9 +14,15 @@ export function typeOf(frame: Uint8Array): string {
   return decodeFrame(frame).type;
 }
 
-export function sentFrames(net: InProcessNetwork, filter: { from?: string; to?: string; type?: MessageType | 'announcement' }): SentFrame[] {
+export function sentFrames(
+  net: InProcessNetwork,
+  filter: { from?: string; to?: string; type?: MessageType | 'announcement' },
+): SentFrame[] {
   return net.log.filter(
-    (f) => (filter.from === undefined || f.from === filter.from) && (filter.to === undefined || f.to === filter.to) && (filter.type === undefined || typeOf(f.frame) === filter.type),
+    (f) =>
+      (filter.from === undefined || f.from === filter.from) &&
+      (filter.to === undefined || f.to === filter.to) &&
+      (filter.type === undefined || typeOf(f.frame) === filter.type),
   );
 }
 

@@ -26,14 +26,22 @@ function shotsFor(h: UiHarness): Shot[] {
     { name: 'home-refused', view: 'home', prepare: async (p) => p.getByTestId('rejected-summary').locator('summary').click() },
     { name: 'cosigners', view: 'cosigners' },
     { name: 'cosigners-new-group', view: 'cosigners', prepare: async (p) => p.getByTestId('new-group').click() },
-    { name: 'new-request', view: 'new', prepare: async (p) => {
-      await p.getByTestId('request-group').selectOption({ index: 1 });
-      await p.getByTestId('message-input').fill('Pay 0.01 BTC to the plumber');
-      await p.getByTestId('description-input').fill('Plumbing repair, invoice 77');
-    } },
+    {
+      name: 'new-request',
+      view: 'new',
+      prepare: async (p) => {
+        await p.getByTestId('request-group').selectOption({ index: 1 });
+        await p.getByTestId('message-input').fill('Pay 0.01 BTC to the plumber');
+        await p.getByTestId('description-input').fill('Plumbing repair, invoice 77');
+      },
+    },
     { name: 'review-contact', view: `session/${h.sessionIds.pendingFromContact}` },
     { name: 'review-unknown', view: `session/${h.sessionIds.pendingFromUnknown}` },
-    { name: 'review-decline-dialog', view: `session/${h.sessionIds.pendingFromContact}`, prepare: async (p) => p.getByTestId('decline').click() },
+    {
+      name: 'review-decline-dialog',
+      view: `session/${h.sessionIds.pendingFromContact}`,
+      prepare: async (p) => p.getByTestId('decline').click(),
+    },
     { name: 'session-complete', view: `session/${h.sessionIds.complete}` },
     { name: 'session-blamed', view: `session/${h.sessionIds.blamed}` },
     { name: 'session-stuck', view: `session/${h.sessionIds.stuck}` },
@@ -42,44 +50,76 @@ function shotsFor(h: UiHarness): Shot[] {
     { name: 'session-in-progress', view: `session/${h.sessionIds.inProgress}` },
     { name: 'session-interrupted', view: `session/${h.sessionIds.interrupted}` },
     { name: 'session-cancelled', view: `session/${h.sessionIds.cancelled}` },
-    { name: 'session-cancel-dialog', view: `session/${h.sessionIds.inProgress}`, prepare: async (p) => p.getByTestId('cancel-session').click() },
+    {
+      name: 'session-cancel-dialog',
+      view: `session/${h.sessionIds.inProgress}`,
+      prepare: async (p) => p.getByTestId('cancel-session').click(),
+    },
     { name: 'review-batch', view: `session/${h.sessionIds.batch}` },
     { name: 'psbt-review', view: `session/${h.sessionIds.psbtPending}` },
-    { name: 'psbt-review-technical', view: `session/${h.sessionIds.psbtPending}`, prepare: async (p) => p.locator('details.technical summary').click() },
+    {
+      name: 'psbt-review-technical',
+      view: `session/${h.sessionIds.psbtPending}`,
+      prepare: async (p) => p.locator('details.technical summary').click(),
+    },
     { name: 'psbt-session-in-progress', view: `session/${h.sessionIds.psbtInProgress}` },
     { name: 'psbt-session-complete', view: `session/${h.sessionIds.psbtComplete}` },
     { name: 'psbt-new-signable', view: 'new', prepare: async (p) => reviewPsbt(p, h.psbts.signable) },
     { name: 'psbt-new-refused', view: 'new', prepare: async (p) => reviewPsbt(p, h.psbts.refused) },
-    { name: 'psbt-new-finalized', view: 'new', prepare: async (p) => {
-      await reviewPsbt(p, h.psbts.cosigned);
-      await p.getByTestId('complete-psbt').click();
-      await p.getByTestId('signed-transaction').waitFor();
-    } },
-    { name: 'psbt-new-finalize-refused', view: 'new', prepare: async (p) => {
-      await reviewPsbt(p, h.psbts.signable);
-      await p.getByTestId('complete-psbt').click();
-      await p.getByTestId('error-message').waitFor();
-    } },
-    { name: 'psbt-new-sighash', view: 'new', prepare: async (p) => {
-      await p.getByTestId('request-kind-psbt').check();
-      await p.getByTestId('allow-nondefault-sighash').check();
-    } },
-    { name: 'wallet', view: 'cosigners', prepare: async (p) => {
-      await p.getByTestId('group-wallet').first().click();
-      await p.getByTestId('wallet-xpub').waitFor();
-    } },
-    { name: 'wallet-coins', view: 'cosigners', prepare: async (p) => {
-      await p.getByTestId('group-wallet').first().click();
-      await p.getByTestId('wallet-refresh').click();
-      await p.getByTestId('wallet-history').waitFor();
-    } },
+    {
+      name: 'psbt-new-finalized',
+      view: 'new',
+      prepare: async (p) => {
+        await reviewPsbt(p, h.psbts.cosigned);
+        await p.getByTestId('complete-psbt').click();
+        await p.getByTestId('signed-transaction').waitFor();
+      },
+    },
+    {
+      name: 'psbt-new-finalize-refused',
+      view: 'new',
+      prepare: async (p) => {
+        await reviewPsbt(p, h.psbts.signable);
+        await p.getByTestId('complete-psbt').click();
+        await p.getByTestId('error-message').waitFor();
+      },
+    },
+    {
+      name: 'psbt-new-sighash',
+      view: 'new',
+      prepare: async (p) => {
+        await p.getByTestId('request-kind-psbt').check();
+        await p.getByTestId('allow-nondefault-sighash').check();
+      },
+    },
+    {
+      name: 'wallet',
+      view: 'cosigners',
+      prepare: async (p) => {
+        await p.getByTestId('group-wallet').first().click();
+        await p.getByTestId('wallet-xpub').waitFor();
+      },
+    },
+    {
+      name: 'wallet-coins',
+      view: 'cosigners',
+      prepare: async (p) => {
+        await p.getByTestId('group-wallet').first().click();
+        await p.getByTestId('wallet-refresh').click();
+        await p.getByTestId('wallet-history').waitFor();
+      },
+    },
     { name: 'history', view: 'history' },
     { name: 'settings', view: 'settings' },
-    { name: 'settings-theme-flipped', view: 'settings', prepare: async (p) => {
-      const system = await p.evaluate<boolean>("matchMedia('(prefers-color-scheme: dark)').matches");
-      await p.getByTestId('theme-select').selectOption(system ? 'light' : 'dark');
-      await p.getByTestId('theme-select').focus();
-    } },
+    {
+      name: 'settings-theme-flipped',
+      view: 'settings',
+      prepare: async (p) => {
+        const system = await p.evaluate<boolean>("matchMedia('(prefers-color-scheme: dark)').matches");
+        await p.getByTestId('theme-select').selectOption(system ? 'light' : 'dark');
+        await p.getByTestId('theme-select').focus();
+      },
+    },
   ];
 }
 
@@ -96,16 +136,20 @@ async function reviewPsbt(page: Page, psbt: string): Promise<void> {
 const firstRunShots: Shot[] = [
   { name: 'first-run', view: 'home' },
   { name: 'first-run-words', view: 'home', prepare: async (p) => p.getByTestId('create-key').click() },
-  { name: 'first-run-check', view: 'home', prepare: async (p) => {
-    await p.getByTestId('create-key').click();
-    await p.getByTestId('mnemonic-word').first().waitFor();
-    const words = await p.getByTestId('mnemonic-word').allTextContents();
-    await p.getByTestId('backup-written').check();
-    await p.getByTestId('backup-continue').click();
-    const inputs = p.getByTestId('confirm-word');
-    for (const [i, word] of words.entries()) await inputs.nth(i).fill(i === 4 ? 'wrong' : word);
-    await p.getByTestId('confirm-backup').click();
-  } },
+  {
+    name: 'first-run-check',
+    view: 'home',
+    prepare: async (p) => {
+      await p.getByTestId('create-key').click();
+      await p.getByTestId('mnemonic-word').first().waitFor();
+      const words = await p.getByTestId('mnemonic-word').allTextContents();
+      await p.getByTestId('backup-written').check();
+      await p.getByTestId('backup-continue').click();
+      const inputs = p.getByTestId('confirm-word');
+      for (const [i, word] of words.entries()) await inputs.nth(i).fill(i === 4 ? 'wrong' : word);
+      await p.getByTestId('confirm-backup').click();
+    },
+  },
   { name: 'first-run-import', view: 'home', prepare: async (p) => p.getByTestId('import-key').click() },
 ];
 
@@ -115,7 +159,15 @@ async function main(): Promise<void> {
   await mkdir(OUT, { recursive: true });
   const browser = await chromium.launch({
     executablePath: process.env['CHROMIUM'] ?? '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
   const problems: string[] = [];
   try {
@@ -142,7 +194,10 @@ async function main(): Promise<void> {
             await page.waitForLoadState('networkidle');
             await shot.prepare?.(page);
             await page.waitForTimeout(150);
-            await page.screenshot({ path: path.join(OUT, `${shot.name}-${scheme}${WIDTH === 1100 ? '' : `-${WIDTH}`}.png`), fullPage: true });
+            await page.screenshot({
+              path: path.join(OUT, `${shot.name}-${scheme}${WIDTH === 1100 ? '' : `-${WIDTH}`}.png`),
+              fullPage: true,
+            });
             await context.close();
           }
         }

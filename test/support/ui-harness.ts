@@ -136,13 +136,16 @@ function keyInfo(p: Person): KeyInfo {
 }
 
 function fakeHex(label: string, bytes: number): string {
-  return bytesToHex(sha256(utf8ToBytes(label))).repeat(2).slice(0, bytes * 2);
+  return bytesToHex(sha256(utf8ToBytes(label)))
+    .repeat(2)
+    .slice(0, bytes * 2);
 }
 
 /** The back end's default (main/session/limits.ts): a session may be resumed until its fifth attempt. */
 const MAX_ATTEMPTS = 5;
 
-const isTerminal = (phase: SessionSnapshot['phase']) => phase === 'COMPLETE' || phase === 'ABORTED' || phase === 'DECLINED' || phase === 'EXPIRED';
+const isTerminal = (phase: SessionSnapshot['phase']) =>
+  phase === 'COMPLETE' || phase === 'ABORTED' || phase === 'DECLINED' || phase === 'EXPIRED';
 
 /** The flags the back end derives from a session's state (main/session/snapshot.ts), true after every change. */
 function withFlags(s: SessionSnapshot): SessionSnapshot {
@@ -155,7 +158,13 @@ function withFlags(s: SessionSnapshot): SessionSnapshot {
   };
 }
 
-function failure(code: string, reason: string, blame: number[], reportedBy: number, verified = true): NonNullable<SessionSnapshot['failure']> {
+function failure(
+  code: string,
+  reason: string,
+  blame: number[],
+  reportedBy: number,
+  verified = true,
+): NonNullable<SessionSnapshot['failure']> {
   return { code, reason, blamedSignerIndex: blame[0] ?? null, blame, reportedBy, verified };
 }
 
@@ -228,8 +237,22 @@ export async function startUiHarness(options: UiHarnessOptions = {}): Promise<Ui
   const project = addGroup('Project fund', [alice.publicKey, bob.publicKey, dave.publicKey]);
 
   const lan: SignerCardView[] = [
-    { publicKey: bob.publicKey, peerId: bob.peerId, displayName: "Bob's laptop", addresses: ['/ip4/192.168.1.23/tcp/40123'], issuedAt: t0 - 60_000, source: 'lan' },
-    { publicKey: dave.publicKey, peerId: dave.peerId, displayName: 'Dave', addresses: ['/ip4/192.168.1.42/tcp/41877'], issuedAt: t0 - 120_000, source: 'lan' },
+    {
+      publicKey: bob.publicKey,
+      peerId: bob.peerId,
+      displayName: "Bob's laptop",
+      addresses: ['/ip4/192.168.1.23/tcp/40123'],
+      issuedAt: t0 - 60_000,
+      source: 'lan',
+    },
+    {
+      publicKey: dave.publicKey,
+      peerId: dave.peerId,
+      displayName: 'Dave',
+      addresses: ['/ip4/192.168.1.42/tcp/41877'],
+      issuedAt: t0 - 120_000,
+      source: 'lan',
+    },
   ];
   const node: NodeStatus = {
     running: true,
@@ -238,7 +261,16 @@ export async function startUiHarness(options: UiHarnessOptions = {}): Promise<Ui
     connections: 3,
     dhtRoutingTableSize: 12,
     mdnsEnabled: true,
-    rejectedFrames: { oversized: 0, malformed: 1, 'unsupported-version': 0, 'unknown-type': 0, 'unexpected-type': 0, 'bad-card': 0, 'rate-limited': 2, timeout: 0 },
+    rejectedFrames: {
+      oversized: 0,
+      malformed: 1,
+      'unsupported-version': 0,
+      'unknown-type': 0,
+      'unexpected-type': 0,
+      'bad-card': 0,
+      'rate-limited': 2,
+      timeout: 0,
+    },
     connectedPeers: 2,
     dhtMode: 'client',
     dhtStore: { records: 4, bytes: 2_310, rollbacksRefused: 0 },
@@ -284,36 +316,36 @@ export async function startUiHarness(options: UiHarnessOptions = {}): Promise<Ui
     extra: Partial<SessionSnapshot> = {},
   ): SessionSnapshot =>
     withFlags({
-    sessionId: fakeHex(`session ${label}`, 32),
-    version: 1,
-    phase,
-    attempt: 1,
-    createdAt: t0 - 600_000,
-    expiresAt: t0 + 3_000_000,
-    updatedAt: t0 - 60_000,
-    phaseSince: t0 - 60_000,
-    creator: creator.publicKey,
-    isCreator: creator === alice,
-    signers: group.publicKeys.map((pk, index) => ({
-      index,
-      publicKey: pk,
-      isLocal: pk === alice.publicKey,
-      approved: progress.approved.includes(pk),
-      nonceReceived: progress.nonces?.includes(pk) ?? false,
-      partialSignatureReceived: progress.partials?.includes(pk) ?? false,
-    })),
-    messages: [text(`Pay 0.0500 BTC to bc1qxy2kgdygjrsqtzq2n0yrf2493p83kkfjhx0wlh (${label})`)],
-    payloadKind: 'message',
-    description: '',
-    tweak: 'taproot',
-    signingKey: group.outputKey,
-    signatures: [],
-    failure: null,
-    awaitingLocalApproval: false,
-    interrupted: false,
-    resumable: false,
-    ...extra,
-  });
+      sessionId: fakeHex(`session ${label}`, 32),
+      version: 1,
+      phase,
+      attempt: 1,
+      createdAt: t0 - 600_000,
+      expiresAt: t0 + 3_000_000,
+      updatedAt: t0 - 60_000,
+      phaseSince: t0 - 60_000,
+      creator: creator.publicKey,
+      isCreator: creator === alice,
+      signers: group.publicKeys.map((pk, index) => ({
+        index,
+        publicKey: pk,
+        isLocal: pk === alice.publicKey,
+        approved: progress.approved.includes(pk),
+        nonceReceived: progress.nonces?.includes(pk) ?? false,
+        partialSignatureReceived: progress.partials?.includes(pk) ?? false,
+      })),
+      messages: [text(`Pay 0.0500 BTC to bc1qxy2kgdygjrsqtzq2n0yrf2493p83kkfjhx0wlh (${label})`)],
+      payloadKind: 'message',
+      description: '',
+      tweak: 'taproot',
+      signingKey: group.outputKey,
+      signatures: [],
+      failure: null,
+      awaitingLocalApproval: false,
+      interrupted: false,
+      resumable: false,
+      ...extra,
+    });
   const everyone = (g: Group) => [...g.publicKeys];
 
   // ---------- transactions (PSBT) ----------
@@ -328,20 +360,38 @@ export async function startUiHarness(options: UiHarnessOptions = {}): Promise<Ui
   const firstCoin = chain.pay([{ address: familyAddress(0, 0), value: 1_500_000 }]);
   chain.pay([{ address: familyAddress(0, 1), value: 640_000 }]);
   chain.mine();
-  chain.pay([{ script: strangerScript('landlord'), value: 1_250_000 }, { address: familyAddress(1, 0), value: 248_000 }], [{ txid: firstCoin, vout: 0 }]);
+  chain.pay(
+    [
+      { script: strangerScript('landlord'), value: 1_250_000 },
+      { address: familyAddress(1, 0), value: 248_000 },
+    ],
+    [{ txid: firstCoin, vout: 0 }],
+  );
   chain.mine();
   chain.pay([{ address: familyAddress(0, 2), value: 75_000 }]);
   const chainServer = await startEsploraServer(chain);
-  settings = { ...settings, chainBackends: { ...settings.chainBackends, mainnet: { esploraUrl: chainServer.url, explorerUrl: 'https://mempool.space' } } };
+  settings = {
+    ...settings,
+    chainBackends: { ...settings.chainBackends, mainnet: { esploraUrl: chainServer.url, explorerUrl: 'https://mempool.space' } },
+  };
   const signableTx = spendFrom(
     familyKeys,
-    [{ path: [0, 0], amount: 1_500_000n }, { path: [], amount: 640_000n }],
-    [{ outputKey: stranger('landlord'), amount: 1_250_000n }, { changePath: [1, 0], amount: 887_560n }],
+    [
+      { path: [0, 0], amount: 1_500_000n },
+      { path: [], amount: 640_000n },
+    ],
+    [
+      { outputKey: stranger('landlord'), amount: 1_250_000n },
+      { changePath: [1, 0], amount: 887_560n },
+    ],
     'harness signable',
   );
   const refusedTx = spendFrom(
     familyKeys,
-    [{ path: [0, 1], amount: 500_000n }, { outputKey: stranger('someone'), amount: 300_000n }],
+    [
+      { path: [0, 1], amount: 500_000n },
+      { outputKey: stranger('someone'), amount: 300_000n },
+    ],
     [{ outputKey: stranger('shop'), amount: 795_000n }],
     'harness refused',
   );
@@ -396,102 +446,217 @@ export async function startUiHarness(options: UiHarnessOptions = {}): Promise<Ui
   /** The spend with a placeholder 64-byte witness per input: the shape of a signed transaction, NOT a valid one. */
   const placeholderSigned = (tx: typeof signableTx) => {
     const signed = tx.clone();
-    for (let i = 0; i < signed.inputsLength; i++) signed.updateInput(i, { finalScriptWitness: [hexToBytes(fakeHex(`placeholder witness ${i}`, 64))] });
+    for (let i = 0; i < signed.inputsLength; i++)
+      signed.updateInput(i, { finalScriptWitness: [hexToBytes(fakeHex(`placeholder witness ${i}`, 64))] });
     return { psbtBase64: base64.encode(signed.toPSBT()), rawTxHex: signed.hex, txid: signed.id };
   };
 
   const fixture: Record<FixtureSessionName, SessionSnapshot> = {
-    pendingFromContact: make('rent', family, bob, 'AWAITING_APPROVAL', { approved: [bob.publicKey] }, {
-      description: 'Rent for March, as agreed on the phone',
-      createdAt: t0 - 300_000,
-      expiresAt: t0 + 3_300_000,
-    }),
-    pendingFromUnknown: make('urgent', project, dave, 'AWAITING_APPROVAL', { approved: [dave.publicKey] }, {
-      description: 'URGENT: move all funds to the new wallet',
-      createdAt: t0 - 120_000,
-      expiresAt: t0 + 240_000,
-      messages: [text('Move everything to bc1p5d7rjq7g6rdk2yhzks9smlaqtedr4dekq08ge8ztwac72sfr9rusxg3297'), { hex: fakeHex('sighash', 32), display: 'Transaction input 1 sighash' }],
-    }),
-    complete: make('savings', family, alice, 'COMPLETE', { approved: everyone(family), nonces: everyone(family), partials: everyone(family) }, {
-      description: 'Proof of reserves for the bank',
-      createdAt: t0 - 86_400_000,
-      updatedAt: t0 - 86_000_000,
-      expiresAt: t0 - 82_800_000,
-      version: 9,
-      messages: [text('I, the Family savings group, control this address on 2024-03-01.')],
-      signatures: [fakeHex('signature savings', 64)],
-    }),
-    blamed: make('blamed', family, alice, 'ABORTED', { approved: everyone(family), nonces: everyone(family), partials: [alice.publicKey, bob.publicKey] }, {
-      description: 'Quarterly transfer',
-      createdAt: t0 - 3 * 86_400_000,
-      version: 8,
-      failure: failure('INVALID_PARTIAL_SIGNATURE', 'partial signature of signer 2 does not verify', [family.publicKeys.indexOf(carol.publicKey)], family.publicKeys.indexOf(bob.publicKey)),
-    }),
-    declined: make('declined', family, bob, 'DECLINED', { approved: [bob.publicKey, alice.publicKey] }, {
-      description: 'New roof',
-      createdAt: t0 - 5 * 86_400_000,
-      version: 4,
-      failure: failure('DECLINED', 'Too expensive, let us talk first', [family.publicKeys.indexOf(carol.publicKey)], family.publicKeys.indexOf(carol.publicKey)),
-    }),
-    stuck: make('stuck', family, bob, 'ABORTED', { approved: everyone(family), nonces: [alice.publicKey, bob.publicKey] }, {
-      description: 'Insurance premium',
-      createdAt: t0 - 2 * 86_400_000,
-      version: 6,
-      failure: failure('SESSION_STUCK', 'no progress in NONCE_EXCHANGE', [family.publicKeys.indexOf(carol.publicKey)], family.publicKeys.indexOf(alice.publicKey)),
-    }),
-    cancelled: make('cancelled', project, dave, 'ABORTED', { approved: everyone(project) }, {
-      description: 'Domain renewal',
-      createdAt: t0 - 4 * 86_400_000,
-      version: 5,
-      failure: failure('ABORTED', 'Wrong amount, I will ask again', [], project.publicKeys.indexOf(dave.publicKey)),
-    }),
-    resumable: make('resumable', family, alice, 'NONCE_EXCHANGE', { approved: everyone(family), nonces: [bob.publicKey, carol.publicKey] }, {
-      description: 'Car insurance',
-      createdAt: t0 - 1_800_000,
-      updatedAt: t0 - 1_500_000,
-      phaseSince: t0 - 1_500_000,
-      version: 6,
-    }),
-    interrupted: make('interrupted', family, bob, 'PARTIAL_SIG_EXCHANGE', { approved: everyone(family), nonces: everyone(family), partials: [bob.publicKey] }, {
-      description: 'Electricity bill',
-      createdAt: t0 - 2_400_000,
-      updatedAt: t0 - 600_000,
-      phaseSince: t0 - 700_000,
-      version: 7,
-      interrupted: true,
-    }),
-    inProgress: make('progress', project, alice, 'NONCE_EXCHANGE', { approved: everyone(project), nonces: [alice.publicKey] }, {
-      description: 'Server invoice #2041',
-      createdAt: t0 - 900_000,
-      phaseSince: t0 - 45_000,
-      version: 5,
-    }),
-    batch: make('batch', family, carol, 'AWAITING_APPROVAL', { approved: [carol.publicKey, bob.publicKey] }, {
-      description: 'Consolidate the three coins into one',
-      createdAt: t0 - 200_000,
-      expiresAt: t0 + 6 * 3_600_000,
-      payloadKind: 'batch',
-      messages: [1, 2, 3].map((n) => ({ hex: fakeHex(`batch sighash ${n}`, 32), display: `Input ${n} of 3: sighash (taproot key path)` })),
-    }),
+    pendingFromContact: make(
+      'rent',
+      family,
+      bob,
+      'AWAITING_APPROVAL',
+      { approved: [bob.publicKey] },
+      {
+        description: 'Rent for March, as agreed on the phone',
+        createdAt: t0 - 300_000,
+        expiresAt: t0 + 3_300_000,
+      },
+    ),
+    pendingFromUnknown: make(
+      'urgent',
+      project,
+      dave,
+      'AWAITING_APPROVAL',
+      { approved: [dave.publicKey] },
+      {
+        description: 'URGENT: move all funds to the new wallet',
+        createdAt: t0 - 120_000,
+        expiresAt: t0 + 240_000,
+        messages: [
+          text('Move everything to bc1p5d7rjq7g6rdk2yhzks9smlaqtedr4dekq08ge8ztwac72sfr9rusxg3297'),
+          { hex: fakeHex('sighash', 32), display: 'Transaction input 1 sighash' },
+        ],
+      },
+    ),
+    complete: make(
+      'savings',
+      family,
+      alice,
+      'COMPLETE',
+      { approved: everyone(family), nonces: everyone(family), partials: everyone(family) },
+      {
+        description: 'Proof of reserves for the bank',
+        createdAt: t0 - 86_400_000,
+        updatedAt: t0 - 86_000_000,
+        expiresAt: t0 - 82_800_000,
+        version: 9,
+        messages: [text('I, the Family savings group, control this address on 2024-03-01.')],
+        signatures: [fakeHex('signature savings', 64)],
+      },
+    ),
+    blamed: make(
+      'blamed',
+      family,
+      alice,
+      'ABORTED',
+      { approved: everyone(family), nonces: everyone(family), partials: [alice.publicKey, bob.publicKey] },
+      {
+        description: 'Quarterly transfer',
+        createdAt: t0 - 3 * 86_400_000,
+        version: 8,
+        failure: failure(
+          'INVALID_PARTIAL_SIGNATURE',
+          'partial signature of signer 2 does not verify',
+          [family.publicKeys.indexOf(carol.publicKey)],
+          family.publicKeys.indexOf(bob.publicKey),
+        ),
+      },
+    ),
+    declined: make(
+      'declined',
+      family,
+      bob,
+      'DECLINED',
+      { approved: [bob.publicKey, alice.publicKey] },
+      {
+        description: 'New roof',
+        createdAt: t0 - 5 * 86_400_000,
+        version: 4,
+        failure: failure(
+          'DECLINED',
+          'Too expensive, let us talk first',
+          [family.publicKeys.indexOf(carol.publicKey)],
+          family.publicKeys.indexOf(carol.publicKey),
+        ),
+      },
+    ),
+    stuck: make(
+      'stuck',
+      family,
+      bob,
+      'ABORTED',
+      { approved: everyone(family), nonces: [alice.publicKey, bob.publicKey] },
+      {
+        description: 'Insurance premium',
+        createdAt: t0 - 2 * 86_400_000,
+        version: 6,
+        failure: failure(
+          'SESSION_STUCK',
+          'no progress in NONCE_EXCHANGE',
+          [family.publicKeys.indexOf(carol.publicKey)],
+          family.publicKeys.indexOf(alice.publicKey),
+        ),
+      },
+    ),
+    cancelled: make(
+      'cancelled',
+      project,
+      dave,
+      'ABORTED',
+      { approved: everyone(project) },
+      {
+        description: 'Domain renewal',
+        createdAt: t0 - 4 * 86_400_000,
+        version: 5,
+        failure: failure('ABORTED', 'Wrong amount, I will ask again', [], project.publicKeys.indexOf(dave.publicKey)),
+      },
+    ),
+    resumable: make(
+      'resumable',
+      family,
+      alice,
+      'NONCE_EXCHANGE',
+      { approved: everyone(family), nonces: [bob.publicKey, carol.publicKey] },
+      {
+        description: 'Car insurance',
+        createdAt: t0 - 1_800_000,
+        updatedAt: t0 - 1_500_000,
+        phaseSince: t0 - 1_500_000,
+        version: 6,
+      },
+    ),
+    interrupted: make(
+      'interrupted',
+      family,
+      bob,
+      'PARTIAL_SIG_EXCHANGE',
+      { approved: everyone(family), nonces: everyone(family), partials: [bob.publicKey] },
+      {
+        description: 'Electricity bill',
+        createdAt: t0 - 2_400_000,
+        updatedAt: t0 - 600_000,
+        phaseSince: t0 - 700_000,
+        version: 7,
+        interrupted: true,
+      },
+    ),
+    inProgress: make(
+      'progress',
+      project,
+      alice,
+      'NONCE_EXCHANGE',
+      { approved: everyone(project), nonces: [alice.publicKey] },
+      {
+        description: 'Server invoice #2041',
+        createdAt: t0 - 900_000,
+        phaseSince: t0 - 45_000,
+        version: 5,
+      },
+    ),
+    batch: make(
+      'batch',
+      family,
+      carol,
+      'AWAITING_APPROVAL',
+      { approved: [carol.publicKey, bob.publicKey] },
+      {
+        description: 'Consolidate the three coins into one',
+        createdAt: t0 - 200_000,
+        expiresAt: t0 + 6 * 3_600_000,
+        payloadKind: 'batch',
+        messages: [1, 2, 3].map((n) => ({
+          hex: fakeHex(`batch sighash ${n}`, 32),
+          display: `Input ${n} of 3: sighash (taproot key path)`,
+        })),
+      },
+    ),
     psbtPending: psbtSession('psbt rent', family, bob, 'AWAITING_APPROVAL', { approved: [bob.publicKey] }, psbts.signable, {
       description: 'Rent for April: 0.0125 BTC to the landlord',
       createdAt: t0 - 240_000,
       expiresAt: t0 + 3_360_000,
     }),
-    psbtInProgress: psbtSession('psbt progress', family, alice, 'NONCE_EXCHANGE', { approved: everyone(family), nonces: [alice.publicKey, bob.publicKey] }, psbts.signable, {
-      description: 'Rent for May',
-      createdAt: t0 - 1_200_000,
-      phaseSince: t0 - 30_000,
-      version: 5,
-    }),
-    psbtComplete: psbtSession('psbt complete', family, alice, 'COMPLETE', { approved: everyone(family), nonces: everyone(family), partials: everyone(family) }, psbts.signable, {
-      description: 'Rent for March',
-      createdAt: t0 - 7 * 86_400_000,
-      updatedAt: t0 - 7 * 86_400_000 + 600_000,
-      expiresAt: t0 - 6 * 86_400_000,
-      version: 9,
-      signatures: [fakeHex('psbt sig 0', 64), fakeHex('psbt sig 1', 64)],
-    }),
+    psbtInProgress: psbtSession(
+      'psbt progress',
+      family,
+      alice,
+      'NONCE_EXCHANGE',
+      { approved: everyone(family), nonces: [alice.publicKey, bob.publicKey] },
+      psbts.signable,
+      {
+        description: 'Rent for May',
+        createdAt: t0 - 1_200_000,
+        phaseSince: t0 - 30_000,
+        version: 5,
+      },
+    ),
+    psbtComplete: psbtSession(
+      'psbt complete',
+      family,
+      alice,
+      'COMPLETE',
+      { approved: everyone(family), nonces: everyone(family), partials: everyone(family) },
+      psbts.signable,
+      {
+        description: 'Rent for March',
+        createdAt: t0 - 7 * 86_400_000,
+        updatedAt: t0 - 7 * 86_400_000 + 600_000,
+        expiresAt: t0 - 6 * 86_400_000,
+        version: 9,
+        signatures: [fakeHex('psbt sig 0', 64), fakeHex('psbt sig 1', 64)],
+      },
+    ),
   };
   fixture.psbtComplete = { ...fixture.psbtComplete, psbt: { ...fixture.psbtComplete.psbt!, transaction: placeholderSigned(signableTx) } };
   for (const s of Object.values(fixture)) sessions.set(s.sessionId, s);
@@ -503,7 +668,13 @@ export async function startUiHarness(options: UiHarnessOptions = {}): Promise<Ui
       const s = sessions.get(sessionId);
       if (!s || isTerminal(s.phase)) return;
       const bump = (patch: Partial<SessionSnapshot>) =>
-        put({ ...s, ...patch, version: s.version + 1, updatedAt: now(), phaseSince: patch.phase && patch.phase !== s.phase ? now() : s.phaseSince });
+        put({
+          ...s,
+          ...patch,
+          version: s.version + 1,
+          updatedAt: now(),
+          phaseSince: patch.phase && patch.phase !== s.phase ? now() : s.phaseSince,
+        });
       const next = s.signers.find((x) => !x.approved);
       if (s.phase === 'AWAITING_APPROVAL') {
         if (next === undefined) bump({ phase: 'NONCE_EXCHANGE' });
@@ -564,16 +735,38 @@ export async function startUiHarness(options: UiHarnessOptions = {}): Promise<Ui
       if (!group) throw new CosignerError('INVALID_INPUT', 'no such group');
       if (!group.publicKeys.includes(me.publicKey)) throw new CosignerError('NOT_A_SIGNER', 'you are not in this group');
       const { payload } = input;
-      const times = { description: input.description ?? '', createdAt: now(), updatedAt: now(), expiresAt: now() + (input.expiresInMs ?? 3_600_000) };
+      const times = {
+        description: input.description ?? '',
+        createdAt: now(),
+        updatedAt: now(),
+        expiresAt: now() + (input.expiresInMs ?? 3_600_000),
+      };
       let session: SessionSnapshot;
       if (payload.kind === 'message') {
-        const m = payload.label ? text(payload.label) : { hex: payload.message.toLowerCase(), display: `${payload.message.length / 2} bytes (hex)` };
-        session = make(`created ${++created}`, group, alice, 'AWAITING_APPROVAL', { approved: [me.publicKey] }, { messages: [m], ...times });
+        const m = payload.label
+          ? text(payload.label)
+          : { hex: payload.message.toLowerCase(), display: `${payload.message.length / 2} bytes (hex)` };
+        session = make(
+          `created ${++created}`,
+          group,
+          alice,
+          'AWAITING_APPROVAL',
+          { approved: [me.publicKey] },
+          { messages: [m], ...times },
+        );
       } else if (payload.kind === 'psbt') {
-        session = psbtSession(`created ${++created}`, group, alice, 'AWAITING_APPROVAL', { approved: [me.publicKey] }, base64.encode(psbtBytes(payload.psbt)), {
-          allowNonDefaultSighash: payload.allowNonDefaultSighash === true,
-          ...times,
-        });
+        session = psbtSession(
+          `created ${++created}`,
+          group,
+          alice,
+          'AWAITING_APPROVAL',
+          { approved: [me.publicKey] },
+          base64.encode(psbtBytes(payload.psbt)),
+          {
+            allowNonDefaultSighash: payload.allowNonDefaultSighash === true,
+            ...times,
+          },
+        );
       } else {
         throw new CosignerError('INVALID_INPUT', 'the harness makes message and PSBT sessions only');
       }
@@ -584,7 +777,12 @@ export async function startUiHarness(options: UiHarnessOptions = {}): Promise<Ui
     async approve(sessionId) {
       const s = mustGet(sessionId);
       if (s.phase !== 'AWAITING_APPROVAL') throw new CosignerError('WRONG_PHASE', 'not awaiting approval');
-      const updated = put({ ...s, version: s.version + 1, updatedAt: now(), signers: s.signers.map((x) => (x.isLocal ? { ...x, approved: true } : x)) });
+      const updated = put({
+        ...s,
+        version: s.version + 1,
+        updatedAt: now(),
+        signers: s.signers.map((x) => (x.isLocal ? { ...x, approved: true } : x)),
+      });
       advance(sessionId);
       return updated;
     },
@@ -592,13 +790,27 @@ export async function startUiHarness(options: UiHarnessOptions = {}): Promise<Ui
       const s = mustGet(sessionId);
       if (s.phase !== 'AWAITING_APPROVAL') throw new CosignerError('WRONG_PHASE', 'not awaiting approval');
       const localIndex = s.signers.find((x) => x.isLocal)?.index ?? 0;
-      return put({ ...s, version: s.version + 1, updatedAt: now(), phaseSince: now(), phase: 'DECLINED', failure: failure('DECLINED', reason, [localIndex], localIndex) });
+      return put({
+        ...s,
+        version: s.version + 1,
+        updatedAt: now(),
+        phaseSince: now(),
+        phase: 'DECLINED',
+        failure: failure('DECLINED', reason, [localIndex], localIndex),
+      });
     },
     async abort(sessionId, reason = 'cancelled by the user') {
       const s = mustGet(sessionId);
       if (isTerminal(s.phase)) throw new CosignerError('WRONG_PHASE', 'the session has ended');
       const localIndex = s.signers.find((x) => x.isLocal)?.index ?? 0;
-      return put({ ...s, version: s.version + 1, updatedAt: now(), phaseSince: now(), phase: 'ABORTED', failure: failure('ABORTED', reason, [], localIndex) });
+      return put({
+        ...s,
+        version: s.version + 1,
+        updatedAt: now(),
+        phaseSince: now(),
+        phase: 'ABORTED',
+        failure: failure('ABORTED', reason, [], localIndex),
+      });
     },
     async resume(sessionId) {
       const s = mustGet(sessionId);
@@ -661,7 +873,11 @@ export async function startUiHarness(options: UiHarnessOptions = {}): Promise<Ui
       },
       onSaved: () => undefined,
     }),
-    ...psbtHandlers({ group: (id) => signableGroup(mustGroup(id)), groupKeys, localAllowsNonDefaultSighash: () => settings.allowNonDefaultSighash }),
+    ...psbtHandlers({
+      group: (id) => signableGroup(mustGroup(id)),
+      groupKeys,
+      localAllowsNonDefaultSighash: () => settings.allowNonDefaultSighash,
+    }),
     ...settingsHandlers({
       settings: {
         get: () => settings,
@@ -702,7 +918,8 @@ export async function startUiHarness(options: UiHarnessOptions = {}): Promise<Ui
       return { ok: true };
     },
     'keys.delete': async ({ fingerprint }) => {
-      if (requireKey().fingerprint !== fingerprint) throw new CosignerError('CONFIRMATION_MISMATCH', 'wrong fingerprint', { what: 'fingerprint' });
+      if (requireKey().fingerprint !== fingerprint)
+        throw new CosignerError('CONFIRMATION_MISMATCH', 'wrong fingerprint', { what: 'fingerprint' });
       key = null;
       emit('keys', { backend: 'keychain', key, problem: null });
       return { ok: true };
@@ -739,7 +956,12 @@ export async function startUiHarness(options: UiHarnessOptions = {}): Promise<Ui
     ...sessionHandlers({ group: (id) => signableGroup(mustGroup(id)), coordinator: () => simulated, running: () => simulated }),
     ...groupShareHandlers({
       network: () => settings.network,
-      groups: { list: () => [...groups.values()], get: mustGroup, has: (id) => groups.has(id), save: async ({ name, publicKeys, policy }) => addGroup(name, publicKeys, policy) },
+      groups: {
+        list: () => [...groups.values()],
+        get: mustGroup,
+        has: (id) => groups.has(id),
+        save: async ({ name, publicKeys, policy }) => addGroup(name, publicKeys, policy),
+      },
       contacts: {
         nameOf: (publicKey) => contacts.get(publicKey)?.name,
         save: async (publicKey, name) => contacts.set(publicKey, { publicKey, name, addedAt: now() }),

@@ -42,7 +42,10 @@ export function announcementCases(psbt: Uint8Array): { name: string; body: Annou
     display: 'Rent for March',
   };
   return [
-    { name: 'announcement, message', body: { ...base, payload: { kind: 'message', message: utf8.encode('I agree to the terms.'), label: 'terms' } } },
+    {
+      name: 'announcement, message',
+      body: { ...base, payload: { kind: 'message', message: utf8.encode('I agree to the terms.'), label: 'terms' } },
+    },
     {
       name: 'announcement, batch',
       body: {
@@ -72,7 +75,12 @@ export function messageCases(sessionId: Uint8Array): { name: string; message: Se
     const r2 = secp256k1.Point.BASE.multiply(BigInt(2 * i + 2)).toBytes(true);
     return Uint8Array.from([...r1, ...r2]);
   };
-  const evidenceOf = (sequence: number, label: string) => ({ sequence, timestamp: VECTOR_TIME + 30_000, signature: Uint8Array.from([...aux(`evidence/${label}/r`), ...aux(`evidence/${label}/s`)]), nonces: [nonce(sequence)] });
+  const evidenceOf = (sequence: number, label: string) => ({
+    sequence,
+    timestamp: VECTOR_TIME + 30_000,
+    signature: Uint8Array.from([...aux(`evidence/${label}/r`), ...aux(`evidence/${label}/s`)]),
+    nonces: [nonce(sequence)],
+  });
   return [
     { name: 'APPROVE', sender: bob, message: { ...head, sender: 1, sequence: 1, body: { type: 'approve' } } },
     { name: 'DECLINE', sender: carol, message: { ...head, sender: 2, sequence: 1, body: { type: 'decline', reason: 'not this month' } } },
@@ -84,10 +92,23 @@ export function messageCases(sessionId: Uint8Array): { name: string; message: Se
         ...head,
         sender: 1,
         sequence: 3,
-        body: { type: 'partials', partials: [sha256(utf8.encode('partial'))], evidence: [evidenceOf(1, 'a'), evidenceOf(2, 'b'), evidenceOf(3, 'c')] },
+        body: {
+          type: 'partials',
+          partials: [sha256(utf8.encode('partial'))],
+          evidence: [evidenceOf(1, 'a'), evidenceOf(2, 'b'), evidenceOf(3, 'c')],
+        },
       },
     },
-    { name: 'ABORT', sender: carol, message: { ...head, sender: 2, sequence: 2, body: { type: 'abort', code: 'INVALID_PARTIAL_SIGNATURE', blame: [1], reason: 'partial signature 0 of bob does not verify' } } },
+    {
+      name: 'ABORT',
+      sender: carol,
+      message: {
+        ...head,
+        sender: 2,
+        sequence: 2,
+        body: { type: 'abort', code: 'INVALID_PARTIAL_SIGNATURE', blame: [1], reason: 'partial signature 0 of bob does not verify' },
+      },
+    },
   ];
 }
 
@@ -95,7 +116,11 @@ export function signedMessage(c: { name: string; message: SessionMessage; sender
   return signMessage(c.message, c.sender.secretKey(), aux(c.name));
 }
 
-export function wireCases(announcement: Uint8Array, sessionMessage: Uint8Array, card: Uint8Array): { name: string; message: WireMessage }[] {
+export function wireCases(
+  announcement: Uint8Array,
+  sessionMessage: Uint8Array,
+  card: Uint8Array,
+): { name: string; message: WireMessage }[] {
   return [
     { name: 'DELIVER, announcement', message: { type: 'deliver', kind: 'announcement', payload: announcement } },
     { name: 'DELIVER, session message', message: { type: 'deliver', kind: 'session-message', payload: sessionMessage } },

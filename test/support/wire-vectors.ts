@@ -75,7 +75,10 @@ export async function buildVectors(): Promise<WireVector[]> {
   const out: WireVector[] = [];
   const session = (name: string, bytes: Uint8Array) => {
     const decoded = decodeFrame(bytes);
-    const value = decoded.type === 'announcement' ? { type: decoded.type, body: decoded.body, signature: decoded.signature } : { type: decoded.type, message: decoded.message, signature: decoded.signature };
+    const value =
+      decoded.type === 'announcement'
+        ? { type: decoded.type, body: decoded.body, signature: decoded.signature }
+        : { type: decoded.type, message: decoded.message, signature: decoded.signature };
     out.push({ format: 'session-frame', name, value: toJson(value), hex: bytesToHex(bytes) });
   };
   const announcements = announcementCases(vectorPsbt()).map((c) => ({ name: c.name, bytes: signedAnnouncement(c.body, c.name) }));
@@ -90,17 +93,32 @@ export async function buildVectors(): Promise<WireVector[]> {
   out.push({
     format: 'signer-card',
     name: 'signer card',
-    value: toJson({ signerKey: card.signerKey, peerId: card.peerId, displayName: card.displayName, multiaddrs: card.multiaddrs, issuedAt: card.issuedAt }),
+    value: toJson({
+      signerKey: card.signerKey,
+      peerId: card.peerId,
+      displayName: card.displayName,
+      multiaddrs: card.multiaddrs,
+      issuedAt: card.issuedAt,
+    }),
     hex: bytesToHex(card.bytes),
   });
   for (const w of wireCases(announcements[0]!.bytes, messages[0]!.bytes, card.bytes)) {
     out.push({ format: 'p2p-frame', name: w.name, value: toJson(w.message), hex: bytesToHex(encodeMessage(w.message)) });
   }
-  const inbox = encodeInboxRecord({ recipient: bob.publicKey, seq: 3, announcements: [announcements[0]!.bytes, announcements[1]!.bytes] }, alice, inboxRandom());
+  const inbox = encodeInboxRecord(
+    { recipient: bob.publicKey, seq: 3, announcements: [announcements[0]!.bytes, announcements[1]!.bytes] },
+    alice,
+    inboxRandom(),
+  );
   out.push({
     format: 'inbox-record',
     name: 'inbox record',
-    value: toJson({ recipient: bob.publicKey, creator: alice.publicKey, seq: 3, announcements: [announcements[0]!.bytes, announcements[1]!.bytes] }),
+    value: toJson({
+      recipient: bob.publicKey,
+      creator: alice.publicKey,
+      seq: 3,
+      announcements: [announcements[0]!.bytes, announcements[1]!.bytes],
+    }),
     hex: bytesToHex(inbox),
   });
   for (const c of controlCases) {

@@ -47,7 +47,10 @@ export interface WorkerCluster {
 
 const WORKER = new URL('./cluster-worker.ts', import.meta.url);
 
-export async function startWorkerCluster(labels: readonly string[], options: { bitcoinNetwork?: BitcoinNetwork } = {}): Promise<WorkerCluster> {
+export async function startWorkerCluster(
+  labels: readonly string[],
+  options: { bitcoinNetwork?: BitcoinNetwork } = {},
+): Promise<WorkerCluster> {
   const workers: Worker[] = [];
   const keys: string[] = [];
   const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();

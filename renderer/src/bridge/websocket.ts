@@ -44,7 +44,8 @@ export function websocketCarrier(token: string, onState: (state: ConnectionState
       });
       // A call made while connecting waits for the outcome, the token's refusal included.
       ws.addEventListener('close', () => {
-        for (const settle of pending.values()) settle({ ok: false, error: { code: 'NOT_RUNNING', message: 'lost the connection to Cosigner' } });
+        for (const settle of pending.values())
+          settle({ ok: false, error: { code: 'NOT_RUNNING', message: 'lost the connection to Cosigner' } });
         pending.clear();
         if (otherVersion !== undefined) {
           resolve();
@@ -104,7 +105,10 @@ export function websocketCarrier(token: string, onState: (state: ConnectionState
       if (otherVersion !== undefined) {
         return {
           ok: false,
-          error: { code: 'UNSUPPORTED_VERSION', message: `Cosigner speaks control API version ${otherVersion}; this page speaks version ${CONTROL_API_VERSION}` },
+          error: {
+            code: 'UNSUPPORTED_VERSION',
+            message: `Cosigner speaks control API version ${otherVersion}; this page speaks version ${CONTROL_API_VERSION}`,
+          },
         };
       }
       const ws = socket;

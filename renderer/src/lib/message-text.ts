@@ -11,8 +11,7 @@ import { markHidden } from '../../../preload/untrusted-text.ts';
 
 export type MessageText =
   /** `marked`: the number of characters made visible as ⟨U+XXXX⟩. */
-  | { kind: 'text'; text: string; marked: number }
-  | { kind: 'binary'; hex: string };
+  { kind: 'text'; text: string; marked: number } | { kind: 'binary'; hex: string };
 
 /** The text of `hex` (the exact bytes a message signs) as this computer shows it. */
 export function messageText(hex: string): MessageText {

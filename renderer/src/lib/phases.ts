@@ -70,7 +70,8 @@ export function canCancel(s: SessionSnapshot): boolean {
  * reporter's name ("Carol says …"): a malicious signer could name anyone.
  */
 export function blameWords(code: string, verified: boolean): { heading: string; note: string; reporter: string } {
-  if (!verified) return { heading: 'says the fault was with', note: 'says this signer is at fault (not checked by this app)', reporter: 'Stopped by' };
+  if (!verified)
+    return { heading: 'says the fault was with', note: 'says this signer is at fault (not checked by this app)', reporter: 'Stopped by' };
   if (code === 'DECLINED') return { heading: 'Declined by', note: 'Declined', reporter: 'Reported by' };
   if (code === 'EXPIRED' || code === 'SESSION_STUCK') {
     return { heading: 'Did not answer in time', note: 'Did not answer in time', reporter: 'Noticed by' };

@@ -52,7 +52,8 @@ const REFUSALS: Readonly<Record<RefusalCode, string>> = {
   'inconsistent-metadata': 'The PSBT contradicts itself about this input: the key it names is not the one behind the coin.',
   'script-path': 'This input asks for a script-path spend; the group only signs with its key path.',
   'invalid-sighash': 'This input asks for a signature type (sighash) that is not valid for taproot.',
-  'sighash-not-allowed': 'This input asks for a signature type (sighash) other than the default. It is refused unless both the request and your settings allow it.',
+  'sighash-not-allowed':
+    'This input asks for a signature type (sighash) other than the default. It is refused unless both the request and your settings allow it.',
   'foreign-musig-fields': 'This input already carries MuSig2 data from another signing; the group will not sign over it.',
 };
 

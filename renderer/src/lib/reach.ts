@@ -18,5 +18,7 @@ export function reachabilityWords(reachability: NonNullable<NodeStatus['reachabi
     const reserved = reachability.relays.filter((r) => r.reserved).length;
     return `Through ${reserved === 1 ? 'a relay' : `${reserved} relays`} (your router lets no connection in)`;
   }
-  return reachability.relays.length > 0 ? 'Only on your local network: no relay could be reached yet' : 'Only on your local network (add a relay in Settings to be reached across the internet)';
+  return reachability.relays.length > 0
+    ? 'Only on your local network: no relay could be reached yet'
+    : 'Only on your local network (add a relay in Settings to be reached across the internet)';
 }

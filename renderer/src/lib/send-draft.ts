@@ -28,6 +28,8 @@ export function btcTextToSats(text: string): number | null {
 
 /** An amount in satoshis as bitcoin text the amount field reads back ("0.00125", no grouping). */
 export function satsToBtcText(sats: number): string {
-  const fraction = String(sats % 100_000_000).padStart(8, '0').replace(/0+$/, '');
+  const fraction = String(sats % 100_000_000)
+    .padStart(8, '0')
+    .replace(/0+$/, '');
   return `${Math.floor(sats / 100_000_000)}${fraction ? `.${fraction}` : ''}`;
 }

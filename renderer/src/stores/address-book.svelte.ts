@@ -18,10 +18,7 @@ export class AddressBook {
 
   async reload(): Promise<void> {
     try {
-      const [contacts, groups] = await Promise.all([
-        this.#bridge.call('contacts.list', {}),
-        this.#bridge.call('groups.list', {}),
-      ]);
+      const [contacts, groups] = await Promise.all([this.#bridge.call('contacts.list', {}), this.#bridge.call('groups.list', {})]);
       this.contacts = contacts.toSorted((a, b) => a.name.localeCompare(b.name));
       this.groups = groups.toSorted((a, b) => a.name.localeCompare(b.name));
       this.error = null;
@@ -42,7 +39,10 @@ export class AddressBook {
 
   /** `safetyCode`: the code the user compared with the owner of a key found on the LAN. */
   async saveContact(publicKey: string, name: string, safetyCode?: string): Promise<Contact> {
-    const contact = await this.#bridge.call('contacts.save', safetyCode === undefined ? { publicKey, name } : { publicKey, name, safetyCode });
+    const contact = await this.#bridge.call(
+      'contacts.save',
+      safetyCode === undefined ? { publicKey, name } : { publicKey, name, safetyCode },
+    );
     await this.reload();
     return contact;
   }

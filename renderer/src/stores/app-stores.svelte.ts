@@ -7,10 +7,7 @@ import { SessionsStore } from './sessions.svelte.ts';
 import { SettingsStore } from './settings.svelte.ts';
 
 /** Who a public key is, as far as this user knows. A LAN name is self-declared and never trusted. */
-export type SignerIdentity =
-  | { kind: 'you' }
-  | { kind: 'contact'; name: string }
-  | { kind: 'unknown'; lanName: string | undefined };
+export type SignerIdentity = { kind: 'you' } | { kind: 'contact'; name: string } | { kind: 'unknown'; lanName: string | undefined };
 
 /** Every store of the UI over one bridge. */
 export class AppStores {

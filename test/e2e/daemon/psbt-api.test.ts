@@ -36,10 +36,17 @@ describe('co-signing a PSBT through the control API of two daemons', () => {
     const keys = new GroupKeysCache().of(publicKeys);
     expect(wallet.receiveAddresses[1]).toBe(Address(BTC_NETWORKS.regtest).encode({ type: 'tr', pubkey: keys.derive([0, 1]).outputKey }));
     const payee = cosigners(1, 'daemon-psbt-payee')[0]!.publicKey.subarray(1);
-    const tx = spendFrom(keys, [{ path: [], amount: 30_000n }, { path: [0, 1], amount: 20_000n }], [
-      { outputKey: payee, amount: 45_000n },
-      { changePath: [1, 0], amount: 4_000n },
-    ]);
+    const tx = spendFrom(
+      keys,
+      [
+        { path: [], amount: 30_000n },
+        { path: [0, 1], amount: 20_000n },
+      ],
+      [
+        { outputKey: payee, amount: 45_000n },
+        { changePath: [1, 0], amount: 4_000n },
+      ],
+    );
     const psbt = base64.encode(tx.toPSBT());
 
     const review = await pair.ca.bridge.call('psbt.review', { groupId: group.id, psbt });
@@ -47,8 +54,17 @@ describe('co-signing a PSBT through the control API of two daemons', () => {
     expect(review.fee).toBe(1_000);
     expect(review.inputs[1]!.address).toBe(wallet.receiveAddresses[1]);
 
-    const foreign = spendFrom(keys, [{ path: [], amount: 30_000n }, { outputKey: payee, amount: 1_000n }], [{ outputKey: payee, amount: 30_000n }]);
-    await expect(pair.ca.bridge.call('sessions.createPsbt', { groupId: group.id, psbt: base64.encode(foreign.toPSBT()) })).rejects.toMatchObject({
+    const foreign = spendFrom(
+      keys,
+      [
+        { path: [], amount: 30_000n },
+        { outputKey: payee, amount: 1_000n },
+      ],
+      [{ outputKey: payee, amount: 30_000n }],
+    );
+    await expect(
+      pair.ca.bridge.call('sessions.createPsbt', { groupId: group.id, psbt: base64.encode(foreign.toPSBT()) }),
+    ).rejects.toMatchObject({
       code: 'PSBT_REFUSED',
       context: { input: 1, code: 'not-ours' },
     });

@@ -34,7 +34,8 @@ describe('two headless daemons over the control API', () => {
     const secretA = schnorr.utils.randomSecretKey();
     const secretB = schnorr.utils.randomSecretKey();
     secrets.push(secretA, secretB);
-    for (const c of [pair.ca, pair.cb]) for (const name of ['session', 'keys', 'node', 'peers.lan'] as const) c.bridge.subscribe(name, (p) => events.push(p));
+    for (const c of [pair.ca, pair.cb])
+      for (const name of ['session', 'keys', 'node', 'peers.lan'] as const) c.bridge.subscribe(name, (p) => events.push(p));
     const [keyA] = await pair.importKeys(secretA, secretB);
     expect((await pair.ca.bridge.call('keys.status', {})).key?.publicKey).toBe(keyA.publicKey);
 
@@ -52,7 +53,8 @@ describe('two headless daemons over the control API', () => {
       ['events', JSON.stringify(events)],
     ];
     for (const d of [pair.a, pair.b]) {
-      for (const file of await filesUnder(d.dataDir)) haystacks.push([file, (await readFile(file)).toString('latin1') + (await readFile(file)).toString('utf8')]);
+      for (const file of await filesUnder(d.dataDir))
+        haystacks.push([file, (await readFile(file)).toString('latin1') + (await readFile(file)).toString('utf8')]);
     }
     expect(haystacks.length).toBeGreaterThan(4);
     for (const [where, text] of haystacks) for (const form of forms) expect(text.includes(form), `${where} holds a secret`).toBe(false);

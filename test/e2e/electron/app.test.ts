@@ -23,7 +23,11 @@ function electronBinary(): string | undefined {
 const binary = electronBinary();
 const built = existsSync(path.join(ROOT, 'dist', 'electron', 'main.mjs')) && existsSync(path.join(ROOT, 'dist', 'electron', 'preload.cjs'));
 const needs = gate({
-  electron: !binary ? 'no Electron binary (installed with ELECTRON_SKIP_BINARY_DOWNLOAD=1)' : !built ? 'not built (npm run build)' : undefined,
+  electron: !binary
+    ? 'no Electron binary (installed with ELECTRON_SKIP_BINARY_DOWNLOAD=1)'
+    : !built
+      ? 'not built (npm run build)'
+      : undefined,
 });
 
 describe.skipIf(needs.skip !== undefined)(needs.title('the Electron app'), () => {

@@ -64,7 +64,11 @@ describe('co-signing a PSBT between real nodes', () => {
       expect(c.list().find((s) => s.sessionId === id)?.psbt?.review.digest).toBe(created.psbt?.review.digest);
       await c.approve(id);
     }
-    await waitFor('COMPLETE everywhere', () => coordinators.every((c) => c.list().find((s) => s.sessionId === id)?.phase === 'COMPLETE'), 60_000);
+    await waitFor(
+      'COMPLETE everywhere',
+      () => coordinators.every((c) => c.list().find((s) => s.sessionId === id)?.phase === 'COMPLETE'),
+      60_000,
+    );
 
     const done = coordinators.map((c) => c.list().find((s) => s.sessionId === id)!);
     const final = done[0]!.psbt!.transaction!;
@@ -76,7 +80,9 @@ describe('co-signing a PSBT between real nodes', () => {
     expect(verifyWithBitcoinJs(final.rawTxHex, spentOutputs(tx))).toEqual([true, true, true, true, true]);
     const btx = bitcoin.Transaction.fromHex(final.rawTxHex);
     expect(btx.getId()).toBe(final.txid);
-    expect(btx.ins.map((i) => bytesToHex(i.hash))).toEqual(Array.from({ length: 5 }, (_, i) => bytesToHex(tx.getInput(i).txid!).match(/../g)!.reverse().join('')));
+    expect(btx.ins.map((i) => bytesToHex(i.hash))).toEqual(
+      Array.from({ length: 5 }, (_, i) => bytesToHex(tx.getInput(i).txid!).match(/../g)!.reverse().join('')),
+    );
     expect(btx.outs.map((o) => o.value)).toEqual([120_000n, 34_200n]);
     for (const c of coordinators) expect(Object.keys(c.health().rejectedMessages)).toEqual([]);
   });

@@ -40,13 +40,23 @@ describe('a session between real nodes', () => {
       await waitFor('the request', () => c.list().some((s) => s.sessionId === id));
       await c.approve(id);
     }
-    await waitFor('COMPLETE everywhere', () => coordinators.every((c) => c.list().find((s) => s.sessionId === id)?.phase === 'COMPLETE'), 30_000);
+    await waitFor(
+      'COMPLETE everywhere',
+      () => coordinators.every((c) => c.list().find((s) => s.sessionId === id)?.phase === 'COMPLETE'),
+      30_000,
+    );
 
     const outputKey = p2tr(keyAggExport(keyAggregate(sortKeys(keys)))).tweakedPubkey;
     const signatures = coordinators.map((c) => c.list().find((s) => s.sessionId === id)!.signatures);
     expect(new Set(signatures.map((s) => s.join()))).toEqual(new Set([signatures[0]!.join()]));
     // A BIP322 signature of the group's address, which bip322-js verifies on every node.
-    for (const c of coordinators) expect(verifiesAsBip322(c.list().find((s) => s.sessionId === id)!, outputKey)).toBe(true);
+    for (const c of coordinators)
+      expect(
+        verifiesAsBip322(
+          c.list().find((s) => s.sessionId === id)!,
+          outputKey,
+        ),
+      ).toBe(true);
     for (const c of coordinators) expect(Object.keys(c.health().rejectedMessages)).toEqual([]);
 
     await coordinators[1]!.cleanup();

@@ -24,7 +24,15 @@ describe.skipIf(needs.skip !== undefined)(needs.title('importing a shared group 
     const { chromium } = await import('playwright-core');
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
   });
 
@@ -44,7 +52,11 @@ describe.skipIf(needs.skip !== undefined)(needs.title('importing a shared group 
 
   it('previews the shared file, saves only once the first address is compared, and marks the 2-of-3 group as not signable yet', async () => {
     const family = (await control.bridge.call('groups.list', {})).find((g) => g.name === 'Family savings')!;
-    const shared = await control.bridge.call('groups.save', { name: 'Shared 2-of-3', publicKeys: family.publicKeys, policy: { kind: 'k-of-n', k: 2 } });
+    const shared = await control.bridge.call('groups.save', {
+      name: 'Shared 2-of-3',
+      publicKeys: family.publicKeys,
+      policy: { kind: 'k-of-n', k: 2 },
+    });
     const { text } = await control.bridge.call('groups.export', { id: shared.id });
     const { receiveAddresses } = await control.bridge.call('groups.wallet', { id: shared.id });
     await control.bridge.call('groups.remove', { id: shared.id });
@@ -77,7 +89,9 @@ describe.skipIf(needs.skip !== undefined)(needs.title('importing a shared group 
     for (const box of await page.getByTestId('group-member').all()) await box.check();
     const loss = page.getByTestId('policy-loss');
     await loss.waitFor();
-    expect(await loss.textContent()).toMatch(/If any one of the \d signers loses their key and its backup words, the coins in this group can never be spent\./);
+    expect(await loss.textContent()).toMatch(
+      /If any one of the \d signers loses their key and its backup words, the coins in this group can never be spent\./,
+    );
     expect(await loss.textContent()).toMatch(/let any k of the \d spend.*or add a recovery key/);
     await page.getByTestId('policy-k-of-n').check();
     expect(await page.getByTestId('policy-loss').textContent()).toMatch(/stay spendable if up to \d signers? loses? their key/);

@@ -27,7 +27,15 @@ describe.skipIf(needs.skip !== undefined)(needs.title('saving a LAN co-signer af
     const { chromium } = await import('playwright-core');
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
   });
 
@@ -54,7 +62,9 @@ describe.skipIf(needs.skip !== undefined)(needs.title('saving a LAN co-signer af
   const contact = (page: Page, key: string) => page.locator(`[data-testid="contact"][data-public-key="${key}"]`);
 
   it('refuses, through the API, to save a LAN co-signer without the code of the two keys', async () => {
-    await expect(control.bridge.call('contacts.save', { publicKey: daveKey, name: 'Dave' })).rejects.toMatchObject({ code: 'SAFETY_CODE_REQUIRED' });
+    await expect(control.bridge.call('contacts.save', { publicKey: daveKey, name: 'Dave' })).rejects.toMatchObject({
+      code: 'SAFETY_CODE_REQUIRED',
+    });
     await expect(
       control.bridge.call('contacts.save', { publicKey: daveKey, name: 'Dave', safetyCode: '0000 0000 0000 0000 0000 0000' }),
     ).rejects.toMatchObject({ code: 'SAFETY_CODE_REQUIRED' });

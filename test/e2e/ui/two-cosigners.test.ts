@@ -100,7 +100,15 @@ describe.skipIf(needs.skip !== undefined)(needs.title('two co-signers through th
     const { chromium } = await import('playwright-core');
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
     a = await startDaemon('Alice', { displayName: 'Alice' });
     pa = await open(a);
@@ -130,70 +138,87 @@ describe.skipIf(needs.skip !== undefined)(needs.title('two co-signers through th
     }
   });
 
-  it('a request approved on B completes on both pages with one BIP322 signature valid for the group’s address', async () => {
-    await pa.getByTestId('nav-home').click();
-    await shot(pa, 'a-03-home');
-    await pa.getByTestId('nav-cosigners').click();
-    await shot(pa, 'a-04-cosigners');
-    await pa.getByTestId('nav-new').click();
-    await shot(pa, 'a-05-new-request');
+  it(
+    'a request approved on B completes on both pages with one BIP322 signature valid for the group’s address',
+    async () => {
+      await pa.getByTestId('nav-home').click();
+      await shot(pa, 'a-03-home');
+      await pa.getByTestId('nav-cosigners').click();
+      await shot(pa, 'a-04-cosigners');
+      await pa.getByTestId('nav-new').click();
+      await shot(pa, 'a-05-new-request');
 
-    const text = 'pay the plumber, invoice 77';
-    const sessionId = await sendRequest(pa, text);
-    await openPending(pb, sessionId);
-    await expect.poll(() => pb.getByTestId('message-display').first().textContent()).toContain(text);
-    expect(await pb.getByTestId('request-creator').textContent()).toContain('Alice');
-    await shot(pb, 'b-03-review');
-    await pb.getByTestId('approve').click();
+      const text = 'pay the plumber, invoice 77';
+      const sessionId = await sendRequest(pa, text);
+      await openPending(pb, sessionId);
+      await expect.poll(() => pb.getByTestId('message-display').first().textContent()).toContain(text);
+      expect(await pb.getByTestId('request-creator').textContent()).toContain('Alice');
+      await shot(pb, 'b-03-review');
+      await pb.getByTestId('approve').click();
 
-    await phase(pa, 'COMPLETE').waitFor({ timeout: SESSION_MS });
-    await phase(pb, 'COMPLETE').waitFor({ timeout: SESSION_MS });
-    await shot(pa, 'a-06-session-complete');
-    await shot(pb, 'b-04-session-complete');
-    const sigA = (await pa.getByTestId('final-signature').first().textContent())!.trim();
-    const sigB = (await pb.getByTestId('final-signature').first().textContent())!.trim();
-    const signingKey = (await pa.getByTestId('signing-key').textContent())!.trim();
-    const messageHex = (await pa.getByTestId('message-hex').first().textContent())!.trim();
-    const bip322A = (await pa.getByTestId('bip322-signature').first().textContent())!.trim();
-    const bip322B = (await pb.getByTestId('bip322-signature').first().textContent())!.trim();
-    const shownAddress = (await pa.getByTestId('result-address').textContent())!.trim();
-    expect(sigA).toMatch(/^[0-9a-f]{128}$/);
-    expect(sigB).toBe(sigA);
-    expect(bip322B).toBe(bip322A);
-    expect(messageHex).toBe(Buffer.from(text).toString('hex'));
-    // The address shown is the signing key's; bip322-js verifies the signature for it (as mainnet:
-    // the signature does not depend on the network), and it wraps the BIP340 signature shown.
-    expect(Buffer.from(bitcoin.address.fromBech32(shownAddress).data).toString('hex')).toBe(signingKey);
-    expect(verifiesAsBip322({ messages: [{ hex: messageHex }], signatures: [sigA], bip322: { signatures: [bip322A] } }, hexToBytes(signingKey))).toBe(true);
-    expect(pageErrors).toEqual([]);
-  }, 4 * SESSION_MS);
+      await phase(pa, 'COMPLETE').waitFor({ timeout: SESSION_MS });
+      await phase(pb, 'COMPLETE').waitFor({ timeout: SESSION_MS });
+      await shot(pa, 'a-06-session-complete');
+      await shot(pb, 'b-04-session-complete');
+      const sigA = (await pa.getByTestId('final-signature').first().textContent())!.trim();
+      const sigB = (await pb.getByTestId('final-signature').first().textContent())!.trim();
+      const signingKey = (await pa.getByTestId('signing-key').textContent())!.trim();
+      const messageHex = (await pa.getByTestId('message-hex').first().textContent())!.trim();
+      const bip322A = (await pa.getByTestId('bip322-signature').first().textContent())!.trim();
+      const bip322B = (await pb.getByTestId('bip322-signature').first().textContent())!.trim();
+      const shownAddress = (await pa.getByTestId('result-address').textContent())!.trim();
+      expect(sigA).toMatch(/^[0-9a-f]{128}$/);
+      expect(sigB).toBe(sigA);
+      expect(bip322B).toBe(bip322A);
+      expect(messageHex).toBe(Buffer.from(text).toString('hex'));
+      // The address shown is the signing key's; bip322-js verifies the signature for it (as mainnet:
+      // the signature does not depend on the network), and it wraps the BIP340 signature shown.
+      expect(Buffer.from(bitcoin.address.fromBech32(shownAddress).data).toString('hex')).toBe(signingKey);
+      expect(
+        verifiesAsBip322(
+          { messages: [{ hex: messageHex }], signatures: [sigA], bip322: { signatures: [bip322A] } },
+          hexToBytes(signingKey),
+        ),
+      ).toBe(true);
+      expect(pageErrors).toEqual([]);
+    },
+    4 * SESSION_MS,
+  );
 
-  it('a request declined on B ends DECLINED on both pages, naming who declined', async () => {
-    const sessionId = await sendRequest(pa, 'buy a boat');
-    await openPending(pb, sessionId);
-    await pb.getByTestId('decline').click();
-    await pb.getByTestId('decline-reason').fill('we agreed: no boats');
-    await pb.getByTestId('decline-confirm').click();
-    await phase(pb, 'DECLINED').waitFor({ timeout: SESSION_MS });
-    await phase(pa, 'DECLINED').waitFor({ timeout: SESSION_MS });
-    expect(await pa.getByTestId('session-failure').textContent()).toContain('no boats');
-    await shot(pa, 'a-07-session-declined');
-    expect(pageErrors).toEqual([]);
-  }, 4 * SESSION_MS);
+  it(
+    'a request declined on B ends DECLINED on both pages, naming who declined',
+    async () => {
+      const sessionId = await sendRequest(pa, 'buy a boat');
+      await openPending(pb, sessionId);
+      await pb.getByTestId('decline').click();
+      await pb.getByTestId('decline-reason').fill('we agreed: no boats');
+      await pb.getByTestId('decline-confirm').click();
+      await phase(pb, 'DECLINED').waitFor({ timeout: SESSION_MS });
+      await phase(pa, 'DECLINED').waitFor({ timeout: SESSION_MS });
+      expect(await pa.getByTestId('session-failure').textContent()).toContain('no boats');
+      await shot(pa, 'a-07-session-declined');
+      expect(pageErrors).toEqual([]);
+    },
+    4 * SESSION_MS,
+  );
 
-  it('a request nobody approves ends EXPIRED on both pages at its expiry', async () => {
-    await pa.getByTestId('nav-history').click();
-    await pa.locator(`[data-testid="history-row"]`).first().waitFor();
-    await shot(pa, 'a-08-history');
-    await pa.getByTestId('nav-settings').click();
-    await shot(pa, 'a-09-settings');
-    // Both open the session by address: it may have expired already when this test runs alone.
-    await pa.goto(`${a.url}&view=session/${expiring}`);
-    await pb.goto(`${b.url}&view=session/${expiring}`);
-    const untilExpired = Math.max(0, expiresAt - Date.now()) + SESSION_MS;
-    await phase(pa, 'EXPIRED').waitFor({ timeout: untilExpired });
-    await phase(pb, 'EXPIRED').waitFor({ timeout: SESSION_MS });
-    await shot(pb, 'b-05-session-expired');
-    expect(pageErrors).toEqual([]);
-  }, EXPIRY_S * 1000 + 3 * SESSION_MS);
+  it(
+    'a request nobody approves ends EXPIRED on both pages at its expiry',
+    async () => {
+      await pa.getByTestId('nav-history').click();
+      await pa.locator(`[data-testid="history-row"]`).first().waitFor();
+      await shot(pa, 'a-08-history');
+      await pa.getByTestId('nav-settings').click();
+      await shot(pa, 'a-09-settings');
+      // Both open the session by address: it may have expired already when this test runs alone.
+      await pa.goto(`${a.url}&view=session/${expiring}`);
+      await pb.goto(`${b.url}&view=session/${expiring}`);
+      const untilExpired = Math.max(0, expiresAt - Date.now()) + SESSION_MS;
+      await phase(pa, 'EXPIRED').waitFor({ timeout: untilExpired });
+      await phase(pb, 'EXPIRED').waitFor({ timeout: SESSION_MS });
+      await shot(pb, 'b-05-session-expired');
+      expect(pageErrors).toEqual([]);
+    },
+    EXPIRY_S * 1000 + 3 * SESSION_MS,
+  );
 });

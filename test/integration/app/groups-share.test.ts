@@ -64,13 +64,20 @@ describe('groups shared as files, not retyped', () => {
 
     const [preview] = (await joiner.call('groups.preview', { text })) as GroupPreview[];
     const wallet = (await creator.call('groups.wallet', { id: made.id })) as GroupWallet;
-    expect(preview).toMatchObject({ group: made, alreadySaved: false, includesMe: false, signerNames: [{ publicKey: KEYS[1], name: 'Bob' }] });
+    expect(preview).toMatchObject({
+      group: made,
+      alreadySaved: false,
+      includesMe: false,
+      signerNames: [{ publicKey: KEYS[1], name: 'Bob' }],
+    });
     // The address to compare is the creator's first receive address, and other code reads it from the descriptor.
     expect(preview!.firstAddress).toBe(wallet.receiveAddresses[0]);
     expect(addressOf(wallet.descriptors.receive, 0, 'regtest')).toBe(preview!.firstAddress);
     expect(await joiner.call('groups.list', {})).toEqual([]);
 
-    await expect(joiner.call('groups.import', { text, firstAddresses: [wallet.receiveAddresses[1]] })).rejects.toMatchObject({ code: 'CONFIRMATION_MISMATCH' });
+    await expect(joiner.call('groups.import', { text, firstAddresses: [wallet.receiveAddresses[1]] })).rejects.toMatchObject({
+      code: 'CONFIRMATION_MISMATCH',
+    });
     expect(await joiner.call('groups.list', {})).toEqual([]);
 
     const imported = (await joiner.call('groups.import', { text, firstAddresses: [preview!.firstAddress] })) as Group[];
@@ -91,7 +98,11 @@ describe('groups shared as files, not retyped', () => {
   });
 
   it('the backup file of every group restores them on a new machine, with the same ids, policies and addresses', async () => {
-    await creator.call('groups.save', { name: 'Slow', publicKeys: KEYS, policy: { kind: 'n-of-n', recovery: { keys: [key(40)], olderBlocks: 52_560 } } });
+    await creator.call('groups.save', {
+      name: 'Slow',
+      publicKeys: KEYS,
+      policy: { kind: 'n-of-n', recovery: { keys: [key(40)], olderBlocks: 52_560 } },
+    });
     const { text, fileName } = (await creator.call('groups.export', {})) as { text: string; fileName: string };
     expect(fileName).toBe('cosigner-groups.json');
     const previews = (await restored.call('groups.preview', { text })) as GroupPreview[];
@@ -105,8 +116,13 @@ describe('groups shared as files, not retyped', () => {
     const before = await joiner.call('groups.list', {});
     const json = JSON.parse(text);
     json.groups[0].descriptor = json.groups[0].descriptor.replace(KEYS[0], key(99));
-    await expect(joiner.call('groups.preview', { text: JSON.stringify(json) })).rejects.toMatchObject({ code: 'INVALID_INPUT', message: /checksum does not match/ });
-    await expect(joiner.call('groups.preview', { text: text.replace('"network": "regtest"', '"network": "mainnet"') })).rejects.toMatchObject({
+    await expect(joiner.call('groups.preview', { text: JSON.stringify(json) })).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+      message: /checksum does not match/,
+    });
+    await expect(
+      joiner.call('groups.preview', { text: text.replace('"network": "regtest"', '"network": "mainnet"') }),
+    ).rejects.toMatchObject({
       code: 'INVALID_INPUT',
       message: /this file is for mainnet/,
     });

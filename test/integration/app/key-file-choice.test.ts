@@ -63,7 +63,12 @@ describe('desktop app without a keychain: the encrypted key file', () => {
 
   it('is refused in the headless mode, which reads its passphrase before it starts', async () => {
     const headlessDir = path.join(dataDir, 'headless');
-    const headless = await startServices({ mode: 'headless', dataDir: headlessDir, keystore: { kind: 'file', passphrase: PASS }, overrides: { mdns: false } });
+    const headless = await startServices({
+      mode: 'headless',
+      dataDir: headlessDir,
+      keystore: { kind: 'file', passphrase: PASS },
+      overrides: { mdns: false },
+    });
     running.push(headless);
     const call = createDispatcher(requests, headless.handlers, (_m, e) => errors.push(e));
     await expect(call('keys.useFile', { passphrase: PASS })).rejects.toMatchObject({ code: 'INVALID_INPUT' });

@@ -113,7 +113,9 @@ describe('psbt.complete: a PSBT co-signed by another BIP373 tool, finalized by t
     const culprit = indexOf(signers[1]!.publicKey);
     // Another input's partial of the same signer: a well-formed scalar that does not verify here.
     const other = cosignedElsewhere();
-    const borrowed = other.tx.getInput(0).musig2PartialSig!.find(([k]) => hex(k.participantPubkey) === hex(other.plan.participants[culprit]!))![1];
+    const borrowed = other.tx
+      .getInput(0)
+      .musig2PartialSig!.find(([k]) => hex(k.participantPubkey) === hex(other.plan.participants[culprit]!))![1];
     const { psbt, plan } = cosignedElsewhere({ position: 2, change: (column) => (column[culprit] = borrowed) });
     const signer = hex(plan.participants[culprit]!);
     const error = await call('psbt.complete', { groupId: group.id, psbt }).catch((e: unknown) => e);

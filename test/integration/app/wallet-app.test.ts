@@ -88,7 +88,9 @@ describe('wallet.* through the app', () => {
       { esploraUrl: null, explorerUrl: 'javascript:alert(1)' },
       { esploraUrl: 'file:///etc/passwd', explorerUrl: null },
     ]) {
-      await expect(call('settings.set', { chainBackends: { ...settings.chainBackends, regtest: backend } })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+      await expect(call('settings.set', { chainBackends: { ...settings.chainBackends, regtest: backend } })).rejects.toMatchObject({
+        code: 'INVALID_INPUT',
+      });
     }
     await services.stop();
   });

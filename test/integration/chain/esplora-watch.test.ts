@@ -65,7 +65,8 @@ async function codeOf(promise: Promise<unknown>): Promise<string> {
 describe('the group watcher against a local Esplora server', () => {
   let server: EsploraServer;
   let client: EsploraClient;
-  const scan = (gapLimit = 20, checked?: CheckedTxs) => scanGroup(client, { addressAt, gapLimit, now: () => NOW, ...(checked ? { checked } : {}) });
+  const scan = (gapLimit = 20, checked?: CheckedTxs) =>
+    scanGroup(client, { addressAt, gapLimit, now: () => NOW, ...(checked ? { checked } : {}) });
 
   beforeEach(async () => {
     server = await startEsploraServer();
@@ -95,7 +96,10 @@ describe('the group watcher against a local Esplora server', () => {
 
   it('balances, coins, history and used addresses match the chain: payments, a spend with change, an unconfirmed parent and child', async () => {
     const { chain } = server;
-    const fund0 = chain.pay([{ address: receive(0), value: 100_000 }, { script: strangerScript('x'), value: 49_800_000 }]);
+    const fund0 = chain.pay([
+      { address: receive(0), value: 100_000 },
+      { script: strangerScript('x'), value: 49_800_000 },
+    ]);
     const fund3 = chain.pay([{ address: receive(3), value: 250_000 }]);
     chain.mine();
     // Spend receive/0 to a stranger with change to change/0; confirmed one block later.
@@ -240,7 +244,10 @@ describe('the group watcher against a local Esplora server', () => {
     });
 
     it("a coin said to be ours that pays someone else's script is refused", async () => {
-      server.chain.pay([{ address: receive(0), value: 10_000 }, { script: strangerScript('other'), value: 10_000 }]);
+      server.chain.pay([
+        { address: receive(0), value: 10_000 },
+        { script: strangerScript('other'), value: 10_000 },
+      ]);
       server.fault(/\/utxo$/, { kind: 'rewrite', rewrite: (body) => body.replace('"vout":0', '"vout":1') });
       expect(await codeOf(scan(2))).toBe('CHAIN_INVALID_RESPONSE');
     });
@@ -286,7 +293,11 @@ describe('the group watcher against a local Esplora server', () => {
     });
 
     it('a refusal is BROADCAST_REJECTED with the reason', async () => {
-      server.fault(/^\/tx$/, { kind: 'status', status: 400, body: 'sendrawtransaction RPC error: {"code":-26,"message":"min relay fee not met"}' });
+      server.fault(/^\/tx$/, {
+        kind: 'status',
+        status: 400,
+        body: 'sendrawtransaction RPC error: {"code":-26,"message":"min relay fee not met"}',
+      });
       const hex = signedLooking();
       try {
         await client.broadcast(hex);

@@ -20,7 +20,10 @@ import { MemoryRecordStore } from '../../support/memory-record-store.ts';
 import { cosigners, spentOutputs, verifyWithBitcoinJs } from '../../support/psbt-fixtures.ts';
 import { Cluster } from '../../support/session-cluster.ts';
 
-const payee = bitcoin.payments.p2tr({ internalPubkey: Buffer.from(cosigners(1, 'send-payee')[0]!.publicKey.subarray(1)), network: REGTEST }).address!;
+const payee = bitcoin.payments.p2tr({
+  internalPubkey: Buffer.from(cosigners(1, 'send-payee')[0]!.publicKey.subarray(1)),
+  network: REGTEST,
+}).address!;
 
 describe('sending from the group wallet through a co-signing session', () => {
   let server: EsploraServer;
@@ -58,12 +61,18 @@ describe('sending from the group wallet through a co-signing session', () => {
       emit: () => {},
     });
     const h = wallet.handlers;
-    await expect(h['wallet.buildSend']({ groupId: group.id, recipients: [{ address: payee, amount: 100_000 }], feeRate: 2 })).rejects.toMatchObject({
+    await expect(
+      h['wallet.buildSend']({ groupId: group.id, recipients: [{ address: payee, amount: 100_000 }], feeRate: 2 }),
+    ).rejects.toMatchObject({
       code: 'INVALID_INPUT',
     });
     expect((await h['wallet.refresh']({ groupId: group.id })).state?.balance.confirmed).toBe(115_000);
 
-    const built = await h['wallet.buildSend']({ groupId: group.id, recipients: [{ address: payee, amount: 100_000 }], feeRate: 'estimate' });
+    const built = await h['wallet.buildSend']({
+      groupId: group.id,
+      recipients: [{ address: payee, amount: 100_000 }],
+      feeRate: 'estimate',
+    });
     // The test server's 3-block estimate is 8.3 sat/vB.
     expect(built.feeRate).toBe(9);
     expect(server.requests).toContain('GET /fee-estimates');
@@ -94,7 +103,12 @@ describe('sending from the group wallet through a co-signing session', () => {
     expect(verifyWithBitcoinJs(final.rawTxHex, prevouts)).toEqual(prevouts.map(() => true));
     // BIP341 commits to every spent amount: had the server lied about a coin's value (so the PSBT and
     // its review showed another fee), the signatures would not hold for the real coins.
-    expect(verifyWithBitcoinJs(final.rawTxHex, prevouts.map((p, i) => (i === 0 ? { ...p, amount: p.amount + 1000n } : p)))).toEqual(prevouts.map(() => false));
+    expect(
+      verifyWithBitcoinJs(
+        final.rawTxHex,
+        prevouts.map((p, i) => (i === 0 ? { ...p, amount: p.amount + 1000n } : p)),
+      ),
+    ).toEqual(prevouts.map(() => false));
     const btx = bitcoin.Transaction.fromHex(final.rawTxHex);
     expect(btx.ins.every((i) => i.sequence === 0xfffffffd)).toBe(true);
     // The fee paid is the one built, at the rate asked, over the real signed size.
@@ -114,10 +128,14 @@ describe('sending from the group wallet through a co-signing session', () => {
     // Stuck: a replacement at 20 sat/vB, the same coins and payment, the higher fee from the change.
     const bump = await h['wallet.bumpFee']({ groupId: group.id, txid: sent.txid, feeRate: 20 });
     const replacement = bitcoin.Psbt.fromBase64(bump.psbtBase64, { network: REGTEST });
-    const outpoints = (ins: { hash: Uint8Array; index: number }[]) => ins.map((i) => `${Buffer.from(i.hash).toString('hex')}:${i.index}`).sort();
+    const outpoints = (ins: { hash: Uint8Array; index: number }[]) =>
+      ins.map((i) => `${Buffer.from(i.hash).toString('hex')}:${i.index}`).sort();
     expect(outpoints(replacement.txInputs)).toEqual(outpoints(btx.ins));
     expect(replacement.txInputs.every((i) => i.sequence === 0xfffffffd)).toBe(true);
-    const paid = replacement.txOutputs.map((o) => ({ address: bitcoin.address.fromOutputScript(Buffer.from(o.script), REGTEST), value: Number(o.value) }));
+    const paid = replacement.txOutputs.map((o) => ({
+      address: bitcoin.address.fromOutputScript(Buffer.from(o.script), REGTEST),
+      value: Number(o.value),
+    }));
     expect(paid).toContainEqual({ address: payee, value: 100_000 });
     expect(paid).toContainEqual({ address: built.change!.address, value: bump.change!.amount });
     const replacementFee = 115_000 - paid.reduce((s, o) => s + o.value, 0);
@@ -128,7 +146,9 @@ describe('sending from the group wallet through a co-signing session', () => {
     const bumpReview = reviewPsbt(importPsbt(bump.psbtBase64), keys, 'regtest');
     expect(bumpReview.signable).toBe(true);
     expect(bumpReview.outputs.filter((o) => o.isChange).map((o) => o.address)).toEqual([built.change!.address]);
-    await expect(h['wallet.bumpFee']({ groupId: group.id, txid: sent.txid, feeRate: 2000 })).rejects.toMatchObject({ code: 'INSUFFICIENT_FUNDS' });
+    await expect(h['wallet.bumpFee']({ groupId: group.id, txid: sent.txid, feeRate: 2000 })).rejects.toMatchObject({
+      code: 'INSUFFICIENT_FUNDS',
+    });
 
     server.chain.mine();
     await h['wallet.refresh']({ groupId: group.id });

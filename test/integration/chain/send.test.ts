@@ -29,14 +29,20 @@ function independentAddress(branch: number, index: number): string {
   const child = xpub.deriveChild(branch).deriveChild(index);
   return bitcoin.payments.p2tr({ internalPubkey: Buffer.from(child.publicKey!.subarray(1)), network: REGTEST }).address!;
 }
-const stranger = bitcoin.payments.p2tr({ internalPubkey: Buffer.from(cosigners(1, 'payee')[0]!.publicKey.subarray(1)), network: REGTEST }).address!;
+const stranger = bitcoin.payments.p2tr({
+  internalPubkey: Buffer.from(cosigners(1, 'payee')[0]!.publicKey.subarray(1)),
+  network: REGTEST,
+}).address!;
 const p2wpkh = bitcoin.payments.p2wpkh({ hash: Buffer.alloc(20, 7), network: REGTEST }).address!;
 
 /** What bitcoinjs-lib reads in the PSBT. */
 function read(psbtBase64: string) {
   const psbt = bitcoin.Psbt.fromBase64(psbtBase64, { network: REGTEST });
   const totalIn = psbt.data.inputs.reduce((sum, input) => sum + Number(input.witnessUtxo!.value), 0);
-  const outputs = psbt.txOutputs.map((o) => ({ address: bitcoin.address.fromOutputScript(Buffer.from(o.script), REGTEST), value: Number(o.value) }));
+  const outputs = psbt.txOutputs.map((o) => ({
+    address: bitcoin.address.fromOutputScript(Buffer.from(o.script), REGTEST),
+    value: Number(o.value),
+  }));
   const totalOut = outputs.reduce((sum, o) => sum + o.value, 0);
   return { psbt, totalIn, outputs, fee: totalIn - totalOut, sequences: psbt.txInputs.map((i) => i.sequence) };
 }
@@ -95,7 +101,9 @@ describe('building a spend of the group coins', () => {
     expect(totalIn).toBe(120_000 + built.change!.amount + built.fee);
     expect(sequences.every((s) => s === RBF_SEQUENCE)).toBe(true);
     // The unconfirmed payment to receive 2 is not spent.
-    expect(psbt.txInputs.map((i) => Buffer.from(i.hash).reverse().toString('hex'))).not.toContain(state.utxos.find((u) => !u.confirmed)!.txid);
+    expect(psbt.txInputs.map((i) => Buffer.from(i.hash).reverse().toString('hex'))).not.toContain(
+      state.utxos.find((u) => !u.confirmed)!.txid,
+    );
     expect(built.fee).toBeGreaterThanOrEqual(5 * built.vsize);
     expect(built.fee).toBeLessThan(6 * built.vsize);
 
@@ -111,7 +119,13 @@ describe('building a spend of the group coins', () => {
   });
 
   it('every input carries its witness UTXO, internal key and the group derivation of its address', () => {
-    const built = build({ recipients: [{ address: stranger, amount: 300_000 }, { address: p2wpkh, amount: 10_000 }], feeRate: 2 });
+    const built = build({
+      recipients: [
+        { address: stranger, amount: 300_000 },
+        { address: p2wpkh, amount: 10_000 },
+      ],
+      feeRate: 2,
+    });
     const { psbt } = read(built.psbtBase64);
     expect(psbt.data.inputs.length).toBeGreaterThanOrEqual(2);
     for (const input of psbt.data.inputs) {
@@ -119,7 +133,9 @@ describe('building a spend of the group coins', () => {
       const path = derivation!.path.split('/').slice(1).map(Number);
       const child = xpub.deriveChild(path[0]!).deriveChild(path[1]!);
       expect(Buffer.from(input.tapInternalKey!).toString('hex')).toBe(Buffer.from(child.publicKey!.subarray(1)).toString('hex'));
-      expect(bitcoin.address.fromOutputScript(Buffer.from(input.witnessUtxo!.script), REGTEST)).toBe(independentAddress(path[0]!, path[1]!));
+      expect(bitcoin.address.fromOutputScript(Buffer.from(input.witnessUtxo!.script), REGTEST)).toBe(
+        independentAddress(path[0]!, path[1]!),
+      );
       expect(Buffer.from(derivation!.masterFingerprint).readUInt32BE(0)).toBe(xpub.fingerprint);
     }
     expect(reviewPsbt(importPsbt(built.psbtBase64), keys, 'regtest').signable).toBe(true);
@@ -144,14 +160,18 @@ describe('building a spend of the group coins', () => {
     const mainnet = bitcoin.payments.p2wpkh({ hash: Buffer.alloc(20, 7) }).address!;
     expect(codeOf(() => build({ recipients: [{ address: mainnet, amount: 10_000 }], feeRate: 1 }))).toBe('INVALID_INPUT');
     expect(codeOf(() => build({ recipients: [{ address: stranger, amount: 10_000 }], feeRate: 1.5 }))).toBe('INVALID_INPUT');
-    expect(codeOf(() => build({ recipients: [{ address: stranger }, { address: p2wpkh }], feeRate: 1, sendAll: true }))).toBe('INVALID_INPUT');
-    expect(codeOf(() => buildSend({ ...state, utxos: [] }, keys, 'regtest', { recipients: [{ address: stranger, amount: 1000 }], feeRate: 1 }))).toBe(
-      'INSUFFICIENT_FUNDS',
+    expect(codeOf(() => build({ recipients: [{ address: stranger }, { address: p2wpkh }], feeRate: 1, sendAll: true }))).toBe(
+      'INVALID_INPUT',
     );
+    expect(
+      codeOf(() => buildSend({ ...state, utxos: [] }, keys, 'regtest', { recipients: [{ address: stranger, amount: 1000 }], feeRate: 1 })),
+    ).toBe('INSUFFICIENT_FUNDS');
   });
 
   it('a coin of a tampered saved state that is not at its address is refused', () => {
     const moved = { ...state, utxos: state.utxos.map((u) => ({ ...u, index: u.index + 1 })) };
-    expect(codeOf(() => buildSend(moved, keys, 'regtest', { recipients: [{ address: stranger, amount: 1000 }], feeRate: 1 }))).toBe('INVALID_INPUT');
+    expect(codeOf(() => buildSend(moved, keys, 'regtest', { recipients: [{ address: stranger, amount: 1000 }], feeRate: 1 }))).toBe(
+      'INVALID_INPUT',
+    );
   });
 });

@@ -18,7 +18,11 @@ import { FakeTime } from '../../support/fake-time.ts';
 import { MemoryRecordStore } from '../../support/memory-record-store.ts';
 import { cosigners } from '../../support/psbt-fixtures.ts';
 
-const group = describeGroup('Family', cosigners(3, 'wallet-handlers').map((c) => bytesToHex(c.publicKey)), 'regtest');
+const group = describeGroup(
+  'Family',
+  cosigners(3, 'wallet-handlers').map((c) => bytesToHex(c.publicKey)),
+  'regtest',
+);
 const groupKeys = new GroupKeysCache();
 const receive0 = groupKeys.of(group.publicKeys).address([0, 0], 'regtest');
 
@@ -60,7 +64,10 @@ describe('wallet.* handlers', () => {
     settings = {
       ...DEFAULT_SETTINGS,
       network: 'regtest',
-      chainBackends: { ...DEFAULT_SETTINGS.chainBackends, regtest: { esploraUrl: server.url, explorerUrl: 'https://explorer.example/regtest/' } },
+      chainBackends: {
+        ...DEFAULT_SETTINGS.chainBackends,
+        regtest: { esploraUrl: server.url, explorerUrl: 'https://explorer.example/regtest/' },
+      },
       walletGapLimit: 3,
     };
   });

@@ -112,14 +112,20 @@ describe('control server', () => {
     const client = await connectControl(s.url);
     client.close();
     // A daemon of another version, and one from before the hello (its first frame is anything else).
-    for (const first of [{ type: 'hello', version: CONTROL_API_VERSION + 1 }, { type: 'event', event: 'node', payload: {} }]) {
+    for (const first of [
+      { type: 'hello', version: CONTROL_API_VERSION + 1 },
+      { type: 'event', event: 'node', payload: {} },
+    ]) {
       const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
       await new Promise((resolve) => wss.once('listening', resolve));
       wss.on('connection', (ws) => ws.send(JSON.stringify(first)));
       const { port } = wss.address() as AddressInfo;
       const refused = connectControl(`http://127.0.0.1:${port}/#token=t`);
       await expect(refused).rejects.toMatchObject({ code: 'UNSUPPORTED_VERSION' });
-      if (first.type === 'hello') await expect(refused).rejects.toThrow(`the daemon speaks control API version ${CONTROL_API_VERSION + 1}; this client speaks version ${CONTROL_API_VERSION}`);
+      if (first.type === 'hello')
+        await expect(refused).rejects.toThrow(
+          `the daemon speaks control API version ${CONTROL_API_VERSION + 1}; this client speaks version ${CONTROL_API_VERSION}`,
+        );
       for (const ws of wss.clients) ws.terminate();
       await new Promise((resolve) => wss.close(resolve));
     }

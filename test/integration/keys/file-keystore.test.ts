@@ -70,7 +70,13 @@ describe('file keystore', () => {
     await keystore().importSecretHex(SECRET);
     const before = await snapshot();
     const wrong = keystore('tr0ub4dor&4');
-    for (const op of [() => wrong.info(), () => wrong.loadSigner(), () => wrong.peerIdentity(), () => wrong.delete('00000000'), () => wrong.beginCreate()]) {
+    for (const op of [
+      () => wrong.info(),
+      () => wrong.loadSigner(),
+      () => wrong.peerIdentity(),
+      () => wrong.delete('00000000'),
+      () => wrong.beginCreate(),
+    ]) {
       const e = await failure(op());
       expect(e.code).toBe('WRONG_PASSPHRASE');
       expect(e.context).toEqual({ path });

@@ -17,7 +17,9 @@ import { runChild } from './run-child.ts';
 
 const needs = gate({
   'secret-service':
-    process.env.COSIGNER_TEST_KEYRING === '1' ? undefined : 'no throwaway Secret Service: run under scripts/with-keyring.sh to test the real keychain',
+    process.env.COSIGNER_TEST_KEYRING === '1'
+      ? undefined
+      : 'no throwaway Secret Service: run under scripts/with-keyring.sh to test the real keychain',
 });
 
 const service = `cosigner-test-${process.pid}`;
@@ -68,8 +70,12 @@ describe('OS keychain (Secret Service through keytar)', () => {
     const locked = { ...options, profile: 'locked' };
     const info = await openKeystore(locked).importSecretHex('11'.repeat(32));
     await run('dbus-send', [
-      '--session', '--print-reply', '--dest=org.freedesktop.secrets', '/org/freedesktop/secrets',
-      'org.freedesktop.Secret.Service.Lock', 'array:objpath:/org/freedesktop/secrets/collection/login',
+      '--session',
+      '--print-reply',
+      '--dest=org.freedesktop.secrets',
+      '/org/freedesktop/secrets',
+      'org.freedesktop.Secret.Service.Lock',
+      'array:objpath:/org/freedesktop/secrets/collection/login',
     ]);
     try {
       // libsecret answers lookups in a locked collection with "nothing there"; the keystore must not.

@@ -44,7 +44,11 @@ describe('co-signers in two homes meet through the public network, no relay give
     for (const bridge of [a, b]) await bridge.call('keys.importSecret', { secretHex: bytesToHex(schnorr.utils.randomSecretKey()) });
     const started = Date.now();
     const done = await cosignMessage(a, b, 'met on the public network').catch(async (err: unknown) => {
-      const seen = await Promise.all([a, b].map((x) => x.call('node.status', {}).then((s) => ({ reachability: s.reachability, cosigners: s.cosigners, transport: s.transport }))));
+      const seen = await Promise.all(
+        [a, b].map((x) =>
+          x.call('node.status', {}).then((s) => ({ reachability: s.reachability, cosigners: s.cosigners, transport: s.transport })),
+        ),
+      );
       throw new Error(`${String(err)}\n${JSON.stringify(seen, null, 1)}\n${run.logs.map((l) => l.join('')).join('\n----\n')}`);
     });
     expect(done.phase).toBe('COMPLETE');
@@ -66,21 +70,32 @@ describe('co-signers in two homes meet through the public network, no relay give
     }
   });
 
-  it("answers a lookup of a signer key with its node's peer id and relay address (and, through identify, its listen addresses)", { timeout: 120_000 }, async () => {
-    // Runs after the session above (same file, in order): both daemons have announced themselves.
-    const key = (await a.call('keys.status', {})).key!.publicKey;
-    const peerId = (await a.call('node.status', {})).peerId;
-    const spy = topo!.spawnIn(topo!.ns.relay2, process.execPath, [path.join(ROOT, 'test', 'support', 'find-providers.ts'), publicAddrs[1]!, key]);
-    run.logs.push(spy.log);
-    const providers = JSON.parse((await spy.waitFor(/Providers: (.*)\n/, 60_000))[1]!) as { id: string; addrs: string[] }[];
-    console.log(`[nat] the public DHT's answer for Home1's rendezvous CID: ${JSON.stringify(providers)}`);
-    expect(providers.map((p) => p.id)).toEqual([peerId]);
-    const reserved = (await a.call('node.status', {})).reachability!.relayAddresses;
-    expect(providers[0]!.addrs.filter((addr) => addr.includes('/p2p-circuit')).length).toBeGreaterThan(0);
-    for (const addr of providers[0]!.addrs.filter((x) => x.includes('/p2p-circuit'))) expect(reserved).toContain(addr);
-    // Our provider records carry no LAN address, but the DHT server answers with every address it
-    // holds for the provider, and identify told it our listen addresses: the home's LAN address and
-    // loopback go out too (docs/NETWORK.md says so; only the relay address is of use to a stranger).
-    expect(providers[0]!.addrs.filter((x) => !x.includes('/p2p-circuit')).sort()).toEqual(['/ip4/127.0.0.1/tcp/4001', '/ip4/192.168.1.2/tcp/4001']);
-  });
+  it(
+    "answers a lookup of a signer key with its node's peer id and relay address (and, through identify, its listen addresses)",
+    { timeout: 120_000 },
+    async () => {
+      // Runs after the session above (same file, in order): both daemons have announced themselves.
+      const key = (await a.call('keys.status', {})).key!.publicKey;
+      const peerId = (await a.call('node.status', {})).peerId;
+      const spy = topo!.spawnIn(topo!.ns.relay2, process.execPath, [
+        path.join(ROOT, 'test', 'support', 'find-providers.ts'),
+        publicAddrs[1]!,
+        key,
+      ]);
+      run.logs.push(spy.log);
+      const providers = JSON.parse((await spy.waitFor(/Providers: (.*)\n/, 60_000))[1]!) as { id: string; addrs: string[] }[];
+      console.log(`[nat] the public DHT's answer for Home1's rendezvous CID: ${JSON.stringify(providers)}`);
+      expect(providers.map((p) => p.id)).toEqual([peerId]);
+      const reserved = (await a.call('node.status', {})).reachability!.relayAddresses;
+      expect(providers[0]!.addrs.filter((addr) => addr.includes('/p2p-circuit')).length).toBeGreaterThan(0);
+      for (const addr of providers[0]!.addrs.filter((x) => x.includes('/p2p-circuit'))) expect(reserved).toContain(addr);
+      // Our provider records carry no LAN address, but the DHT server answers with every address it
+      // holds for the provider, and identify told it our listen addresses: the home's LAN address and
+      // loopback go out too (docs/NETWORK.md says so; only the relay address is of use to a stranger).
+      expect(providers[0]!.addrs.filter((x) => !x.includes('/p2p-circuit')).sort()).toEqual([
+        '/ip4/127.0.0.1/tcp/4001',
+        '/ip4/192.168.1.2/tcp/4001',
+      ]);
+    },
+  );
 });

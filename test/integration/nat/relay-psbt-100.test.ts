@@ -48,7 +48,11 @@ describe("two homes and the group's own relay without limits", () => {
     const tx = spendFrom(keys, inputs, [{ outputKey: payee, amount: BigInt(INPUTS) * 10_000n - 5_000n }]);
     const started = Date.now();
     const incoming = waitForSession(b, (s) => s.awaitingLocalApproval && s.payloadKind === 'psbt', 180_000);
-    const created = await a.call('sessions.createPsbt', { groupId: group.id, psbt: base64.encode(tx.toPSBT()), description: `${INPUTS} inputs, two NATs` });
+    const created = await a.call('sessions.createPsbt', {
+      groupId: group.id,
+      psbt: base64.encode(tx.toPSBT()),
+      description: `${INPUTS} inputs, two NATs`,
+    });
     const request = await incoming;
     const doneA = waitForSession(a, (s) => s.sessionId === created.sessionId && s.phase === 'COMPLETE', 180_000);
     const doneB = waitForSession(b, (s) => s.sessionId === created.sessionId && s.phase === 'COMPLETE', 180_000);
@@ -59,7 +63,9 @@ describe("two homes and the group's own relay without limits", () => {
     expect(finalB.psbt?.transaction).toEqual(transaction);
     expect(verifyWithBitcoinJs(transaction.rawTxHex, spentOutputs(tx))).toEqual(Array(INPUTS).fill(true));
     const path = (await a.call('node.status', {})).cosigners?.[0];
-    console.log(`[nat] ${INPUTS}-input PSBT through the group's own relay: COMPLETE ${Date.now() - started} ms after the request (${Date.now() - approvedAt} ms after the approval), path ${path?.path}`);
+    console.log(
+      `[nat] ${INPUTS}-input PSBT through the group's own relay: COMPLETE ${Date.now() - started} ms after the request (${Date.now() - approvedAt} ms after the approval), path ${path?.path}`,
+    );
     expect(path).toMatchObject({ path: 'relayed', relay: relayPeerId });
   });
 });

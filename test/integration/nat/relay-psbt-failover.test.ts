@@ -48,7 +48,11 @@ describe('two homes, two relays with kubo default limits', () => {
     group = await a.call('groups.save', { name: 'Home1 and Home2', publicKeys });
     await b.call('groups.save', { name: 'Home1 and Home2', publicKeys });
     // Both hold a reservation on both relays before anything is asked.
-    for (const x of [a, b]) await waitUntil('reservations on both relays', async () => (await x.call('node.status', {})).reachability?.relays.filter((r) => r.reserved).length === 2);
+    for (const x of [a, b])
+      await waitUntil(
+        'reservations on both relays',
+        async () => (await x.call('node.status', {})).reachability?.relays.filter((r) => r.reserved).length === 2,
+      );
   }, 180_000);
 
   afterAll(() => run.cleanup(), 60_000);
@@ -57,10 +61,17 @@ describe('two homes, two relays with kubo default limits', () => {
     const keys = new GroupKeysCache().of(group.publicKeys);
     const payee = cosigners(1, 'nat-psbt-payee')[0]!.publicKey.subarray(1);
     const inputs = Array.from({ length: 10 }, (_, i) => ({ path: [0, i], amount: 10_000n }));
-    const tx = spendFrom(keys, inputs, [{ outputKey: payee, amount: 95_000n }, { changePath: [1, 0], amount: 4_000n }]);
+    const tx = spendFrom(keys, inputs, [
+      { outputKey: payee, amount: 95_000n },
+      { changePath: [1, 0], amount: 4_000n },
+    ]);
     const started = Date.now();
     const incoming = waitForSession(b, (s) => s.awaitingLocalApproval && s.payloadKind === 'psbt', 90_000);
-    const created = await a.call('sessions.createPsbt', { groupId: group.id, psbt: base64.encode(tx.toPSBT()), description: 'ten inputs, two NATs' });
+    const created = await a.call('sessions.createPsbt', {
+      groupId: group.id,
+      psbt: base64.encode(tx.toPSBT()),
+      description: 'ten inputs, two NATs',
+    });
     const request = await incoming;
     const doneA = waitForSession(a, (s) => s.sessionId === created.sessionId && s.phase === 'COMPLETE', 90_000);
     const doneB = waitForSession(b, (s) => s.sessionId === created.sessionId && s.phase === 'COMPLETE', 90_000);
@@ -70,7 +81,9 @@ describe('two homes, two relays with kubo default limits', () => {
     expect(finalB.psbt?.transaction).toEqual(transaction);
     expect(verifyWithBitcoinJs(transaction.rawTxHex, spentOutputs(tx))).toEqual(Array(10).fill(true));
     const path = (await a.call('node.status', {})).cosigners?.[0];
-    console.log(`[nat] 10-input PSBT through a kubo-limited relay: COMPLETE in ${Date.now() - started} ms, path ${path?.path} via ${path?.relay}`);
+    console.log(
+      `[nat] 10-input PSBT through a kubo-limited relay: COMPLETE in ${Date.now() - started} ms, path ${path?.path} via ${path?.relay}`,
+    );
     expect(path?.path).toBe('relayed');
   });
 
@@ -84,16 +97,25 @@ describe('two homes, two relays with kubo default limits', () => {
     const used = relays.get(before!.relay!)!;
     const other = [...relays.keys()].find((id) => id !== before!.relay)!;
     used.child.kill('SIGKILL');
-    await new Promise<void>((resolve) => (used.child.exitCode !== null || used.child.signalCode !== null ? resolve() : used.child.once('exit', () => resolve())));
+    await new Promise<void>((resolve) =>
+      used.child.exitCode !== null || used.child.signalCode !== null ? resolve() : used.child.once('exit', () => resolve()),
+    );
 
     const started = Date.now();
-    const ended = (x: Bridge) => waitForSession(x, (s) => s.sessionId === created.sessionId && ['COMPLETE', 'ABORTED', 'EXPIRED', 'DECLINED'].includes(s.phase), 120_000);
+    const ended = (x: Bridge) =>
+      waitForSession(
+        x,
+        (s) => s.sessionId === created.sessionId && ['COMPLETE', 'ABORTED', 'EXPIRED', 'DECLINED'].includes(s.phase),
+        120_000,
+      );
     const endA = ended(a);
     const endB = ended(b);
     await b.call('sessions.approve', { sessionId: request.sessionId });
     const [finalA, finalB] = await Promise.all([endA, endB]);
     const after = (await a.call('node.status', {})).cosigners?.[0];
-    console.log(`[nat] relay ${before!.relay} killed mid-session: ${finalA.phase} / ${finalB.phase} ${Date.now() - started} ms after the approval; now ${after?.path} via ${after?.relay}`);
+    console.log(
+      `[nat] relay ${before!.relay} killed mid-session: ${finalA.phase} / ${finalB.phase} ${Date.now() - started} ms after the approval; now ${after?.path} via ${after?.relay}`,
+    );
     expect(finalA.failure, 'the session ended instead of moving to the other relay').toBeNull();
     expect([finalA.phase, finalB.phase]).toEqual(['COMPLETE', 'COMPLETE']);
     expect(finalA.signatures).toEqual(finalB.signatures);

@@ -52,7 +52,11 @@ describe.each(cases)('co-signers in two homes: $name', ({ home2, limits }) => {
     const started = Date.now();
     const done = await cosignMessage(a, b, `co-signed across two NATs (${home2}, relay limits ${limits})`).catch(async (err: unknown) => {
       // What each side saw, for the failure message.
-      const seen = await Promise.all([a, b].map((x) => x.call('node.status', {}).then((s) => ({ reachability: s.reachability, cosigners: s.cosigners, transport: s.transport }))));
+      const seen = await Promise.all(
+        [a, b].map((x) =>
+          x.call('node.status', {}).then((s) => ({ reachability: s.reachability, cosigners: s.cosigners, transport: s.transport })),
+        ),
+      );
       throw new Error(`${String(err)}\n${JSON.stringify(seen, null, 1)}\n${run.logs.map((l) => l.join('')).join('\n----\n')}`);
     });
     expect(done.phase).toBe('COMPLETE');
@@ -67,12 +71,18 @@ describe.each(cases)('co-signers in two homes: $name', ({ home2, limits }) => {
     );
     // Each lists its co-signer, not itself; neither NAT lets an unsolicited connection in, and no
     // hole punching is attempted: the relay it is.
-    expect(statusA.cosigners).toEqual([expect.objectContaining({ signerKey: keyB, displayName: 'Home2', path: 'relayed', relay: relayPeerId })]);
-    expect(statusB.cosigners).toEqual([expect.objectContaining({ signerKey: keyA, displayName: 'Home1', path: 'relayed', relay: relayPeerId })]);
+    expect(statusA.cosigners).toEqual([
+      expect.objectContaining({ signerKey: keyB, displayName: 'Home2', path: 'relayed', relay: relayPeerId }),
+    ]);
+    expect(statusB.cosigners).toEqual([
+      expect.objectContaining({ signerKey: keyA, displayName: 'Home1', path: 'relayed', relay: relayPeerId }),
+    ]);
     for (const s of [statusA, statusB]) {
       expect(s.reachability?.status).toBe('relayed');
       expect(s.reachability?.relays).toEqual([expect.objectContaining({ source: 'configured', reserved: true })]);
-      expect(s.reachability?.relayAddresses.every((addr) => addr.startsWith(`/ip4/${RELAY_IP}/tcp/4001/p2p/${relayPeerId}/p2p-circuit`))).toBe(true);
+      expect(
+        s.reachability?.relayAddresses.every((addr) => addr.startsWith(`/ip4/${RELAY_IP}/tcp/4001/p2p/${relayPeerId}/p2p-circuit`)),
+      ).toBe(true);
     }
   });
 });

@@ -38,12 +38,23 @@ describe('busy co-signer', () => {
     const guard = { burst: 4, ratePerSecond: 3, strikeLimit: 3, strikeWindowMs: 60_000, banMs: 60_000 };
     const recv = await startNode('busy-receiver', { signers: [receiver], inspectAnnouncement, guard, cosigners: [busy.publicKey] });
     nodes.push(recv);
-    const send = await startNode('busy-sender', { signers: [busy], inspectAnnouncement, bootstrap: [recv.addr], cosigners: [receiver.publicKey] });
+    const send = await startNode('busy-sender', {
+      signers: [busy],
+      inspectAnnouncement,
+      bootstrap: [recv.addr],
+      cosigners: [receiver.publicKey],
+    });
     nodes.push(send);
-    await waitFor('cards exchanged', () => recv.network.transport.peerOf(busy.publicKey) !== undefined && send.network.transport.peerOf(receiver.publicKey) !== undefined);
+    await waitFor(
+      'cards exchanged',
+      () => recv.network.transport.peerOf(busy.publicKey) !== undefined && send.network.transport.peerOf(receiver.publicKey) !== undefined,
+    );
     const keys = [busy.publicKey, receiver.publicKey];
     const atSender = await startCoordinator(send, new MemoryRecordStore(), { knownGroup: knownGroups([keys]) });
-    const atReceiver = await startCoordinator(recv, new MemoryRecordStore(), { knownGroup: knownGroups([keys]), options: { autoApprove: () => true } });
+    const atReceiver = await startCoordinator(recv, new MemoryRecordStore(), {
+      knownGroup: knownGroups([keys]),
+      options: { autoApprove: () => true },
+    });
     cleanups.push(() => atSender.cleanup());
     cleanups.push(() => atReceiver.cleanup());
 
@@ -60,7 +71,11 @@ describe('busy co-signer', () => {
         description: `busy ${i}`,
         tweak: 'taproot',
       });
-      const done = await waitFor(`session ${i} COMPLETE on both`, () => completed(atReceiver, sessionId) && completed(atSender, sessionId), 20_000);
+      const done = await waitFor(
+        `session ${i} COMPLETE on both`,
+        () => completed(atReceiver, sessionId) && completed(atSender, sessionId),
+        20_000,
+      );
       expect(verifiesAsBip322(done, outputKey)).toBe(true);
     }
 

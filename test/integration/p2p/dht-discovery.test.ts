@@ -51,7 +51,11 @@ describe('DHT discovery of signer cards', () => {
     const back = await startNode('node1', { bootstrap: [boot!.addr] });
     nodes.push(back);
     const atN1 = collect(back);
-    await reader.network.transport.send(n1Key, new Uint8Array([42]), { kind: 'session-message', sessionId: 'cc', expiresAt: Date.now() + 20_000 });
+    await reader.network.transport.send(n1Key, new Uint8Array([42]), {
+      kind: 'session-message',
+      sessionId: 'cc',
+      expiresAt: Date.now() + 20_000,
+    });
     expect(atN1).toEqual([{ frame: new Uint8Array([42]), fromPeer: reader.network.peerId }]);
   });
 
@@ -65,7 +69,11 @@ describe('DHT discovery of signer cards', () => {
     const signal = () => AbortSignal.timeout(5000);
 
     // Mallory's own valid card, put under the victim's key: every peer refuses it.
-    const own = createSignerCard({ peerId: mallory!.network.peerId, displayName: 'victim', multiaddrs: [], issuedAt: Date.now() }, mallory!.signer, systemRandom);
+    const own = createSignerCard(
+      { peerId: mallory!.network.peerId, displayName: 'victim', multiaddrs: [], issuedAt: Date.now() },
+      mallory!.signer,
+      systemRandom,
+    );
     expect(await dhtPut(libp2p, key, own.bytes, signal())).toBe(0);
     // A forged card naming the victim's key and Mallory's peer id, with a signature that cannot verify.
     const forged = Uint8Array.from(newest.bytes);

@@ -24,7 +24,11 @@ beforeAll(async () => {
   bob = await startNode('front-run-bob', { inspectAnnouncement, bootstrap: [alice.addr] });
   mallory = await startNode('front-run-mallory', { inspectAnnouncement, bootstrap: [alice.addr] });
   const keys = [alice, bob, mallory].map((n) => n.signer.publicKey);
-  await waitFor('every signer card everywhere', () => [alice, bob, mallory].every((n) => keys.every((k) => n.network.transport.peerOf(k) !== undefined)), 60_000);
+  await waitFor(
+    'every signer card everywhere',
+    () => [alice, bob, mallory].every((n) => keys.every((k) => n.network.transport.peerOf(k) !== undefined)),
+    60_000,
+  );
 }, 90_000);
 
 afterAll(async () => {
@@ -79,7 +83,11 @@ describe('nothing is lost on delivery', () => {
     const atBob = await coordinatorOf(bob, { maxPendingApprovals: 1 });
     const signers = [alice, bob].map((n) => Buffer.from(n.signer.publicKey).toString('hex'));
     const create = (text: string) =>
-      atAlice.createSession({ signers, payload: { kind: 'message', message: Buffer.from(text.padEnd(32, '.')).toString('hex') }, tweak: 'taproot' });
+      atAlice.createSession({
+        signers,
+        payload: { kind: 'message', message: Buffer.from(text.padEnd(32, '.')).toString('hex') },
+        tweak: 'taproot',
+      });
     const first = await create('first');
     await waitFor('the first request at Bob', () => atBob.list().some((s) => s.sessionId === first.sessionId));
     const second = await create('second');

@@ -21,10 +21,13 @@ export function realScheduler(): Scheduler {
   return {
     setTimeout(fn, ms): TimerHandle {
       const id = next++;
-      timers.set(id, setTimeout(() => {
-        timers.delete(id);
-        fn();
-      }, ms));
+      timers.set(
+        id,
+        setTimeout(() => {
+          timers.delete(id);
+          fn();
+        }, ms),
+      );
       return { id };
     },
     setInterval(fn, ms): TimerHandle {
@@ -88,7 +91,11 @@ export async function stopAll(nodes: readonly (TestNode | undefined)[]): Promise
   await Promise.all(nodes.map((n) => n?.network.stop()));
 }
 
-export async function waitFor<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 15_000): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  probe: () => T | undefined | false | Promise<T | undefined | false>,
+  timeoutMs = 15_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();

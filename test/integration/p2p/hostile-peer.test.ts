@@ -49,10 +49,14 @@ function closed(stream: Stream, ms = 3000): Promise<void> {
   if (stream.status !== 'open') return Promise.resolve();
   return new Promise((resolve) => {
     const timer = setTimeout(resolve, ms);
-    stream.addEventListener('close', () => {
-      clearTimeout(timer);
-      resolve();
-    }, { once: true });
+    stream.addEventListener(
+      'close',
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      { once: true },
+    );
   });
 }
 
@@ -70,7 +74,11 @@ describe('hostile peer', () => {
     const honestCard = (await honest.network.publishCard()).cards[0]!;
 
     const rules = createDhtRecordRules({ clock: realClock, inspectAnnouncement: inspectTestAnnouncement });
-    hostile = await createCosignerNode({ identity: await generatePeerIdentity(seededRandom('hostile')), listen: ['/ip4/127.0.0.1/tcp/0'], dht: { mode: 'server', addresses: 'all', rules } });
+    hostile = await createCosignerNode({
+      identity: await generatePeerIdentity(seededRandom('hostile')),
+      listen: ['/ip4/127.0.0.1/tcp/0'],
+      dht: { mode: 'server', addresses: 'all', rules },
+    });
     const h = hostile.libp2p;
     const targetId = peerIdFromString(target.network.peerId);
     await h.dial(multiaddr(target.addr));
@@ -108,15 +116,27 @@ describe('hostile peer', () => {
     expect(atTarget.filter((f) => f.fromPeer === h.peerId.toString())).toHaveLength(1);
 
     // Forged DHT records: an inbox in the honest creator's slot signed by mallory, a card under the honest key.
-    const forgedInbox = encodeInboxRecord({ recipient: target.signer.publicKey, seq: Date.now(), announcements: [ann] }, mallory, systemRandom);
+    const forgedInbox = encodeInboxRecord(
+      { recipient: target.signer.publicKey, seq: Date.now(), announcements: [ann] },
+      mallory,
+      systemRandom,
+    );
     expect(await dhtPut(h, inboxKey(target.signer.publicKey, honest.signer.publicKey), forgedInbox, AbortSignal.timeout(5000))).toBe(0);
-    const ownCard = createSignerCard({ peerId: h.peerId.toString(), displayName: 'honest', multiaddrs: [], issuedAt: Date.now() }, mallory, systemRandom);
+    const ownCard = createSignerCard(
+      { peerId: h.peerId.toString(), displayName: 'honest', multiaddrs: [], issuedAt: Date.now() },
+      mallory,
+      systemRandom,
+    );
     expect(await dhtPut(h, cardKey(honest.signer.publicKey), ownCard.bytes, AbortSignal.timeout(5000))).toBe(0);
     // A flood of valid cards for freshly minted keys: the target's DHT store stays within its cap.
     await Promise.all(
       Array.from({ length: 40 }, async (_, i) => {
         const key = testSigner(`sybil-${i}`);
-        const card = createSignerCard({ peerId: h.peerId.toString(), displayName: `s${i}`, multiaddrs: [], issuedAt: Date.now() }, key, systemRandom);
+        const card = createSignerCard(
+          { peerId: h.peerId.toString(), displayName: `s${i}`, multiaddrs: [], issuedAt: Date.now() },
+          key,
+          systemRandom,
+        );
         await dhtPut(h, cardKey(key.publicKey), card.bytes, AbortSignal.timeout(5000));
       }),
     );
@@ -178,9 +198,17 @@ describe('hostile peer', () => {
 
     // Honest traffic still flows both ways.
     const expiresAt = Date.now() + 20_000;
-    await honest.network.transport.send(target.signer.publicKey, Uint8Array.of(0x11), { kind: 'session-message', sessionId: 'aa', expiresAt });
+    await honest.network.transport.send(target.signer.publicKey, Uint8Array.of(0x11), {
+      kind: 'session-message',
+      sessionId: 'aa',
+      expiresAt,
+    });
     const atHonest = collect(honest);
-    await target.network.transport.send(honest.signer.publicKey, Uint8Array.of(0x22), { kind: 'session-message', sessionId: 'aa', expiresAt });
+    await target.network.transport.send(honest.signer.publicKey, Uint8Array.of(0x22), {
+      kind: 'session-message',
+      sessionId: 'aa',
+      expiresAt,
+    });
     expect(atTarget.filter((f) => f.fromPeer === honest.network.peerId).map((f) => f.frame)).toEqual([Uint8Array.of(0x11)]);
     expect(atHonest.map((f) => f.frame)).toEqual([Uint8Array.of(0x22)]);
 
@@ -195,7 +223,11 @@ describe('hostile peer', () => {
     nodes = [target];
     const received = collect(target);
     const rules = createDhtRecordRules({ clock: realClock, inspectAnnouncement: inspectTestAnnouncement });
-    hostile = await createCosignerNode({ identity: await generatePeerIdentity(seededRandom('staller')), listen: ['/ip4/127.0.0.1/tcp/0'], dht: { mode: 'server', addresses: 'all', rules } });
+    hostile = await createCosignerNode({
+      identity: await generatePeerIdentity(seededRandom('staller')),
+      listen: ['/ip4/127.0.0.1/tcp/0'],
+      dht: { mode: 'server', addresses: 'all', rules },
+    });
     const h = hostile.libp2p;
     const targetId = peerIdFromString(target.network.peerId);
     await h.dial(multiaddr(target.addr));

@@ -25,7 +25,9 @@ describe('late signer', () => {
     await waitFor('alice in the DHT', () => creator.network.status().dhtRoutingTableSize > 0);
     const expiresAt = Date.now() + 60_000;
     const announcement = makeTestAnnouncement(alice, [alice.publicKey, carol.publicKey], expiresAt, 7);
-    const pending = creator.network.transport.send(carol.publicKey, announcement, { kind: 'announcement', sessionId: 'ee', expiresAt }).catch((e: unknown) => e);
+    const pending = creator.network.transport
+      .send(carol.publicKey, announcement, { kind: 'announcement', sessionId: 'ee', expiresAt })
+      .catch((e: unknown) => e);
     await waitFor('the inbox record stored at a peer', () => creator.network.status().transport.inboxRecordsPublished >= 1);
     const aliceCard = (await creator.network.publishCard()).cards[0]!;
     await creator.network.stop();

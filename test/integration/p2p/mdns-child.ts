@@ -15,7 +15,11 @@ try {
   const seen = (x: TestNode, y: TestNode) => x.network.lanPeers().find((p) => p.peerId === y.network.peerId && p.cards.length > 0);
   const aSeesB = await waitFor('a finds b on the LAN', () => seen(a, b), 20_000);
   const bSeesA = await waitFor('b finds a on the LAN', () => seen(b, a), 20_000);
-  await a.network.transport.send(b.signer.publicKey, Uint8Array.of(0x1a), { kind: 'session-message', sessionId: 'lan', expiresAt: Date.now() + 20_000 });
+  await a.network.transport.send(b.signer.publicKey, Uint8Array.of(0x1a), {
+    kind: 'session-message',
+    sessionId: 'lan',
+    expiresAt: Date.now() + 20_000,
+  });
   const status = a.network.status();
   console.log(
     JSON.stringify({

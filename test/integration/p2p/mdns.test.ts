@@ -34,7 +34,9 @@ function runChild(prefix: readonly string[]): Promise<{ code: number | null; std
   const child = path.join(import.meta.dirname, 'mdns-child.ts');
   const [cmd, ...args] = prefix as [string, ...string[]];
   return new Promise((resolve) => {
-    const proc = spawn(cmd, [...args, 'sh', '-c', `${SETUP} && exec "$0" "$1"`, process.execPath, child], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(cmd, [...args, 'sh', '-c', `${SETUP} && exec "$0" "$1"`, process.execPath, child], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     proc.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

@@ -67,7 +67,11 @@ describe('co-signers reached through a relay', () => {
     // which was closed at once: nothing B sent arrived.
     const atA = collect(a);
     const send = (from: TestNode, to: TestNode, i: number) =>
-      from.network.transport.send(to.signer.publicKey, Uint8Array.of(i), { kind: 'session-message', sessionId: 'relayed', expiresAt: Date.now() + 20_000 });
+      from.network.transport.send(to.signer.publicKey, Uint8Array.of(i), {
+        kind: 'session-message',
+        sessionId: 'relayed',
+        expiresAt: Date.now() + 20_000,
+      });
     for (let i = 0; i < 4; i++) {
       await send(a, b, i);
       await send(b, a, i);
@@ -79,7 +83,9 @@ describe('co-signers reached through a relay', () => {
     const bob = status.cosigners.find((c) => c.peerId === b.network.peerId);
     expect(bob).toMatchObject({ displayName: 'relay-bob', path: 'relayed', relay: relays[0]!.libp2p.peerId.toString() });
     expect(bob!.since).toBeGreaterThan(0);
-    expect(status.reachability.relays).toEqual([expect.objectContaining({ address: relayAddr, source: 'configured', reserved: true, lastError: null })]);
+    expect(status.reachability.relays).toEqual([
+      expect.objectContaining({ address: relayAddr, source: 'configured', reserved: true, lastError: null }),
+    ]);
     expect(ContractNodeStatus.parse(status)).toEqual(status);
   });
 

@@ -44,7 +44,9 @@ describe('signer killed mid-session', () => {
     await waitFor('bob known to alice', () => a.network.transport.peerOf(b.signer.publicKey));
     await b.network.stop();
     const expiresAt = Date.now() + 1200;
-    const err = await a.network.transport.send(b.signer.publicKey, Uint8Array.of(9), { kind: 'session-message', sessionId: 'ab', expiresAt }).catch((e: unknown) => e);
+    const err = await a.network.transport
+      .send(b.signer.publicKey, Uint8Array.of(9), { kind: 'session-message', sessionId: 'ab', expiresAt })
+      .catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'PEER_UNREACHABLE', context: { sessionId: 'ab' } });
     expect(Date.now()).toBeGreaterThanOrEqual(expiresAt - 50);
     expect(a.network.status().transport.pendingDeliveries).toBe(0);

@@ -76,12 +76,16 @@ describe('silent sockets', () => {
     nodes.push(cosigner);
     await waitFor(
       'cards exchanged both ways',
-      () => target.network.transport.peerOf(cosigner.signer.publicKey) !== undefined && cosigner.network.transport.peerOf(target.signer.publicKey) !== undefined,
+      () =>
+        target.network.transport.peerOf(cosigner.signer.publicKey) !== undefined &&
+        cosigner.network.transport.peerOf(target.signer.publicKey) !== undefined,
       15_000,
     );
     const keys = [cosigner.signer.publicKey, target.signer.publicKey];
     const atTarget = await startCoordinator(target, await FileRecordStore.open(join(root, 'target')), { knownGroup: knownGroups([keys]) });
-    const atCosigner = await startCoordinator(cosigner, await FileRecordStore.open(join(root, 'cosigner')), { knownGroup: knownGroups([keys]) });
+    const atCosigner = await startCoordinator(cosigner, await FileRecordStore.open(join(root, 'cosigner')), {
+      knownGroup: knownGroups([keys]),
+    });
     cleanups.push(() => atTarget.cleanup());
     cleanups.push(() => atCosigner.cleanup());
     const message = bytesToHex(new Uint8Array(32).fill(0x5a));
@@ -93,10 +97,14 @@ describe('silent sockets', () => {
     });
     await waitFor('the request at the target', () => atTarget.list().some((s) => s.sessionId === sessionId), 15_000);
     await atTarget.approve(sessionId);
-    const done = await waitFor('COMPLETE on both', () => {
-      const both = [atTarget, atCosigner].map((c) => c.list().find((s) => s.sessionId === sessionId));
-      return both.every((s) => s?.phase === 'COMPLETE') ? both : undefined;
-    }, 15_000);
+    const done = await waitFor(
+      'COMPLETE on both',
+      () => {
+        const both = [atTarget, atCosigner].map((c) => c.list().find((s) => s.sessionId === sessionId));
+        return both.every((s) => s?.phase === 'COMPLETE') ? both : undefined;
+      },
+      15_000,
+    );
     // Within the time a user would wait, not after the flood happens to let go.
     expect(Date.now() - started).toBeLessThan(20_000);
     const outputKey = p2tr(keyAggExport(keyAggregate(sortKeys(keys)))).tweakedPubkey;

@@ -7,7 +7,11 @@ import type { TestNode } from './harness.ts';
 import { makeTestAnnouncement } from '../../support/p2p-fixtures.ts';
 
 let nodes: TestNode[] = [];
-const sessionStreams = (node: TestNode) => node.network.libp2p.getConnections().flatMap((c) => c.streams).filter((st) => st.protocol === SESSION_PROTOCOL);
+const sessionStreams = (node: TestNode) =>
+  node.network.libp2p
+    .getConnections()
+    .flatMap((c) => c.streams)
+    .filter((st) => st.protocol === SESSION_PROTOCOL);
 afterEach(async () => {
   await stopAll(nodes);
   nodes = [];
@@ -21,7 +25,10 @@ describe('two Cosigner nodes on loopback', () => {
     const cardEvents: string[] = [];
     a.network.on('card', (card, source) => cardEvents.push(`${card.displayName}:${source}`));
     await b.network.libp2p.dial(multiaddr(a.addr));
-    await waitFor('cards both ways', () => a.network.transport.peerOf(b.signer.publicKey) !== undefined && b.network.transport.peerOf(a.signer.publicKey) !== undefined);
+    await waitFor(
+      'cards both ways',
+      () => a.network.transport.peerOf(b.signer.publicKey) !== undefined && b.network.transport.peerOf(a.signer.publicKey) !== undefined,
+    );
     expect(a.network.transport.peerOf(b.signer.publicKey)).toBe(b.network.peerId);
     expect(b.network.transport.peerOf(a.signer.publicKey)).toBe(a.network.peerId);
     expect(cardEvents).toContain('bob:direct');
@@ -53,7 +60,13 @@ describe('two Cosigner nodes on loopback', () => {
     expect(() => ContractNodeStatus.parse(status)).not.toThrow();
     await a.network.stop();
     const stopped = a.network.status();
-    expect(stopped).toMatchObject({ running: false, peerId: a.network.peerId, listenAddresses: [], connections: 0, dhtRoutingTableSize: 0 });
+    expect(stopped).toMatchObject({
+      running: false,
+      peerId: a.network.peerId,
+      listenAddresses: [],
+      connections: 0,
+      dhtRoutingTableSize: 0,
+    });
     expect(() => ContractNodeStatus.parse(stopped)).not.toThrow();
   });
 
@@ -64,7 +77,12 @@ describe('two Cosigner nodes on loopback', () => {
     nodes = [a, b];
     const atA = collect(a);
     await waitFor('card of alice at bob', () => b.network.transport.peerOf(a.signer.publicKey));
-    const send = (byte: number) => b.network.transport.send(a.signer.publicKey, Uint8Array.of(byte), { kind: 'session-message', sessionId: 'aa', expiresAt: Date.now() + 30_000 });
+    const send = (byte: number) =>
+      b.network.transport.send(a.signer.publicKey, Uint8Array.of(byte), {
+        kind: 'session-message',
+        sessionId: 'aa',
+        expiresAt: Date.now() + 30_000,
+      });
     for (const byte of [1, 2, 3]) await send(byte);
     expect(atA.map((f) => f.frame[0])).toEqual([1, 2, 3]);
     expect(sessionStreams(b)).toHaveLength(1);
@@ -84,10 +102,19 @@ describe('two Cosigner nodes on loopback', () => {
     nodes = [a, b];
     const atA = collect(a);
     await waitFor('card of alice at bob', () => b.network.transport.peerOf(a.signer.publicKey));
-    const send = (byte: number) => b.network.transport.send(a.signer.publicKey, Uint8Array.of(byte), { kind: 'session-message', sessionId: 'aa', expiresAt: Date.now() + 30_000 });
+    const send = (byte: number) =>
+      b.network.transport.send(a.signer.publicKey, Uint8Array.of(byte), {
+        kind: 'session-message',
+        sessionId: 'aa',
+        expiresAt: Date.now() + 30_000,
+      });
     await send(1);
     // The receiver ends its side (the sender sees the end only when it next reads).
-    await waitFor('the receiver closed the kept stream, the sender still holds it', () => sessionStreams(a).every((st) => st.writeStatus !== 'writable') && sessionStreams(b).length === 1, 5_000);
+    await waitFor(
+      'the receiver closed the kept stream, the sender still holds it',
+      () => sessionStreams(a).every((st) => st.writeStatus !== 'writable') && sessionStreams(b).length === 1,
+      5_000,
+    );
     const kept = sessionStreams(b)[0]!.id;
     await send(2);
     expect(atA.map((f) => f.frame[0])).toEqual([1, 2]);
@@ -102,7 +129,11 @@ describe('two Cosigner nodes on loopback', () => {
     const b = await startNode('bob', { bootstrap: [a.addr] });
     nodes = [a, b];
     await waitFor('card of alice at bob', () => b.network.transport.peerOf(a.signer.publicKey));
-    const sent = b.network.transport.send(a.signer.publicKey, new Uint8Array([7]), { kind: 'session-message', sessionId: 'bb', expiresAt: Date.now() + 30_000 });
+    const sent = b.network.transport.send(a.signer.publicKey, new Uint8Array([7]), {
+      kind: 'session-message',
+      sessionId: 'bb',
+      expiresAt: Date.now() + 30_000,
+    });
     await waitFor('a delivery refused as not ready', () => b.network.status().transport.nacksReceived['not-ready'] >= 1);
     const atA = collect(a);
     await sent;
@@ -130,12 +161,22 @@ describe('two Cosigner nodes on loopback', () => {
     nodes = [a];
     const t = a.network.transport;
     const later = Date.now() + 10_000;
-    await expect(t.send(new Uint8Array(33), new Uint8Array([1]), { kind: 'session-message', sessionId: 'x', expiresAt: later })).rejects.toMatchObject({ code: 'INVALID_PUBLIC_KEY' });
-    await expect(t.send(a.signer.publicKey, new Uint8Array(0), { kind: 'session-message', sessionId: 'x', expiresAt: later })).rejects.toMatchObject({ code: 'OVERSIZED_MESSAGE' });
-    await expect(t.send(a.signer.publicKey, new Uint8Array(256 * 1024 + 1), { kind: 'session-message', sessionId: 'x', expiresAt: later })).rejects.toMatchObject({ code: 'OVERSIZED_MESSAGE' });
-    await expect(t.send(a.signer.publicKey, new Uint8Array([1]), { kind: 'session-message', sessionId: 'x', expiresAt: Date.now() - 1 })).rejects.toMatchObject({ code: 'EXPIRED' });
+    await expect(
+      t.send(new Uint8Array(33), new Uint8Array([1]), { kind: 'session-message', sessionId: 'x', expiresAt: later }),
+    ).rejects.toMatchObject({ code: 'INVALID_PUBLIC_KEY' });
+    await expect(
+      t.send(a.signer.publicKey, new Uint8Array(0), { kind: 'session-message', sessionId: 'x', expiresAt: later }),
+    ).rejects.toMatchObject({ code: 'OVERSIZED_MESSAGE' });
+    await expect(
+      t.send(a.signer.publicKey, new Uint8Array(256 * 1024 + 1), { kind: 'session-message', sessionId: 'x', expiresAt: later }),
+    ).rejects.toMatchObject({ code: 'OVERSIZED_MESSAGE' });
+    await expect(
+      t.send(a.signer.publicKey, new Uint8Array([1]), { kind: 'session-message', sessionId: 'x', expiresAt: Date.now() - 1 }),
+    ).rejects.toMatchObject({ code: 'EXPIRED' });
     await a.network.stop();
-    await expect(t.send(a.signer.publicKey, new Uint8Array([1]), { kind: 'session-message', sessionId: 'x', expiresAt: later })).rejects.toMatchObject({ code: 'NOT_RUNNING' });
+    await expect(
+      t.send(a.signer.publicKey, new Uint8Array([1]), { kind: 'session-message', sessionId: 'x', expiresAt: later }),
+    ).rejects.toMatchObject({ code: 'NOT_RUNNING' });
     expect(t.localPeerId).toBe(a.network.peerId);
     expect(t.peerOf(a.signer.publicKey)).toBeUndefined();
   });

@@ -53,7 +53,9 @@ describe('sighash-as-message theft', () => {
       tweak: 'taproot',
     });
     await approveAll(c, created.sessionId, 2);
-    await c.runUntil(() => c.nodes.every((n) => ['COMPLETE', 'ABORTED', 'DECLINED', 'EXPIRED'].includes(c.snapshot(n.index, created.sessionId)?.phase ?? '')));
+    await c.runUntil(() =>
+      c.nodes.every((n) => ['COMPLETE', 'ABORTED', 'DECLINED', 'EXPIRED'].includes(c.snapshot(n.index, created.sessionId)?.phase ?? '')),
+    );
     for (const node of c.nodes) {
       for (const signature of c.snapshot(node.index, created.sessionId)?.signatures ?? []) {
         theft.setWitness(0, [hexToBytes(signature)]);

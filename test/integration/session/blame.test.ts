@@ -31,7 +31,12 @@ describe('blame on hearsay', () => {
     }
     expect(await c.runUntil(() => [0, 2].every((i) => c.snapshot(i, s.sessionId)!.phase === 'ABORTED'))).toBe(true);
     for (const i of [0, 2]) {
-      expect(c.snapshot(i, s.sessionId)!.failure).toMatchObject({ code: 'INVALID_PARTIAL_SIGNATURE', blame: [2], reportedBy: 1, verified: false });
+      expect(c.snapshot(i, s.sessionId)!.failure).toMatchObject({
+        code: 'INVALID_PARTIAL_SIGNATURE',
+        blame: [2],
+        reportedBy: 1,
+        verified: false,
+      });
     }
     // Stored as a claim: a restart does not turn it into a verdict.
     const restarted = await c.restart(c.nodes[0]!);

@@ -207,7 +207,22 @@ describe('bounds', () => {
     await c.runUntil(() => c.nodes[1]!.requests.length === 1);
     const genuine = c.net.log.find((f) => f.to === 'peer-1')!.frame;
     await c.time.advance(20_000, () => c.settle()); // the bucket is full again: 20 frames pass
-    const bogusSession = Uint8Array.of(1, 0x10, ...new Uint8Array(32).fill(1), 0, 0, 0, 0, 1, 0, 0, 0, 1, ...new Uint8Array(8), ...new Uint8Array(64));
+    const bogusSession = Uint8Array.of(
+      1,
+      0x10,
+      ...new Uint8Array(32).fill(1),
+      0,
+      0,
+      0,
+      0,
+      1,
+      0,
+      0,
+      0,
+      1,
+      ...new Uint8Array(8),
+      ...new Uint8Array(64),
+    );
     for (let i = 0; i < 100; i++) c.net.deliver('peer-1', i % 2 ? genuine : bogusSession, 'peer-0');
     await c.settle();
     const h = c.nodes[1]!.coordinator.health();

@@ -37,8 +37,16 @@ describe('forged and misrouted messages change nothing', () => {
     await c.nodes[1]!.coordinator.approve(s.sessionId);
     const approve = sentFrames(c.net, { from: 'peer-1', to: 'peer-0', type: 'approve' })[0]!.frame;
     // Same content, a later sequence number, signed by Mallory instead of the signer at index 1.
-    c.net.deliver('peer-0', resign(approve, mallory.secret, (m) => ({ ...m, sequence: 50 })), 'peer-1');
-    c.net.deliver('peer-0', resign(approve, mallory.secret, (m) => ({ ...m, sender: 7 })), 'peer-1');
+    c.net.deliver(
+      'peer-0',
+      resign(approve, mallory.secret, (m) => ({ ...m, sequence: 50 })),
+      'peer-1',
+    );
+    c.net.deliver(
+      'peer-0',
+      resign(approve, mallory.secret, (m) => ({ ...m, sender: 7 })),
+      'peer-1',
+    );
     await c.settle();
     expect(rejected(c, 0)).toEqual({ BAD_SIGNATURE: 1, NOT_A_SIGNER: 1 });
     // The genuine approval still goes through: nothing moved the sequence window.
@@ -91,21 +99,48 @@ describe('forged and misrouted messages change nothing', () => {
     const s = await pending(c);
     const secretB = c.nodes[1]!.signer.secret;
     const base = signMessage(
-      { sessionId: Uint8Array.from(Buffer.from(s.sessionId, 'hex')), sender: 1, attempt: 1, sequence: 1, timestamp: c.time.now(), body: { type: 'approve' } },
+      {
+        sessionId: Uint8Array.from(Buffer.from(s.sessionId, 'hex')),
+        sender: 1,
+        attempt: 1,
+        sequence: 1,
+        timestamp: c.time.now(),
+        body: { type: 'approve' },
+      },
       secretB,
       new Uint8Array(32),
     );
-    c.net.deliver('peer-0', resign(base, secretB, (m) => ({ ...m, sequence: 101 })), 'peer-1');
-    c.net.deliver('peer-0', resign(base, secretB, (m) => ({ ...m, timestamp: m.timestamp - 5 * 60_000 - 1 })), 'peer-1');
-    c.net.deliver('peer-0', resign(base, secretB, (m) => ({ ...m, timestamp: m.timestamp + 5 * 60_000 + 1 })), 'peer-1');
-    c.net.deliver('peer-0', resign(base, secretB, (m) => ({ ...m, attempt: 6 })), 'peer-1');
+    c.net.deliver(
+      'peer-0',
+      resign(base, secretB, (m) => ({ ...m, sequence: 101 })),
+      'peer-1',
+    );
+    c.net.deliver(
+      'peer-0',
+      resign(base, secretB, (m) => ({ ...m, timestamp: m.timestamp - 5 * 60_000 - 1 })),
+      'peer-1',
+    );
+    c.net.deliver(
+      'peer-0',
+      resign(base, secretB, (m) => ({ ...m, timestamp: m.timestamp + 5 * 60_000 + 1 })),
+      'peer-1',
+    );
+    c.net.deliver(
+      'peer-0',
+      resign(base, secretB, (m) => ({ ...m, attempt: 6 })),
+      'peer-1',
+    );
     const own = resign(base, c.nodes[0]!.signer.secret, (m) => ({ ...m, sender: 0 }));
     c.net.deliver('peer-0', own, 'peer-1');
     c.net.deliver('peer-0', own, 'peer-0');
     await c.settle();
     expect(rejected(c, 0)).toEqual({ SEQUENCE_GAP: 1, TIMESTAMP_OUT_OF_WINDOW: 2, LIMIT_REACHED: 1, REPLAYED: 2 });
     expect(c.snapshot(0, s.sessionId)!.signers[1]!.approved).toBe(false);
-    c.net.deliver('peer-0', resign(base, secretB, (m) => ({ ...m, sequence: 100 })), 'peer-1');
+    c.net.deliver(
+      'peer-0',
+      resign(base, secretB, (m) => ({ ...m, sequence: 100 })),
+      'peer-1',
+    );
     await c.settle();
     expect(c.snapshot(0, s.sessionId)!.signers[1]!.approved).toBe(true);
   });
@@ -205,7 +240,12 @@ describe('identifiable abort', () => {
     const ended = (i: number) => c.snapshot(i, s.sessionId)!.phase === 'ABORTED';
     expect(await c.runUntil(() => ended(0) && ended(2))).toBe(true);
     for (const i of [0, 2]) {
-      expect(c.snapshot(i, s.sessionId)!.failure).toMatchObject({ code: 'INVALID_PARTIAL_SIGNATURE', blame: [1], blamedSignerIndex: 1, reportedBy: i });
+      expect(c.snapshot(i, s.sessionId)!.failure).toMatchObject({
+        code: 'INVALID_PARTIAL_SIGNATURE',
+        blame: [1],
+        blamedSignerIndex: 1,
+        reportedBy: i,
+      });
       expect(c.nodes[i]!.events.every((e) => e.signatures.length === 0)).toBe(true);
     }
     // Node 1's own copy of its partial signature was fine (it was changed in flight): it may have finished.
@@ -221,7 +261,11 @@ describe('identifiable abort', () => {
     await approveAll(c, s.sessionId);
     await c.runUntil(() => c.snapshot(0, s.sessionId)!.signers[1]!.nonceReceived);
     const nonces = sentFrames(c.net, { from: 'peer-1', type: 'nonces' })[0]!.frame;
-    c.net.deliver('peer-0', resign(nonces, secretB, (m) => ({ ...m, sequence: m.sequence + 5, body: { type: 'nonces', nonces: [strayNonce(1)] } })), 'peer-1');
+    c.net.deliver(
+      'peer-0',
+      resign(nonces, secretB, (m) => ({ ...m, sequence: m.sequence + 5, body: { type: 'nonces', nonces: [strayNonce(1)] } })),
+      'peer-1',
+    );
     expect(await c.runUntil(() => c.snapshot(0, s.sessionId)!.phase === 'ABORTED')).toBe(true);
     expect(c.snapshot(0, s.sessionId)!.failure).toMatchObject({ code: 'EQUIVOCATION', blame: [1], reportedBy: 0 });
   });
@@ -270,7 +314,11 @@ describe('identifiable abort', () => {
       return resign(sent.frame, secretC, (m) => {
         if (m.body.type !== 'partials') return m;
         // A NONCES message really signed with node 0's key, which node 0 never sent.
-        const twin = signMessage({ ...m, sender: 0, sequence: 9, body: { type: 'nonces', nonces: [strayNonce(4)] } }, secretA, new Uint8Array(32));
+        const twin = signMessage(
+          { ...m, sender: 0, sequence: 9, body: { type: 'nonces', nonces: [strayNonce(4)] } },
+          secretA,
+          new Uint8Array(32),
+        );
         const evidence = m.body.evidence.map((e, i) =>
           i === 0 ? { sequence: 9, timestamp: m.timestamp, signature: twin.slice(-64), nonces: [strayNonce(4)] } : e,
         );
@@ -293,7 +341,9 @@ describe('identifiable abort', () => {
       const s = await pending(c);
       const secretB = c.nodes[1]!.signer.secret;
       c.net.tamper = (sent) =>
-        sent.from === 'peer-1' && typeOf(sent.frame) === 'nonces' ? resign(sent.frame, secretB, (m) => ({ ...m, body: { type: 'nonces', nonces: [...nonces] } })) : sent.frame;
+        sent.from === 'peer-1' && typeOf(sent.frame) === 'nonces'
+          ? resign(sent.frame, secretB, (m) => ({ ...m, body: { type: 'nonces', nonces: [...nonces] } }))
+          : sent.frame;
       c.net.tamper = ((t) => (sent) => (sent.from === 'peer-1' && typeOf(sent.frame) === 'partials' ? undefined : t(sent)))(c.net.tamper);
       await approveAll(c, s.sessionId);
       expect(await c.runUntil(() => c.snapshot(0, s.sessionId)!.phase === 'ABORTED')).toBe(true);

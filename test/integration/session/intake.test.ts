@@ -44,7 +44,14 @@ function delivering(deliveries: Delivery[]) {
 
 /** An announcement signed by `creator` for `signers` and itself, listed last (so that the node's
  *  DECLINEs to the others are queued before the one to the creator, which is delivered at once). */
-function announce(c: Cluster, creator: TestSigner, signers: readonly Uint8Array[], payload: Payload, salt: number, expiresAt = c.time.now() + 3_600_000) {
+function announce(
+  c: Cluster,
+  creator: TestSigner,
+  signers: readonly Uint8Array[],
+  payload: Payload,
+  salt: number,
+  expiresAt = c.time.now() + 3_600_000,
+) {
   const now = c.time.now();
   const body: AnnouncementBody = {
     signers: [...signers, creator.publicKey],
@@ -113,11 +120,27 @@ describe('strangers stay outside', () => {
 
   it('takes a request only for exactly a saved group: a subset, a superset or another creator’s group is refused', async () => {
     // Groups saved everywhere: {0, 1} and {1, 2}.
-    const c = new Cluster(4, { seed: 'exact-group', groups: [[0, 1], [1, 2]] });
+    const c = new Cluster(4, {
+      seed: 'exact-group',
+      groups: [
+        [0, 1],
+        [1, 2],
+      ],
+    });
     await c.start();
     const [n0, n1, n2, n3] = c.nodes as [Cluster['nodes'][0], Cluster['nodes'][0], Cluster['nodes'][0], Cluster['nodes'][0]];
     const deliver = (creator: typeof n0, others: (typeof n0)[], salt: number) =>
-      c.net.deliver(n1.peerId, announce(c, creator.signer, others.map((n) => n.signer.publicKey), HELLO, salt).frame, creator.peerId);
+      c.net.deliver(
+        n1.peerId,
+        announce(
+          c,
+          creator.signer,
+          others.map((n) => n.signer.publicKey),
+          HELLO,
+          salt,
+        ).frame,
+        creator.peerId,
+      );
     deliver(n0, [n1, n2], 1); // a superset of {0, 1}
     deliver(n3, [n1], 2); // node 3 is in no group with node 1
     deliver(n0, [n1, n3], 3);

@@ -13,7 +13,13 @@ import { Cluster } from '../../support/session-cluster.ts';
 async function session(c: Cluster): Promise<string> {
   await c.start();
   const s = await c.create(0, {
-    payload: { kind: 'batch', items: [{ message: 'aa'.repeat(32), label: 'one' }, { message: 'bb'.repeat(32), label: 'two' }] },
+    payload: {
+      kind: 'batch',
+      items: [
+        { message: 'aa'.repeat(32), label: 'one' },
+        { message: 'bb'.repeat(32), label: 'two' },
+      ],
+    },
   });
   await c.runUntil(() => c.nodes.slice(1).every((n) => n.requests.length === 1), 10 * 60_000);
   for (const n of c.nodes.slice(1)) if (n.requests.length === 1) await n.coordinator.approve(s.sessionId);

@@ -72,7 +72,9 @@ describe('co-signing a PSBT', () => {
     const tx = spend(c);
     const created = await createPsbt(c, 1, tx);
     expect(created.payloadKind).toBe('psbt');
-    expect(created.psbt?.review.inputs.map((i) => [i.amount, i.path])).toEqual(INPUTS.map((i) => [Number(i.amount), 'path' in i ? i.path : null]));
+    expect(created.psbt?.review.inputs.map((i) => [i.amount, i.path])).toEqual(
+      INPUTS.map((i) => [Number(i.amount), 'path' in i ? i.path : null]),
+    );
     expect(created.psbt?.review.fee).toBe(500);
     // Every receiver shows the review its own node computed, before approving.
     await c.runUntil(() => c.nodes.every((n, i) => i === 1 || n.requests.length === 1));
@@ -102,7 +104,14 @@ describe('co-signing a PSBT', () => {
     const prevouts = spentOutputs(tx);
     const unsigned = bitcoin.Transaction.fromHex(bytesToHex(tx.unsignedTx));
     const sighashes = prevouts.map((_, i) =>
-      bytesToHex(unsigned.hashForWitnessV1(i, prevouts.map((p) => p.script), prevouts.map((p) => p.amount), bitcoin.Transaction.SIGHASH_DEFAULT)),
+      bytesToHex(
+        unsigned.hashForWitnessV1(
+          i,
+          prevouts.map((p) => p.script),
+          prevouts.map((p) => p.amount),
+          bitcoin.Transaction.SIGHASH_DEFAULT,
+        ),
+      ),
     );
     expect(done[0]!.messages.map((m) => m.hex)).toEqual(sighashes);
     expect(verifyWithBitcoinJs(final.rawTxHex, prevouts)).toEqual([true, true, true, true]);
@@ -126,8 +135,14 @@ describe('co-signing a PSBT', () => {
     await c.start();
     const tx = spend(c, INPUTS.slice(0, 2));
     const created = await createPsbt(c, 0, tx);
-    const plan = intakePsbt({ kind: 'psbt', network: 'regtest', allowNonDefaultSighash: false, psbt: tx.toPSBT() }, c.nodes.map((n) => n.signer.publicKey), cache, undefined).plan;
-    const progressOf = async (node: number) => readBip373Progress(importPsbt(await c.nodes[node]!.coordinator.psbt(created.sessionId)).tx, plan);
+    const plan = intakePsbt(
+      { kind: 'psbt', network: 'regtest', allowNonDefaultSighash: false, psbt: tx.toPSBT() },
+      c.nodes.map((n) => n.signer.publicKey),
+      cache,
+      undefined,
+    ).plan;
+    const progressOf = async (node: number) =>
+      readBip373Progress(importPsbt(await c.nodes[node]!.coordinator.psbt(created.sessionId)).tx, plan);
     const has = (rows: readonly (readonly (Uint8Array | undefined)[])[]) => rows.map((row) => row.every((v) => v !== undefined));
     // No partial signature arrives anywhere: each node holds every nonce and only its own partial signatures.
     c.net.tamper = (sent) => (decodeFrame(sent.frame).type === 'partials' ? undefined : sent.frame);
@@ -223,10 +238,15 @@ describe('hostile PSBT requests', () => {
 
     // Same inputs, the payment now goes to Mallory.
     const swapped = Transaction.fromPSBT(decoded.body.payload.psbt);
-    swapped.updateOutput(0, { script: spendFrom(groupOf(c), [], [{ outputKey: stranger[1]!.publicKey.subarray(1), amount: 1n }]).getOutput(0).script! });
+    swapped.updateOutput(0, {
+      script: spendFrom(groupOf(c), [], [{ outputKey: stranger[1]!.publicKey.subarray(1), amount: 1n }]).getOutput(0).script!,
+    });
     const tamperedBody: AnnouncementBody = { ...decoded.body, payload: { ...decoded.body.payload, psbt: swapped.toPSBT() } };
     // Resent with the original signature: not the creator's.
-    const forged = new Uint8Array([...signAnnouncement(tamperedBody, c.nodes[0]!.signer.secret, new Uint8Array(32)).frame.slice(0, -64), ...original.slice(-64)]);
+    const forged = new Uint8Array([
+      ...signAnnouncement(tamperedBody, c.nodes[0]!.signer.secret, new Uint8Array(32)).frame.slice(0, -64),
+      ...original.slice(-64),
+    ]);
     c.net.deliver('peer-1', forged, 'peer-0');
     // Re-signed by the creator's key: a new request, with its own id and its own review.
     const resigned = signAnnouncement(tamperedBody, c.nodes[0]!.signer.secret, new Uint8Array(32).fill(9));
@@ -265,7 +285,10 @@ describe('hostile PSBT requests', () => {
   });
 
   it("non-default sighash on the creator's word: a co-signer whose own setting refuses it declines at intake", async () => {
-    const c = new Cluster(3, { seed: 'psbt-sighash', nodeOptions: (i) => ({ bitcoinNetwork: 'regtest', allowNonDefaultSighash: () => i !== 1 }) });
+    const c = new Cluster(3, {
+      seed: 'psbt-sighash',
+      nodeOptions: (i) => ({ bitcoinNetwork: 'regtest', allowNonDefaultSighash: () => i !== 1 }),
+    });
     await c.start();
     const tx = spend(c, INPUTS.slice(0, 2));
     tx.updateInput(1, { sighashType: 0x81 });
@@ -279,8 +302,9 @@ describe('hostile PSBT requests', () => {
     expect(await c.runUntil(() => c.snapshot(0, created.sessionId)?.phase === 'DECLINED', 60_000)).toBe(true);
     expect(c.snapshot(2, created.sessionId)?.phase).toBe('AWAITING_APPROVAL');
     expect(c.nodes[1]!.requests).toEqual([]);
-    expect(c.snapshot(0, created.sessionId)!.failure!.reason).toMatch(/input 1: .*ALL\|ANYONECANPAY; this app's settings allow signing only DEFAULT/);
+    expect(c.snapshot(0, created.sessionId)!.failure!.reason).toMatch(
+      /input 1: .*ALL\|ANYONECANPAY; this app's settings allow signing only DEFAULT/,
+    );
     expect(c.net.log.filter((f) => typeOf(f.frame) === 'nonces')).toEqual([]);
   });
 });
-

@@ -101,7 +101,15 @@ describe('record flood', () => {
       expect(page.sessions).toHaveLength(50);
       expect(page.sessions[0]!.sessionId).toBe(s.sessionId);
     }
-    console.log('record flood: history(limit 50) as history grows\n' + costs.map((x) => `  ${x.stored} stored: ${x.reads} reads, history ${x.historyMs.toFixed(1)} ms, round trip ${x.roundTripMs.toFixed(1)} ms`).join('\n'));
+    console.log(
+      'record flood: history(limit 50) as history grows\n' +
+        costs
+          .map(
+            (x) =>
+              `  ${x.stored} stored: ${x.reads} reads, history ${x.historyMs.toFixed(1)} ms, round trip ${x.roundTripMs.toFixed(1)} ms`,
+          )
+          .join('\n'),
+    );
     expect(costs.map((x) => x.reads)).toEqual([0, 0]);
   });
 });

@@ -130,7 +130,12 @@ describe('restart mid-session', () => {
     expect(c.snapshot(2, s.sessionId)).toMatchObject({ phase: 'NONCE_EXCHANGE', attempt: 1, interrupted: true, resumable: true });
 
     // Attempt-1 traffic that reaches it now cannot make it sign: it holds no nonce for attempt 1.
-    for (const f of sentFrames(c.net, { to: 'peer-2', type: 'partials' })) c.net.deliver('peer-2', resign(f.frame, c.nodes[Number(f.from.slice(-1))]!.signer.secret, (m) => ({ ...m, sequence: m.sequence + 1 })), f.from);
+    for (const f of sentFrames(c.net, { to: 'peer-2', type: 'partials' }))
+      c.net.deliver(
+        'peer-2',
+        resign(f.frame, c.nodes[Number(f.from.slice(-1))]!.signer.secret, (m) => ({ ...m, sequence: m.sequence + 1 })),
+        f.from,
+      );
     await c.settle();
     expect(node2.coordinator.health().rejectedMessages).toEqual({ STALE_ATTEMPT: 2 });
     expect(sentFrames(c.net, { from: 'peer-2', type: 'partials' })).toEqual([]);
@@ -141,7 +146,8 @@ describe('restart mid-session', () => {
     for (const i of [0, 1, 2]) expect(verified(c.snapshot(i, s.sessionId)!)).toBe(true);
 
     const nonces = sentFrames(c.net, { from: 'peer-2', type: 'nonces' }).map((f) => messageOf(f.frame));
-    const byAttempt = (a: number) => new Set(nonces.filter((m) => m.attempt === a).map((m) => (m.body.type === 'nonces' ? bytesToHex(m.body.nonces[0]!) : '')));
+    const byAttempt = (a: number) =>
+      new Set(nonces.filter((m) => m.attempt === a).map((m) => (m.body.type === 'nonces' ? bytesToHex(m.body.nonces[0]!) : '')));
     expect(byAttempt(1).size).toBe(1);
     expect(byAttempt(2).size).toBe(1);
     expect([...byAttempt(2)][0]).not.toBe([...byAttempt(1)][0]);

@@ -165,7 +165,9 @@ describe('a co-signing session', () => {
     await c.start();
     const me = c.nodes[0]!.signer.hex;
     const other = c.nodes[1]!.signer.hex;
-    await expect(c.create(0, { signers: [other, c.nodes[1]!.signer.hex.replace(/^0./, '02')] })).rejects.toMatchObject({ code: 'NOT_A_SIGNER' });
+    await expect(c.create(0, { signers: [other, c.nodes[1]!.signer.hex.replace(/^0./, '02')] })).rejects.toMatchObject({
+      code: 'NOT_A_SIGNER',
+    });
     await expect(c.create(0, { signers: [me, me] })).rejects.toMatchObject({ code: 'DUPLICATE_SIGNER' });
     await expect(c.create(0, { signers: [me, 'zz'] })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
     await expect(c.create(0, { expiresInMs: 3 * 3_600_000 })).rejects.toMatchObject({ code: 'INVALID_INPUT' });

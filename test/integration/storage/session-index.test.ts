@@ -99,7 +99,11 @@ describe('retention', () => {
 
   it('counts a failing deletion in health, keeps the record and its line, and tries again at the next sweep', async () => {
     const store = new CountingRecordStore(new MemoryRecordStore());
-    const c = new Cluster(2, { seed: 'retain-fail', options: { ...options, maxStoredRecords: 1 }, stores: (i) => (i === 1 ? store : new MemoryRecordStore()) });
+    const c = new Cluster(2, {
+      seed: 'retain-fail',
+      options: { ...options, maxStoredRecords: 1 },
+      stores: (i) => (i === 1 ? store : new MemoryRecordStore()),
+    });
     await c.start();
     store.failDeletes = true;
     await flood(c, 10, DAY);

@@ -56,8 +56,16 @@ describe('groups with a policy', () => {
     const book = await GroupBook.open(s, 'regtest');
     const all = await book.save({ name: 'All', publicKeys: [K1, K2, K3] });
     const two = await book.save({ name: 'Two', publicKeys: [K1, K2, K3], policy: { kind: 'k-of-n', k: 2 } });
-    const rec = await book.save({ name: 'Rec', publicKeys: [K1, K2, K3], policy: { kind: 'k-of-n', k: 2, recovery: { keys: [RECOVERY], olderBlocks: 4320 } } });
-    const recLater = await book.save({ name: 'Rec2', publicKeys: [K1, K2, K3], policy: { kind: 'k-of-n', k: 2, recovery: { keys: [RECOVERY], olderBlocks: 4321 } } });
+    const rec = await book.save({
+      name: 'Rec',
+      publicKeys: [K1, K2, K3],
+      policy: { kind: 'k-of-n', k: 2, recovery: { keys: [RECOVERY], olderBlocks: 4320 } },
+    });
+    const recLater = await book.save({
+      name: 'Rec2',
+      publicKeys: [K1, K2, K3],
+      policy: { kind: 'k-of-n', k: 2, recovery: { keys: [RECOVERY], olderBlocks: 4321 } },
+    });
     expect(all.id).toBe(oldId([K1, K2, K3]));
     expect(new Set([all.id, two.id, rec.id, recLater.id]).size).toBe(4);
     expect(new Set([all.address, two.address, rec.address, recLater.address]).size).toBe(4);
@@ -72,7 +80,11 @@ describe('groups with a policy', () => {
 
   it('the address and groups.wallet of a 2-of-3 are what other code reads from its descriptors (bitcoinjs-lib p2tr)', async () => {
     const book = await GroupBook.open(await store(), 'regtest');
-    const group = await book.save({ name: 'Two', publicKeys: [K1, K2, K3], policy: { kind: 'k-of-n', k: 2, recovery: { keys: [RECOVERY], olderBlocks: 144 } } });
+    const group = await book.save({
+      name: 'Two',
+      publicKeys: [K1, K2, K3],
+      policy: { kind: 'k-of-n', k: 2, recovery: { keys: [RECOVERY], olderBlocks: 144 } },
+    });
     const wallet = groupWallet(group);
     expect(group.address).not.toBe((await book.save({ name: 'All', publicKeys: [K1, K2, K3] })).address);
     expect(wallet.descriptors.receive.match(/pk\(musig\(/g)).toHaveLength(3);
@@ -84,10 +96,16 @@ describe('groups with a policy', () => {
   it('refuses a policy that does not fit, with its code, and stores nothing', async () => {
     const s = await store();
     const book = await GroupBook.open(s, 'regtest');
-    await expect(book.save({ name: 'x', publicKeys: [K1, K2], policy: { kind: 'k-of-n', k: 2 } })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
-    await expect(book.save({ name: 'x', publicKeys: [K1, K2, K3], policy: { kind: 'k-of-n', k: 3 } })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    await expect(book.save({ name: 'x', publicKeys: [K1, K2], policy: { kind: 'k-of-n', k: 2 } })).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+    });
+    await expect(book.save({ name: 'x', publicKeys: [K1, K2, K3], policy: { kind: 'k-of-n', k: 3 } })).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+    });
     const offCurve = `02${'00'.repeat(31)}05`;
-    await expect(book.save({ name: 'x', publicKeys: [K1, K2, K3], policy: { kind: 'n-of-n', recovery: { keys: [offCurve], olderBlocks: 10 } } })).rejects.toMatchObject({
+    await expect(
+      book.save({ name: 'x', publicKeys: [K1, K2, K3], policy: { kind: 'n-of-n', recovery: { keys: [offCurve], olderBlocks: 10 } } }),
+    ).rejects.toMatchObject({
       code: 'INVALID_PUBLIC_KEY',
     });
     expect(book.list()).toEqual([]);

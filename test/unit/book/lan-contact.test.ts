@@ -27,7 +27,12 @@ describe('LAN contact safety code', () => {
   });
 
   it('follows its specification (tagged SHA-256 of the sorted keys), checked with node:crypto', () => {
-    for (const [a, b] of [[alice, bob], [bob, mallory], [mallory, alice]] as const) expect(safetyCode(a, b)).toBe(independentCode(a, b));
+    for (const [a, b] of [
+      [alice, bob],
+      [bob, mallory],
+      [mallory, alice],
+    ] as const)
+      expect(safetyCode(a, b)).toBe(independentCode(a, b));
   });
 
   it('differs when either key differs: a stranger calling himself Bob shows Alice another code', () => {

@@ -141,7 +141,14 @@ describe('desktop shell: always reachable', () => {
     expect(setup().port.appUserModelId).toBeUndefined();
     const port = new FakeDesktop();
     port.platform = 'win32';
-    new DesktopShell({ port, appId: APP_ID, contacts: async () => [], groups: async () => [], decline: async () => {}, onError: () => {} }).start();
+    new DesktopShell({
+      port,
+      appId: APP_ID,
+      contacts: async () => [],
+      groups: async () => [],
+      decline: async () => {},
+      onError: () => {},
+    }).start();
     expect(port.appUserModelId).toBe('org.cosigner.desktop');
   });
 

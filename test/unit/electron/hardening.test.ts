@@ -77,13 +77,16 @@ describe('Electron hardening', () => {
     expect(webPreferencesFor(false, '/dev/preload.cjs').devTools).toBe(true);
   });
 
-  it.each(['linux', 'win32', 'darwin'])('gives a packaged build on %s a menu without DevTools or reload, but with the Edit menu', (platform) => {
-    const menu = appMenuTemplate(true, platform)!;
-    expect(roles(menu)).not.toEqual(expect.arrayContaining(['toggleDevTools']));
-    expect(JSON.stringify(menu)).not.toMatch(/devtools|reload|viewMenu/i);
-    expect(roles(menu)).toContain('editMenu');
-    expect(appMenuTemplate(false, platform)).toBeUndefined();
-  });
+  it.each(['linux', 'win32', 'darwin'])(
+    'gives a packaged build on %s a menu without DevTools or reload, but with the Edit menu',
+    (platform) => {
+      const menu = appMenuTemplate(true, platform)!;
+      expect(roles(menu)).not.toEqual(expect.arrayContaining(['toggleDevTools']));
+      expect(JSON.stringify(menu)).not.toMatch(/devtools|reload|viewMenu/i);
+      expect(roles(menu)).toContain('editMenu');
+      expect(appMenuTemplate(false, platform)).toBeUndefined();
+    },
+  );
 
   it.each([
     ['clipboard-sanitized-write', APP_ORIGIN, true],

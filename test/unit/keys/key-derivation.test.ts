@@ -37,7 +37,9 @@ function codeOf(fn: () => unknown): string | undefined {
 describe('BIP39 reference vectors (trezor/python-mnemonic, English)', () => {
   it('has the vectors the fixture promises: 128- to 256-bit, including the all-zero entropy', () => {
     expect(bip39.vectors.length).toBeGreaterThanOrEqual(6);
-    expect(bip39.vectors[0]?.mnemonic).toBe('abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about');
+    expect(bip39.vectors[0]?.mnemonic).toBe(
+      'abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about',
+    );
     expect(bip39.vectors.filter((v) => v.mnemonic.split(' ').length === 24).length).toBeGreaterThanOrEqual(4);
   });
 
@@ -86,7 +88,7 @@ describe('public key and fingerprint of an imported secret', () => {
   const withSecret = csv.map((line) => line.split(',')).filter((cols) => (cols[1] ?? '') !== '');
 
   it.each(withSecret.map((c) => ({ index: c[0], secret: c[1] as string, xOnly: c[2] as string })))(
-    'BIP340 vector $index: the x coordinate of the public key is the vector\'s key',
+    "BIP340 vector $index: the x coordinate of the public key is the vector's key",
     ({ secret, xOnly }) => {
       const publicKey = publicKeyOf(parseSecretKeyHex(secret));
       expect(publicKey.length).toBe(33);
@@ -95,7 +97,9 @@ describe('public key and fingerprint of an imported secret', () => {
   );
 
   it('accepts hex with whitespace and either case', () => {
-    const spaced = `  ${hex32(N - 1n).toUpperCase().replace(/(.{8})/g, '$1 ')}\n`;
+    const spaced = `  ${hex32(N - 1n)
+      .toUpperCase()
+      .replace(/(.{8})/g, '$1 ')}\n`;
     expect(bytesToHex(parseSecretKeyHex(spaced))).toBe(hex32(N - 1n));
   });
 
@@ -108,12 +112,14 @@ describe('public key and fingerprint of an imported secret', () => {
     expect(codeOf(() => parseSecretKeyHex(hex))).toBe('INVALID_SECRET_KEY');
   });
 
-  it.each([['63 digits', '1'.repeat(63)], ['65 digits', '1'.repeat(65)], ['not hex', 'g'.repeat(64)], ['0x prefix', `0x${'1'.repeat(62)}`]])(
-    'rejects %s',
-    (_name, hex) => {
-      expect(codeOf(() => parseSecretKeyHex(hex))).toBe('INVALID_SECRET_KEY');
-    },
-  );
+  it.each([
+    ['63 digits', '1'.repeat(63)],
+    ['65 digits', '1'.repeat(65)],
+    ['not hex', 'g'.repeat(64)],
+    ['0x prefix', `0x${'1'.repeat(62)}`],
+  ])('rejects %s', (_name, hex) => {
+    expect(codeOf(() => parseSecretKeyHex(hex))).toBe('INVALID_SECRET_KEY');
+  });
 });
 
 describe('mnemonic validation errors say what is wrong, never which word', () => {

@@ -59,14 +59,24 @@ describe('the key-file KDF', () => {
 
   it('refuses parameters scrypt itself forbids (RFC 7914: N < 2^(16·r)), before any file is written with them', async () => {
     await expect(deriveFileKeys('x', random.bytes(32), { log2N: 16, r: 1, p: 1 })).rejects.toThrow(RangeError);
-    await expect(deriveFileKeys('x', random.bytes(32), { log2N: 15, r: 1, p: 1 })).resolves.toMatchObject({ params: { log2N: 15, r: 1, p: 1 } });
+    await expect(deriveFileKeys('x', random.bytes(32), { log2N: 15, r: 1, p: 1 })).resolves.toMatchObject({
+      params: { log2N: 15, r: 1, p: 1 },
+    });
   });
 
   it('gives the bytes @noble/hashes gave, so files written before open the same', async () => {
-    for (const [passphrase, params] of [['correct horse', LIGHT], ['caf\u00e9 \u{1F511}', { log2N: 11, r: 4, p: 2 }]] as const) {
+    for (const [passphrase, params] of [
+      ['correct horse', LIGHT],
+      ['caf\u00e9 \u{1F511}', { log2N: 11, r: 4, p: 2 }],
+    ] as const) {
       const salt = random.bytes(32);
       const k = await deriveFileKeys(passphrase, salt, params);
-      const noble = await scryptAsync(utf8.encode(passphrase.normalize('NFKD')), salt, { N: 2 ** params.log2N, r: params.r, p: params.p, dkLen: 64 });
+      const noble = await scryptAsync(utf8.encode(passphrase.normalize('NFKD')), salt, {
+        N: 2 ** params.log2N,
+        r: params.r,
+        p: params.p,
+        dkLen: 64,
+      });
       expect(bytesToHex(k.encKey) + bytesToHex(k.checkKey)).toBe(bytesToHex(noble));
     }
   });
@@ -156,7 +166,14 @@ describe('key file format v1', () => {
   });
 
   it('absurd KDF parameters are refused before any derivation runs', async () => {
-    for (const [at, value] of [[10, 40], [10, 0], [11, 0], [12, 0], [12, 200], [9, 7]] as const) {
+    for (const [at, value] of [
+      [10, 40],
+      [10, 0],
+      [11, 0],
+      [12, 0],
+      [12, 200],
+      [9, 7],
+    ] as const) {
       const absurd = Uint8Array.from(file);
       absurd[at] = value;
       expect(await codeOf(open(reChecksum(absurd))), `byte ${at} = ${value}`).toBe('CORRUPT_KEY_FILE');
@@ -186,7 +203,12 @@ describe('secret map (the key file plaintext)', () => {
   });
 
   it('rejects truncation, trailing bytes, unsorted or duplicate names', () => {
-    const encoded = encodeSecretMap(new Map([['a', new Uint8Array([1])], ['b', new Uint8Array([2])]]));
+    const encoded = encodeSecretMap(
+      new Map([
+        ['a', new Uint8Array([1])],
+        ['b', new Uint8Array([2])],
+      ]),
+    );
     for (let length = 0; length < encoded.length; length++) {
       expect(() => decodeSecretMap(encoded.subarray(0, length))).toThrow(RangeError);
     }

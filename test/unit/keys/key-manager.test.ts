@@ -34,7 +34,14 @@ describe('creating a key: stored only after the backup is confirmed', () => {
     expect([...backend.entries.keys()]).toEqual(['alice/signer-key']);
     expect(await manager.info()).toEqual(info);
     expect(events).toEqual([
-      { type: 'signer-key-stored', profile: 'alice', backend: 'memory', origin: 'generated', publicKey: info.publicKey, fingerprint: info.fingerprint },
+      {
+        type: 'signer-key-stored',
+        profile: 'alice',
+        backend: 'memory',
+        origin: 'generated',
+        publicKey: info.publicKey,
+        fingerprint: info.fingerprint,
+      },
     ]);
     // The key is the documented derivation of the words.
     expect(bytesToHex(publicKeyOf(secretKeyFromMnemonic(words.join(' '))))).toBe(info.publicKey);
@@ -171,7 +178,17 @@ describe('the signer handle', () => {
     const { backend, manager } = setup();
     await manager.importSecretHex(RAW_SECRET);
     const record = backend.entries.get('alice/signer-key') as Uint8Array;
-    for (const mutate of [(r: Uint8Array) => r.subarray(0, 33), (r: Uint8Array) => { r[0] = 2; return r; }, (r: Uint8Array) => { r[1] = 9; return r; }]) {
+    for (const mutate of [
+      (r: Uint8Array) => r.subarray(0, 33),
+      (r: Uint8Array) => {
+        r[0] = 2;
+        return r;
+      },
+      (r: Uint8Array) => {
+        r[1] = 9;
+        return r;
+      },
+    ]) {
       backend.entries.set('alice/signer-key', mutate(Uint8Array.from(record)));
       expect((await failure(manager.loadSigner())).code).toBe('CORRUPT_KEY_FILE');
     }

@@ -59,12 +59,7 @@ describe('KeytarSecretBackend', () => {
     const fake = new FakeKeytar();
     const backend = new KeytarSecretBackend({ load: () => fake });
     expect(await backend.get('p/signer-key')).toBeNull();
-    expect(fake.log).toEqual([
-      'get cosigner p/signer-key',
-      'set cosigner .probe',
-      'delete cosigner .probe',
-      'get cosigner p/signer-key',
-    ]);
+    expect(fake.log).toEqual(['get cosigner p/signer-key', 'set cosigner .probe', 'delete cosigner .probe', 'get cosigner p/signer-key']);
     expect(fake.items.size).toBe(0);
   });
 

@@ -82,7 +82,9 @@ describe('keystore choice in the desktop app', () => {
   it('refuses a short passphrase for a new file', async () => {
     const { backend, keys } = setup(SwitchableBackend.keychain(new MemoryKeychain(false)));
     const short = 'x'.repeat(MIN_NEW_PASSPHRASE_CHARS - 1);
-    await expect(useKeyFile({ backend, keys, path: keyFile(), passphrase: short, scrypt: LIGHT })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    await expect(useKeyFile({ backend, keys, path: keyFile(), passphrase: short, scrypt: LIGHT })).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+    });
     expect(backend.current).toBe('keychain');
   });
 

@@ -77,7 +77,12 @@ describe('BIP327 nonce_gen_vectors', () => {
         expect(toHex(publicKeyOf(secretKey))).toBe(c.pk);
         // The vector's aggpk is not the aggregate of any key set: only xOnlyKey and the signer's
         // membership are inputs of nonce generation, so a context-shaped value carries them.
-        const ctx: KeyAggContext = { publicKeys: [hex(c.pk)], tweaks: [], aggregateKey: new Uint8Array(33), xOnlyKey: hex(c.aggpk as string) };
+        const ctx: KeyAggContext = {
+          publicKeys: [hex(c.pk)],
+          tweaks: [],
+          aggregateKey: new Uint8Array(33),
+          xOnlyKey: hex(c.aggpk as string),
+        };
         const { publicNonce, secretNonce } = generateNonce({
           secretKey,
           ctx,

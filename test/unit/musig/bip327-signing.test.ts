@@ -130,7 +130,10 @@ describe('BIP327 sign_verify_vectors', () => {
       const message = hex(v.msgs[c.msg_index] as string);
       if (c.error.type === 'invalid_contribution' && c.error.contrib === 'aggnonce') {
         // The batch only ever builds aggregate nonces itself: the session values take this one directly.
-        expectVectorError(() => sessionValues(keyAggInternals(aggregateKeys(keys)), hex(v.aggnonces[c.aggnonce_index] as string), message), c.error);
+        expectVectorError(
+          () => sessionValues(keyAggInternals(aggregateKeys(keys)), hex(v.aggnonces[c.aggnonce_index] as string), message),
+          c.error,
+        );
         return;
       }
       if (c.error.type === 'value' && c.error.message.includes('must be included')) {
@@ -190,10 +193,7 @@ describe('BIP327 tweak_vectors', () => {
 
   v.error_test_cases.forEach((c, i) => {
     it(caseName('tweak error', i, c), () => {
-      expectVectorError(
-        () => aggregateKeys(pick(v.pubkeys, c.key_indices), tweaksOf(v.tweaks, c.tweak_indices, c.is_xonly)),
-        c.error,
-      );
+      expectVectorError(() => aggregateKeys(pick(v.pubkeys, c.key_indices), tweaksOf(v.tweaks, c.tweak_indices, c.is_xonly)), c.error);
     });
   });
 });
@@ -232,7 +232,16 @@ describe('BIP327 det_sign_vectors', () => {
       const keys = pick(v.pubkeys, c.key_indices);
       // deterministicSign aggregates [own nonce, aggothernonce]: a bad aggothernonce is blamed on position 1.
       expectLibraryError(
-        () => deterministicSign(sk, hex(c.aggothernonce), keys, hex(v.msgs[c.msg_index] as string), c.tweaks.map(hex), c.is_xonly, c.rand === null ? undefined : hex(c.rand)),
+        () =>
+          deterministicSign(
+            sk,
+            hex(c.aggothernonce),
+            keys,
+            hex(v.msgs[c.msg_index] as string),
+            c.tweaks.map(hex),
+            c.is_xonly,
+            c.rand === null ? undefined : hex(c.rand),
+          ),
         c.error,
         1,
       );

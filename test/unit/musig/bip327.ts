@@ -17,9 +17,7 @@ export function loadBip327<T>(name: string): T {
 export const hex = (h: string): Uint8Array => hexToBytes(h);
 export const toHex = (b: Uint8Array): string => bytesToHex(b).toUpperCase();
 
-export type VectorError =
-  | { type: 'invalid_contribution'; signer: number | null; contrib: string }
-  | { type: 'value'; message: string };
+export type VectorError = { type: 'invalid_contribution'; signer: number | null; contrib: string } | { type: 'value'; message: string };
 
 const CODE_OF_CONTRIBUTION: Record<string, ErrorCode> = {
   pubkey: 'INVALID_PUBLIC_KEY',

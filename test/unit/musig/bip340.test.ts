@@ -65,7 +65,9 @@ describe('a signature verified once', () => {
     const otherMessage = message.slice();
     otherMessage[0] = (otherMessage[0] as number) ^ 1;
     expect(verifySignature(signature, otherMessage, key)).toBe(false);
-    expect(verifySignature(signature, message, hex(loadRows().find((r) => r.publicKey !== valid.publicKey && r.valid)!.publicKey))).toBe(false);
+    expect(verifySignature(signature, message, hex(loadRows().find((r) => r.publicKey !== valid.publicKey && r.valid)!.publicKey))).toBe(
+      false,
+    );
     signature[63] = (signature[63] as number) ^ 1;
     expect(verifySignature(signature, message, key)).toBe(false);
     signature[63] = (signature[63] as number) ^ 1;

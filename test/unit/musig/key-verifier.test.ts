@@ -12,7 +12,13 @@ const rows = readFileSync(path.join(vectorsDir, 'bip340-test-vectors.csv'), 'utf
   .slice(1)
   .map((line) => {
     const [index, , publicKey, , message, signature, result] = line.split(',');
-    return { index: index as string, publicKey: publicKey as string, message: message as string, signature: signature as string, valid: result === 'TRUE' };
+    return {
+      index: index as string,
+      publicKey: publicKey as string,
+      message: message as string,
+      signature: signature as string,
+      valid: result === 'TRUE',
+    };
   });
 
 describe('KeyVerifier', () => {

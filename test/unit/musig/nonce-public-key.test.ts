@@ -9,7 +9,11 @@ const message = new Uint8Array(32).fill(7);
 describe('generateNonce with the public key given', () => {
   it('signs as without it when the key is the signer’s own', () => {
     const n = sk.map((s, i) => generateNonce({ secretKey: s, publicKey: pk[i], ctx, message }));
-    const batch = new SigningBatch(ctx, [message], n.map((x) => [x.publicNonce]));
+    const batch = new SigningBatch(
+      ctx,
+      [message],
+      n.map((x) => [x.publicNonce]),
+    );
     const partials = sk.map((s, i) => batch.sign(i, s, [n[i]!.secretNonce]));
     const [sig] = batch.aggregate(partials);
     expect(verifySignature(sig!, message, ctx.xOnlyKey)).toBe(true);

@@ -138,12 +138,16 @@ describe('MuSig2 engine properties', () => {
         expect(thrown(() => a.batch.sign(signerIndex, secretKey, handles)).code).toBe('NONCE_REUSED');
         // A second batch over other messages that re-announces the same public nonces.
         const size = Math.min(first.length, second.length);
-        const replay = new SigningBatch(ctx, second.slice(0, size), a.publicNonces.map((list) => list.slice(0, size)));
+        const replay = new SigningBatch(
+          ctx,
+          second.slice(0, size),
+          a.publicNonces.map((list) => list.slice(0, size)),
+        );
         expect(thrown(() => replay.sign(signerIndex, secretKey, handles.slice(0, size))).code).toBe('NONCE_REUSED');
         // A fresh batch with its own nonces does not accept the old handles in its slots either.
         const b = prepareRound(ctx, secretKeys, second.slice(0, size), new Uint8Array([...seed, 1]));
         expect(thrown(() => b.batch.sign(signerIndex, secretKey, handles.slice(0, size))).code).toBe('NONCE_REUSED');
-        expect(b.batch.sign(signerIndex, secretKey, (b.secretNonces[signerIndex] as SecretNonce[]))).toHaveLength(size);
+        expect(b.batch.sign(signerIndex, secretKey, b.secretNonces[signerIndex] as SecretNonce[])).toHaveLength(size);
       }),
       { numRuns: 15 },
     );

@@ -6,12 +6,7 @@
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { numberToBytesBE } from '@noble/curves/utils.js';
 import { sha256 } from '@noble/hashes/sha2.js';
-import {
-  generateNonce,
-  SigningBatch,
-  type KeyAggContext,
-  type SecretNonce,
-} from '../../../main/musig/index.ts';
+import { generateNonce, SigningBatch, type KeyAggContext, type SecretNonce } from '../../../main/musig/index.ts';
 
 const N = secp256k1.Point.Fn.ORDER;
 
@@ -28,11 +23,14 @@ export type Round = {
 };
 
 /** secretKeys[i] is the key at position i of ctx.publicKeys. `seed` makes the nonces reproducible. */
-export function prepareRound(ctx: KeyAggContext, secretKeys: readonly Uint8Array[], messages: readonly Uint8Array[], seed: Uint8Array): Omit<Round, 'partials'> {
+export function prepareRound(
+  ctx: KeyAggContext,
+  secretKeys: readonly Uint8Array[],
+  messages: readonly Uint8Array[],
+  seed: Uint8Array,
+): Omit<Round, 'partials'> {
   const generated = secretKeys.map((secretKey, i) =>
-    messages.map((message, m) =>
-      generateNonce({ secretKey, ctx, message, rand: sha256(new Uint8Array([...seed, i, m])) }),
-    ),
+    messages.map((message, m) => generateNonce({ secretKey, ctx, message, rand: sha256(new Uint8Array([...seed, i, m])) })),
   );
   const publicNonces = generated.map((list) => list.map((n) => n.publicNonce));
   const secretNonces = generated.map((list) => list.map((n) => n.secretNonce));

@@ -10,13 +10,18 @@ const tweak = fc.record({ tweak: secret, xOnly: fc.boolean() });
 describe('withTweaks', () => {
   it('adding tweaks to a context gives what aggregating with all of them gives', () => {
     fc.assert(
-      fc.property(fc.array(secret, { minLength: 1, maxLength: 5 }), fc.array(tweak, { maxLength: 3 }), fc.array(tweak, { minLength: 1, maxLength: 3 }), (sks, first, more) => {
-        const keys = sks.map(publicKeyOf);
-        const stepwise = withTweaks(aggregateKeys(keys, first as Tweak[]), more as Tweak[]);
-        const atOnce = aggregateKeys(keys, [...first, ...more] as Tweak[]);
-        expect(bytesToHex(stepwise.aggregateKey)).toBe(bytesToHex(atOnce.aggregateKey));
-        expect(stepwise.tweaks).toHaveLength(first.length + more.length);
-      }),
+      fc.property(
+        fc.array(secret, { minLength: 1, maxLength: 5 }),
+        fc.array(tweak, { maxLength: 3 }),
+        fc.array(tweak, { minLength: 1, maxLength: 3 }),
+        (sks, first, more) => {
+          const keys = sks.map(publicKeyOf);
+          const stepwise = withTweaks(aggregateKeys(keys, first as Tweak[]), more as Tweak[]);
+          const atOnce = aggregateKeys(keys, [...first, ...more] as Tweak[]);
+          expect(bytesToHex(stepwise.aggregateKey)).toBe(bytesToHex(atOnce.aggregateKey));
+          expect(stepwise.tweaks).toHaveLength(first.length + more.length);
+        },
+      ),
       { numRuns: 25 },
     );
   });

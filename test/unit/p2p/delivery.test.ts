@@ -108,9 +108,12 @@ describe('delivery', () => {
   });
 
   it('bounds the queue per signer and rejects everything on stop', async () => {
-    const { time, delivery } = setup(async () => {
-      throw new Error('offline');
-    }, { maxQueuePerSigner: 2 });
+    const { time, delivery } = setup(
+      async () => {
+        throw new Error('offline');
+      },
+      { maxQueuePerSigner: 2 },
+    );
     const a = delivery.send(bob, new Uint8Array([1]), meta(time.now() + 60_000)).catch((e: unknown) => e);
     const b = delivery.send(bob, new Uint8Array([2]), meta(time.now() + 60_000)).catch((e: unknown) => e);
     await expect(delivery.send(bob, new Uint8Array([3]), meta(time.now() + 60_000))).rejects.toMatchObject({ code: 'LIMIT_REACHED' });
@@ -122,9 +125,12 @@ describe('delivery', () => {
   });
 
   it('ages out frames to signers that never answer, whatever expiry they carry: the recipient table cannot be filled for good', async () => {
-    const { time, delivery } = setup(async () => {
-      throw new Error('no signer card found for this key');
-    }, { maxSigners: 2, maxAgeMs: 60_000 });
+    const { time, delivery } = setup(
+      async () => {
+        throw new Error('no signer card found for this key');
+      },
+      { maxSigners: 2, maxAgeMs: 60_000 },
+    );
     const never = Number.MAX_SAFE_INTEGER;
     const stuck = [bob, carol].map((to) => delivery.send(to, new Uint8Array([1]), meta(never)).catch((e: unknown) => e));
     const dave = testSigner('dave').publicKey;

@@ -28,7 +28,8 @@ const alice = testSigner('alice');
 const bob = testSigner('bob');
 const mallory = testSigner('mallory');
 const peerId = peerIdOf(await generatePeerIdentity(seededRandom('p')));
-const card = (signer = alice, issuedAt = time.now()) => createSignerCard({ peerId, displayName: 'n', multiaddrs: [], issuedAt }, signer, random);
+const card = (signer = alice, issuedAt = time.now()) =>
+  createSignerCard({ peerId, displayName: 'n', multiaddrs: [], issuedAt }, signer, random);
 const later = time.now() + 3600_000;
 
 describe('DHT card records', () => {
@@ -43,9 +44,15 @@ describe('DHT card records', () => {
     const forged = card().bytes.slice();
     forged[forged.length - 1] = (forged[forged.length - 1] as number) ^ 1;
     await expect(async () => validateCard(cardKey(alice.publicKey), forged)).rejects.toMatchObject({ code: 'BAD_SIGNATURE' });
-    await expect(async () => validateCard(cardKey(alice.publicKey), new Uint8Array([1, 2, 3]))).rejects.toMatchObject({ code: 'MALFORMED_MESSAGE' });
-    await expect(async () => validateCard(cardKey(alice.publicKey), card(alice, time.now() + 3600_000).bytes)).rejects.toMatchObject({ code: 'TIMESTAMP_OUT_OF_WINDOW' });
-    const upper = new TextEncoder().encode(new TextDecoder().decode(cardKey(alice.publicKey)).toUpperCase().replace('/COSIGNER-CARD/', '/cosigner-card/'));
+    await expect(async () => validateCard(cardKey(alice.publicKey), new Uint8Array([1, 2, 3]))).rejects.toMatchObject({
+      code: 'MALFORMED_MESSAGE',
+    });
+    await expect(async () => validateCard(cardKey(alice.publicKey), card(alice, time.now() + 3600_000).bytes)).rejects.toMatchObject({
+      code: 'TIMESTAMP_OUT_OF_WINDOW',
+    });
+    const upper = new TextEncoder().encode(
+      new TextDecoder().decode(cardKey(alice.publicKey)).toUpperCase().replace('/COSIGNER-CARD/', '/cosigner-card/'),
+    );
     await expect(async () => validateCard(upper, card().bytes)).rejects.toMatchObject({ code: 'MALFORMED_MESSAGE' });
   });
 
@@ -60,7 +67,8 @@ describe('DHT card records', () => {
 });
 
 describe('DHT inbox records', () => {
-  const ann = (creator = alice, signers = [alice.publicKey, bob.publicKey], expiresAt = later, nonce = 1) => makeTestAnnouncement(creator, signers, expiresAt, nonce);
+  const ann = (creator = alice, signers = [alice.publicKey, bob.publicKey], expiresAt = later, nonce = 1) =>
+    makeTestAnnouncement(creator, signers, expiresAt, nonce);
   const record = (creator = alice, announcements = [ann()], seq = time.now(), recipient = bob.publicKey) =>
     encodeInboxRecord({ recipient, seq, announcements }, creator, random);
 
@@ -74,9 +82,13 @@ describe('DHT inbox records', () => {
   it('cannot be written by anyone but the creator named in the key', async () => {
     // Mallory signs a record holding a real announcement of Alice's, and puts it in Alice's slot.
     const forged = encodeInboxRecord({ recipient: bob.publicKey, seq: time.now(), announcements: [ann()] }, mallory, random);
-    await expect(async () => validateInbox(inboxKey(bob.publicKey, alice.publicKey), forged)).rejects.toMatchObject({ code: 'BAD_SIGNATURE' });
+    await expect(async () => validateInbox(inboxKey(bob.publicKey, alice.publicKey), forged)).rejects.toMatchObject({
+      code: 'BAD_SIGNATURE',
+    });
     // ... or moves Alice's record to another recipient's slot.
-    await expect(async () => validateInbox(inboxKey(mallory.publicKey, alice.publicKey), record())).rejects.toMatchObject({ code: 'BAD_SIGNATURE' });
+    await expect(async () => validateInbox(inboxKey(mallory.publicKey, alice.publicKey), record())).rejects.toMatchObject({
+      code: 'BAD_SIGNATURE',
+    });
   });
 
   it('holds only valid announcements from its creator that list the recipient and have not all expired', async () => {
@@ -91,7 +103,12 @@ describe('DHT inbox records', () => {
     const expired = ann(alice, [alice.publicKey, bob.publicKey], time.now() - 1);
     await expect(async () => validateInbox(key, record(alice, [expired]))).rejects.toMatchObject({ code: 'EXPIRED' });
     await expect(validateInbox(key, record(alice, [expired, ann()]))).resolves.toBeUndefined();
-    expect(() => record(alice, Array.from({ length: MAX_INBOX_ENTRIES + 1 }, (_, i) => ann(alice, undefined, later, i)))).toThrow();
+    expect(() =>
+      record(
+        alice,
+        Array.from({ length: MAX_INBOX_ENTRIES + 1 }, (_, i) => ann(alice, undefined, later, i)),
+      ),
+    ).toThrow();
   });
 
   it('select the highest sequence number', async () => {

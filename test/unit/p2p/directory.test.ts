@@ -12,7 +12,8 @@ const alice = testSigner('alice');
 const bob = testSigner('bob');
 const peerA = peerIdOf(await generatePeerIdentity(seededRandom('pa')));
 const peerB = peerIdOf(await generatePeerIdentity(seededRandom('pb')));
-const card = (signer = alice, peerId = peerA, issuedAt = time.now()) => createSignerCard({ peerId, displayName: 'x', multiaddrs: [], issuedAt }, signer, random);
+const card = (signer = alice, peerId = peerA, issuedAt = time.now()) =>
+  createSignerCard({ peerId, displayName: 'x', multiaddrs: [], issuedAt }, signer, random);
 
 describe('signer directory', () => {
   it('keeps the newest card per signer and reports replays as stale', () => {
@@ -73,7 +74,8 @@ describe('signer directory', () => {
     // matters is more fresh identities than the directory holds.
     const bound = 32;
     const dir = new Directory({ clock: time, lookup: async () => undefined, maxEntries: bound });
-    const stranger = (label: string, peerId: string) => createSignerCard({ peerId, displayName: 's', multiaddrs: [], issuedAt: time.now() }, testSigner(label), random);
+    const stranger = (label: string, peerId: string) =>
+      createSignerCard({ peerId, displayName: 's', multiaddrs: [], issuedAt: time.now() }, testSigner(label), random);
     dir.pin([bob.publicKey]);
     expect(dir.learn(card(bob, peerB).bytes, 'dht').status).toBe('new');
     for (let n = 0; n < 3 * bound; n++) expect(dir.learn(stranger(`sybil-${n}`, peerA).bytes, 'dht').status).toBe('new');
@@ -87,4 +89,3 @@ describe('signer directory', () => {
     expect(dir.peerOf(bob.publicKey)).toBe(peerB);
   });
 });
-

@@ -8,7 +8,10 @@ const at = (addr: string) => ({ remoteAddr: multiaddr(addr) });
 /** Just what the gater reads of a connection: its remote address and its close event. */
 function connection(addr: string): MultiaddrConnection & { close(): void } {
   const events = new EventTarget();
-  return Object.assign(events, { remoteAddr: multiaddr(addr), close: () => events.dispatchEvent(new Event('close')) }) as unknown as MultiaddrConnection & { close(): void };
+  return Object.assign(events, {
+    remoteAddr: multiaddr(addr),
+    close: () => events.dispatchEvent(new Event('close')),
+  }) as unknown as MultiaddrConnection & { close(): void };
 }
 
 describe('inbound handshake limits', () => {
@@ -19,7 +22,9 @@ describe('inbound handshake limits', () => {
     expect(addressKey(at('/ip6/2001:db8::1/tcp/1'))).toBe('2001:db8:0:0::/64');
     expect(addressKey(at('/ip6/::1/tcp/1'))).toBe('0:0:0:0::/64');
     expect(addressKey(at('/ip6/::ffff:198.51.100.4/tcp/1'))).toBe('198.51.100.4');
-    expect(addressKey({ remoteAddr: { getComponents: () => [{ code: 41, name: 'ip6', value: '::ffff:198.51.100.4' }] } } as never)).toBe('198.51.100.4');
+    expect(addressKey({ remoteAddr: { getComponents: () => [{ code: 41, name: 'ip6', value: '::ffff:198.51.100.4' }] } } as never)).toBe(
+      '198.51.100.4',
+    );
   });
 
   it('refuses a handshake beyond the per-address limit, and frees the slot when one ends', async () => {

@@ -3,7 +3,10 @@ import { handOver } from '../../../main/p2p/inbound-verdict.ts';
 import type { InboundHandler, InboundVerdict } from '../../../main/session/ports.ts';
 
 const frame = { frame: Uint8Array.of(1), fromPeer: 'p' };
-const says = (v: InboundVerdict): InboundHandler => () => v;
+const says =
+  (v: InboundVerdict): InboundHandler =>
+  () =>
+    v;
 
 describe('handing a frame to the subscribers', () => {
   it('answers for all of them: taken if any took it, refused only if every one refused it, else asked again', async () => {

@@ -26,7 +26,9 @@ describe('peer guard', () => {
     expect(guard.isBanned('p')).toBe(true);
     expect(guard.isBanned('q')).toBe(false);
     expect(guard.rejectCounts()).toMatchObject({ malformed: 1, oversized: 1, 'unknown-type': 1, timeout: 0 });
-    expect(guard.bannedPeers()).toEqual([{ peerId: 'p', until: time.now() + 60_000, reasons: { malformed: 1, oversized: 1, 'unknown-type': 1 } }]);
+    expect(guard.bannedPeers()).toEqual([
+      { peerId: 'p', until: time.now() + 60_000, reasons: { malformed: 1, oversized: 1, 'unknown-type': 1 } },
+    ]);
     await time.advance(60_000);
     expect(guard.isBanned('p')).toBe(false);
     expect(guard.bansIssued).toBe(1);
@@ -77,4 +79,3 @@ describe('peer guard', () => {
     expect(guard.isBanned('mallory')).toBe(false);
   });
 });
-

@@ -19,7 +19,9 @@ describe('how a peer is reached', () => {
 
   it('reads the relay out of a circuit address, and nothing out of others', () => {
     expect(relayOfCircuitAddress(`/ip4/10.99.0.1/tcp/4001/p2p/${RELAY}/p2p-circuit`)).toBe(`/ip4/10.99.0.1/tcp/4001/p2p/${RELAY}`);
-    expect(relayOfCircuitAddress(`/ip4/10.99.0.1/tcp/4001/p2p/${RELAY}/p2p-circuit/p2p/${PEER}`)).toBe(`/ip4/10.99.0.1/tcp/4001/p2p/${RELAY}`);
+    expect(relayOfCircuitAddress(`/ip4/10.99.0.1/tcp/4001/p2p/${RELAY}/p2p-circuit/p2p/${PEER}`)).toBe(
+      `/ip4/10.99.0.1/tcp/4001/p2p/${RELAY}`,
+    );
     expect(relayOfCircuitAddress('/ip4/10.99.0.1/tcp/4001/p2p-circuit')).toBeUndefined();
     expect(relayOfCircuitAddress(`/ip4/10.99.0.1/tcp/4001/p2p/${RELAY}`)).toBeUndefined();
     expect(relayOfCircuitAddress('/p2p-circuit')).toBeUndefined();

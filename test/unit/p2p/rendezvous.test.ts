@@ -22,18 +22,26 @@ describe('rendezvous on the public network', () => {
 
   it('announces relayed and public addresses, never LAN or loopback ones', () => {
     const relayed = '/ip4/10.99.0.1/tcp/4001/p2p/12D3KooWPVw6r8ZdiuKoqK5zNWocUF2eRkfAvA76dNMjFZk99H6Q/p2p-circuit';
-    const kept = announcedAddresses(['/ip4/192.168.1.2/tcp/4001', '/ip4/127.0.0.1/tcp/4001', '/ip4/198.51.200.7/tcp/4001', relayed].map((a) => multiaddr(a)));
+    const kept = announcedAddresses(
+      ['/ip4/192.168.1.2/tcp/4001', '/ip4/127.0.0.1/tcp/4001', '/ip4/198.51.200.7/tcp/4001', relayed].map((a) => multiaddr(a)),
+    );
     expect(kept.map(String)).toEqual(['/ip4/198.51.200.7/tcp/4001', relayed]);
   });
 
   it('is on for mainnet unless turned off, elsewhere only when asked, with the public bootstrappers unless given others', () => {
-    expect(rendezvousFromSettings({ network: 'mainnet' })).toEqual({ rendezvous: { bootstrap: PUBLIC_BOOTSTRAP, addresses: 'public-only' } });
+    expect(rendezvousFromSettings({ network: 'mainnet' })).toEqual({
+      rendezvous: { bootstrap: PUBLIC_BOOTSTRAP, addresses: 'public-only' },
+    });
     expect(rendezvousFromSettings({ network: 'mainnet', publicNetwork: false })).toEqual({});
     expect(rendezvousFromSettings({ network: 'regtest' })).toEqual({});
-    expect(rendezvousFromSettings({ network: 'signet', publicNetwork: true })).toEqual({ rendezvous: { bootstrap: PUBLIC_BOOTSTRAP, addresses: 'public-only' } });
+    expect(rendezvousFromSettings({ network: 'signet', publicNetwork: true })).toEqual({
+      rendezvous: { bootstrap: PUBLIC_BOOTSTRAP, addresses: 'public-only' },
+    });
     expect(rendezvousFromSettings({ network: 'regtest', publicBootstrap: ['/ip4/10.99.0.1/tcp/4001/p2p/x'] })).toEqual({
       rendezvous: { bootstrap: ['/ip4/10.99.0.1/tcp/4001/p2p/x'], addresses: 'all' },
     });
-    expect(rendezvousFromSettings({ network: 'mainnet', publicNetwork: false, publicBootstrap: ['/ip4/10.99.0.1/tcp/4001/p2p/x'] })).toEqual({});
+    expect(
+      rendezvousFromSettings({ network: 'mainnet', publicNetwork: false, publicBootstrap: ['/ip4/10.99.0.1/tcp/4001/p2p/x'] }),
+    ).toEqual({});
   });
 });

@@ -17,7 +17,12 @@ const random = seededRandom('card');
 const alice = testSigner('alice');
 const bob = testSigner('bob');
 const peerId = peerIdOf(await generatePeerIdentity(seededRandom('peer-a')));
-const fields = { peerId, displayName: 'Alice’s laptop', multiaddrs: ['/ip4/192.168.1.7/tcp/4001', '/ip6/::1/tcp/4001'], issuedAt: 1_700_000_000_000 };
+const fields = {
+  peerId,
+  displayName: 'Alice’s laptop',
+  multiaddrs: ['/ip4/192.168.1.7/tcp/4001', '/ip6/::1/tcp/4001'],
+  issuedAt: 1_700_000_000_000,
+};
 
 describe('signer card', () => {
   it('round-trips through its canonical encoding and verifies', () => {
@@ -52,12 +57,22 @@ describe('signer card', () => {
   });
 
   it('bounds and sanitises the display name and addresses', () => {
-    expect(() => createSignerCard({ ...fields, displayName: '' }, alice, random)).toThrow(expect.objectContaining({ code: 'INVALID_INPUT' }));
-    expect(() => createSignerCard({ ...fields, displayName: 'x'.repeat(65) }, alice, random)).toThrow(expect.objectContaining({ code: 'INVALID_INPUT' }));
-    expect(() => createSignerCard({ ...fields, displayName: 'bob\u202Eevil' }, alice, random)).toThrow(expect.objectContaining({ code: 'INVALID_INPUT' }));
-    expect(() => createSignerCard({ ...fields, displayName: 'line\nbreak' }, alice, random)).toThrow(expect.objectContaining({ code: 'INVALID_INPUT' }));
+    expect(() => createSignerCard({ ...fields, displayName: '' }, alice, random)).toThrow(
+      expect.objectContaining({ code: 'INVALID_INPUT' }),
+    );
+    expect(() => createSignerCard({ ...fields, displayName: 'x'.repeat(65) }, alice, random)).toThrow(
+      expect.objectContaining({ code: 'INVALID_INPUT' }),
+    );
+    expect(() => createSignerCard({ ...fields, displayName: 'bob\u202Eevil' }, alice, random)).toThrow(
+      expect.objectContaining({ code: 'INVALID_INPUT' }),
+    );
+    expect(() => createSignerCard({ ...fields, displayName: 'line\nbreak' }, alice, random)).toThrow(
+      expect.objectContaining({ code: 'INVALID_INPUT' }),
+    );
     const tooMany = Array.from({ length: MAX_CARD_ADDRS + 1 }, (_, i) => `/ip4/10.0.0.${i}/tcp/1`);
-    expect(() => createSignerCard({ ...fields, multiaddrs: tooMany }, alice, random)).toThrow(expect.objectContaining({ code: 'INVALID_INPUT' }));
+    expect(() => createSignerCard({ ...fields, multiaddrs: tooMany }, alice, random)).toThrow(
+      expect.objectContaining({ code: 'INVALID_INPUT' }),
+    );
   });
 
   it('rejects trailing bytes and unknown versions', () => {

@@ -19,7 +19,9 @@ const asar = require('@electron/asar') as { listPackage(archive: string, options
 const BUDGET_BYTES = 12 * 1024 * 1024;
 
 const needs = gate({
-  'built-ui': existsSync(path.join(ROOT, 'dist', 'renderer', 'index.html')) ? undefined : 'dist/renderer not built (npm run build:renderer)',
+  'built-ui': existsSync(path.join(ROOT, 'dist', 'renderer', 'index.html'))
+    ? undefined
+    : 'dist/renderer not built (npm run build:renderer)',
 });
 
 function walk(dir: string): string[] {
@@ -77,7 +79,9 @@ describe.skipIf(needs.skip !== undefined)(needs.title('the packed desktop app'),
   afterAll(() => rmSync(work, { recursive: true, force: true }));
 
   it('holds the bundles, the renderer and package.json, and no source maps', () => {
-    expect(packed).toEqual(expect.arrayContaining(['/dist/electron/main.mjs', '/dist/electron/preload.cjs', '/dist/renderer/index.html', '/package.json']));
+    expect(packed).toEqual(
+      expect.arrayContaining(['/dist/electron/main.mjs', '/dist/electron/preload.cjs', '/dist/renderer/index.html', '/package.json']),
+    );
     expect(packed.filter((p) => p.endsWith('.map'))).toEqual([]);
   });
 
@@ -121,10 +125,15 @@ describe.skipIf(needs.skip !== undefined)(needs.title('the packed desktop app'),
     const resources = path.join(appDir, 'resources');
     const sizeOf = (files: string[]) => files.reduce((n, f) => n + statSync(f).size, 0);
     const asarBytes = statSync(path.join(resources, 'app.asar')).size;
-    const unpackedBytes = sizeOf(existsSync(path.join(resources, 'app.asar.unpacked')) ? walk(path.join(resources, 'app.asar.unpacked')) : []);
+    const unpackedBytes = sizeOf(
+      existsSync(path.join(resources, 'app.asar.unpacked')) ? walk(path.join(resources, 'app.asar.unpacked')) : [],
+    );
     const byTop = new Map<string, number>();
     for (const p of packed) {
-      const top = p.split('/').slice(0, p.startsWith('/node_modules/@') ? 4 : 3).join('/');
+      const top = p
+        .split('/')
+        .slice(0, p.startsWith('/node_modules/@') ? 4 : 3)
+        .join('/');
       byTop.set(top, (byTop.get(top) ?? 0) + 1);
     }
     const mb = (n: number) => (n / 1024 / 1024).toFixed(2);

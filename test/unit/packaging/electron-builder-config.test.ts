@@ -51,11 +51,13 @@ describe('electron-builder.yml', () => {
     });
   });
 
-  it('keeps electron-builder\'s default deb dependencies, which name the Secret Service client keytar needs', () => {
+  it("keeps electron-builder's default deb dependencies, which name the Secret Service client keytar needs", () => {
     const config = loadConfig() as { deb?: { depends?: string[] } };
     // An override replaces the defaults (GTK, NSS, xdg-utils...) instead of adding to them.
     expect(config.deb?.depends).toBeUndefined();
-    const FpmTarget = (require('app-builder-lib/out/targets/FpmTarget.js') as { default: { prototype: { getDefaultDepends(target: string): string[] } } }).default;
+    const FpmTarget = (
+      require('app-builder-lib/out/targets/FpmTarget.js') as { default: { prototype: { getDefaultDepends(target: string): string[] } } }
+    ).default;
     const defaults = FpmTarget.prototype.getDefaultDepends('deb');
     expect(defaults).toEqual(expect.arrayContaining(['libgtk-3-0', 'libnss3', 'xdg-utils', 'libsecret-1-0']));
   });

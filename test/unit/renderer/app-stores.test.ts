@@ -66,7 +66,10 @@ describe('Synced: a value with an event and no version', () => {
     const backEnd = new FakeBackEnd();
     const reply = deferred<NodeStatus>();
     backEnd.on('node.status', () => reply.promise);
-    const status = new Synced<NodeStatus>((set) => backEnd.bridge.subscribe('node', set), () => backEnd.bridge.call('node.status', {}));
+    const status = new Synced<NodeStatus>(
+      (set) => backEnd.bridge.subscribe('node', set),
+      () => backEnd.bridge.call('node.status', {}),
+    );
     status.start();
     expect(backEnd.log).toEqual(['subscribe:node', 'call:node.status']);
 
@@ -84,7 +87,10 @@ describe('Synced: a value with an event and no version', () => {
   test('a failed load keeps the last value and reports the error until the next success', async () => {
     const backEnd = new FakeBackEnd();
     backEnd.on('node.status', () => node(1));
-    const status = new Synced<NodeStatus>((set) => backEnd.bridge.subscribe('node', set), () => backEnd.bridge.call('node.status', {}));
+    const status = new Synced<NodeStatus>(
+      (set) => backEnd.bridge.subscribe('node', set),
+      () => backEnd.bridge.call('node.status', {}),
+    );
     await status.reload();
     backEnd.on('node.status', () => {
       throw { code: 'NOT_RUNNING', message: 'down' };
@@ -226,7 +232,17 @@ describe('AppStores', () => {
     const { backEnd } = backEndWithEverything();
     const stores = new AppStores(backEnd.bridge);
     await stores.reload();
-    for (const request of ['keys.status', 'sessions.list', 'node.status', 'peers.lan', 'health.get', 'contacts.list', 'groups.list', 'settings.get', 'app.info']) {
+    for (const request of [
+      'keys.status',
+      'sessions.list',
+      'node.status',
+      'peers.lan',
+      'health.get',
+      'contacts.list',
+      'groups.list',
+      'settings.get',
+      'app.info',
+    ]) {
       expect(backEnd.log).toContain(`call:${request}`);
     }
   });

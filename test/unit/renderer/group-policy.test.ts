@@ -17,9 +17,15 @@ describe('group policies in words', () => {
   });
 
   it('say what losing a key means for n-of-n and k-of-n', () => {
-    expect(lossWords({ kind: 'n-of-n' }, 3)).toBe('If any one of the 3 signers loses their key and its backup words, the coins in this group can never be spent.');
-    expect(lossWords({ kind: 'k-of-n', k: 2 }, 3)).toBe('The coins stay spendable if up to 1 signer loses their key; if 2 do, they are lost.');
-    expect(lossWords({ kind: 'n-of-n', recovery: { keys: [K], olderBlocks: 144 } }, 2)).toMatch(/unless the recovery key spends them after the wait\.$/);
+    expect(lossWords({ kind: 'n-of-n' }, 3)).toBe(
+      'If any one of the 3 signers loses their key and its backup words, the coins in this group can never be spent.',
+    );
+    expect(lossWords({ kind: 'k-of-n', k: 2 }, 3)).toBe(
+      'The coins stay spendable if up to 1 signer loses their key; if 2 do, they are lost.',
+    );
+    expect(lossWords({ kind: 'n-of-n', recovery: { keys: [K], olderBlocks: 144 } }, 2)).toMatch(
+      /unless the recovery key spends them after the wait\.$/,
+    );
     expect(policyWords({ kind: 'k-of-n', k: 2, recovery: { keys: [K], olderBlocks: 4320 } }, 3)).toBe(
       'any 2 of 3 signers; or a recovery key once coins are 4320 blocks (about 30 days) old',
     );

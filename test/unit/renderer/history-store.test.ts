@@ -43,6 +43,10 @@ describe('HistoryStore', () => {
     expect(asked).toHaveLength(2);
     await history.reload();
     expect(history.entries).toHaveLength(HISTORY_PAGE);
-    expect(asked).toEqual([{ limit: HISTORY_PAGE }, { cursor: expect.stringMatching(/^\d+:[0-9a-f]{64}$/), limit: HISTORY_PAGE }, { limit: HISTORY_PAGE }]);
+    expect(asked).toEqual([
+      { limit: HISTORY_PAGE },
+      { cursor: expect.stringMatching(/^\d+:[0-9a-f]{64}$/), limit: HISTORY_PAGE },
+      { limit: HISTORY_PAGE },
+    ]);
   });
 });

@@ -2,7 +2,8 @@ import { describe, expect, test } from 'vitest';
 import { markHidden as visibleText } from '../../../preload/untrusted-text.ts';
 import { messageText } from '../../../renderer/src/lib/message-text.ts';
 
-const hexOf = (bytes: Uint8Array | string) => Buffer.from(typeof bytes === 'string' ? new TextEncoder().encode(bytes) : bytes).toString('hex');
+const hexOf = (bytes: Uint8Array | string) =>
+  Buffer.from(typeof bytes === 'string' ? new TextEncoder().encode(bytes) : bytes).toString('hex');
 
 describe('the text a message shows, read from its bytes', () => {
   test('plain text, lines and tabs, and any script or emoji are shown as they are', () => {
@@ -15,13 +16,18 @@ describe('the text a message shows, read from its bytes', () => {
     // A right-to-left override makes a screen show what follows reversed: here "live" for "evil".
     expect(messageText(hexOf('Pay \u202Eevil\u202C now'))).toEqual({ kind: 'text', text: 'Pay ⟨U+202E⟩evil⟨U+202C⟩ now', marked: 2 });
     expect(messageText(hexOf('a\u2066b\u2069c\u200Fd\u061Ce'))).toMatchObject({ text: 'a⟨U+2066⟩b⟨U+2069⟩c⟨U+200F⟩d⟨U+061C⟩e', marked: 4 });
-    expect(messageText(hexOf('zero\u200Bwidth\u2060joiner\u00ADsoft'))).toMatchObject({ text: 'zero⟨U+200B⟩width⟨U+2060⟩joiner⟨U+00AD⟩soft' });
+    expect(messageText(hexOf('zero\u200Bwidth\u2060joiner\u00ADsoft'))).toMatchObject({
+      text: 'zero⟨U+200B⟩width⟨U+2060⟩joiner⟨U+00AD⟩soft',
+    });
     expect(messageText(hexOf('bell\u0007 esc\u001B[2J del\u007F nel\u0085 cr\r'))).toMatchObject({
       text: 'bell⟨U+0007⟩ esc⟨U+001B⟩[2J del⟨U+007F⟩ nel⟨U+0085⟩ cr⟨U+000D⟩',
       marked: 5,
     });
     expect(messageText(hexOf('nul\u0000'))).toMatchObject({ text: 'nul⟨U+0000⟩' });
-    expect(messageText(hexOf('ls\u2028ps\u2029nbsp\u00A0ideo\u3000'))).toMatchObject({ text: 'ls⟨U+2028⟩ps⟨U+2029⟩nbsp⟨U+00A0⟩ideo⟨U+3000⟩', marked: 4 });
+    expect(messageText(hexOf('ls\u2028ps\u2029nbsp\u00A0ideo\u3000'))).toMatchObject({
+      text: 'ls⟨U+2028⟩ps⟨U+2029⟩nbsp⟨U+00A0⟩ideo⟨U+3000⟩',
+      marked: 4,
+    });
     // Tag characters (invisible, astral) are shown by their code point, not as two halves.
     expect(messageText(hexOf('x\u{E0041}'))).toMatchObject({ text: 'x⟨U+E0041⟩', marked: 1 });
   });

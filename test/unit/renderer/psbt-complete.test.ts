@@ -39,7 +39,9 @@ describe('psbt.complete from the UI', () => {
   test('refuses text that is not a PSBT before sending, and an answer outside the contract', async () => {
     const backEnd = new FakeBackEnd();
     backEnd.on('psbt.complete', () => ({ ...FINISHED, txid: FINISHED.txid.toUpperCase() }));
-    expect((await thrown(() => backEnd.bridge.call('psbt.complete', { groupId: GROUP_ID, psbt: 'not a psbt!' }))).code).toBe('INVALID_INPUT');
+    expect((await thrown(() => backEnd.bridge.call('psbt.complete', { groupId: GROUP_ID, psbt: 'not a psbt!' }))).code).toBe(
+      'INVALID_INPUT',
+    );
     expect(backEnd.log).toEqual([]);
     expect((await thrown(() => backEnd.bridge.call('psbt.complete', { groupId: GROUP_ID, psbt: 'cHNidP8B' }))).code).toBe('INTERNAL');
   });

@@ -34,11 +34,36 @@ function review(extra: Partial<PsbtReview> = {}): PsbtReview {
     lockTime: 0,
     inputs: [
       { index: 0, txid: TXID, vout: 1, amount: 150_000, address: 'bc1pgroup', path: [], sighash: 'DEFAULT', refusal: null },
-      { index: 1, txid: TXID, vout: 2, amount: 50_000, address: 'bc1pother', path: null, sighash: 'DEFAULT', refusal: { code: 'not-ours', reason: 'not the group' } },
+      {
+        index: 1,
+        txid: TXID,
+        vout: 2,
+        amount: 50_000,
+        address: 'bc1pother',
+        path: null,
+        sighash: 'DEFAULT',
+        refusal: { code: 'not-ours', reason: 'not the group' },
+      },
     ],
     outputs: [
-      { index: 0, amount: 120_000, address: 'bc1pfriend', script: '5120' + '11'.repeat(32), kind: 'address', isChange: false, changePath: null },
-      { index: 1, amount: 79_000, address: 'bc1pchange', script: '5120' + '22'.repeat(32), kind: 'address', isChange: true, changePath: [1, 0] },
+      {
+        index: 0,
+        amount: 120_000,
+        address: 'bc1pfriend',
+        script: '5120' + '11'.repeat(32),
+        kind: 'address',
+        isChange: false,
+        changePath: null,
+      },
+      {
+        index: 1,
+        amount: 79_000,
+        address: 'bc1pchange',
+        script: '5120' + '22'.repeat(32),
+        kind: 'address',
+        isChange: true,
+        changePath: [1, 0],
+      },
       { index: 2, amount: 0, address: null, script: '6a0568656c6c6f', kind: 'op_return', isChange: false, changePath: null },
     ],
     totalIn: 200_000,
@@ -127,17 +152,30 @@ describe('where the money goes', () => {
   });
 
   test('change detection: an output to the group is called change only on the change branch', () => {
-    const out = (isChange: boolean, changePath: number[] | null) => ({ index: 0, amount: 5, address: 'bc1px', script: '51', kind: 'address' as const, isChange, changePath });
+    const out = (isChange: boolean, changePath: number[] | null) => ({
+      index: 0,
+      amount: 5,
+      address: 'bc1px',
+      script: '51',
+      kind: 'address' as const,
+      isChange,
+      changePath,
+    });
     expect(groupOutputWords(out(true, [1, 4]))).toBe('change (back to this group)');
     expect(groupOutputWords(out(false, [0, 3]))).toBe('to the group (receive address), not change');
-    for (const path of [[], [0, 3, 1], [2, 5], [7, 7, 7, 7, 7, 7, 7, 7]]) expect(groupOutputWords(out(false, path))).toBe('to the group, not change');
+    for (const path of [[], [0, 3, 1], [2, 5], [7, 7, 7, 7, 7, 7, 7, 7]])
+      expect(groupOutputWords(out(false, path))).toBe('to the group, not change');
     expect(groupOutputWords(out(false, null))).toBeNull();
-    const summary = reviewSummary(review({ outputs: [out(true, [1, 4]), { ...out(false, [0, 3]), index: 1 }, { ...out(false, null), index: 2 }] }));
+    const summary = reviewSummary(
+      review({ outputs: [out(true, [1, 4]), { ...out(false, [0, 3]), index: 1 }, { ...out(false, null), index: 2 }] }),
+    );
     expect([summary.change, summary.toGroup, summary.recipients].map((list) => list.map((o) => o.index))).toEqual([[0], [1], [2]]);
   });
 
   test('no change: everything out is sent to others', () => {
-    const r = review({ outputs: [{ index: 0, amount: 10, address: 'bc1px', script: '51', kind: 'unknown', isChange: false, changePath: null }] });
+    const r = review({
+      outputs: [{ index: 0, amount: 10, address: 'bc1px', script: '51', kind: 'unknown', isChange: false, changePath: null }],
+    });
     expect(reviewSummary(r)).toMatchObject({ changeTotal: 0, change: [] });
   });
 });

@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { pathWords, reachabilityWords } from '../../../renderer/src/lib/reach.ts';
 
-const relay = (reserved: boolean) => ({ address: '/ip4/10.0.0.1/tcp/4001/p2p/R', peerId: 'R', source: 'configured' as const, reserved, lastError: reserved ? null : 'refused' });
+const relay = (reserved: boolean) => ({
+  address: '/ip4/10.0.0.1/tcp/4001/p2p/R',
+  peerId: 'R',
+  source: 'configured' as const,
+  reserved,
+  lastError: reserved ? null : 'refused',
+});
 const base = { publicAddresses: [], relayAddresses: [], upnp: true };
 
 describe('reachability in words', () => {

@@ -76,7 +76,12 @@ describe('SessionsStore over the recorded stream', () => {
     expect(store.loaded).toBe(true);
     const a = store.get(A)!;
     expect(a.version).toBe(3);
-    expect(a.signers.filter((s) => s.approved).map((s) => s.publicKey).sort()).toEqual([fixture.keys.bob, fixture.keys.carol].sort());
+    expect(
+      a.signers
+        .filter((s) => s.approved)
+        .map((s) => s.publicKey)
+        .sort(),
+    ).toEqual([fixture.keys.bob, fixture.keys.carol].sort());
     // The list still brings what only it knew.
     expect(store.get(B)?.phase).toBe('COMPLETE');
     expect(store.all.map((s) => s.sessionId)).toEqual([A, B]);

@@ -6,8 +6,24 @@ import { describeError, wordsFor } from '../../../renderer/src/error-words.ts';
 import { mismatchedPositions, typedPhrase } from '../../../renderer/src/lib/backup-check.ts';
 import { formatDuration, shortKey } from '../../../renderer/src/lib/format.ts';
 import { collectGroupKeys } from '../../../renderer/src/lib/group-keys.ts';
-import { banOf, banReason, localProblems, phaseSummary, rejectedFrames, rejectedMessages, total } from '../../../renderer/src/lib/health.ts';
-import { blameWords, canCancel, failureParties, offersResume, reachedStep, sessionExport, STUCK_AFTER_MS } from '../../../renderer/src/lib/phases.ts';
+import {
+  banOf,
+  banReason,
+  localProblems,
+  phaseSummary,
+  rejectedFrames,
+  rejectedMessages,
+  total,
+} from '../../../renderer/src/lib/health.ts';
+import {
+  blameWords,
+  canCancel,
+  failureParties,
+  offersResume,
+  reachedStep,
+  sessionExport,
+  STUCK_AFTER_MS,
+} from '../../../renderer/src/lib/phases.ts';
 import { formatRoute, parseRoute } from '../../../renderer/src/lib/routes.ts';
 
 const K1 = '02' + '11'.repeat(32);
@@ -15,7 +31,11 @@ const K2 = '03' + '22'.repeat(32);
 const K3 = '02' + '33'.repeat(32);
 const ID = 'ab'.repeat(32);
 
-function session(phase: SessionSnapshot['phase'], flags: [boolean, boolean, boolean][], extra: Partial<SessionSnapshot> = {}): SessionSnapshot {
+function session(
+  phase: SessionSnapshot['phase'],
+  flags: [boolean, boolean, boolean][],
+  extra: Partial<SessionSnapshot> = {},
+): SessionSnapshot {
   return {
     sessionId: ID,
     version: 1,
@@ -75,23 +95,64 @@ describe('error words', () => {
 
 describe('phases', () => {
   test('a failed session shows the step it had reached', () => {
-    expect(reachedStep(session('DECLINED', [[true, false, false], [false, false, false], [false, false, false]]))).toBe('AWAITING_APPROVAL');
-    expect(reachedStep(session('EXPIRED', [[true, true, false], [true, false, false], [true, true, false]]))).toBe('NONCE_EXCHANGE');
-    expect(reachedStep(session('ABORTED', [[true, true, true], [true, true, false], [true, true, false]]))).toBe('PARTIAL_SIG_EXCHANGE');
-    expect(reachedStep(session('NONCE_EXCHANGE', [[true, false, false], [true, false, false], [true, false, false]]))).toBe('NONCE_EXCHANGE');
+    expect(
+      reachedStep(
+        session('DECLINED', [
+          [true, false, false],
+          [false, false, false],
+          [false, false, false],
+        ]),
+      ),
+    ).toBe('AWAITING_APPROVAL');
+    expect(
+      reachedStep(
+        session('EXPIRED', [
+          [true, true, false],
+          [true, false, false],
+          [true, true, false],
+        ]),
+      ),
+    ).toBe('NONCE_EXCHANGE');
+    expect(
+      reachedStep(
+        session('ABORTED', [
+          [true, true, true],
+          [true, true, false],
+          [true, true, false],
+        ]),
+      ),
+    ).toBe('PARTIAL_SIG_EXCHANGE');
+    expect(
+      reachedStep(
+        session('NONCE_EXCHANGE', [
+          [true, false, false],
+          [true, false, false],
+          [true, false, false],
+        ]),
+      ),
+    ).toBe('NONCE_EXCHANGE');
   });
 
   test('the local signer may cancel an open session, never an ended one nor one it is not part of', () => {
-    const approved: [boolean, boolean, boolean][] = [[true, false, false], [true, false, false], [false, false, false]];
+    const approved: [boolean, boolean, boolean][] = [
+      [true, false, false],
+      [true, false, false],
+      [false, false, false],
+    ];
     expect(canCancel(session('AWAITING_APPROVAL', approved))).toBe(true);
     expect(canCancel(session('PARTIAL_SIG_EXCHANGE', approved))).toBe(true);
-    for (const ended of ['COMPLETE', 'ABORTED', 'DECLINED', 'EXPIRED'] as const) expect(canCancel(session(ended, approved)), ended).toBe(false);
+    for (const ended of ['COMPLETE', 'ABORTED', 'DECLINED', 'EXPIRED'] as const)
+      expect(canCancel(session(ended, approved)), ended).toBe(false);
     const onlyOthers = session('NONCE_EXCHANGE', approved);
     expect(canCancel({ ...onlyOthers, signers: onlyOthers.signers.map((x) => ({ ...x, isLocal: false })) })).toBe(false);
   });
 
   test('starting the exchange again is offered once it is interrupted or has sat at one step too long, never before', () => {
-    const all: [boolean, boolean, boolean][] = [[true, true, false], [true, false, false], [true, true, false]];
+    const all: [boolean, boolean, boolean][] = [
+      [true, true, false],
+      [true, false, false],
+      [true, true, false],
+    ];
     const running = session('NONCE_EXCHANGE', all, { resumable: true, phaseSince: 10_000 });
     expect(offersResume(running, 10_000 + STUCK_AFTER_MS - 1)).toBe(false);
     expect(offersResume(running, 10_000 + STUCK_AFTER_MS)).toBe(true);
@@ -104,7 +165,11 @@ describe('phases', () => {
     expect(blameWords('SESSION_STUCK', true).note).toBe('Did not answer in time');
     expect(blameWords('SESSION_STUCK', true).reporter).toBe('Noticed by');
     expect(blameWords('ABORTED', true).reporter).toBe('Cancelled by');
-    expect(blameWords('INVALID_PARTIAL_SIGNATURE', true)).toEqual({ heading: 'Blamed', note: 'Blamed for the failure', reporter: 'Reported by' });
+    expect(blameWords('INVALID_PARTIAL_SIGNATURE', true)).toEqual({
+      heading: 'Blamed',
+      note: 'Blamed for the failure',
+      reporter: 'Reported by',
+    });
   });
 
   test("blame on hearsay: another signer's ABORT is worded as what its reporter says, never as a verdict", () => {
@@ -115,18 +180,37 @@ describe('phases', () => {
       expect(words.heading, code).toMatch(/^says /);
       expect(words.note, code).toMatch(/^says /);
     }
-    const all: [boolean, boolean, boolean][] = [[true, true, true], [true, true, false], [true, true, false]];
+    const all: [boolean, boolean, boolean][] = [
+      [true, true, true],
+      [true, true, false],
+      [true, true, false],
+    ];
     const claim = (blame: number[], reportedBy: number) =>
-      session('ABORTED', all, { failure: { code: 'INVALID_PARTIAL_SIGNATURE', reason: 'r', blamedSignerIndex: blame[0] ?? null, blame, reportedBy, verified: false } });
+      session('ABORTED', all, {
+        failure: {
+          code: 'INVALID_PARTIAL_SIGNATURE',
+          reason: 'r',
+          blamedSignerIndex: blame[0] ?? null,
+          blame,
+          reportedBy,
+          verified: false,
+        },
+      });
     // The reporter is who speaks, so it is always named, even when it names only itself.
     expect(failureParties(claim([2], 1))).toMatchObject({ blamed: [{ publicKey: K3 }], reporter: { publicKey: K2 }, claim: true });
     expect(failureParties(claim([1], 1))).toMatchObject({ blamed: [{ publicKey: K2 }], reporter: { publicKey: K2 }, claim: true });
   });
 
   test('a failure names every blamed signer and who reported it', () => {
-    const all: [boolean, boolean, boolean][] = [[true, true, true], [true, true, false], [true, true, false]];
+    const all: [boolean, boolean, boolean][] = [
+      [true, true, true],
+      [true, true, false],
+      [true, true, false],
+    ];
     const failed = (blame: number[], reportedBy: number) =>
-      session('ABORTED', all, { failure: { code: 'SESSION_STUCK', reason: 'r', blamedSignerIndex: blame[0] ?? null, blame, reportedBy, verified: true } });
+      session('ABORTED', all, {
+        failure: { code: 'SESSION_STUCK', reason: 'r', blamedSignerIndex: blame[0] ?? null, blame, reportedBy, verified: true },
+      });
 
     const stuck = failureParties(failed([2, 0], 1));
     expect(stuck.blamed.map((s) => s.publicKey)).toEqual([K3, K1]);
@@ -142,7 +226,15 @@ describe('phases', () => {
 
   test('the export holds what a verifier needs', () => {
     const bip322 = { address: 'bc1p' + 'q'.repeat(58), digests: ['66'.repeat(32)], signatures: ['AUBV' + 'VVVV'.repeat(20)] };
-    const done = session('COMPLETE', [[true, true, true], [true, true, true], [true, true, true]], { signatures: ['55'.repeat(64)], bip322 });
+    const done = session(
+      'COMPLETE',
+      [
+        [true, true, true],
+        [true, true, true],
+        [true, true, true],
+      ],
+      { signatures: ['55'.repeat(64)], bip322 },
+    );
     expect(JSON.parse(sessionExport(done))).toMatchObject({
       sessionId: ID,
       messages: [{ hex: '6869', display: 'hi' }],

@@ -8,7 +8,7 @@ import { announcementDigest, messageDigest, nonceExtraIn, sessionIdOf, TAGS } fr
 import { body, errorCode, NOW, signersABC } from '../../support/session-fixtures.ts';
 import { testSigner } from '../../support/signers.ts';
 
-const [alice, bob, carol] = signersABC as [typeof signersABC[0], typeof signersABC[0], typeof signersABC[0]];
+const [alice, bob, carol] = signersABC as [(typeof signersABC)[0], (typeof signersABC)[0], (typeof signersABC)[0]];
 const AUX = new Uint8Array(32).fill(3);
 const checks = (overrides: Partial<AnnouncementChecks> = {}): AnnouncementChecks => ({
   localKey: bob.publicKey,
@@ -63,7 +63,10 @@ describe('announcement signing', () => {
     for (let i = 0; i < frame.length; i++) {
       const bad = frame.slice();
       bad[i] = (bad[i] as number) ^ 0x01;
-      expect(errorCode(() => verify(bad)), `byte ${i}`).not.toBe('no error');
+      expect(
+        errorCode(() => verify(bad)),
+        `byte ${i}`,
+      ).not.toBe('no error');
       rejected += 1;
     }
     expect(rejected).toBe(frame.length);
@@ -83,7 +86,10 @@ describe('announcement signing', () => {
     ];
     for (const t of tampered) {
       const frame = appendSignature(encodeAnnouncementBody(body(t)), signature);
-      expect(errorCode(() => verify(frame)), JSON.stringify(Object.keys(t))).toBe('BAD_SIGNATURE');
+      expect(
+        errorCode(() => verify(frame)),
+        JSON.stringify(Object.keys(t)),
+      ).toBe('BAD_SIGNATURE');
     }
   });
 
@@ -130,12 +136,16 @@ describe('announcement signing', () => {
     negated[0] = negated[0] === 2 ? 3 : 2;
     expect(() => secp256k1.Point.fromBytes(negated)).not.toThrow();
     const twin = encodeAnnouncementBody(body({ signers: [alice.publicKey, bob.publicKey, negated] }));
-    expect(errorCode(() => verify(appendSignature(twin, schnorr.sign(announcementDigest(twin), alice.secret, AUX))))).toBe('DUPLICATE_SIGNER');
+    expect(errorCode(() => verify(appendSignature(twin, schnorr.sign(announcementDigest(twin), alice.secret, AUX))))).toBe(
+      'DUPLICATE_SIGNER',
+    );
 
     const notAPoint = new Uint8Array(33).fill(0xff);
     notAPoint[0] = 2;
     const bad = encodeAnnouncementBody(body({ signers: [alice.publicKey, bob.publicKey, notAPoint] }));
-    expect(errorCode(() => verify(appendSignature(bad, schnorr.sign(announcementDigest(bad), alice.secret, AUX))))).toBe('INVALID_PUBLIC_KEY');
+    expect(errorCode(() => verify(appendSignature(bad, schnorr.sign(announcementDigest(bad), alice.secret, AUX))))).toBe(
+      'INVALID_PUBLIC_KEY',
+    );
 
     expect(errorCode(() => signAnnouncement(body({ expiresAt: NOW }), alice.secret, AUX))).toBe('MALFORMED_MESSAGE');
   });

@@ -9,7 +9,13 @@ import {
   type AnnouncementBody,
   type MessageBody,
 } from '../../../main/session/codec.ts';
-import { MAX_DISPLAY_BYTES, MAX_FRAME_BYTES, MAX_MESSAGE_BYTES, PROTOCOL_MAX_MESSAGES, PROTOCOL_MAX_SIGNERS } from '../../../main/session/limits.ts';
+import {
+  MAX_DISPLAY_BYTES,
+  MAX_FRAME_BYTES,
+  MAX_MESSAGE_BYTES,
+  PROTOCOL_MAX_MESSAGES,
+  PROTOCOL_MAX_SIGNERS,
+} from '../../../main/session/limits.ts';
 import { body, errorCode, message } from '../../support/session-fixtures.ts';
 
 const SIG = new Uint8Array(64).fill(0xab);
@@ -70,8 +76,14 @@ describe('codec: announcements', () => {
     expect(errorCode(() => encodeAnnouncementBody(body({ creatorIndex: 3 })))).toBe('INVALID_INPUT');
     expect(errorCode(() => encodeAnnouncementBody(body({ display: 'x'.repeat(MAX_DISPLAY_BYTES + 1) })))).toBe('INVALID_INPUT');
     expect(errorCode(() => encodeAnnouncementBody(body({ display: '\ud800' })))).toBe('INVALID_INPUT');
-    expect(errorCode(() => encodeAnnouncementBody(body({ payload: { kind: 'message', message: new Uint8Array(0), label: '' } })))).toBe('INVALID_INPUT');
-    expect(errorCode(() => encodeAnnouncementBody(body({ payload: { kind: 'message', message: new Uint8Array(MAX_MESSAGE_BYTES + 1), label: '' } })))).toBe('INVALID_INPUT');
+    expect(errorCode(() => encodeAnnouncementBody(body({ payload: { kind: 'message', message: new Uint8Array(0), label: '' } })))).toBe(
+      'INVALID_INPUT',
+    );
+    expect(
+      errorCode(() =>
+        encodeAnnouncementBody(body({ payload: { kind: 'message', message: new Uint8Array(MAX_MESSAGE_BYTES + 1), label: '' } })),
+      ),
+    ).toBe('INVALID_INPUT');
     expect(errorCode(() => encodeAnnouncementBody(body({ payload: { kind: 'batch', items: [] } })))).toBe('INVALID_INPUT');
     const many = Array.from({ length: PROTOCOL_MAX_MESSAGES + 1 }, () => ({ message: new Uint8Array(1), label: '' }));
     expect(errorCode(() => encodeAnnouncementBody(body({ payload: { kind: 'batch', items: many } })))).toBe('INVALID_INPUT');
@@ -158,7 +170,9 @@ describe('codec: session messages', () => {
     const enc = (m: Parameters<typeof encodeMessageBody>[0]) => appendSignature(encodeMessageBody(m), SIG);
     expect(errorCode(() => decodeFrame(enc(message({ attempt: 0 }))))).toBe('MALFORMED_MESSAGE');
     expect(errorCode(() => decodeFrame(enc(message({ sequence: 0 }))))).toBe('MALFORMED_MESSAGE');
-    expect(errorCode(() => encodeMessageBody(message({ body: { type: 'abort', code: 'lower', blame: [], reason: '' } })))).toBe('INVALID_INPUT');
+    expect(errorCode(() => encodeMessageBody(message({ body: { type: 'abort', code: 'lower', blame: [], reason: '' } })))).toBe(
+      'INVALID_INPUT',
+    );
     expect(errorCode(() => encodeMessageBody(message({ sequence: 2 ** 32 })))).toBe('INVALID_INPUT');
     const signed = encodeMessageBody(message());
     expect(errorCode(() => decodeFrame(appendSignature(Uint8Array.of(...signed, 0), SIG)))).toBe('MALFORMED_MESSAGE');

@@ -4,7 +4,7 @@ import { decodeFrame } from '../../../main/session/codec.ts';
 import { messageSignatureValid, nonceEvidenceValid, signMessage } from '../../../main/session/messages.ts';
 import { message, signersABC } from '../../support/session-fixtures.ts';
 
-const [, bob, carol] = signersABC as [typeof signersABC[0], typeof signersABC[0], typeof signersABC[0]];
+const [, bob, carol] = signersABC as [(typeof signersABC)[0], (typeof signersABC)[0], (typeof signersABC)[0]];
 const AUX = new Uint8Array(32);
 
 /** Each key's table is built, as a coordinator does for the signers of a request. */
@@ -12,7 +12,10 @@ const prepared = new KeyVerifier();
 for (const s of signersABC) prepared.prepare(s.publicKey.subarray(1));
 
 describe('session message signatures', () => {
-  for (const [name, verifier] of [['noble', undefined], ['a verifier with the keys prepared', prepared]] as const) {
+  for (const [name, verifier] of [
+    ['noble', undefined],
+    ['a verifier with the keys prepared', prepared],
+  ] as const) {
     it(`verify under the sender key only, and cover every byte (${name})`, () => {
       const frame = signMessage(message({ body: { type: 'decline', reason: 'no' } }), bob.secret, AUX);
       const d = decodeFrame(frame);

@@ -20,10 +20,17 @@ const stranger = cosigners(1, 'contract-stranger')[0]!.publicKey.subarray(1);
 
 describe('psbt.review answers within the contract', () => {
   it('for a signable PSBT and for one with refused inputs', () => {
-    const good = spendFrom(keys, [{ path: [], amount: 5_000n }, { path: [0, 2], amount: 6_000n }], [
-      { outputKey: stranger, amount: 8_000n },
-      { changePath: [1, 1], amount: 2_500n },
-    ]);
+    const good = spendFrom(
+      keys,
+      [
+        { path: [], amount: 5_000n },
+        { path: [0, 2], amount: 6_000n },
+      ],
+      [
+        { outputKey: stranger, amount: 8_000n },
+        { changePath: [1, 1], amount: 2_500n },
+      ],
+    );
     const foreign = spendFrom(keys, [{ outputKey: stranger, amount: 5_000n }], [{ outputKey: stranger, amount: 4_000n }]);
     for (const [tx, signable] of [
       [good, true],

@@ -7,7 +7,14 @@ import { base64 } from '@scure/base';
 import { describe, expect, it } from 'vitest';
 import { PSBT_LIMITS } from '../../../preload/contract.ts';
 import { checkAnnouncementBody, checkSessionSize } from '../../../main/session/announcement.ts';
-import { appendSignature, decodeFrame, encodeAnnouncementBody, encodeMessageBody, PAYLOAD_KINDS, type PsbtPayload } from '../../../main/session/codec.ts';
+import {
+  appendSignature,
+  decodeFrame,
+  encodeAnnouncementBody,
+  encodeMessageBody,
+  PAYLOAD_KINDS,
+  type PsbtPayload,
+} from '../../../main/session/codec.ts';
 import { MAX_FRAME_BYTES, PROTOCOL_MAX_MESSAGES, PROTOCOL_MAX_NONCES, PROTOCOL_MAX_SIGNERS } from '../../../main/session/limits.ts';
 import { GroupKeysCache, intakePsbt, MAX_CACHED_GROUPS } from '../../../main/session/psbt-session.ts';
 import { MAX_PSBT_BYTES, MAX_PSBT_INPUTS, MAX_PSBT_OUTPUTS } from '../../../main/wallet/psbt-import.ts';
@@ -67,7 +74,9 @@ describe('codec: the PSBT payload', () => {
 
   it('is payload kind 0x03: network byte, flags byte, then the length-prefixed PSBT', () => {
     const psbt = goodPsbt();
-    const signed = encodeAnnouncementBody(announcementBody({ payload: payload(psbt, { network: 'signet', allowNonDefaultSighash: true }) }));
+    const signed = encodeAnnouncementBody(
+      announcementBody({ payload: payload(psbt, { network: 'signet', allowNonDefaultSighash: true }) }),
+    );
     const at = signed.length - (1 + 4 + 1 + 1 + 4 + psbt.length);
     expect(signed[at]).toBe(PAYLOAD_KINDS.psbt);
     expect([...signed.subarray(at + 5, at + 7)]).toEqual([2, 1]);
@@ -77,7 +86,9 @@ describe('codec: the PSBT payload', () => {
   it('carries a PSBT of the wallet maximum within one frame, and refuses a larger one both ways', () => {
     expect(MAX_PSBT_BYTES + 4096 < MAX_FRAME_BYTES).toBe(true);
     expect(frameOf(payload(new Uint8Array(MAX_PSBT_BYTES))).length).toBeLessThan(MAX_FRAME_BYTES);
-    expect(errorCode(() => encodeAnnouncementBody(announcementBody({ payload: payload(new Uint8Array(MAX_PSBT_BYTES + 1)) })))).toBe('INVALID_INPUT');
+    expect(errorCode(() => encodeAnnouncementBody(announcementBody({ payload: payload(new Uint8Array(MAX_PSBT_BYTES + 1)) })))).toBe(
+      'INVALID_INPUT',
+    );
     expect(errorCode(() => encodeAnnouncementBody(announcementBody({ payload: payload(new Uint8Array(0)) })))).toBe('INVALID_INPUT');
     // The decoder refuses what the encoder would not write: a PSBT length one above the maximum.
     const signed = encodeAnnouncementBody(announcementBody({ payload: payload(new Uint8Array(MAX_PSBT_BYTES)) }));
@@ -102,10 +113,12 @@ describe('codec: the PSBT payload', () => {
     const badFlags = signed.slice();
     badFlags[networkAt + 1] = 0x02;
     expect(errorCode(() => decodeFrame(appendSignature(badFlags, SIG)))).toBe('MALFORMED_MESSAGE');
-    expect(errorCode(() => encodeAnnouncementBody(announcementBody({ payload: payload(Uint8Array.of(1), { network: 'litecoin' as never }) })))).toBe(
-      'INVALID_INPUT',
+    expect(
+      errorCode(() => encodeAnnouncementBody(announcementBody({ payload: payload(Uint8Array.of(1), { network: 'litecoin' as never }) }))),
+    ).toBe('INVALID_INPUT');
+    expect(errorCode(() => checkAnnouncementBody(announcementBody({ payload: payload(Uint8Array.of(1)), tweak: 'none' }), 16))).toBe(
+      'MALFORMED_MESSAGE',
     );
-    expect(errorCode(() => checkAnnouncementBody(announcementBody({ payload: payload(Uint8Array.of(1)), tweak: 'none' }), 16))).toBe('MALFORMED_MESSAGE');
   });
 
   it("agrees with the contract's and the wallet's limits", () => {
@@ -135,9 +148,11 @@ describe('codec: the PSBT payload', () => {
     // A batch of 128 messages among 17 signers is refused with its announcement, before anything is signed.
     const many = Array.from({ length: MAX_PSBT_INPUTS }, () => ({ message: new Uint8Array(32), label: '' }));
     const seventeen = cosigners(signersMax + 1, 'payload-seventeen').map((s) => s.publicKey);
-    expect(errorCode(() => checkAnnouncementBody(announcementBody({ signers: seventeen, payload: { kind: 'batch', items: many } }), PROTOCOL_MAX_SIGNERS))).toBe(
-      'OVERSIZED_MESSAGE',
-    );
+    expect(
+      errorCode(() =>
+        checkAnnouncementBody(announcementBody({ signers: seventeen, payload: { kind: 'batch', items: many } }), PROTOCOL_MAX_SIGNERS),
+      ),
+    ).toBe('OVERSIZED_MESSAGE');
   });
 });
 
@@ -214,7 +229,14 @@ describe('PSBT intake: what every signer checks before a request is shown', () =
     // Two inputs, the second asking for SINGLE|ANYONECANPAY: signed so, it commits to one output only,
     // and the rest of the transaction can be rewritten after the group signs.
     const to = { outputKey: stranger.publicKey.subarray(1), amount: 7_000n };
-    const tx = spendFrom(keys, [{ path: [], amount: 10_000n }, { path: [], amount: 5_000n }], [to, to]);
+    const tx = spendFrom(
+      keys,
+      [
+        { path: [], amount: 10_000n },
+        { path: [], amount: 5_000n },
+      ],
+      [to, to],
+    );
     tx.updateInput(1, { sighashType: 0x83 });
     const creatorAllows = payload(tx.toPSBT(), { allowNonDefaultSighash: true });
     const refused = errorOf(() => intakePsbt(creatorAllows, signers, cache, undefined));

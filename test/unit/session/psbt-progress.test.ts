@@ -27,7 +27,12 @@ function opened(version: 0 | 2) {
     signers: announced.map((s) => s.publicKey),
     payload: { kind: 'psbt', network: 'regtest', allowNonDefaultSighash: false, psbt },
   });
-  const intake = intakePsbt({ kind: 'psbt', network: 'regtest', allowNonDefaultSighash: false, psbt }, body.signers, new GroupKeysCache(), 'regtest');
+  const intake = intakePsbt(
+    { kind: 'psbt', network: 'regtest', allowNonDefaultSighash: false, psbt },
+    body.signers,
+    new GroupKeysCache(),
+    'regtest',
+  );
   return { psbt, body, plan: intake.plan, session: PsbtSession.open(body, intake) };
 }
 
@@ -117,7 +122,9 @@ describe('PsbtSession.progress: the BIP373 fields written as the rounds progress
     session.progress(state);
     expect(hex(session.psbt())).toBe(hex(engineCopy(psbt, plan, session, initialState(3, 0, NOW))));
     const fields = readBip373Fields(readPsbtMaps(session.psbt()));
-    expect(fields.inputs.every((input) => input.participants.length === 1 && input.pubNonces.length === 0 && input.partialSigs.length === 0)).toBe(true);
+    expect(
+      fields.inputs.every((input) => input.participants.length === 1 && input.pubNonces.length === 0 && input.partialSigs.length === 0),
+    ).toBe(true);
     const second = rounds(session, plan, 'attempt-2');
     state = recorded(recordNonces(state, 2, second.evidence[2]!, NOW));
     session.progress(state);

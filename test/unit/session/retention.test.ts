@@ -17,7 +17,13 @@ describe('retention of session records', () => {
   });
 
   it('deletes the oldest ended sessions beyond the count, open ones counting but never chosen', () => {
-    const entries = [entry(1, 10), entry(2, 20, 'AWAITING_APPROVAL'), entry(3, 30), entry(4, 40, 'NONCE_EXCHANGE'), entry(5, 50, 'DECLINED')];
+    const entries = [
+      entry(1, 10),
+      entry(2, 20, 'AWAITING_APPROVAL'),
+      entry(3, 30),
+      entry(4, 40, 'NONCE_EXCHANGE'),
+      entry(5, 50, 'DECLINED'),
+    ];
     expect(recordsToDelete(entries, NOW, policy)).toEqual([entry(5, 50).sessionId]);
   });
 

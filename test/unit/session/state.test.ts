@@ -17,7 +17,12 @@ import {
 } from '../../../main/session/state.ts';
 
 const T = 1_000_000;
-const ev = (fill: number): NonceEvidence => ({ sequence: 1, timestamp: T, signature: new Uint8Array(64), nonces: [new Uint8Array(66).fill(fill)] });
+const ev = (fill: number): NonceEvidence => ({
+  sequence: 1,
+  timestamp: T,
+  signature: new Uint8Array(64),
+  nonces: [new Uint8Array(66).fill(fill)],
+});
 const deadlines = { expiresAt: T + 3_600_000, stuckSessionTimeoutMs: 600_000 };
 
 function allNonces(s: SessionState): SessionState {

@@ -11,7 +11,10 @@ describe('test prerequisites', () => {
   });
 
   it('a missing prerequisite the run required fails, naming it, and does not skip', () => {
-    const g = gate({ chromium: 'no Chromium at /usr/bin/chromium', 'secret-service': undefined }, { COSIGNER_REQUIRE: 'chromium,secret-service' });
+    const g = gate(
+      { chromium: 'no Chromium at /usr/bin/chromium', 'secret-service': undefined },
+      { COSIGNER_REQUIRE: 'chromium,secret-service' },
+    );
     expect(g.skip).toBeUndefined();
     expect(g.title('UI')).toBe('UI');
     expect(() => g.assert()).toThrow('required prerequisite missing: chromium (no Chromium at /usr/bin/chromium)');

@@ -21,20 +21,32 @@ function codeOf(fn: () => unknown): string {
 
 describe('BIP21 payment URIs', () => {
   it('reads the address, the amount in bitcoin as satoshis, the label and the message', () => {
-    expect(parsePaymentUri(`bitcoin:${legacy}?amount=20.3&label=Luke-Jr`, 'mainnet')).toEqual({ address: legacy, amount: 2_030_000_000, label: 'Luke-Jr', message: null });
+    expect(parsePaymentUri(`bitcoin:${legacy}?amount=20.3&label=Luke-Jr`, 'mainnet')).toEqual({
+      address: legacy,
+      amount: 2_030_000_000,
+      label: 'Luke-Jr',
+      message: null,
+    });
     expect(parsePaymentUri(`bitcoin:${legacy}?amount=50&label=Luke-Jr&message=Donation%20for%20project%20xyz`, 'mainnet')).toEqual({
       address: legacy,
       amount: 5_000_000_000,
       label: 'Luke-Jr',
       message: 'Donation for project xyz',
     });
-    expect(parsePaymentUri(`  BITCOIN:${mainnet.toUpperCase()}?amount=0.00001  `, 'mainnet')).toEqual({ address: mainnet, amount: 1000, label: null, message: null });
+    expect(parsePaymentUri(`  BITCOIN:${mainnet.toUpperCase()}?amount=0.00001  `, 'mainnet')).toEqual({
+      address: mainnet,
+      amount: 1000,
+      label: null,
+      message: null,
+    });
     expect(parsePaymentUri(regtest, 'regtest')).toEqual({ address: regtest, amount: null, label: null, message: null });
   });
 
   it('ignores unknown parameters but refuses an unknown req- parameter', () => {
     expect(parsePaymentUri(`bitcoin:${legacy}?somethingyoudontunderstand=50&somethingelseyoudontget=999`, 'mainnet').address).toBe(legacy);
-    expect(codeOf(() => parsePaymentUri(`bitcoin:${legacy}?req-somethingyoudontunderstand=50&req-somethingelseyoudontget=999`, 'mainnet'))).toBe('INVALID_INPUT');
+    expect(
+      codeOf(() => parsePaymentUri(`bitcoin:${legacy}?req-somethingyoudontunderstand=50&req-somethingelseyoudontget=999`, 'mainnet')),
+    ).toBe('INVALID_INPUT');
     expect(codeOf(() => parsePaymentUri(`bitcoin:${legacy}?amount=1&amount=2`, 'mainnet'))).toBe('INVALID_INPUT');
   });
 

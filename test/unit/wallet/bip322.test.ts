@@ -53,7 +53,9 @@ describe('the P2TR digest (published simple signatures)', () => {
 
   it.each(vectors.error_p2tr)('$description: does not verify over our digest', (v) => {
     const witness = base64.decode(v.signature);
-    expect(schnorr.verify(witness.subarray(2), bip322Digest(utf8ToBytes(v.message), outputKeyOf(v.address)), outputKeyOf(v.address))).toBe(false);
+    expect(schnorr.verify(witness.subarray(2), bip322Digest(utf8ToBytes(v.message), outputKeyOf(v.address)), outputKeyOf(v.address))).toBe(
+      false,
+    );
     expect(Verifier.verifySignature(v.address, v.message, v.signature)).toBe(false);
   });
 });

@@ -19,9 +19,11 @@ import { describeGroup, groupKeyAgg, taprootAddress } from '../../../main/wallet
 import { GroupKeys } from '../../../main/wallet/group-keys.ts';
 import { BTC_NETWORKS } from '../../../main/wallet/networks.ts';
 
-const vectors = JSON.parse(
-  readFileSync(path.resolve(import.meta.dirname, '../../../../shared/vectors/bip328/vectors.json'), 'utf8'),
-) as { aggregate_pubkey: string; keys: string[]; xpub: string }[];
+const vectors = JSON.parse(readFileSync(path.resolve(import.meta.dirname, '../../../../shared/vectors/bip328/vectors.json'), 'utf8')) as {
+  aggregate_pubkey: string;
+  keys: string[];
+  xpub: string;
+}[];
 
 // BIP390 test vector `rawtr(musig(xpubA,xpubB)/0/*)`: the x-only keys of children 0, 1 and 2.
 const BIP390_XPUBS = [

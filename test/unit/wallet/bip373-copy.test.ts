@@ -11,7 +11,13 @@ import { groupKeyAgg } from '../../../main/wallet/group.ts';
 import { GroupKeys } from '../../../main/wallet/group-keys.ts';
 import { importPsbt } from '../../../main/wallet/psbt-import.ts';
 import { readPsbtMaps } from '../../../main/wallet/psbt-maps.ts';
-import { completePsbt, makePsbtNonces, planPsbtSigning, PsbtSigningBatch, type PsbtSigningPlan } from '../../../main/wallet/psbt-signing.ts';
+import {
+  completePsbt,
+  makePsbtNonces,
+  planPsbtSigning,
+  PsbtSigningBatch,
+  type PsbtSigningPlan,
+} from '../../../main/wallet/psbt-signing.ts';
 import { spendFrom, spentOutputs } from '../../support/psbt-fixtures.ts';
 import { engine, indexOf, keys, runRounds, signers, spendTx, stranger, verifyWithBitcoinJs } from './psbt-build.ts';
 import { bip373Cases, bytes32 } from './psbt-fixtures.ts';
@@ -111,7 +117,9 @@ describe('Bip373Copy: the BIP373 fields of a running session on raw PSBT maps', 
     const plan = planPsbtSigning(importPsbt(announced), keys);
     expect(importPsbt(announced).tx.getInput(1).tapInternalKey).toBeUndefined();
     const copy = importPsbt(new Bip373Copy(announced, plan).toPsbt()).tx;
-    expect(plan.inputs.map((input) => hex(copy.getInput(input.index).tapInternalKey!))).toEqual(plan.inputs.map((input) => hex(input.key.internalKey)));
+    expect(plan.inputs.map((input) => hex(copy.getInput(input.index).tapInternalKey!))).toEqual(
+      plan.inputs.map((input) => hex(input.key.internalKey)),
+    );
   });
 
   it('a new attempt: clearing removes every nonce and partial signature and keeps the participants', () => {
@@ -153,8 +161,15 @@ describe('Bip373Copy: the BIP373 fields of a running session on raw PSBT maps', 
     expect(codeOf(() => copy.setPartialSigs(1, nonces[1]))).toBe('INVALID_INPUT: input 0: not a partial signature');
     expect(hex(copy.toPsbt())).toBe(before);
     // A plan of another PSBT (fewer inputs) is refused.
-    const other = planPsbtSigning(importPsbt(spendFrom(keys, [{ path: [], amount: 10_000n }], [{ outputKey: stranger.publicKey.subarray(1), amount: 9_000n }]).toPSBT()), keys);
-    expect(codeOf(() => new Bip373Copy(announced, other))).toBe('INVALID_INPUT: the plan is not of this PSBT: every input is planned, in order');
+    const other = planPsbtSigning(
+      importPsbt(
+        spendFrom(keys, [{ path: [], amount: 10_000n }], [{ outputKey: stranger.publicKey.subarray(1), amount: 9_000n }]).toPSBT(),
+      ),
+      keys,
+    );
+    expect(codeOf(() => new Bip373Copy(announced, other))).toBe(
+      'INVALID_INPUT: the plan is not of this PSBT: every input is planned, in order',
+    );
   });
 
   it('100 inputs, 3 signers: every field in place, and the PSBT reads back', () => {
@@ -170,8 +185,16 @@ describe('Bip373Copy: the BIP373 fields of a running session on raw PSBT maps', 
     // Well-formed values are all the copy needs (the session has checked them): two points, a scalar.
     const nonce = (p: number, i: number) => concatBytes(signers[p]!.publicKey, signers[(p + i + 1) % 3]!.publicKey);
     const partial = (p: number, i: number) => bytes32(`partial/${p}/${i}`);
-    for (let p = 0; p < 3; p++) copy.setPubNonces(p, plan.inputs.map((_, i) => nonce(p, i)));
-    for (let p = 0; p < 3; p++) copy.setPartialSigs(p, plan.inputs.map((_, i) => partial(p, i)));
+    for (let p = 0; p < 3; p++)
+      copy.setPubNonces(
+        p,
+        plan.inputs.map((_, i) => nonce(p, i)),
+      );
+    for (let p = 0; p < 3; p++)
+      copy.setPartialSigs(
+        p,
+        plan.inputs.map((_, i) => partial(p, i)),
+      );
     const out = copy.toPsbt();
     const fields = readBip373Fields(readPsbtMaps(out));
     expect(fields.inputs).toHaveLength(count);

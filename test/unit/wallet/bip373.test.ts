@@ -37,8 +37,7 @@ const REASONS: Record<string, RegExp> = {
     /^input 0: PSBT_IN_MUSIG2_PARTIAL_SIG: the key data is 97 bytes: the aggregate key is x-only/,
   'Case: PSBT with an x-only participant pubkey in partial sig keydata':
     /^input 0: PSBT_IN_MUSIG2_PARTIAL_SIG: the key data is 97 bytes: the participant key is x-only/,
-  'Case: PSBT with invalid partial sig valuedata length':
-    /^input 0: PSBT_IN_MUSIG2_PARTIAL_SIG: the partial signature is 31 bytes, not 32/,
+  'Case: PSBT with invalid partial sig valuedata length': /^input 0: PSBT_IN_MUSIG2_PARTIAL_SIG: the partial signature is 31 bytes, not 32/,
 };
 
 function bip373Entries(hex: string): { scope: 'input' | 'output'; entry: PsbtEntry }[] {
@@ -124,7 +123,10 @@ describe('BIP373 field checks beyond the vectors', () => {
   }
 
   it('refuses a public nonce whose point is not on the curve', () => {
-    const psbt = mutate(PSBT_IN_MUSIG2_PUB_NONCE, (e) => ({ ...e, value: Uint8Array.from([0x02, ...new Uint8Array(32).fill(0xff), ...e.value.slice(33)]) }));
+    const psbt = mutate(PSBT_IN_MUSIG2_PUB_NONCE, (e) => ({
+      ...e,
+      value: Uint8Array.from([0x02, ...new Uint8Array(32).fill(0xff), ...e.value.slice(33)]),
+    }));
     expect(() => readBip373Fields(readPsbtMaps(psbt))).toThrow(/the first nonce point is not a point on secp256k1/);
   });
 
@@ -166,7 +168,10 @@ describe('PSBT framing', () => {
     // Rewrite the first key length (0x01, the unsigned tx key) as 0xfd 0x01 0x00.
     const nonCanonical = Uint8Array.from([...bytes.slice(0, 5), 0xfd, 0x01, 0x00, ...bytes.slice(6)]);
     expect(() => readPsbtMaps(nonCanonical)).toThrow(/shortest form/);
-    const v3 = writePsbtMaps({ ...maps, global: [...maps.global, { keyType: 0xfb, keyData: new Uint8Array(), value: Uint8Array.of(3, 0, 0, 0) }] });
+    const v3 = writePsbtMaps({
+      ...maps,
+      global: [...maps.global, { keyType: 0xfb, keyData: new Uint8Array(), value: Uint8Array.of(3, 0, 0, 0) }],
+    });
     expect(() => readPsbtMaps(v3)).toThrow(expect.objectContaining({ code: 'UNSUPPORTED_VERSION' }));
   });
 

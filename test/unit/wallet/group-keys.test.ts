@@ -38,7 +38,8 @@ describe('GroupKeys: cached BIP328 derivations', () => {
           const expected = p.reduce((node, i) => node.deriveChild(i), xpub);
           expect(bytesToHex(cached.childCtx.aggregateKey)).toBe(bytesToHex(expected.publicKey!));
           expect(bytesToHex(cached.chainCode)).toBe(bytesToHex(expected.chainCode!));
-          for (const field of ['internalKey', 'outputKey', 'chainCode'] as const) expect(bytesToHex(cached[field])).toBe(bytesToHex(fresh[field]));
+          for (const field of ['internalKey', 'outputKey', 'chainCode'] as const)
+            expect(bytesToHex(cached[field])).toBe(bytesToHex(fresh[field]));
           expect(bytesToHex(cached.signingCtx.aggregateKey)).toBe(bytesToHex(fresh.signingCtx.aggregateKey));
           expect(cached.path).toEqual(p);
           expect(keys.address(p, 'regtest')).toBe(bitcoinJsAddress(expected.publicKey!.subarray(1)));

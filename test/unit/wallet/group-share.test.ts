@@ -72,12 +72,24 @@ describe('a group descriptor read back', () => {
   });
 
   it.each([
-    ['leaves in another order', `tr(musig(${A},${B},${C}),{pk(musig(${A},${C})),{pk(musig(${A},${B})),pk(musig(${B},${C}))}})`, /not the form Cosigner writes/],
-    ['another tree shape', `tr(musig(${A},${B},${C}),{{pk(musig(${A},${B})),pk(musig(${A},${C}))},pk(musig(${B},${C}))})`, /not the form Cosigner writes/],
+    [
+      'leaves in another order',
+      `tr(musig(${A},${B},${C}),{pk(musig(${A},${C})),{pk(musig(${A},${B})),pk(musig(${B},${C}))}})`,
+      /not the form Cosigner writes/,
+    ],
+    [
+      'another tree shape',
+      `tr(musig(${A},${B},${C}),{{pk(musig(${A},${B})),pk(musig(${A},${C}))},pk(musig(${B},${C}))})`,
+      /not the form Cosigner writes/,
+    ],
     ['a missing leaf', `tr(musig(${A},${B},${C}),{pk(musig(${A},${B})),pk(musig(${A},${C}))})`, /not the form Cosigner writes/],
     ['unsorted keys', `tr(musig(${B},${A},${C}))`, /not the form Cosigner writes/],
     ['leaves of two sizes', `tr(musig(${A},${B},${C}),{pk(musig(${A},${B})),pk(musig(${A},${B},${C}))})`, /different sizes/],
-    ['a recovery leaf first', `tr(musig(${A},${B},${C}),{and_v(v:pk(${A}),older(10)),{pk(musig(${A},${B})),pk(musig(${B},${C}))}})`, /the last one/],
+    [
+      'a recovery leaf first',
+      `tr(musig(${A},${B},${C}),{and_v(v:pk(${A}),older(10)),{pk(musig(${A},${B})),pk(musig(${B},${C}))}})`,
+      /the last one/,
+    ],
     ['a plain internal key', `tr(${A})`, /expected "musig\("/],
     ['wsh()', `wsh(pk(${A}))`, /expected "tr\("/],
     ['uppercase hex', `tr(musig(${A.toUpperCase()}))`, /lowercase hex/],
@@ -125,8 +137,16 @@ describe('the group file', () => {
 
   it.each([
     ['for another network', (j: { network: string }) => (j.network = 'mainnet'), /this file is for mainnet; this app runs on regtest/],
-    ['whose policy disagrees with its descriptor', (j: { groups: Record<string, unknown>[] }) => (j.groups[2]!.policy = { kind: 'n-of-n' }), /policy does not match/],
-    ['whose receive descriptor is another group’s', (j: { groups: Record<string, unknown>[] }) => (j.groups[2]!.receive = j.groups[3]!.receive), /receive or change descriptor is not the group's/],
+    [
+      'whose policy disagrees with its descriptor',
+      (j: { groups: Record<string, unknown>[] }) => (j.groups[2]!.policy = { kind: 'n-of-n' }),
+      /policy does not match/,
+    ],
+    [
+      'whose receive descriptor is another group’s',
+      (j: { groups: Record<string, unknown>[] }) => (j.groups[2]!.receive = j.groups[3]!.receive),
+      /receive or change descriptor is not the group's/,
+    ],
     [
       'whose signers are not the descriptor’s keys',
       (j: { groups: Record<string, unknown>[] }) => (j.groups[2]!.signers = [A, B, key(7)].map((publicKey) => ({ publicKey, name: null }))),

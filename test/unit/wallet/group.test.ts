@@ -10,9 +10,10 @@ import path from 'node:path';
 const vectors = JSON.parse(
   readFileSync(path.resolve(import.meta.dirname, '../../../../shared/vectors/bip327/key_agg_vectors.json'), 'utf8'),
 ) as { pubkeys: string[] };
-const bip328 = JSON.parse(
-  readFileSync(path.resolve(import.meta.dirname, '../../../../shared/vectors/bip328/vectors.json'), 'utf8'),
-) as { aggregate_pubkey: string; keys: string[] }[];
+const bip328 = JSON.parse(readFileSync(path.resolve(import.meta.dirname, '../../../../shared/vectors/bip328/vectors.json'), 'utf8')) as {
+  aggregate_pubkey: string;
+  keys: string[];
+}[];
 const keys = vectors.pubkeys.map((k) => k.toLowerCase());
 
 describe('co-signer group', () => {
@@ -21,7 +22,11 @@ describe('co-signer group', () => {
   it.each(bip328.map((v, i) => [i, v] as const))('BIP328 vector %i: KeyAgg in the written order gives its aggregate key', (_i, v) => {
     const written = v.keys.map((k) => hexToBytes(k.toLowerCase()));
     expect(bytesToHex(aggregateKeys(written).aggregateKey)).toBe(v.aggregate_pubkey);
-    const group = describeGroup('g', v.keys.map((k) => k.toLowerCase()), 'mainnet');
+    const group = describeGroup(
+      'g',
+      v.keys.map((k) => k.toLowerCase()),
+      'mainnet',
+    );
     expect(group.publicKeys).toEqual(v.keys.map((k) => k.toLowerCase()).sort());
     expect(group.aggregateKey).toBe(bytesToHex(aggregateKeys(group.publicKeys.map((k) => hexToBytes(k))).xOnlyKey));
   });

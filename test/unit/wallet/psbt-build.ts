@@ -109,7 +109,9 @@ export const engine = {
     plan.inputs.forEach((input, i) => {
       if (input.signed) return;
       const signature = signatures[i]!;
-      tx.updateInput(input.index, { tapKeySig: input.sighashType === SIGHASH_DEFAULT ? signature : Uint8Array.from([...signature, input.sighashType]) });
+      tx.updateInput(input.index, {
+        tapKeySig: input.sighashType === SIGHASH_DEFAULT ? signature : Uint8Array.from([...signature, input.sighashType]),
+      });
     });
   },
   /** The PSBT engine's own BIP174 finalizer and extractor. */

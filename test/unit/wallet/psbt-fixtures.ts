@@ -12,9 +12,9 @@ export interface Bip373Case {
 }
 
 export const bip373Cases: Bip373Case[] = (
-  JSON.parse(
-    readFileSync(path.resolve(import.meta.dirname, '../../../../shared/vectors/bip373-test-vectors.json'), 'utf8'),
-  ) as { cases: Bip373Case[] }
+  JSON.parse(readFileSync(path.resolve(import.meta.dirname, '../../../../shared/vectors/bip373-test-vectors.json'), 'utf8')) as {
+    cases: Bip373Case[];
+  }
 ).cases;
 
 /** Serializes maps exactly as given: no validation, no sorting. */

@@ -13,7 +13,18 @@ import { PSBT_IN_MUSIG2_PUB_NONCE } from '../../../main/wallet/bip373.ts';
 import { reviewPsbt } from '../../../main/wallet/psbt-review.ts';
 import { finalizeKeyPath } from '../../../main/wallet/psbt-finalize.ts';
 import { assertApproved, planPsbtSigning } from '../../../main/wallet/psbt-signing.ts';
-import { AMOUNTS, derivation, keys, RECEIVE_3, runRounds, signers, spendTx, stranger, taprootScript, verifyWithBitcoinJs } from './psbt-build.ts';
+import {
+  AMOUNTS,
+  derivation,
+  keys,
+  RECEIVE_3,
+  runRounds,
+  signers,
+  spendTx,
+  stranger,
+  taprootScript,
+  verifyWithBitcoinJs,
+} from './psbt-build.ts';
 import { bytes32, cosigners, writePsbtMaps } from './psbt-fixtures.ts';
 
 const attacker = cosigners(1, 'attacker')[0]!;
@@ -55,11 +66,18 @@ describe('hostile PSBTs', () => {
 
   it('an input that is not ours: refused with its reason, nothing signed', () => {
     const tx = spendTx();
-    tx.addInput({ txid: bytes32('prev/x'), index: 0, witnessUtxo: { script: taprootScript(stranger.publicKey.subarray(1)), amount: 9_000n } });
+    tx.addInput({
+      txid: bytes32('prev/x'),
+      index: 0,
+      witnessUtxo: { script: taprootScript(stranger.publicKey.subarray(1)), amount: 9_000n },
+    });
     const imported = importPsbt(tx.toPSBT(0));
     const review = reviewPsbt(imported, keys, 'regtest');
     expect(review.signable).toBe(false);
-    expect(review.inputs[3]!.refusal).toEqual({ code: 'not-ours', reason: expect.stringMatching(/neither this group's key nor a verified derivation/) });
+    expect(review.inputs[3]!.refusal).toEqual({
+      code: 'not-ours',
+      reason: expect.stringMatching(/neither this group's key nor a verified derivation/),
+    });
     const e = refusal(imported);
     expect(e.code).toBe('PSBT_REFUSED');
     expect(e.context).toMatchObject({ input: 3, code: 'not-ours', refused: 1 });
@@ -146,13 +164,22 @@ describe('hostile PSBTs', () => {
       });
       const tx = new Transaction();
       const prevId = Transaction.fromRaw(prev, { allowUnknownOutputs: true }).id;
-      tx.addInput({ txid: prevId, index: 0, nonWitnessUtxo: prev, witnessUtxo: { script: taprootScript(keys.base.outputKey), amount: 100_000n } });
+      tx.addInput({
+        txid: prevId,
+        index: 0,
+        nonWitnessUtxo: prev,
+        witnessUtxo: { script: taprootScript(keys.base.outputKey), amount: 100_000n },
+      });
       tx.addOutput({ script: taprootScript(stranger.publicKey.subarray(1)), amount: 99_000n });
       expect(planPsbtSigning(importPsbt(tx.toPSBT(0)), keys).inputs).toHaveLength(1);
       // Lower the witness amount only, in the raw maps (no library would write this).
       const maps = readPsbtMaps(tx.toPSBT(0));
       const inputs = maps.inputs.map((m) =>
-        m.map((e) => (e.keyType === 0x01 ? { ...e, value: Uint8Array.from([...new Uint8Array([0x10, 0x27, 0, 0, 0, 0, 0, 0]), ...e.value.slice(8)]) } : e)),
+        m.map((e) =>
+          e.keyType === 0x01
+            ? { ...e, value: Uint8Array.from([...new Uint8Array([0x10, 0x27, 0, 0, 0, 0, 0, 0]), ...e.value.slice(8)]) }
+            : e,
+        ),
       );
       expect(() => importPsbt(writePsbtMaps({ ...maps, inputs }))).toThrow(
         expect.objectContaining({ code: 'INVALID_PSBT', message: expect.stringMatching(/witnessUtxo different from nonWitnessUtxo/) }),
@@ -194,20 +221,28 @@ describe('hostile PSBTs', () => {
       expect(refusal(importPsbt(tx.toPSBT(0))).context).toMatchObject({ input: 0, code: 'foreign-musig-fields' });
     });
 
-    it("a nonce from a key outside the group, or for another key: refused", () => {
+    it('a nonce from a key outside the group, or for another key: refused', () => {
       const outsider = spendTx();
       const offCurve = Uint8Array.from([0x02, ...new Uint8Array(32).fill(0xff), 0x02, ...new Uint8Array(32).fill(0xff)]);
       outsider.updateInput(2, {
-        musig2PubNonce: [[{ participantPubkey: stranger.publicKey, aggregatePubkey: keys.derive(RECEIVE_3).signingCtx.aggregateKey }, offCurve]],
+        musig2PubNonce: [
+          [{ participantPubkey: stranger.publicKey, aggregatePubkey: keys.derive(RECEIVE_3).signingCtx.aggregateKey }, offCurve],
+        ],
       });
       // (x = 2^256 - 1 is no point: the BIP373 layer stops it before the policy does.)
       expect(() => importPsbt(outsider.toPSBT(0))).toThrow(/first nonce point is not a point on secp256k1/);
       const nonce = readPsbtMaps(withNonces()).inputs[0]!.find((e) => e.keyType === PSBT_IN_MUSIG2_PUB_NONCE)!.value;
       const stranger2 = spendTx();
-      stranger2.updateInput(2, { musig2PubNonce: [[{ participantPubkey: stranger.publicKey, aggregatePubkey: keys.derive(RECEIVE_3).signingCtx.aggregateKey }, nonce]] });
+      stranger2.updateInput(2, {
+        musig2PubNonce: [
+          [{ participantPubkey: stranger.publicKey, aggregatePubkey: keys.derive(RECEIVE_3).signingCtx.aggregateKey }, nonce],
+        ],
+      });
       expect(refusal(importPsbt(stranger2.toPSBT(0))).context).toMatchObject({ input: 2, code: 'foreign-musig-fields' });
       const otherKey = spendTx();
-      otherKey.updateInput(2, { musig2PubNonce: [[{ participantPubkey: keys.group.publicKeys[0]!, aggregatePubkey: keys.base.signingCtx.aggregateKey }, nonce]] });
+      otherKey.updateInput(2, {
+        musig2PubNonce: [[{ participantPubkey: keys.group.publicKeys[0]!, aggregatePubkey: keys.base.signingCtx.aggregateKey }, nonce]],
+      });
       expect(refusal(importPsbt(otherKey.toPSBT(0))).message).toMatch(/nonces or partial signatures for another key/);
     });
   });
@@ -224,7 +259,9 @@ describe('hostile PSBTs', () => {
     expect(allowed.inputs[1]!.sighash).toBe('ALL|ANYONECANPAY');
     const undefinedType = spendTx();
     undefinedType.updateInput(1, { sighashType: 0x04 });
-    expect(refusal(importPsbt(undefinedType.toPSBT(0)), { allowNonDefaultSighash: true, localAllowsNonDefaultSighash: true }).context).toMatchObject({ input: 1, code: 'invalid-sighash' });
+    expect(
+      refusal(importPsbt(undefinedType.toPSBT(0)), { allowNonDefaultSighash: true, localAllowsNonDefaultSighash: true }).context,
+    ).toMatchObject({ input: 1, code: 'invalid-sighash' });
   });
 
   it('a missing witness UTXO: refused, and the review shows no fee nor digest', () => {
@@ -241,7 +278,11 @@ describe('hostile PSBTs', () => {
 
   it('an input that is not taproot, and one already finalized: refused', () => {
     const tx = spendTx();
-    tx.addInput({ txid: bytes32('prev/wpkh'), index: 0, witnessUtxo: { script: Uint8Array.of(0x00, 0x14, ...new Uint8Array(20).fill(7)), amount: 5_000n } });
+    tx.addInput({
+      txid: bytes32('prev/wpkh'),
+      index: 0,
+      witnessUtxo: { script: Uint8Array.of(0x00, 0x14, ...new Uint8Array(20).fill(7)), amount: 5_000n },
+    });
     expect(refusal(importPsbt(tx.toPSBT(0))).context).toMatchObject({ input: 3, code: 'not-taproot' });
     const psbt = base64.encode(spendTx().toPSBT(0));
     const plans = signers.map(() => planPsbtSigning(importPsbt(psbt), keys));

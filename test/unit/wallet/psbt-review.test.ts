@@ -18,7 +18,14 @@ describe('PSBT import formats', () => {
   it('reads base64, hex, binary and a text file, with or without whitespace', () => {
     const b64 = base64.encode(bytes);
     const hex = bytesToHex(bytes);
-    for (const input of [b64, hex, hex.toUpperCase(), bytes, new TextEncoder().encode(`${b64}\n`), `  ${b64.slice(0, 40)}\n${b64.slice(40)}  `]) {
+    for (const input of [
+      b64,
+      hex,
+      hex.toUpperCase(),
+      bytes,
+      new TextEncoder().encode(`${b64}\n`),
+      `  ${b64.slice(0, 40)}\n${b64.slice(40)}  `,
+    ]) {
       expect(bytesToHex(psbtBytes(input))).toBe(hex);
     }
     expect(importPsbt(b64).tx.inputsLength).toBe(3);
@@ -67,11 +74,15 @@ describe('PSBT review: what the approval screen shows, from the PSBT alone', () 
     expect(reviewPsbt(importPsbt(psbt), keys, 'testnet').outputs[1]!.address).toMatch(/^tb1p/);
   });
 
-  it('knows the group address itself as the group\'s, but not a derivation claim that does not reproduce the key', () => {
+  it("knows the group address itself as the group's, but not a derivation claim that does not reproduce the key", () => {
     const tx = spendTx();
     tx.addOutput({ script: taprootScript(keys.base.outputKey), amount: 1_000n });
     // Claims to be the group's 1/0 key while paying a stranger: a lie the review does not believe.
-    tx.addOutput({ script: taprootScript(stranger.publicKey.subarray(1)), amount: 1_000n, tapBip32Derivation: derivation(keys.derive(CHANGE_0)) });
+    tx.addOutput({
+      script: taprootScript(stranger.publicKey.subarray(1)),
+      amount: 1_000n,
+      tapBip32Derivation: derivation(keys.derive(CHANGE_0)),
+    });
     tx.addOutput({ script: Uint8Array.of(0x6a, 0x04, 1, 2, 3, 4), amount: 0n });
     const review = reviewPsbt(importPsbt(tx.toPSBT(0)), keys, 'regtest');
     expect(review.outputs.map((o) => o.changePath)).toEqual([null, CHANGE_0, [], null, null]);
@@ -83,7 +94,11 @@ describe('PSBT review: what the approval screen shows, from the PSBT alone', () 
     // wallet of the group's descriptors (tr(musig(...)/<0;1>/*)) looks at, and have it shown as change.
     bitcoin.initEccLib(ecc);
     const psbt = new bitcoin.Psbt({ network: bitcoin.networks.regtest });
-    psbt.addInput({ hash: Buffer.from(bytes32('prev/c')), index: 0, witnessUtxo: { script: Buffer.from(taprootScript(keys.base.outputKey)), value: 300_000n } });
+    psbt.addInput({
+      hash: Buffer.from(bytes32('prev/c')),
+      index: 0,
+      witnessUtxo: { script: Buffer.from(taprootScript(keys.base.outputKey)), value: 300_000n },
+    });
     const toGroup = (path: number[], value: number) => {
       const key = keys.derive(path);
       const [[xOnly, { der }]] = derivation(key) as unknown as [[Uint8Array, { der: { fingerprint: number; path: number[] } }]];
@@ -93,7 +108,9 @@ describe('PSBT review: what the approval screen shows, from the PSBT alone', () 
         script: Buffer.from(taprootScript(key.outputKey)),
         value: BigInt(value),
         tapInternalKey: Buffer.from(key.internalKey),
-        tapBip32Derivation: [{ pubkey: Buffer.from(xOnly), masterFingerprint: fingerprint, path: `m/${der.path.join('/')}`, leafHashes: [] }],
+        tapBip32Derivation: [
+          { pubkey: Buffer.from(xOnly), masterFingerprint: fingerprint, path: `m/${der.path.join('/')}`, leafHashes: [] },
+        ],
       });
     };
     toGroup([1, 0], 10_000); // change branch: change

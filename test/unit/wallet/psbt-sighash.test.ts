@@ -11,19 +11,35 @@ const taproot = bytes(32, 32).map((key) => Uint8Array.of(0x51, 0x20, ...key));
 const script = fc.oneof(taproot, bytes(0, 40), bytes(250, 300));
 const amount = fc.bigInt({ min: 0n, max: 2_100_000_000_000_000n });
 const spend = fc.record({
-  inputs: fc.array(fc.record({ txid: bytes(32, 32), index: fc.nat({ max: 0xffff_ffff }), sequence: fc.nat({ max: 0xffff_ffff }), script, amount }), {
-    minLength: 1,
-    maxLength: 5,
-  }),
+  inputs: fc.array(
+    fc.record({ txid: bytes(32, 32), index: fc.nat({ max: 0xffff_ffff }), sequence: fc.nat({ max: 0xffff_ffff }), script, amount }),
+    {
+      minLength: 1,
+      maxLength: 5,
+    },
+  ),
   outputs: fc.array(fc.record({ script, amount }), { minLength: 1, maxLength: 5 }),
   version: fc.integer({ min: 1, max: 3 }),
   lockTime: fc.nat({ max: 0xffff_ffff }),
 });
 
 function transactionOf(s: fc.Arbitrary<unknown> extends never ? never : ReturnType<typeof spend.generate>['value']): Transaction {
-    // Scripts are random bytes: only their serialization matters here.
-  const tx = new Transaction({ version: s.version, lockTime: s.lockTime, allowUnknownOutputs: true, allowUnknownInputs: true, allowUnknownVersion: true, disableScriptCheck: true });
-  for (const input of s.inputs) tx.addInput({ txid: input.txid, index: input.index, sequence: input.sequence, witnessUtxo: { script: input.script, amount: input.amount } });
+  // Scripts are random bytes: only their serialization matters here.
+  const tx = new Transaction({
+    version: s.version,
+    lockTime: s.lockTime,
+    allowUnknownOutputs: true,
+    allowUnknownInputs: true,
+    allowUnknownVersion: true,
+    disableScriptCheck: true,
+  });
+  for (const input of s.inputs)
+    tx.addInput({
+      txid: input.txid,
+      index: input.index,
+      sequence: input.sequence,
+      witnessUtxo: { script: input.script, amount: input.amount },
+    });
   for (const output of s.outputs) tx.addOutput({ script: output.script, amount: output.amount });
   return tx;
 }
@@ -39,7 +55,9 @@ describe('BIP341 key-path signature messages (KeyPathSighasher)', () => {
         for (const type of TAPROOT_SIGHASH_TYPES) {
           s.inputs.forEach((_, index) => {
             if ((type & 0x03) === 0x03 && index >= s.outputs.length) {
-              expect(() => sighasher.message(index, type)).toThrow(expect.objectContaining({ code: 'PSBT_REFUSED', context: { input: index, code: 'invalid-sighash' } }));
+              expect(() => sighasher.message(index, type)).toThrow(
+                expect.objectContaining({ code: 'PSBT_REFUSED', context: { input: index, code: 'invalid-sighash' } }),
+              );
               return;
             }
             const message = bytesToHex(sighasher.message(index, type));
@@ -62,7 +80,9 @@ describe('BIP341 key-path signature messages (KeyPathSighasher)', () => {
     tx.addInput({ txid: new Uint8Array(32).fill(1), index: 0 });
     tx.addOutput({ script: Uint8Array.of(0x51, 0x20, ...new Uint8Array(32).fill(2)), amount: 1n });
     const prevouts = { scripts: [Uint8Array.of(0x51)], amounts: [2n] };
-    expect(() => keyPathSighash(tx, 0, 0x04, prevouts)).toThrow(expect.objectContaining({ code: 'PSBT_REFUSED', context: { input: 0, code: 'invalid-sighash' } }));
+    expect(() => keyPathSighash(tx, 0, 0x04, prevouts)).toThrow(
+      expect.objectContaining({ code: 'PSBT_REFUSED', context: { input: 0, code: 'invalid-sighash' } }),
+    );
     expect(() => new KeyPathSighasher(tx, { scripts: [], amounts: [] })).toThrow(expect.objectContaining({ code: 'INVALID_INPUT' }));
   });
 });

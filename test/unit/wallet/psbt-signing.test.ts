@@ -96,11 +96,22 @@ describe('co-signing a PSBT: 3 signers, 3 inputs (one BIP328-derived), one sessi
   it('refuses a nonce list of the wrong shape, and a signature that does not verify', () => {
     const plan = planPsbtSigning(importPsbt(spendTx().toPSBT(0)), keys);
     const nonces = signers.map((s) => makePsbtNonces(plan, s.secretKey).publicNonces);
-    expect(() => new PsbtSigningBatch(plan.inputs, nonces.map((list) => list.slice(1)))).toThrow(/one public nonce per input/);
+    expect(
+      () =>
+        new PsbtSigningBatch(
+          plan.inputs,
+          nonces.map((list) => list.slice(1)),
+        ),
+    ).toThrow(/one public nonce per input/);
     const imported = importPsbt(spendTx().toPSBT(0));
-    expect(() => finalizeKeyPath(imported.bytes, imported.tx, plan, plan.inputs.map(() => new Uint8Array(64)))).toThrow(
-      expect.objectContaining({ code: 'SIGNATURE_INVALID', context: { input: 0 } }),
-    );
+    expect(() =>
+      finalizeKeyPath(
+        imported.bytes,
+        imported.tx,
+        plan,
+        plan.inputs.map(() => new Uint8Array(64)),
+      ),
+    ).toThrow(expect.objectContaining({ code: 'SIGNATURE_INVALID', context: { input: 0 } }));
     expect(() => finalizeKeyPath(imported.bytes, imported.tx, plan, [])).toThrow(/one signature per input/);
   });
 
@@ -114,7 +125,9 @@ describe('co-signing a PSBT: 3 signers, 3 inputs (one BIP328-derived), one sessi
         bad[31] = (bad[31] as number) ^ 1;
         partials[culprit]![2] = bad;
       }),
-    ).toThrow(expect.objectContaining({ code: 'INVALID_PARTIAL_SIGNATURE', context: expect.objectContaining({ signerIndex: culprit, input: 2 }) }));
+    ).toThrow(
+      expect.objectContaining({ code: 'INVALID_PARTIAL_SIGNATURE', context: expect.objectContaining({ signerIndex: culprit, input: 2 }) }),
+    );
     // The same bad partial read back from a PSBT by the finalizer is refused the same way.
     const creator = importPsbt(psbt);
     try {
@@ -134,11 +147,15 @@ describe('co-signing a PSBT: 3 signers, 3 inputs (one BIP328-derived), one sessi
     const tx = spendTx();
     for (let i = 0; i < 3; i++) tx.updateInput(i, { sighashType: 0x01 });
     const psbt = base64.encode(tx.toPSBT(0));
-    const plans = signers.map(() => planPsbtSigning(importPsbt(psbt), keys, { allowNonDefaultSighash: true, localAllowsNonDefaultSighash: true }));
+    const plans = signers.map(() =>
+      planPsbtSigning(importPsbt(psbt), keys, { allowNonDefaultSighash: true, localAllowsNonDefaultSighash: true }),
+    );
     const creator = importPsbt(psbt);
     const final = finalizeKeyPath(creator.bytes, creator.tx, plans[0]!, runRounds(creator.tx, plans));
     expect(verifyWithBitcoinJs(final.rawTxHex, prevouts)).toEqual([true, true, true]);
-    expect(reviewPsbt(importPsbt(psbt), keys, 'regtest', { allowNonDefaultSighash: true, localAllowsNonDefaultSighash: true }).vsize).toBe(virtualSizeOf(final.rawTxHex).vsize);
+    expect(reviewPsbt(importPsbt(psbt), keys, 'regtest', { allowNonDefaultSighash: true, localAllowsNonDefaultSighash: true }).vsize).toBe(
+      virtualSizeOf(final.rawTxHex).vsize,
+    );
   });
 });
 
@@ -175,7 +192,9 @@ describe('BIP373 vectors from another implementation, completed by ours', () => 
   });
 
   it('a vector with all public nonces but no partial signature cannot be completed, and says what is missing', () => {
-    const imported = importPsbt(byName('Spend of a Taproot output where the internal key is derived from a MuSig2 Aggregate Pubkey / With all pubnonces'));
+    const imported = importPsbt(
+      byName('Spend of a Taproot output where the internal key is derived from a MuSig2 Aggregate Pubkey / With all pubnonces'),
+    );
     const plan = planPsbtSigning(imported, vectorKeys);
     expect(readBip373Progress(imported.tx, plan).pubNonces.every((row) => row[0]?.length === 66)).toBe(true);
     expect(() => completePsbt(imported, plan)).toThrow(/input 0 has no partial signature from signer 0/);

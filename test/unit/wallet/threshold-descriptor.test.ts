@@ -29,7 +29,11 @@ const CASES: [string, string[], GroupPolicy][] = [
   ['2-of-3', [A, B, C], { kind: 'k-of-n', k: 2 }],
   ['2-of-3, recovery key', [A, B, C], { kind: 'k-of-n', k: 2, recovery: { keys: [B], olderBlocks: 144 } }],
   ['3-of-5', [11, 12, 13, 14, 15].map(key), { kind: 'k-of-n', k: 3 }],
-  ['3-of-5, recovery subset', [11, 12, 13, 14, 15].map(key), { kind: 'k-of-n', k: 3, recovery: { keys: [key(15), key(11)], olderBlocks: 52_560 } }],
+  [
+    '3-of-5, recovery subset',
+    [11, 12, 13, 14, 15].map(key),
+    { kind: 'k-of-n', k: 3, recovery: { keys: [key(15), key(11)], olderBlocks: 52_560 } },
+  ],
   ['2-of-2, recovery key', [A, C], { kind: 'n-of-n', recovery: { keys: [key(98)], olderBlocks: 10 } }],
 ];
 
@@ -42,7 +46,10 @@ describe('threshold group descriptors', () => {
   });
 
   it('write the recovery leaf last, as and_v(v:pk(K),older(N)), with the BIP380 reference checksum', () => {
-    const d = policyDescriptors(new GroupOutputs([A, B, C], { kind: 'k-of-n', k: 2, recovery: { keys: [B], olderBlocks: 144 } }), 'mainnet');
+    const d = policyDescriptors(
+      new GroupOutputs([A, B, C], { kind: 'k-of-n', k: 2, recovery: { keys: [B], olderBlocks: 144 } }),
+      'mainnet',
+    );
     expect(d.keyPath).toBe(
       `tr(musig(${A},${B},${C}),{{pk(musig(${A},${B})),pk(musig(${A},${C}))},{pk(musig(${B},${C})),and_v(v:pk(${B}),older(144))}})#djw0dw3s`,
     );

@@ -68,7 +68,11 @@ describe('group policy', () => {
   });
 
   it('orders the subsets lexicographically by position in the sorted key list', () => {
-    expect(spendingSubsets({ kind: 'k-of-n', k: 2 }, 3)).toEqual([[0, 1], [0, 2], [1, 2]]);
+    expect(spendingSubsets({ kind: 'k-of-n', k: 2 }, 3)).toEqual([
+      [0, 1],
+      [0, 2],
+      [1, 2],
+    ]);
     const expected: number[][] = [];
     for (let a = 0; a < 5; a++) for (let b = a + 1; b < 5; b++) for (let c = b + 1; c < 5; c++) expected.push([a, b, c]);
     expect(spendingSubsets({ kind: 'k-of-n', k: 3 }, 5)).toEqual(expected);
@@ -78,8 +82,10 @@ describe('group policy', () => {
     const recovery = { keys: [key(9), key(2), key(1)], olderBlocks: 4320 };
     const policy = checkPolicy({ kind: 'k-of-n', k: 2, recovery }, 3);
     expect(policy.recovery).toEqual({ keys: [key(9), key(2), key(1)].sort(), olderBlocks: 4320 });
-    expect(checkPolicy({ kind: 'n-of-n', recovery: { keys: [key(7).toUpperCase()], olderBlocks: 1 } }, 2).recovery)
-      .toEqual({ keys: [key(7)], olderBlocks: 1 });
+    expect(checkPolicy({ kind: 'n-of-n', recovery: { keys: [key(7).toUpperCase()], olderBlocks: 1 } }, 2).recovery).toEqual({
+      keys: [key(7)],
+      olderBlocks: 1,
+    });
   });
 
   it.each([
@@ -106,8 +112,20 @@ describe('balanced script tree', () => {
     const items = (m: number) => Array.from({ length: m }, (_, i) => i);
     expect(balancedTree(items(1))).toBe(0);
     expect(balancedTree(items(3))).toEqual([0, [1, 2]]);
-    expect(balancedTree(items(4))).toEqual([[0, 1], [2, 3]]);
-    expect(balancedTree(items(11))).toEqual([[[0, 1], [2, [3, 4]]], [[5, [6, 7]], [8, [9, 10]]]]);
+    expect(balancedTree(items(4))).toEqual([
+      [0, 1],
+      [2, 3],
+    ]);
+    expect(balancedTree(items(11))).toEqual([
+      [
+        [0, 1],
+        [2, [3, 4]],
+      ],
+      [
+        [5, [6, 7]],
+        [8, [9, 10]],
+      ],
+    ]);
   });
 
   it('keeps items in order, every leaf within one level of log2 m, and the last item deepest', () => {

@@ -37,10 +37,43 @@ interface Case {
   readonly shape: Shape;
 }
 
-const PAIRS = [[0, 1], [0, 2], [1, 2]];
-const TRIPLES = [[0, 1, 2], [0, 1, 3], [0, 1, 4], [0, 2, 3], [0, 2, 4], [0, 3, 4], [1, 2, 3], [1, 2, 4], [1, 3, 4], [2, 3, 4]];
-const SHAPE_10: Shape = [[[0, 1], [2, [3, 4]]], [[5, 6], [7, [8, 9]]]];
-const SHAPE_11: Shape = [[[0, 1], [2, [3, 4]]], [[5, [6, 7]], [8, [9, 10]]]];
+const PAIRS = [
+  [0, 1],
+  [0, 2],
+  [1, 2],
+];
+const TRIPLES = [
+  [0, 1, 2],
+  [0, 1, 3],
+  [0, 1, 4],
+  [0, 2, 3],
+  [0, 2, 4],
+  [0, 3, 4],
+  [1, 2, 3],
+  [1, 2, 4],
+  [1, 3, 4],
+  [2, 3, 4],
+];
+const SHAPE_10: Shape = [
+  [
+    [0, 1],
+    [2, [3, 4]],
+  ],
+  [
+    [5, 6],
+    [7, [8, 9]],
+  ],
+];
+const SHAPE_11: Shape = [
+  [
+    [0, 1],
+    [2, [3, 4]],
+  ],
+  [
+    [5, [6, 7]],
+    [8, [9, 10]],
+  ],
+];
 
 const CASES: Case[] = [
   { name: '2-of-3', n: 3, policy: { kind: 'k-of-n', k: 2 }, subsets: PAIRS, shape: [0, [1, 2]] },
@@ -49,7 +82,10 @@ const CASES: Case[] = [
     n: 3,
     policy: { kind: 'k-of-n', k: 2, recovery: { keys: [key(99)], olderBlocks: 144 } },
     subsets: PAIRS,
-    shape: [[0, 1], [2, 3]],
+    shape: [
+      [0, 1],
+      [2, 3],
+    ],
   },
   { name: '3-of-5', n: 5, policy: { kind: 'k-of-n', k: 3 }, subsets: TRIPLES, shape: SHAPE_10 },
   {
@@ -79,7 +115,13 @@ function engineKey(keys: readonly Uint8Array[], path: readonly number[]): Uint8A
 function expectedScripts(c: Case, path: readonly number[]): Uint8Array[] {
   const groupKeys = sortedKeys(c.n);
   const scripts = c.subsets.map((positions) =>
-    bitcoin.script.compile([engineKey(positions.map((p) => groupKeys[p]!), path), bitcoin.opcodes.OP_CHECKSIG!]),
+    bitcoin.script.compile([
+      engineKey(
+        positions.map((p) => groupKeys[p]!),
+        path,
+      ),
+      bitcoin.opcodes.OP_CHECKSIG!,
+    ]),
   );
   const recovery = c.policy.recovery;
   if (recovery) {
@@ -127,7 +169,12 @@ describe('threshold group outputs, checked with bitcoinjs-lib', () => {
 
           out.leaves.forEach((leaf, i) => {
             expect(bytesToHex(leaf.leafHash)).toBe(bytesToHex(tapleafHash({ output: scripts[i]!, version: 0xc0 })));
-            const spend = bitcoin.payments.p2tr({ internalPubkey, scriptTree, redeem: { output: scripts[i]!, redeemVersion: 0xc0 }, network: net });
+            const spend = bitcoin.payments.p2tr({
+              internalPubkey,
+              scriptTree,
+              redeem: { output: scripts[i]!, redeemVersion: 0xc0 },
+              network: net,
+            });
             const [, controlBlock] = spend.witness!;
             expect(bytesToHex(leaf.controlBlock)).toBe(bytesToHex(controlBlock!));
             expect(leaf.depth).toBe((controlBlock!.length - 33) / 32);

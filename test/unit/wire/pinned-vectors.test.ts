@@ -12,7 +12,14 @@ import { decodeInboxRecord, encodeInboxRecord } from '../../../main/p2p/dht-reco
 import { createSignerCard, decodeSignerCard } from '../../../main/p2p/signer-card.ts';
 import { decodeMessage, encodeMessage, type WireMessage } from '../../../main/p2p/wire.ts';
 import { verifyAnnouncement } from '../../../main/session/announcement.ts';
-import { appendSignature, decodeFrame, encodeAnnouncementBody, encodeMessageBody, type AnnouncementBody, type SessionMessage } from '../../../main/session/codec.ts';
+import {
+  appendSignature,
+  decodeFrame,
+  encodeAnnouncementBody,
+  encodeMessageBody,
+  type AnnouncementBody,
+  type SessionMessage,
+} from '../../../main/session/codec.ts';
 import { messageSignatureValid } from '../../../main/session/messages.ts';
 import { GroupKeysCache } from '../../../main/session/psbt-session.ts';
 import { ClientFrame, ServerFrame } from '../../../preload/control-wire.ts';
@@ -27,7 +34,9 @@ const signerKeys = [alice.publicKey, bob.publicKey, carol.publicKey];
 
 describe('pinned wire vectors', () => {
   it('cover every format and every session frame type', () => {
-    expect(new Set(vectors.map((v) => v.format))).toEqual(new Set(['session-frame', 'p2p-frame', 'signer-card', 'inbox-record', 'control-frame']));
+    expect(new Set(vectors.map((v) => v.format))).toEqual(
+      new Set(['session-frame', 'p2p-frame', 'signer-card', 'inbox-record', 'control-frame']),
+    );
     const types = vectors.filter((v) => v.format === 'session-frame').map((v) => (v.value as { type: string }).type);
     expect(new Set(types)).toEqual(new Set(['announcement', 'approve', 'decline', 'nonces', 'partials', 'abort']));
   });
@@ -40,7 +49,10 @@ describe('pinned wire vectors', () => {
     const bytes = hexToBytes(v.hex);
     it('decodes to the pinned value', () => {
       const decoded = decodeFrame(bytes);
-      const value = decoded.type === 'announcement' ? { type: decoded.type, body: decoded.body, signature: decoded.signature } : { type: decoded.type, message: decoded.message, signature: decoded.signature };
+      const value =
+        decoded.type === 'announcement'
+          ? { type: decoded.type, body: decoded.body, signature: decoded.signature }
+          : { type: decoded.type, message: decoded.message, signature: decoded.signature };
       expect(toJson(value)).toEqual(v.value);
     });
     it('is what the encoder writes for the pinned value, with a valid signature', () => {
@@ -48,7 +60,9 @@ describe('pinned wire vectors', () => {
       const signed = value.body !== undefined ? encodeAnnouncementBody(value.body) : encodeMessageBody(value.message!);
       expect(bytesToHex(appendSignature(signed, value.signature))).toBe(v.hex);
       if (value.body !== undefined) {
-        expect(() => verifyAnnouncement(decodeFrame(bytes), { localKey: bob.publicKey, now: VECTOR_TIME, maxSigners: 16, timestampWindowMs: 300_000 })).not.toThrow();
+        expect(() =>
+          verifyAnnouncement(decodeFrame(bytes), { localKey: bob.publicKey, now: VECTOR_TIME, maxSigners: 16, timestampWindowMs: 300_000 }),
+        ).not.toThrow();
       } else {
         expect(messageSignatureValid(signed, value.signature, signerKeys[value.message!.sender]!)).toBe(true);
       }
@@ -63,17 +77,28 @@ describe('pinned wire vectors', () => {
     });
   });
 
-  it.each(ofFormat('signer-card'))('signer card: decodes to the pinned fields, and the same fields and randomness encode to the pinned bytes', (_name, v) => {
-    const card = decodeSignerCard(hexToBytes(v.hex));
-    const fields = { signerKey: card.signerKey, peerId: card.peerId, displayName: card.displayName, multiaddrs: card.multiaddrs, issuedAt: card.issuedAt };
-    expect(toJson(fields)).toEqual(v.value);
-    const pinned = fromJson(v.value) as typeof fields;
-    expect(bytesToHex(createSignerCard(pinned, alice, cardRandom()).bytes)).toBe(v.hex);
-  });
+  it.each(ofFormat('signer-card'))(
+    'signer card: decodes to the pinned fields, and the same fields and randomness encode to the pinned bytes',
+    (_name, v) => {
+      const card = decodeSignerCard(hexToBytes(v.hex));
+      const fields = {
+        signerKey: card.signerKey,
+        peerId: card.peerId,
+        displayName: card.displayName,
+        multiaddrs: card.multiaddrs,
+        issuedAt: card.issuedAt,
+      };
+      expect(toJson(fields)).toEqual(v.value);
+      const pinned = fromJson(v.value) as typeof fields;
+      expect(bytesToHex(createSignerCard(pinned, alice, cardRandom()).bytes)).toBe(v.hex);
+    },
+  );
 
   it.each(ofFormat('inbox-record'))('inbox record: decodes to the pinned fields, and encodes back to the pinned bytes', (_name, v) => {
     const record = decodeInboxRecord(hexToBytes(v.hex));
-    expect(toJson({ recipient: record.recipient, creator: record.creator, seq: record.seq, announcements: record.announcements })).toEqual(v.value);
+    expect(toJson({ recipient: record.recipient, creator: record.creator, seq: record.seq, announcements: record.announcements })).toEqual(
+      v.value,
+    );
     const pinned = fromJson(v.value) as { recipient: Uint8Array; seq: number; announcements: Uint8Array[] };
     expect(bytesToHex(encodeInboxRecord(pinned, alice, inboxRandom()))).toBe(v.hex);
   });
@@ -100,7 +125,11 @@ describe('the sizes docs/PROTOCOL.md quotes', () => {
     appendSignature(
       encodeMessageBody({
         ...head,
-        body: { type: 'partials', partials: Array.from({ length: 128 }, () => new Uint8Array(32)), evidence: Array.from({ length: signers }, () => ({ sequence: 1, timestamp: 1, signature: SIG, nonces })) },
+        body: {
+          type: 'partials',
+          partials: Array.from({ length: 128 }, () => new Uint8Array(32)),
+          evidence: Array.from({ length: signers }, () => ({ sequence: 1, timestamp: 1, signature: SIG, nonces })),
+        },
       }),
       SIG,
     ).length;
@@ -117,12 +146,21 @@ describe('the sizes docs/PROTOCOL.md quotes', () => {
   });
 
   it("the announcement of a 128-input PSBT, on the group's own address and on distinct BIP328 addresses", () => {
-    const [own, distinct] = quoted(/128-input PSBT is ([\d ]+) bytes when every input is on the group's own address, ([\d ]+) on distinct BIP328 addresses/);
+    const [own, distinct] = quoted(
+      /128-input PSBT is ([\d ]+) bytes when every input is on the group's own address, ([\d ]+) on distinct BIP328 addresses/,
+    );
     const keys = new GroupKeysCache().of(signersABC.map((s) => s.publicKey));
     const payee = cosigners(1, 'payload-stranger')[0]!.publicKey.subarray(1);
     const size = (path: (i: number) => number[]) => {
-      const psbt = spendFrom(keys, Array.from({ length: 128 }, (_, i) => ({ path: path(i), amount: 10_000n })), [{ outputKey: payee, amount: 1_000_000n }]).toPSBT();
-      return appendSignature(encodeAnnouncementBody(announcementBody({ payload: { kind: 'psbt', network: 'regtest', allowNonDefaultSighash: false, psbt } })), SIG).length;
+      const psbt = spendFrom(
+        keys,
+        Array.from({ length: 128 }, (_, i) => ({ path: path(i), amount: 10_000n })),
+        [{ outputKey: payee, amount: 1_000_000n }],
+      ).toPSBT();
+      return appendSignature(
+        encodeAnnouncementBody(announcementBody({ payload: { kind: 'psbt', network: 'regtest', allowNonDefaultSighash: false, psbt } })),
+        SIG,
+      ).length;
     };
     expect(size(() => [])).toBe(own);
     expect(size((i) => [0, i])).toBe(distinct);

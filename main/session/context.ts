@@ -141,6 +141,7 @@ export class SessionContext {
     }
     live.queued += 1;
     const run = live.queue.then(op);
+    // The caller gets the error through `run`; the queue only has to go on to the next operation.
     live.queue = run.catch(() => undefined);
     return this.track(run.finally(() => (live.queued -= 1)));
   }
@@ -151,6 +152,7 @@ export class SessionContext {
     }
     this.intakeQueued += 1;
     const run = this.intake.then(op);
+    // As above: the error reaches the caller through `run`.
     this.intake = run.catch(() => undefined);
     return this.track(run.finally(() => (this.intakeQueued -= 1)));
   }
@@ -285,6 +287,8 @@ export class SessionContext {
     try {
       return this.options.autoApprove?.(snapshot) === true;
     } catch {
+      // A policy that throws approves nothing; counted with the other callbacks that threw.
+      this.counters.listenerErrors += 1;
       return false;
     }
   }

@@ -62,7 +62,13 @@ export async function cleanup(ctx: SessionContext): Promise<void> {
 export async function sweep(ctx: SessionContext): Promise<SweepReport> {
   const report: SweepReport = { expired: 0, stuck: 0, evicted: 0, orphansDropped: 0, deleted: 0 };
   for (const live of [...ctx.sessions.values()]) {
-    const ended = await ctx.enqueue(live, () => applyTimeouts(ctx, live), false).catch(() => undefined);
+    // A failed timeout check (a storage failure) leaves the session to the next sweep, counted.
+    const ended = await ctx
+      .enqueue(live, () => applyTimeouts(ctx, live), false)
+      .catch(() => {
+        ctx.counters.sweepFailures += 1;
+        return undefined;
+      });
     if (ended === 'EXPIRED') report.expired += 1;
     if (ended === 'ABORTED') report.stuck += 1;
   }

@@ -10,12 +10,11 @@ import { bytesToHex } from '@noble/hashes/utils.js';
 import { peerIdFromString } from '@libp2p/peer-id';
 import type { PeerId, PeerInfo } from '@libp2p/interface';
 import { multiaddr } from '@multiformats/multiaddr';
-import type { Multiaddr } from '@multiformats/multiaddr';
-import { isPrivate } from '@libp2p/utils';
 import { CosignerError, isCosignerError } from '../errors.ts';
 import { FailureCounts } from '../failure-counts.ts';
 import type { Clock, InboundHandler, OutboundMeta, Random, Scheduler, SessionTransport, TimerHandle } from '../session/ports.ts';
 import { BoundedMap } from './bounded-map.ts';
+import { cardAddresses } from './card-addresses.ts';
 import { CardExchange } from './card-exchange.ts';
 import { dhtPut, dhtGet } from './dht-client.ts';
 import { cardKey, createDhtRecordRules, rememberingInspector } from './dht-records.ts';
@@ -32,12 +31,12 @@ import { handOver } from './inbound-verdict.ts';
 import { createCosignerNode, dialBootstrapPeers } from './node.ts';
 import type { CosignerLibp2p, CosignerNode } from './node.ts';
 import { PeerGuard } from './peer-guard.ts';
-import { isRelayed, PeerPaths } from './peer-paths.ts';
+import { PeerPaths } from './peer-paths.ts';
 import { RelayKeeper } from './relay-keeper.ts';
 import { Rendezvous } from './rendezvous.ts';
 import type { RendezvousTimings } from './rendezvous.ts';
 import type { PeerGuardConfig } from './peer-guard.ts';
-import { createSignerCard, MAX_CARD_ADDR_BYTES, MAX_CARD_ADDRS } from './signer-card.ts';
+import { createSignerCard } from './signer-card.ts';
 import type { SignerCard, SignerKey } from './signer-card.ts';
 import { collectNodeStatus, summarizeCard } from './status.ts';
 import type { CosignerReach, LanPeer, NodeStatus } from './status.ts';
@@ -110,20 +109,8 @@ interface Running {
 
 const MAX_LAN_PEERS = 256;
 const MAX_WATCHED_COSIGNERS = 1024;
-const P2P_CODE = 421;
 /** Addresses change in bursts (a reservation adds several): one card for the burst. */
 const CARD_UPDATE_SETTLE_MS = 500;
-
-/** Public direct, public relay, private (LAN) direct, private relay. */
-function cardAddressRank(address: Multiaddr): number {
-  let priv: boolean;
-  try {
-    priv = isPrivate(address);
-  } catch {
-    priv = true;
-  }
-  return (priv ? 2 : 0) + (isRelayed(address) ? 1 : 0);
-}
 
 export class CosignerNetwork {
   readonly #config: NetworkConfig;
@@ -414,7 +401,7 @@ export class CosignerNetwork {
       if (running.cardUpdate !== undefined) this.#config.scheduler.clear(running.cardUpdate);
       running.cardUpdate = this.#config.scheduler.setTimeout(() => {
         running.cardUpdate = undefined;
-        const now = this.#cardAddresses(running).join(' ');
+        const now = cardAddresses(running.libp2p.getMultiaddrs()).join(' ');
         if (this.#running === running && now !== (this.#ownCards[0]?.multiaddrs ?? []).join(' ')) this.#republishCard();
       }, CARD_UPDATE_SETTLE_MS);
     };
@@ -457,22 +444,11 @@ export class CosignerNetwork {
   #makeCards(running: Running): SignerCard[] {
     const previous = Math.max(0, ...this.#ownCards.map((c) => c.issuedAt));
     const issuedAt = Math.max(this.#config.clock.now(), previous + 1);
-    const multiaddrs = this.#cardAddresses(running);
+    const multiaddrs = cardAddresses(running.libp2p.getMultiaddrs());
     const peerId = running.libp2p.peerId.toString();
     return this.#config.signers.map((signer) =>
       createSignerCard({ peerId, displayName: this.#displayName, multiaddrs, issuedAt }, signer, this.#config.random),
     );
-  }
-
-  /** Our addresses for a card, best first: 8 fit, and a relay address must not be cut off by LAN ones. */
-  #cardAddresses(running: Running): string[] {
-    const addrs = running.libp2p
-      .getMultiaddrs()
-      .map((a) => a.decapsulateCode(P2P_CODE))
-      .sort((x, y) => cardAddressRank(x) - cardAddressRank(y))
-      .filter((a) => a.bytes.length <= MAX_CARD_ADDR_BYTES)
-      .map((a) => a.toString());
-    return [...new Set(addrs)].slice(0, MAX_CARD_ADDRS);
   }
 
   async #bootstrap(running: Running): Promise<void> {

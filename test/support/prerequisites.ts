@@ -74,3 +74,23 @@ export function browserGate(): Gate {
     'built-ui': existsSync(path.join(root, 'dist', 'renderer', 'index.html')) ? undefined : 'the UI is not built (npm run build:renderer)',
   });
 }
+
+/**
+ * Debian's Chromium, headless, as the UI tests and screenshots drive it. Without the background
+ * networking flags Chromium keeps trying hosts this machine cannot reach.
+ */
+export async function launchChromium(): Promise<import('playwright-core').Browser> {
+  const { chromium } = await import('playwright-core');
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+}

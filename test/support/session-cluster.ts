@@ -184,3 +184,17 @@ export class Cluster {
     return this.nodes[node]!.coordinator.list().find((s) => s.sessionId === sessionId);
   }
 }
+
+/** Sessions created by node 0 and declined by node 1, one every `spacingMs` of fake time. */
+export async function floodOfDeclined(c: Cluster, count: number, spacingMs: number): Promise<string[]> {
+  const ids: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const requests = c.nodes[1]!.requests.length;
+    const s = await c.create(0, { description: `request ${i}` });
+    await c.runUntil(() => c.nodes[1]!.requests.length === requests + 1);
+    await c.nodes[1]!.coordinator.decline(s.sessionId, 'no');
+    await c.time.advance(spacingMs, () => c.settle());
+    ids.push(s.sessionId);
+  }
+  return ids;
+}

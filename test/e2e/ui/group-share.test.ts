@@ -1,7 +1,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Group } from '../../../preload/contract.ts';
-import { browserGate, CHROMIUM } from '../../support/prerequisites.ts';
+import { browserGate, launchChromium } from '../../support/prerequisites.ts';
 import { connectControl, type ControlClient } from '../../../main/daemon/control-client.ts';
 import { startUiHarness, type UiHarness } from '../../support/ui-harness.ts';
 
@@ -21,19 +21,7 @@ describe.skipIf(needs.skip !== undefined)(needs.title('importing a shared group 
     needs.assert();
     harness = await startUiHarness({ stepMs: 0 });
     control = await connectControl(harness.url);
-    const { chromium } = await import('playwright-core');
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
   });
 
   afterAll(async () => {

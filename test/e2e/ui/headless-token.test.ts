@@ -1,6 +1,6 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { browserGate, CHROMIUM } from '../../support/prerequisites.ts';
+import { browserGate, launchChromium } from '../../support/prerequisites.ts';
 import { startUiHarness, type UiHarness } from '../../support/ui-harness.ts';
 
 // The headless mode's token in Debian's Chromium, over the UI harness (the real control server):
@@ -17,19 +17,7 @@ describe.skipIf(needs.skip !== undefined)(needs.title('the headless token in the
   beforeAll(async () => {
     needs.assert();
     harness = await startUiHarness({ stepMs: 0 });
-    const { chromium } = await import('playwright-core');
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
   });
 
   // A page error is charged to the test whose page made it.

@@ -1,6 +1,6 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { browserGate, CHROMIUM } from '../../support/prerequisites.ts';
+import { browserGate, launchChromium } from '../../support/prerequisites.ts';
 import { connectControl, type ControlClient } from '../../../main/daemon/control-client.ts';
 import { safetyCode } from '../../../preload/safety-code.ts';
 import { startUiHarness, type UiHarness } from '../../support/ui-harness.ts';
@@ -24,19 +24,7 @@ describe.skipIf(needs.skip !== undefined)(needs.title('saving a LAN co-signer af
     control = await connectControl(harness.url);
     ownKey = (await control.bridge.call('keys.status', {})).key!.publicKey;
     daveKey = (await control.bridge.call('peers.lan', {})).find((c) => c.displayName === 'Dave')!.publicKey;
-    const { chromium } = await import('playwright-core');
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
   });
 
   // Each test starts with Dave on the LAN and not saved, whatever an earlier one did or left.

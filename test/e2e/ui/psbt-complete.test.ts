@@ -1,6 +1,6 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { browserGate, CHROMIUM } from '../../support/prerequisites.ts';
+import { browserGate, launchChromium } from '../../support/prerequisites.ts';
 import { importPsbt } from '../../../main/wallet/psbt-import.ts';
 import { spentOutputs, verifyWithBitcoinJs } from '../../support/psbt-fixtures.ts';
 import { startUiHarness, type UiHarness } from '../../support/ui-harness.ts';
@@ -19,19 +19,7 @@ describe.skipIf(needs.skip !== undefined)(needs.title('finalizing a co-signed PS
   beforeAll(async () => {
     needs.assert();
     harness = await startUiHarness({ stepMs: 0 });
-    const { chromium } = await import('playwright-core');
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
   });
 
   // A page error is charged to the test whose page made it.

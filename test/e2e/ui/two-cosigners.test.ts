@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { browserGate, CHROMIUM } from '../../support/prerequisites.ts';
+import { browserGate, launchChromium } from '../../support/prerequisites.ts';
 import { hexToBytes } from '@noble/hashes/utils.js';
 import * as bitcoin from 'bitcoinjs-lib';
 import { mkdirSync } from 'node:fs';
@@ -97,19 +97,7 @@ describe.skipIf(needs.skip !== undefined)(needs.title('two co-signers through th
   beforeAll(async () => {
     needs.assert();
     mkdirSync(SHOTS, { recursive: true });
-    const { chromium } = await import('playwright-core');
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
     a = await startDaemon('Alice', { displayName: 'Alice' });
     pa = await open(a);
     await shot(pa, 'a-00-first-run');

@@ -1,6 +1,6 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { browserGate, CHROMIUM } from '../../support/prerequisites.ts';
+import { browserGate, launchChromium } from '../../support/prerequisites.ts';
 import { startUiHarness, type UiHarness } from '../../support/ui-harness.ts';
 
 // The group's coins on its wallet screen and the broadcast of a finished transaction, in Debian's
@@ -16,19 +16,7 @@ describe.skipIf(needs.skip !== undefined)(needs.title("a group's coins through t
   beforeAll(async () => {
     needs.assert();
     harness = await startUiHarness({ stepMs: 0 });
-    const { chromium } = await import('playwright-core');
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
   });
 
   afterAll(async () => {

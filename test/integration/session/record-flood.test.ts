@@ -9,25 +9,11 @@ import { describe, expect, it } from 'vitest';
 import type { CoordinatorOptions } from '../../../main/session/limits.ts';
 import { CountingRecordStore } from '../../support/counting-record-store.ts';
 import { MemoryRecordStore } from '../../support/memory-record-store.ts';
-import { Cluster } from '../../support/session-cluster.ts';
+import { Cluster, floodOfDeclined as flood } from '../../support/session-cluster.ts';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
 const DAY = 24 * HOUR;
-
-/** Sessions created by node 0 and declined by node 1, one every `spacingMs` of fake time. */
-async function flood(c: Cluster, count: number, spacingMs: number): Promise<string[]> {
-  const ids: string[] = [];
-  for (let i = 0; i < count; i++) {
-    const requests = c.nodes[1]!.requests.length;
-    const s = await c.create(0, { description: `request ${i}` });
-    await c.runUntil(() => c.nodes[1]!.requests.length === requests + 1);
-    await c.nodes[1]!.coordinator.decline(s.sessionId, 'no');
-    await c.time.advance(spacingMs, () => c.settle());
-    ids.push(s.sessionId);
-  }
-  return ids;
-}
 
 function countingCluster(seed: string, options: Partial<CoordinatorOptions>): { c: Cluster; stores: CountingRecordStore[] } {
   const stores: CountingRecordStore[] = [];

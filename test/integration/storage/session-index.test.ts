@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { FileRecordStore } from '../../../main/storage/record-store.ts';
 import { CountingRecordStore } from '../../support/counting-record-store.ts';
 import { MemoryRecordStore } from '../../support/memory-record-store.ts';
-import { Cluster } from '../../support/session-cluster.ts';
+import { Cluster, floodOfDeclined as flood } from '../../support/session-cluster.ts';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
@@ -18,19 +18,6 @@ const dirs: string[] = [];
 afterEach(async () => {
   for (const dir of dirs.splice(0)) await rm(dir, { recursive: true, force: true });
 });
-
-async function flood(c: Cluster, count: number, spacingMs: number): Promise<string[]> {
-  const ids: string[] = [];
-  for (let i = 0; i < count; i++) {
-    const requests = c.nodes[1]!.requests.length;
-    const s = await c.create(0, { description: `request ${i}` });
-    await c.runUntil(() => c.nodes[1]!.requests.length === requests + 1);
-    await c.nodes[1]!.coordinator.decline(s.sessionId, 'no');
-    await c.time.advance(spacingMs, () => c.settle());
-    ids.push(s.sessionId);
-  }
-  return ids;
-}
 
 const options = { sessionTimeoutMs: 30 * MIN, defaultSessionTtlMs: 10 * MIN, cleanupIntervalMs: HOUR };
 

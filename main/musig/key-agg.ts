@@ -199,7 +199,13 @@ export function withTweaks(ctx: KeyAggContext, tweaks: readonly Tweak[]): KeyAgg
   return makeContext(base.publicKeys, base.points, base.coefficients, Object.freeze([...base.tweaks, ...own]), state);
 }
 
-/** Adds the BIP341 key-path-only taproot tweak (t = hashTapTweak(xonly(Q)), x-only) to ctx. */
-export function withTaprootTweak(ctx: KeyAggContext): KeyAggContext {
-  return withTweaks(ctx, [{ tweak: taggedHash('TapTweak', keyAggInternals(ctx).xOnlyQ), xOnly: true }]);
+/**
+ * Adds the BIP341 taproot tweak to ctx (x-only): t = hashTapTweak(xonly(Q)) for a key-path-only
+ * output, t = hashTapTweak(xonly(Q) || merkleRoot) for an output that commits to a script tree.
+ */
+export function withTaprootTweak(ctx: KeyAggContext, merkleRoot?: Uint8Array): KeyAggContext {
+  const xOnlyQ = keyAggInternals(ctx).xOnlyQ;
+  if (merkleRoot !== undefined && merkleRoot.length !== 32) throw new CosignerError('INVALID_TWEAK', 'a merkle root is 32 bytes');
+  const tweak = merkleRoot === undefined ? taggedHash('TapTweak', xOnlyQ) : taggedHash('TapTweak', xOnlyQ, merkleRoot);
+  return withTweaks(ctx, [{ tweak, xOnly: true }]);
 }

@@ -64,7 +64,7 @@ export function snapshotOf({
     // A transaction exists only for a COMPLETE session (a store failure at the end aborts it).
     psbt: psbt && !done ? { ...psbt, transaction: null } : psbt,
     bip322: bip322
-      ? { address: bip322.address, digests: bip322.digests.map(bytesToHex), signatures: state.signatures.map(bip322Signature) }
+      ? { address: bip322.address, digests: bip322.digests.map(bytesToHex), signatures: state.signatures.map((s) => bip322Signature(s)) }
       : null,
     failure: state.failure
       ? {

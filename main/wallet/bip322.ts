@@ -14,7 +14,7 @@ import { base64 } from '@scure/base';
 import { RawTx, RawWitness, Script, Transaction } from '@scure/btc-signer';
 import { sha256x2 } from '@scure/btc-signer/utils.js';
 import { CosignerError } from '../errors.ts';
-import { keyPathSighash, SIGHASH_DEFAULT } from './psbt-sighash.ts';
+import { taprootSighash, SIGHASH_DEFAULT } from './psbt-sighash.ts';
 
 export const BIP322_TAG = 'BIP0322-signed-message';
 
@@ -63,18 +63,26 @@ export function taprootScriptPubKey(outputKey: Uint8Array): Uint8Array {
 }
 
 /**
- * What a BIP322 simple signature for the P2TR address of `outputKey` signs: the BIP341 key-path
- * signature hash (SIGHASH_DEFAULT, no annex) of to_sign's input. It depends on the output key and the
- * message only, not on the network an address is written for.
+ * What a BIP322 simple signature for the P2TR address of `outputKey` signs: the BIP341 signature
+ * hash (SIGHASH_DEFAULT, no annex) of to_sign's input, by the key path, or by the script path of the
+ * leaf whose hash is `leafHash` (BIP342). It depends on the output key, the leaf and the message
+ * only, not on the network an address is written for.
  */
-export function bip322Digest(message: Uint8Array, outputKey: Uint8Array): Uint8Array {
+export function bip322Digest(message: Uint8Array, outputKey: Uint8Array, leafHash?: Uint8Array): Uint8Array {
   const scriptPubKey = taprootScriptPubKey(outputKey);
-  return keyPathSighash(bip322ToSign(message, scriptPubKey), 0, SIGHASH_DEFAULT, { scripts: [scriptPubKey], amounts: [0n] });
+  return taprootSighash(bip322ToSign(message, scriptPubKey), 0, SIGHASH_DEFAULT, { scripts: [scriptPubKey], amounts: [0n] }, leafHash);
 }
 
-/** The BIP322 simple signature: base64 of to_sign's serialized witness, here one 64-byte item
- *  (a SIGHASH_DEFAULT key-path signature). */
-export function bip322Signature(schnorrSignature: Uint8Array): string {
-  if (schnorrSignature.length !== 64) throw new CosignerError('INVALID_INPUT', 'a key-path signature with SIGHASH_DEFAULT is 64 bytes');
-  return base64.encode(RawWitness.encode([schnorrSignature]));
+/** The leaf a script-path BIP322 signature executes: its script and control block end the witness. */
+export interface WitnessLeaf {
+  readonly script: Uint8Array;
+  readonly controlBlock: Uint8Array;
+}
+
+/** The BIP322 simple signature: base64 of to_sign's serialized witness: one 64-byte SIGHASH_DEFAULT
+ *  signature (key path), or the signature, the leaf script and its control block (script path). */
+export function bip322Signature(schnorrSignature: Uint8Array, leaf?: WitnessLeaf): string {
+  if (schnorrSignature.length !== 64) throw new CosignerError('INVALID_INPUT', 'a signature with SIGHASH_DEFAULT is 64 bytes');
+  const witness = leaf === undefined ? [schnorrSignature] : [schnorrSignature, leaf.script, leaf.controlBlock];
+  return base64.encode(RawWitness.encode(witness));
 }

@@ -50,13 +50,15 @@ export function prevoutsOf(tx: Transaction): Prevouts {
 }
 
 /**
- * BIP341 SigMsg for key-path spends (no annex, ext_flag 0) of one transaction. The hashes over all
+ * BIP341 SigMsg of one transaction's inputs (no annex): key-path spends (ext_flag 0), and BIP342
+ * script-path spends of a tapscript leaf (ext_flag 1: the leaf hash, key_version 0, and no
+ * OP_CODESEPARATOR executed). The hashes over all
  * inputs and outputs are made once here and shared by every input's message: @scure/btc-signer's
  * preimageWitnessV1 hashes them all again for each input, quadratic in inputs (about 1 ms an input
  * at 100 inputs, most of a PSBT's signing plan). Checked against bitcoinjs-lib's hashForWitnessV1
- * for every hash type (test/unit/wallet/psbt-sighash.test.ts).
+ * for every hash type, with and without a leaf hash (test/unit/wallet/psbt-sighash.test.ts).
  */
-export class KeyPathSighasher {
+export class TaprootSighasher {
   readonly #version: number;
   readonly #lockTime: number;
   readonly #outpoints: readonly Uint8Array[];
@@ -90,8 +92,12 @@ export class KeyPathSighasher {
     this.#outputsHash = sha256(concatBytes(...this.#outputs));
   }
 
-  /** The BIP341 signature message hash of input `index` spent by its key path (no annex). */
-  message(index: number, sighashType: number): Uint8Array {
+  /**
+   * The signature message hash of input `index` (no annex): spent by its key path, or, given the
+   * BIP341 hash of the tapscript leaf it executes, by that leaf's script path (BIP342).
+   */
+  message(index: number, sighashType: number, leafHash?: Uint8Array): Uint8Array {
+    if (leafHash !== undefined && leafHash.length !== 32) throw new CosignerError('INVALID_INPUT', 'a leaf hash is 32 bytes');
     if (!TAPROOT_SIGHASH_TYPES.includes(sighashType)) {
       throw new CosignerError('PSBT_REFUSED', `input ${index}: ${sighashName(sighashType)} is not a taproot sighash type`, {
         input: index,
@@ -117,7 +123,7 @@ export class KeyPathSighasher {
     const parts: Uint8Array[] = [Uint8Array.of(0, sighashType), version, u32(this.#lockTime)];
     if (!anyoneCanPay) parts.push(...this.#inputHashes);
     if (outputType === SIGHASH_ALL) parts.push(this.#outputsHash);
-    parts.push(Uint8Array.of(0)); // spend_type: key path, no annex
+    parts.push(Uint8Array.of(leafHash === undefined ? 0 : 2)); // spend_type: ext_flag * 2, no annex
     if (anyoneCanPay) {
       parts.push(
         this.#outpoints[index] as Uint8Array,
@@ -129,14 +135,22 @@ export class KeyPathSighasher {
       parts.push(u32(index));
     }
     if (outputType === SIGHASH_SINGLE) parts.push(sha256(single as Uint8Array));
+    // BIP342 extension: tapleaf_hash, key_version 0, codesep_pos 0xffffffff.
+    if (leafHash !== undefined) parts.push(leafHash, Uint8Array.of(0), u32(0xffff_ffff));
     return schnorr.utils.taggedHash('TapSighash', concatBytes(...parts));
   }
 }
 
-/** The BIP341 signature message hash of input `index` spent by its key path (no annex). For every
- *  input of one transaction, make one KeyPathSighasher instead. */
-export function keyPathSighash(tx: Transaction, index: number, sighashType: number, prevouts: Prevouts = prevoutsOf(tx)): Uint8Array {
-  return new KeyPathSighasher(tx, prevouts).message(index, sighashType);
+/** The signature message hash of input `index` (no annex), by its key path or, with `leafHash`, that
+ *  leaf's script path. For every input of one transaction, make one TaprootSighasher instead. */
+export function taprootSighash(
+  tx: Transaction,
+  index: number,
+  sighashType: number,
+  prevouts: Prevouts = prevoutsOf(tx),
+  leafHash?: Uint8Array,
+): Uint8Array {
+  return new TaprootSighasher(tx, prevouts).message(index, sighashType, leafHash);
 }
 
 function u32(n: number): Uint8Array {

@@ -16,7 +16,7 @@ import type { DerivedGroupKey } from './bip328.ts';
 import type { GroupKeys } from './group-keys.ts';
 import { finalizeKeyPath } from './psbt-finalize.ts';
 import { classifyInputs, feeOf, type ClassifyOptions, type ImportedPsbt, type OwnInput } from './psbt-import.ts';
-import { approvalDigest, KeyPathSighasher, prevoutsOf, SIGHASH_DEFAULT } from './psbt-sighash.ts';
+import { approvalDigest, TaprootSighasher, prevoutsOf, SIGHASH_DEFAULT } from './psbt-sighash.ts';
 
 export interface PlannedInput {
   readonly index: number;
@@ -80,7 +80,7 @@ export function planPsbtSigning(imported: ImportedPsbt, keys: GroupKeys, options
   if (reasons.length > 0) throw refusedError(tx, reasons);
   // Throws for outputs that spend more than the inputs: no one signs such a transaction.
   feeOf(tx);
-  const sighasher = new KeyPathSighasher(tx, prevoutsOf(tx));
+  const sighasher = new TaprootSighasher(tx, prevoutsOf(tx));
   const own = classes.filter((c): c is OwnInput => c.status === 'ours');
   const inputs = own.map((c) => {
     const message = sighasher.message(c.index, c.sighashType);

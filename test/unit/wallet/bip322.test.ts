@@ -20,7 +20,7 @@ import {
   bip322ToSpend,
   taprootScriptPubKey,
 } from '../../../main/wallet/bip322.ts';
-import { keyPathSighash } from '../../../main/wallet/psbt-sighash.ts';
+import { taprootSighash } from '../../../main/wallet/psbt-sighash.ts';
 import { bytes32 } from '../../support/psbt-fixtures.ts';
 
 const SIGHASH_ALL = 0x01;
@@ -89,7 +89,7 @@ describe('against bip322-js', () => {
     expect(bytesToHex(theirs.subarray(0, 2))).toBe('0141');
     expect(theirs[66]).toBe(SIGHASH_ALL);
     const spk = taprootScriptPubKey(outputKey);
-    const sighashAll = keyPathSighash(bip322ToSign(message, spk), 0, SIGHASH_ALL, { scripts: [spk], amounts: [0n] });
+    const sighashAll = taprootSighash(bip322ToSign(message, spk), 0, SIGHASH_ALL, { scripts: [spk], amounts: [0n] });
     expect(schnorr.verify(theirs.subarray(2, 66), sighashAll, outputKey)).toBe(true);
   });
 

@@ -1,9 +1,10 @@
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { Transaction } from '@scure/btc-signer';
+import { tapLeafHash } from '@scure/btc-signer/payment.js';
 import * as bitcoin from 'bitcoinjs-lib';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { KeyPathSighasher, keyPathSighash, TAPROOT_SIGHASH_TYPES } from '../../../main/wallet/psbt-sighash.ts';
+import { TaprootSighasher, taprootSighash, TAPROOT_SIGHASH_TYPES } from '../../../main/wallet/psbt-sighash.ts';
 
 const bytes = (min: number, max: number) => fc.uint8Array({ minLength: min, maxLength: max });
 // Scripts up to 300 bytes, so that some take a 3-byte CompactSize length, and taproot scripts.
@@ -44,13 +45,13 @@ function transactionOf(s: fc.Arbitrary<unknown> extends never ? never : ReturnTy
   return tx;
 }
 
-describe('BIP341 key-path signature messages (KeyPathSighasher)', () => {
+describe('BIP341 key-path signature messages (TaprootSighasher)', () => {
   it('equal bitcoinjs-lib hashForWitnessV1 and @scure/btc-signer preimageWitnessV1 for every input and every hash type', () => {
     fc.assert(
       fc.property(spend, (s) => {
         const tx = transactionOf(s);
         const prevouts = { scripts: s.inputs.map((i) => i.script), amounts: s.inputs.map((i) => i.amount) };
-        const sighasher = new KeyPathSighasher(tx, prevouts);
+        const sighasher = new TaprootSighasher(tx, prevouts);
         const other = bitcoin.Transaction.fromBuffer(tx.unsignedTx);
         for (const type of TAPROOT_SIGHASH_TYPES) {
           s.inputs.forEach((_, index) => {
@@ -61,7 +62,7 @@ describe('BIP341 key-path signature messages (KeyPathSighasher)', () => {
               return;
             }
             const message = bytesToHex(sighasher.message(index, type));
-            expect(bytesToHex(keyPathSighash(tx, index, type, prevouts))).toBe(message);
+            expect(bytesToHex(taprootSighash(tx, index, type, prevouts))).toBe(message);
             const scure = tx.preimageWitnessV1(index, [...prevouts.scripts], type, [...prevouts.amounts]);
             expect(message, `input ${index}, type ${type}`).toBe(bytesToHex(scure));
             // bitcoinjs-lib sizes an ANYONECANPAY message for a 34-byte spent script (a taproot one).
@@ -75,14 +76,40 @@ describe('BIP341 key-path signature messages (KeyPathSighasher)', () => {
     );
   });
 
+  it('of a script-path spend (BIP342: leaf hash, key version 0, no code separator) equal bitcoinjs-lib and @scure/btc-signer', () => {
+    fc.assert(
+      fc.property(spend, bytes(1, 80), (s, leafScript) => {
+        const leafHash = tapLeafHash(leafScript);
+        const tx = transactionOf(s);
+        const prevouts = { scripts: s.inputs.map((i) => i.script), amounts: s.inputs.map((i) => i.amount) };
+        const sighasher = new TaprootSighasher(tx, prevouts);
+        const other = bitcoin.Transaction.fromBuffer(tx.unsignedTx);
+        for (const type of TAPROOT_SIGHASH_TYPES) {
+          s.inputs.forEach((_, index) => {
+            if ((type & 0x03) === 0x03 && index >= s.outputs.length) return;
+            const message = bytesToHex(sighasher.message(index, type, leafHash));
+            expect(message).not.toBe(bytesToHex(sighasher.message(index, type)));
+            expect(bytesToHex(taprootSighash(tx, index, type, prevouts, leafHash))).toBe(message);
+            const scure = tx.preimageWitnessV1(index, [...prevouts.scripts], type, [...prevouts.amounts], -1, leafScript);
+            expect(message, `input ${index}, type ${type}`).toBe(bytesToHex(scure));
+            if ((type & 0x80) !== 0 && prevouts.scripts[index]!.length !== 34) return;
+            const expected = other.hashForWitnessV1(index, prevouts.scripts, prevouts.amounts, type, leafHash);
+            expect(message, `input ${index}, type ${type}`).toBe(bytesToHex(expected));
+          });
+        }
+      }),
+      { numRuns: 40 },
+    );
+  });
+
   it('refuses a hash type BIP341 does not define, and a missing spent output', () => {
     const tx = new Transaction();
     tx.addInput({ txid: new Uint8Array(32).fill(1), index: 0 });
     tx.addOutput({ script: Uint8Array.of(0x51, 0x20, ...new Uint8Array(32).fill(2)), amount: 1n });
     const prevouts = { scripts: [Uint8Array.of(0x51)], amounts: [2n] };
-    expect(() => keyPathSighash(tx, 0, 0x04, prevouts)).toThrow(
+    expect(() => taprootSighash(tx, 0, 0x04, prevouts)).toThrow(
       expect.objectContaining({ code: 'PSBT_REFUSED', context: { input: 0, code: 'invalid-sighash' } }),
     );
-    expect(() => new KeyPathSighasher(tx, { scripts: [], amounts: [] })).toThrow(expect.objectContaining({ code: 'INVALID_INPUT' }));
+    expect(() => new TaprootSighasher(tx, { scripts: [], amounts: [] })).toThrow(expect.objectContaining({ code: 'INVALID_INPUT' }));
   });
 });

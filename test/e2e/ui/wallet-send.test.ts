@@ -176,4 +176,50 @@ describe.skipIf(needs.skip !== undefined)(needs.title("spending a group's coins 
     },
     4 * SESSION_MS,
   );
+
+  it(
+    'speeds the stuck payment up from its history line: the replacement is co-signed in both UIs and takes its place on the server',
+    async () => {
+      expect(sent.txid).not.toBe('');
+      const original = bitcoin.Transaction.fromHex(server.chain.txs.get(sent.txid)!.toHex());
+      // Only the unconfirmed payment out of the group can be sped up, not the coins it received.
+      await expect.poll(() => pa.getByTestId('wallet-speed-up').count()).toBe(1);
+      await historyRow(sent.txid).getByTestId('wallet-speed-up').click();
+      await pa.getByTestId('speed-up-rate').fill('12');
+      await pa.getByTestId('speed-up-build').click();
+      await pa.getByTestId('speed-up-summary').waitFor();
+      await pa.getByTestId('speed-up-ask-cosigners').click();
+      const { rawTxHex } = await cosign();
+      await pa.getByTestId('broadcast-tx').click();
+      await pa.getByTestId('broadcast-done').waitFor();
+      expect(server.broadcasts).toEqual([original.toHex(), rawTxHex]);
+
+      // Read by bitcoinjs-lib: the same coins, RBF, the same payment, the change smaller by the
+      // higher fee (at least 12 sat/vB, and BIP125's old fee plus 1 sat/vB), every signature valid.
+      const tx = bitcoin.Transaction.fromHex(rawTxHex);
+      const outpoints = (t: bitcoin.Transaction) => t.ins.map((i) => `${Buffer.from(i.hash).toString('hex')}:${i.index}`).sort();
+      expect(outpoints(tx)).toEqual(outpoints(original));
+      expect(tx.ins.every((i) => i.sequence === 0xfffffffd)).toBe(true);
+      const prevouts = prevoutsOf(tx);
+      expect(verifyWithBitcoinJs(rawTxHex, prevouts)).toEqual(prevouts.map(() => true));
+      const value = (t: bitcoin.Transaction, address: string) =>
+        t.outs.find((o) => bitcoin.address.fromOutputScript(Buffer.from(o.script), REGTEST) === address)?.value;
+      expect(tx.outs).toHaveLength(2);
+      expect(value(tx, payee)).toBe(100_000n);
+      const fee = prevouts.reduce((s, p) => s + p.amount, 0n) - tx.outs.reduce((s, o) => s + o.value, 0n);
+      expect(value(tx, sent.change)).toBe(value(original, sent.change)! - (fee - sent.fee));
+      expect(fee).toBeGreaterThanOrEqual(12n * BigInt(tx.virtualSize()));
+      expect(fee).toBeGreaterThanOrEqual(sent.fee + BigInt(tx.virtualSize()));
+
+      // The server took it in place of the stuck one; the history shows only the replacement.
+      expect(server.chain.mempool).toContain(tx.getId());
+      expect(server.chain.mempool).not.toContain(sent.txid);
+      await refreshedWallet();
+      await historyRow(tx.getId()).waitFor();
+      expect(await historyRow(sent.txid).count()).toBe(0);
+      expect(await historyRow(tx.getId()).textContent()).toContain(`−${(100_000n + fee).toLocaleString('en-US')} sat`);
+      expect(pageErrors).toEqual([]);
+    },
+    4 * SESSION_MS,
+  );
 });

@@ -1,10 +1,12 @@
 import { schnorr, secp256k1 } from '@noble/curves/secp256k1.js';
 import * as bitcoin from 'bitcoinjs-lib';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ControlClient } from '../../../main/daemon/control-client.ts';
 import type { GroupWallet } from '../../../preload/contract.ts';
-import { startDaemonPair, type DaemonPair } from '../../support/daemon-process.ts';
+import { ROOT, startDaemonPair, type DaemonPair } from '../../support/daemon-process.ts';
 import { addressOf } from '../../support/descriptor-reader.ts';
 import { REGTEST, startEsploraServer, type EsploraServer } from '../../support/esplora-server.ts';
 import { verifyWithBitcoinJs } from '../../support/psbt-fixtures.ts';
@@ -17,7 +19,9 @@ import { browserGate, launchChromium } from '../../support/prerequisites.ts';
 // the Send form, the request, both approvals, the broadcast, the history, and a "Speed up" of the
 // stuck payment co-signed and broadcast the same way. Every transaction the server receives is read
 // back with bitcoinjs-lib and its signatures checked with tiny-secp256k1, not by our code.
+// Screenshots of the wallet's steps are saved under test-results/e2e/.
 const SESSION_MS = 30_000;
+const SHOTS = path.join(ROOT, 'test-results', 'e2e');
 const needs = browserGate();
 
 /** Someone else's P2WPKH address. */
@@ -35,6 +39,10 @@ describe.skipIf(needs.skip !== undefined)(needs.title("spending a group's coins 
   let groupId = '';
   let wallet: GroupWallet;
   const pageErrors: string[] = [];
+
+  async function shot(page: Page, name: string): Promise<void> {
+    await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+  }
 
   async function open(url: string, who: string): Promise<Page> {
     const page = await (await browser.newContext({ viewport: { width: 1100, height: 900 } })).newPage();
@@ -98,6 +106,7 @@ describe.skipIf(needs.skip !== undefined)(needs.title("spending a group's coins 
 
   beforeAll(async () => {
     needs.assert();
+    mkdirSync(SHOTS, { recursive: true });
     server = await startEsploraServer();
     [browser, pair] = await Promise.all([launchChromium(), startDaemonPair('Alice-wallet', 'Bob-wallet')]);
     const [keyA, keyB] = await pair.importKeys(schnorr.utils.randomSecretKey(), schnorr.utils.randomSecretKey());
@@ -129,7 +138,7 @@ describe.skipIf(needs.skip !== undefined)(needs.title("spending a group's coins 
   let sent = { txid: '', fee: 0n, change: '' };
 
   it(
-    'sees the balance, sends to an address, both approve, the broadcast reaches the server byte-exact, the history shows it',
+    'sees the balance, sends to an address, both approve, the broadcast reaches the server byte-exact (again from B: success), the history shows it',
     async () => {
       await refreshedWallet();
       expect(await pa.getByTestId('wallet-confirmed').textContent()).toContain('210,000 sat');
@@ -140,11 +149,13 @@ describe.skipIf(needs.skip !== undefined)(needs.title("spending a group's coins 
       await pa.getByTestId('send-fee-rate').fill('3');
       await pa.getByTestId('send-build').click();
       await pa.getByTestId('send-summary').waitFor();
+      await shot(pa, 'wallet-send-built');
       await pa.getByTestId('send-ask-cosigners').click();
       const { rawTxHex } = await cosign();
 
       await pa.getByTestId('broadcast-tx').click();
       await pa.getByTestId('broadcast-done').waitFor();
+      await shot(pa, 'wallet-send-broadcast');
       expect(server.broadcasts).toEqual([rawTxHex]);
 
       // The transaction, read by bitcoinjs-lib: the payment, the change on the change descriptor's
@@ -166,6 +177,11 @@ describe.skipIf(needs.skip !== undefined)(needs.title("spending a group's coins 
       );
       sent = { txid: tx.getId(), fee, change };
 
+      // Any co-signer can broadcast: B's, after A's, is success too (the server already has it).
+      await pb.getByTestId('broadcast-tx').click();
+      await pb.getByTestId('broadcast-done').waitFor();
+      expect(server.broadcasts).toEqual([rawTxHex, rawTxHex]);
+
       // The server has it in its mempool; the wallet's history shows it, unconfirmed, as paid out.
       expect(server.chain.mempool).toContain(tx.getId());
       await refreshedWallet();
@@ -185,14 +201,20 @@ describe.skipIf(needs.skip !== undefined)(needs.title("spending a group's coins 
       // Only the unconfirmed payment out of the group can be sped up, not the coins it received.
       await expect.poll(() => pa.getByTestId('wallet-speed-up').count()).toBe(1);
       await historyRow(sent.txid).getByTestId('wallet-speed-up').click();
+      // More than its change can pay: said in words, nothing built.
+      await pa.getByTestId('speed-up-rate').fill('2000');
+      await pa.getByTestId('speed-up-build').click();
+      await expect.poll(() => pa.getByTestId('error-message').getAttribute('data-code')).toBe('INSUFFICIENT_FUNDS');
+      expect(await pa.getByTestId('speed-up-summary').count()).toBe(0);
       await pa.getByTestId('speed-up-rate').fill('12');
       await pa.getByTestId('speed-up-build').click();
       await pa.getByTestId('speed-up-summary').waitFor();
+      await shot(pa, 'wallet-speed-up');
       await pa.getByTestId('speed-up-ask-cosigners').click();
       const { rawTxHex } = await cosign();
       await pa.getByTestId('broadcast-tx').click();
       await pa.getByTestId('broadcast-done').waitFor();
-      expect(server.broadcasts).toEqual([original.toHex(), rawTxHex]);
+      expect(server.broadcasts).toEqual([original.toHex(), original.toHex(), rawTxHex]);
 
       // Read by bitcoinjs-lib: the same coins, RBF, the same payment, the change smaller by the
       // higher fee (at least 12 sat/vB, and BIP125's old fee plus 1 sat/vB), every signature valid.

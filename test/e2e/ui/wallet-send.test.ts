@@ -59,16 +59,19 @@ describe.skipIf(needs.skip !== undefined)(needs.title("spending a group's coins 
     });
   }
 
-  /** A's wallet screen, refreshed from the server. */
+  /** A's wallet screen, once the refresh asked of it has asked the server and ended. */
   async function refreshedWallet(): Promise<void> {
     await pa.goto(`${pair.a.url}&view=wallet/${groupId}`);
+    const asked = server.requests.length;
     await pa.getByTestId('wallet-refresh').click();
+    await expect.poll(() => server.requests.length, { timeout: SESSION_MS }).toBeGreaterThan(asked);
+    await expect.poll(async () => (await pa.getByTestId('wallet-refresh').textContent())?.trim(), { timeout: SESSION_MS }).toBe('Refresh');
     await pa.getByTestId('wallet-fetched').waitFor();
   }
 
   /** From the New request screen the Send form handed the PSBT to: reviewed, sent, approved on B, COMPLETE on A. */
   async function cosign(): Promise<{ sessionId: string; rawTxHex: string }> {
-    await expect.poll(() => pa.getByTestId('psbt-input').inputValue()).toMatch(/^cHNidP8/);
+    await expect.poll(() => pa.getByTestId('psbt-input').inputValue(), { timeout: SESSION_MS }).toMatch(/^cHNidP8/);
     await pa.getByTestId('review-psbt').click();
     await pa.getByTestId('psbt-review').waitFor();
     await pa.getByTestId('send-psbt-request').click();
@@ -196,15 +199,18 @@ describe.skipIf(needs.skip !== undefined)(needs.title("spending a group's coins 
   it(
     'speeds the stuck payment up from its history line: the replacement is co-signed in both UIs and takes its place on the server',
     async () => {
+      // The payment the test above made and broadcast.
       expect(sent.txid).not.toBe('');
       const original = bitcoin.Transaction.fromHex(server.chain.txs.get(sent.txid)!.toHex());
       // Only the unconfirmed payment out of the group can be sped up, not the coins it received.
-      await expect.poll(() => pa.getByTestId('wallet-speed-up').count()).toBe(1);
+      await expect.poll(() => pa.getByTestId('wallet-speed-up').count(), { timeout: SESSION_MS }).toBe(1);
       await historyRow(sent.txid).getByTestId('wallet-speed-up').click();
       // More than its change can pay: said in words, nothing built.
       await pa.getByTestId('speed-up-rate').fill('2000');
       await pa.getByTestId('speed-up-build').click();
-      await expect.poll(() => pa.getByTestId('error-message').getAttribute('data-code')).toBe('INSUFFICIENT_FUNDS');
+      await expect
+        .poll(() => pa.getByTestId('error-message').getAttribute('data-code'), { timeout: SESSION_MS })
+        .toBe('INSUFFICIENT_FUNDS');
       expect(await pa.getByTestId('speed-up-summary').count()).toBe(0);
       await pa.getByTestId('speed-up-rate').fill('12');
       await pa.getByTestId('speed-up-build').click();

@@ -4,6 +4,8 @@
  * way electrs indexes them, answering in the shapes of Blockstream/esplora API.md (electrs
  * src/rest.rs: a missing block_* for unconfirmed, `prevout` per input, 25 confirmed per page).
  * Scripts are not validated (no node here): the server is a chain index, not a consensus engine.
+ * A broadcast spending what a mempool transaction spends is taken as its replacement by Bitcoin
+ * Core's fee rules (BIP125, full RBF) or refused as Core would refuse it.
  *
  * Faults for the error tests: `fault` answers chosen requests with a 5xx, a hang, malformed JSON,
  * or a body rewritten by the test (a server lying about an amount).
@@ -147,6 +149,59 @@ export class TestChain {
     );
   }
 
+  /** Mempool transactions spending an outpoint `tx` spends: what it would replace. */
+  conflicts(tx: bitcoin.Transaction): string[] {
+    const spends = new Set(tx.ins.map((i) => `${Buffer.from(i.hash).toString('hex')}:${i.index}`));
+    return this.mempool.filter((t) => this.txs.get(t)!.ins.some((i) => spends.has(`${Buffer.from(i.hash).toString('hex')}:${i.index}`)));
+  }
+
+  /** Satoshis in minus out; null when an output it spends is not on this chain. */
+  fee(tx: bitcoin.Transaction): bigint | null {
+    let fee = 0n;
+    for (const i of tx.ins) {
+      const prev = this.prevout(Buffer.from(i.hash).reverse().toString('hex'), i.index);
+      if (!prev) return null;
+      fee += prev.value;
+    }
+    return fee - tx.outs.reduce((sum, o) => sum + o.value, 0n);
+  }
+
+  /**
+   * Why Bitcoin Core would refuse `tx` as the replacement of `conflicts` (BIP125 rules 3, 4 and 6, as
+   * Core's policy/rbf.cpp checks them with full RBF, its default since v28: the originals need not
+   * signal); null when it takes it.
+   */
+  replacementRefusal(tx: bitcoin.Transaction, conflicts: readonly string[]): string | null {
+    const fee = this.fee(tx);
+    if (fee === null) return 'bad-txns-inputs-missingorspent';
+    const rate = (f: bigint, t: bitcoin.Transaction) => Number(f) / t.virtualSize();
+    let oldFees = 0n;
+    for (const txid of conflicts) {
+      const old = this.txs.get(txid)!;
+      const oldFee = this.fee(old)!;
+      if (rate(fee, tx) <= rate(oldFee, old)) return `insufficient fee, rejecting replacement ${tx.getId()}; new feerate <= old feerate`;
+      oldFees += oldFee;
+    }
+    // Rule 4: the incremental relay fee, 1 sat/vB, for the replacement's own size.
+    if (fee < oldFees + BigInt(tx.virtualSize()))
+      return `insufficient fee, rejecting replacement ${tx.getId()}, not enough additional fees to relay`;
+    return null;
+  }
+
+  /** Drops `txids` from the mempool, with every mempool transaction spending their outputs. */
+  evict(txids: readonly string[]): void {
+    const gone = new Set(txids);
+    for (let grew = true; grew;) {
+      grew = false;
+      for (const t of this.mempool)
+        if (!gone.has(t) && this.txs.get(t)!.ins.some((i) => gone.has(Buffer.from(i.hash).reverse().toString('hex')))) {
+          gone.add(t);
+          grew = true;
+        }
+    }
+    for (const t of gone) if (this.mempool.includes(t)) this.mempool.splice(this.mempool.indexOf(t), 1);
+  }
+
   status(txid: string): Record<string, unknown> {
     const block = this.blocks.find((b) => b.txids.includes(txid));
     return block ? { confirmed: true, block_height: block.height, block_hash: block.hash, block_time: block.time } : { confirmed: false };
@@ -267,6 +322,12 @@ export async function startEsploraServer(chain = new TestChain()): Promise<Esplo
       if (chain.mempool.includes(txid)) return text(400, 'sendrawtransaction RPC error: {"code":-26,"message":"txn-already-in-mempool"}');
       if (chain.heightOf(txid) !== null)
         return text(400, 'sendrawtransaction RPC error: {"code":-27,"message":"Transaction already in block chain"}');
+      const conflicts = chain.conflicts(tx);
+      if (conflicts.length > 0) {
+        const refusal = chain.replacementRefusal(tx, conflicts);
+        if (refusal !== null) return text(400, `sendrawtransaction RPC error: {"code":-26,"message":"${refusal}"}`);
+        chain.evict(conflicts);
+      }
       chain.add(tx);
       return text(200, txid);
     }

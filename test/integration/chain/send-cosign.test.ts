@@ -2,7 +2,8 @@
  * The whole sending path: coins on a local Esplora server → wallet.refresh → wallet.buildSend (fee
  * rate from the server's estimates) → the ordinary co-signing request between two real coordinators
  * (in-process transport), each reviewing it → COMPLETE → wallet.broadcast, which reaches the server
- * byte for byte → a refresh shows the spend. The signatures are checked by bitcoinjs-lib and
+ * byte for byte → a refresh shows the spend → wallet.bumpFee's replacement co-signed the same way
+ * and broadcast in its place. The signatures are checked by bitcoinjs-lib and
  * tiny-secp256k1, not by us.
  */
 import * as bitcoin from 'bitcoinjs-lib';
@@ -34,7 +35,7 @@ describe('sending from the group wallet through a co-signing session', () => {
     await server.close();
   });
 
-  it('build → co-sign by two nodes → broadcast byte-exact → the refresh shows the spend → a fee bump replaces it', async () => {
+  it('build → co-sign by two nodes → broadcast byte-exact → the refresh shows the spend → a co-signed fee bump replaces it', async () => {
     const c = new Cluster(2, { seed: 'send-cosign', options: { bitcoinNetwork: 'regtest' } });
     await c.start();
     const group = describeGroup('Pair', c.signerHexes(), 'regtest');
@@ -150,9 +151,46 @@ describe('sending from the group wallet through a co-signing session', () => {
       code: 'INSUFFICIENT_FUNDS',
     });
 
+    // The replacement goes through the ordinary co-signing request: the co-signer's node reviews it
+    // and both sign it again; bitcoinjs-lib and tiny-secp256k1 check the signatures.
+    const bumpSession = await c.nodes[0]!.coordinator.createSession({
+      signers: c.signerHexes(),
+      payload: { kind: 'psbt', psbt: bump.psbtBase64, network: 'regtest' },
+      description: 'rent, faster',
+      tweak: 'taproot',
+    });
+    await c.runUntil(() => c.nodes[1]!.requests.some((r) => r.sessionId === bumpSession.sessionId));
+    expect(c.nodes[1]!.requests.find((r) => r.sessionId === bumpSession.sessionId)!.psbt!.review.fee).toBe(bump.fee);
+    await c.nodes[1]!.coordinator.approve(bumpSession.sessionId);
+    expect(await c.runUntilPhase(bumpSession.sessionId, ['COMPLETE'])).toBe(true);
+    const bumped = c.snapshot(0, bumpSession.sessionId)!.psbt!.transaction!;
+    const btxBumped = bitcoin.Transaction.fromHex(bumped.rawTxHex);
+    expect(verifyWithBitcoinJs(bumped.rawTxHex, prevouts)).toEqual(prevouts.map(() => true));
+    expect(outpoints(btxBumped.ins)).toEqual(outpoints(btx.ins));
+    expect(btxBumped.ins.every((i) => i.sequence === 0xfffffffd)).toBe(true);
+    expect(115_000 - btxBumped.outs.reduce((s, o) => s + Number(o.value), 0)).toBe(bump.fee);
+    expect(bump.fee).toBeGreaterThanOrEqual(20 * btxBumped.virtualSize());
+
+    // The server takes it as the replacement (Bitcoin Core's BIP125 fee rules) and drops the original;
+    // the original, sent again, is now the one refused.
+    expect(await h['wallet.broadcast']({ groupId: group.id, txHex: bumped.rawTxHex })).toMatchObject({ txid: btxBumped.getId() });
+    expect(server.broadcasts).toEqual([final.rawTxHex, bumped.rawTxHex]);
+    expect(server.chain.mempool).toContain(btxBumped.getId());
+    expect(server.chain.mempool).not.toContain(sent.txid);
+    await expect(h['wallet.broadcast']({ groupId: group.id, txHex: final.rawTxHex })).rejects.toMatchObject({
+      code: 'BROADCAST_REJECTED',
+      message: expect.stringContaining('insufficient fee'),
+    });
+    const replaced = (await h['wallet.refresh']({ groupId: group.id })).state!;
+    expect(replaced.history[0]).toMatchObject({ txid: btxBumped.getId(), confirmed: false, sent: 115_000, received: bump.change!.amount });
+    expect(replaced.history.map((t) => t.txid)).not.toContain(sent.txid);
+    expect(replaced.balance).toEqual({ confirmed: 0, unconfirmed: bump.change!.amount });
+
     server.chain.mine();
     await h['wallet.refresh']({ groupId: group.id });
-    await expect(h['wallet.bumpFee']({ groupId: group.id, txid: sent.txid, feeRate: 30 })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    await expect(h['wallet.bumpFee']({ groupId: group.id, txid: btxBumped.getId(), feeRate: 30 })).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+    });
     wallet.stop();
   });
 });

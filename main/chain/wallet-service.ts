@@ -16,6 +16,8 @@ import type { RecordStore } from '../storage/record-store.ts';
 import { EsploraClient, type ChainClient, type FetchPort } from './esplora.ts';
 import { CheckedTxs, scanGroup, type ScanOptions } from './watcher.ts';
 import type { GroupKeys } from '../wallet/group-keys.ts';
+import { groupOutputs } from '../wallet/policy-group.ts';
+import type { GroupOutputs } from '../wallet/threshold.ts';
 import { buildBump } from '../wallet/bump.ts';
 import { decodeTxHex, type DecodedTx } from './verify.ts';
 import { buildSend, feeRateFromEstimates, type BuiltSend, type SendRequest } from '../wallet/send.ts';
@@ -55,6 +57,14 @@ export function addressesOf(keys: GroupKeys, network: BitcoinNetwork): ScanOptio
   });
 }
 
+/** The scan's addresses of a group with a script tree (k-of-n, or a recovery path): its policy's outputs. */
+export function treeAddressesOf(outputs: GroupOutputs, network: BitcoinNetwork): ScanOptions['addressAt'] {
+  return (branch, index) => {
+    const output = outputs.at([branch, index], network);
+    return { address: output.address, script: bytesToHex(OutScript.encode({ type: 'tr', pubkey: output.outputKey })) };
+  };
+}
+
 /** A transaction by txid from the server, its bytes checked against the txid. */
 async function checkedTx(client: ChainClient, txid: string): Promise<DecodedTx> {
   const tx = decodeTxHex(await client.txHex(txid));
@@ -87,11 +97,14 @@ export class WalletService {
     return watched.refreshing;
   }
 
-  /** Sends a signed transaction through the group's network's chain server; the txid with its explorer link. */
+  /** Sends a signed transaction through the group's network's chain server; the txid with its explorer
+   *  link. The wallet refreshes at once, so that its history shows the spend. */
   async broadcast(groupId: string, txHex: string): Promise<{ txid: string; explorerUrl: string | null }> {
     const group = this.#deps.group(groupId);
     const backend = this.#backend(group.network);
     const txid = await this.#client(group.network).broadcast(txHex);
+    // The history should show the spend without a click; a failed refresh lands in lastError, emitted.
+    this.refresh(groupId).catch(() => undefined);
     return { txid, explorerUrl: backend.explorerUrl === null ? null : `${backend.explorerUrl.replace(/\/+$/, '')}/tx/${txid}` };
   }
 
@@ -136,9 +149,12 @@ export class WalletService {
   async #refresh(group: Group, watched: Watched): Promise<WalletStatus> {
     try {
       const settings = this.#deps.settings();
-      const keys = this.#deps.groupKeys.of(group.publicKeys);
+      // A key-path-only group takes GroupKeys' cached derivations; a tree group its policy's outputs.
+      const outputs = groupOutputs(group);
       watched.state = await scanGroup(this.#client(group.network), {
-        addressAt: addressesOf(keys, group.network),
+        addressAt: outputs.hasScriptTree
+          ? treeAddressesOf(outputs, group.network)
+          : addressesOf(this.#deps.groupKeys.of(group.publicKeys), group.network),
         gapLimit: settings.walletGapLimit,
         now: () => this.#deps.clock.now(),
         checked: watched.checked,

@@ -11,11 +11,14 @@ import { walletHandlers } from '../../../main/handlers/wallet.ts';
 import { GroupKeysCache } from '../../../main/session/psbt-session.ts';
 import type { Scheduler } from '../../../main/session/ports.ts';
 import { createSystemScheduler } from '../../../main/system-ports.ts';
+import { groupWallet } from '../../../main/group-wallet.ts';
 import { describeGroup } from '../../../main/wallet/group.ts';
+import { describePolicyGroup } from '../../../main/wallet/policy-group.ts';
 import type { Settings, WalletStatus } from '../../../preload/contract.ts';
 import { startEsploraServer, strangerScript, TestChain, type EsploraServer } from '../../support/esplora-server.ts';
 import { FakeTime } from '../../support/fake-time.ts';
 import { MemoryRecordStore } from '../../support/memory-record-store.ts';
+import { addressOf } from '../../support/descriptor-reader.ts';
 import { cosigners } from '../../support/psbt-fixtures.ts';
 
 const group = describeGroup(
@@ -23,6 +26,12 @@ const group = describeGroup(
   cosigners(3, 'wallet-handlers').map((c) => bytesToHex(c.publicKey)),
   'regtest',
 );
+/** Same keys as a 2-of-3 with a recovery key: other outputs, other addresses. */
+const threshold = describePolicyGroup('Family 2-of-3', group.publicKeys, 'regtest', {
+  kind: 'k-of-n',
+  k: 2,
+  recovery: { keys: [group.publicKeys[0] as string], olderBlocks: 1000 },
+});
 const groupKeys = new GroupKeysCache();
 const receive0 = groupKeys.of(group.publicKeys).address([0, 0], 'regtest');
 
@@ -37,8 +46,9 @@ describe('wallet.* handlers', () => {
   function handlers(scheduler: Scheduler = createSystemScheduler(), clock = { now: () => Date.UTC(2026, 11, 2, 12) }) {
     const built = walletHandlers({
       group: (id) => {
-        if (id !== group.id) throw new Error('unknown group');
-        return group;
+        const found = [group, threshold].find((g) => g.id === id);
+        if (!found) throw new Error('unknown group');
+        return found;
       },
       groupKeys,
       settings: () => settings,
@@ -144,5 +154,30 @@ describe('wallet.* handlers', () => {
     expect(await h['wallet.broadcast']({ groupId: group.id, txHex: hex })).toEqual(expected);
     expect(await h['wallet.broadcast']({ groupId: group.id, txHex: hex })).toEqual(expected);
     expect(server.broadcasts).toEqual([hex, hex]);
+  });
+
+  it('after a broadcast the wallet refreshes by itself: its history shows the spend without a click', async () => {
+    const other = new TestChain(1);
+    const hex = other.txs.get(other.pay([{ address: receive0, value: 4321 }]))!.toHex();
+    const h = handlers();
+    const refreshed = nextEmitted();
+    await h['wallet.broadcast']({ groupId: group.id, txHex: hex });
+    const status = await refreshed;
+    expect(status.state?.balance).toEqual({ confirmed: 0, unconfirmed: 4321 });
+    expect(status.state?.history.map((entry) => entry.txid)).toEqual([bitcoin.Transaction.fromHex(hex).getId()]);
+  });
+
+  it("a threshold group's wallet watches its own outputs (the tree's), as an independent descriptor reader derives them", async () => {
+    const { receive, change } = groupWallet(threshold).descriptors;
+    server.chain.pay([
+      { address: addressOf(receive, 1, 'regtest'), value: 70_000 },
+      { address: addressOf(change, 0, 'regtest'), value: 3000 },
+      // The n-of-n address of the same keys is another wallet's.
+      { address: receive0, value: 999 },
+    ]);
+    server.chain.mine();
+    const status = await handlers()['wallet.refresh']({ groupId: threshold.id });
+    expect(status.lastError).toBeNull();
+    expect(status.state?.balance).toEqual({ confirmed: 73_000, unconfirmed: 0 });
   });
 });

@@ -22,7 +22,10 @@ import { nodeHandlers } from './handlers/node.ts';
 import { psbtHandlers } from './handlers/psbt.ts';
 import { sessionHandlers } from './handlers/sessions.ts';
 import { settingsHandlers } from './handlers/settings.ts';
+import { HEADLESS_NO_LOGIN_ITEM, startAtLoginHandlers, type StartAtLoginPort } from './handlers/start-at-login.ts';
+import { HEADLESS_UPDATES_OFF, updateHandlers } from './handlers/updates.ts';
 import { walletHandlers } from './handlers/wallet.ts';
+import { UpdateFlow, type UpdaterPort } from './desktop/updates.ts';
 import { keyFilePath, KeyManager, openKeystore } from './keys/index.ts';
 import type { SwitchableBackend } from './keys/switchable-backend.ts';
 import { useKeyFile } from './keys/use-key-file.ts';
@@ -50,6 +53,12 @@ export interface AppConfig {
   /** How often the node status is pushed to the UI. */
   statusIntervalMs?: number;
   version?: string;
+  /** The desktop app's updater and login item (main/electron/); the headless mode has neither. */
+  desktop?: {
+    /** electron-updater, or why this copy cannot update itself (main/desktop/updates.ts whyNoUpdates). */
+    updates: { port: UpdaterPort } | { off: string };
+    startAtLogin: StartAtLoginPort;
+  };
 }
 
 export interface Services {
@@ -165,6 +174,13 @@ export async function startServices(config: AppConfig): Promise<Services> {
     emit: (status) => emit('wallet', status),
   });
 
+  const updateSource = config.desktop?.updates;
+  const updates = new UpdateFlow(
+    updateSource && 'port' in updateSource ? updateSource.port : undefined,
+    (state) => emit('updates', state),
+    updateSource && 'off' in updateSource ? updateSource.off : HEADLESS_UPDATES_OFF,
+  );
+
   // One line per area of the contract (main/handlers/); a missing handler is a type error here.
   const handlers: HandlersOf<Requests> = {
     ...nodeHandlers({
@@ -216,6 +232,8 @@ export async function startServices(config: AppConfig): Promise<Services> {
     ...sessionHandlers({ group: (id) => groups.forSigning(id), coordinator: () => need().coordinator, running: () => stack?.coordinator }),
     ...wallet.handlers,
     ...settingsHandlers({ settings }),
+    ...updateHandlers({ flow: updates }),
+    ...startAtLoginHandlers({ port: config.desktop?.startAtLogin, unavailable: HEADLESS_NO_LOGIN_ITEM }),
   };
 
   if ((await keyStatus()).key) await startStack();

@@ -724,6 +724,32 @@ export const AppInfo = z.object({
   peerId: z.string().max(128).nullable(),
 });
 
+// ---------- the desktop app: updates and start at login ----------
+
+/** Longest message a failed update step carries: the updater's errors can hold a whole HTTP body. */
+export const UPDATE_MESSAGE_CHARS = 500;
+const ReleaseVersion = z.string().min(1).max(64);
+/** Where "Check for updates" stands (main/desktop/updates.ts): every step after `idle` waits for the user. */
+export const UpdateState = z.discriminatedUnion('step', [
+  /** No updater: the headless mode, a development build, an installation the updater cannot replace. */
+  z.object({ step: z.literal('off'), why: z.string().max(500) }),
+  z.object({ step: z.literal('idle') }),
+  z.object({ step: z.literal('checking') }),
+  z.object({ step: z.literal('current') }),
+  z.object({ step: z.literal('available'), version: ReleaseVersion }),
+  z.object({ step: z.literal('downloading'), version: ReleaseVersion }),
+  z.object({ step: z.literal('ready'), version: ReleaseVersion }),
+  z.object({ step: z.literal('failed'), message: z.string().max(UPDATE_MESSAGE_CHARS) }),
+]);
+export type UpdateState = z.infer<typeof UpdateState>;
+
+/** Whether the desktop app starts (in the tray, without a window) when the user logs in. */
+export const StartAtLogin = z.discriminatedUnion('available', [
+  z.object({ available: z.literal(true), enabled: z.boolean() }),
+  z.object({ available: z.literal(false), why: z.string().max(500) }),
+]);
+export type StartAtLogin = z.infer<typeof StartAtLogin>;
+
 // ---------- the contract ----------
 
 export const requests = {
@@ -855,6 +881,18 @@ export const requests = {
   'settings.get': request(Empty, Settings),
   /** Network settings take effect at the next start. */
   'settings.set': request(Settings.partial(), Settings),
+
+  /** Where the update check stands; `off`, with why, in the headless mode. */
+  'updates.status': request(Empty, UpdateState),
+  /** Asks the release feed whether a newer release exists; downloads nothing (UPDATES_OFF when off). */
+  'updates.check': request(Empty, UpdateState),
+  /** Downloads the release the last check found, once the user said yes; installs nothing (NO_UPDATE without one). */
+  'updates.download': request(Empty, UpdateState),
+  /** Quits and installs the downloaded release, once the user said yes (NO_UPDATE until one is downloaded). */
+  'updates.install': request(Empty, Ok),
+  'startAtLogin.get': request(Empty, StartAtLogin),
+  /** START_AT_LOGIN_UNAVAILABLE in the headless mode. */
+  'startAtLogin.set': request(z.object({ enabled: z.boolean() }), StartAtLogin),
 };
 
 export const events = {
@@ -866,6 +904,8 @@ export const events = {
   keys: KeyStatus,
   /** A group's wallet after each refresh (on demand or on the timer). */
   wallet: WalletStatus,
+  /** Each step of the update check, download and install. */
+  updates: UpdateState,
 };
 
 export type Requests = typeof requests;

@@ -61,6 +61,10 @@ export const ERROR_CODES = [
   // building a spend (main/wallet/send.ts)
   'INSUFFICIENT_FUNDS',
   'DUST_OUTPUT',
+  // the desktop app (updates, start at login)
+  'UPDATES_OFF',
+  'NO_UPDATE',
+  'START_AT_LOGIN_UNAVAILABLE',
   // network and storage
   'PEER_UNREACHABLE',
   'NOT_RUNNING',

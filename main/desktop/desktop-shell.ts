@@ -85,6 +85,12 @@ export class DesktopShell {
     this.#o.port.notify({ title, body, onClick: () => this.#o.port.showWindow(`session/${snapshot.sessionId}`) });
   }
 
+  /** Start at login, from Settings: the tray's check box follows. */
+  setOpenAtLogin(open: boolean): void {
+    this.#o.port.setOpenAtLogin(open);
+    this.#renderTray();
+  }
+
   select(id: TrayMenuItem['id']): void {
     switch (id) {
       case 'open':

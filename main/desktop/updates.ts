@@ -1,12 +1,15 @@
+import { UPDATE_MESSAGE_CHARS, type UpdateState } from '../../preload/contract.ts';
+
+export type { UpdateState };
+
 /**
  * The update path, as a port and a state machine; nothing installs without the user's word.
  *
- * The intended adapter is electron-updater against the GitHub releases the release workflow drafts
- * (electron-builder.yml `publish`; latest*.yml, and the macOS zip), with `autoDownload = false`
- * and `autoInstallOnAppQuit = false` so that each step waits for the user. electron-updater
- * bundles with esbuild (a devDependency, like everything but keytar), but it is not installed in
- * this tree yet, so no adapter is wired. Without a port the flow is off: the headless mode never
- * has one, a server being updated by whoever runs it.
+ * The adapter is electron-updater (main/electron/updater-adapter.ts) against the GitHub releases
+ * the release workflow drafts (electron-builder.yml `publish`; latest*.yml, and the macOS zip),
+ * with `autoDownload` and `autoInstallOnAppQuit` off so that each step waits for the user. Without
+ * a port the flow is off, with the reason shown in Settings: the headless mode never has one, a
+ * server being updated by whoever runs it.
  */
 export interface UpdaterPort {
   /** The newer release, or null when this is the newest. */
@@ -16,15 +19,23 @@ export interface UpdaterPort {
   quitAndInstall(): void;
 }
 
-export type UpdateState =
-  | { step: 'off'; why: string }
-  | { step: 'idle' }
-  | { step: 'checking' }
-  | { step: 'current' }
-  | { step: 'available'; version: string }
-  | { step: 'downloading'; version: string }
-  | { step: 'ready'; version: string }
-  | { step: 'failed'; message: string };
+/** Why this copy of the desktop app cannot replace itself, or null when electron-updater can. */
+export function whyNoUpdates(build: {
+  packaged: boolean;
+  platform: NodeJS.Platform;
+  appImage: boolean;
+  packageType: string | null;
+}): string | null {
+  if (!build.packaged) return 'A development build is updated from its source, not from releases.';
+  // On Linux electron-updater replaces only an AppImage ($APPIMAGE) or a package whose type the
+  // installer wrote to resources/package-type; we ship the AppImage and the deb.
+  if (build.platform === 'linux' && !build.appImage && build.packageType !== 'deb')
+    return 'This copy was not installed from the AppImage or the .deb: update it the way it was installed.';
+  return null;
+}
+
+/** A version as release feeds name it (semver): anything else is not shown, nor downloaded. */
+const RELEASE_VERSION = /^v?\d{1,9}\.\d{1,9}\.\d{1,9}(?:[-+][0-9A-Za-z.+-]{1,30})?$/;
 
 export class UpdateFlow {
   #state: UpdateState;
@@ -34,7 +45,7 @@ export class UpdateFlow {
   constructor(
     port: UpdaterPort | undefined,
     onChange: (state: UpdateState) => void,
-    offReason = 'updates are not available in this build',
+    offReason = 'Updates are not available in this build.',
   ) {
     this.#port = port;
     this.#onChange = onChange;
@@ -52,9 +63,10 @@ export class UpdateFlow {
     this.#set({ step: 'checking' });
     try {
       const found = await port.check();
+      if (found && !RELEASE_VERSION.test(found.version)) throw new Error('the release feed names a version that is not one');
       this.#set(found ? { step: 'available', version: found.version } : { step: 'current' });
     } catch (error) {
-      this.#set({ step: 'failed', message: error instanceof Error ? error.message : String(error) });
+      this.#fail(error);
     }
     return this.#state;
   }
@@ -69,7 +81,7 @@ export class UpdateFlow {
       await port.download();
       this.#set({ step: 'ready', version: s.version });
     } catch (error) {
-      this.#set({ step: 'failed', message: error instanceof Error ? error.message : String(error) });
+      this.#fail(error);
     }
     return this.#state;
   }
@@ -81,6 +93,11 @@ export class UpdateFlow {
 
   #busy(): boolean {
     return this.#state.step === 'checking' || this.#state.step === 'downloading';
+  }
+
+  #fail(error: unknown): void {
+    const message = error instanceof Error ? error.message : String(error);
+    this.#set({ step: 'failed', message: message.slice(0, UPDATE_MESSAGE_CHARS) });
   }
 
   #set(state: UpdateState): void {

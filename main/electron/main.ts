@@ -10,6 +10,7 @@ import { requests, type SessionSnapshot } from '../../preload/contract.ts';
 import { EVENT_CHANNEL, requestChannel, type IpcReply } from '../../preload/ipc.ts';
 import { APP_ID, DesktopShell, START_HIDDEN_ARG } from '../desktop/desktop-shell.ts';
 import { electronDesktopPort } from './desktop-adapter.ts';
+import { electronUpdates } from './updater-adapter.ts';
 import { startServices, type Services } from '../app.ts';
 import { createDispatcher, toWireError } from '../contract-dispatch.ts';
 import { CosignerError } from '../errors.ts';
@@ -92,7 +93,23 @@ if (!app.requestSingleInstanceLock()) {
       const keystore = existsSync(keyFilePath(dataDir, 'default'))
         ? SwitchableBackend.lockedFile()
         : SwitchableBackend.keychain(new KeytarSecretBackend({}));
-      services = await startServices({ mode: 'electron', dataDir, keystore: { kind: 'switchable', backend: keystore } });
+      const desktopPort = electronDesktopPort({ iconDir, window: () => ensureWindow() });
+      services = await startServices({
+        mode: 'electron',
+        dataDir,
+        keystore: { kind: 'switchable', backend: keystore },
+        desktop: {
+          // Installing quits for real: the window must close then, not hide in the tray.
+          updates: electronUpdates({ onQuitting: () => desktop?.onBeforeQuit() }),
+          startAtLogin: {
+            get: () => desktopPort.getOpenAtLogin(),
+            set: (open) => {
+              if (!desktop) throw new CosignerError('NOT_RUNNING', 'the app is still starting');
+              desktop.setOpenAtLogin(open);
+            },
+          },
+        },
+      });
       const dispatch = createDispatcher(requests, services.handlers, (method, error) => {
         console.error(`request ${method} failed:`, error);
       });
@@ -128,7 +145,7 @@ if (!app.requestSingleInstanceLock()) {
         return created;
       };
       desktop = new DesktopShell({
-        port: electronDesktopPort({ iconDir, window: ensureWindow }),
+        port: desktopPort,
         appId: APP_ID,
         contacts: () => handlers['contacts.list']({}),
         groups: () => handlers['groups.list']({}),

@@ -156,6 +156,30 @@ const firstRunShots: Shot[] = [
 
 const keyProblemShots: Shot[] = [{ name: 'key-problem', view: 'home' }];
 
+/** Settings as the desktop app shows them: an update found, then downloaded; start at login on. */
+const desktopShots: Shot[] = [
+  {
+    name: 'settings-desktop-update-available',
+    view: 'settings',
+    prepare: async (p) => {
+      await p.getByTestId('update-check-button').click();
+      await p.getByTestId('update-download').waitFor();
+      await p.getByTestId('start-at-login-toggle').check();
+    },
+  },
+  {
+    name: 'settings-desktop-update-ready',
+    view: 'settings',
+    prepare: async (p) => {
+      // The harness's update flow lives as long as the harness: the shot before may have found the release.
+      await p.locator('[data-testid="update-check"]:not([data-step="loading"])').waitFor();
+      if ((await p.getByTestId('update-download').count()) === 0) await p.getByTestId('update-check-button').click();
+      await p.getByTestId('update-download').click();
+      await p.getByTestId('update-install').waitFor();
+    },
+  },
+];
+
 async function main(): Promise<void> {
   await mkdir(OUT, { recursive: true });
   const browser = await launchChromium();
@@ -165,12 +189,20 @@ async function main(): Promise<void> {
       { firstRun: false, keyProblem: false, shots: shotsFor },
       { firstRun: true, keyProblem: false, shots: () => firstRunShots },
       { firstRun: true, keyProblem: true, shots: () => keyProblemShots },
+      { firstRun: false, keyProblem: false, desktop: true, shots: () => desktopShots },
     ];
     for (const run of runs) {
-      const harness = await startUiHarness({ firstRun: run.firstRun, keyProblem: run.keyProblem, stepMs: 0, now: FIXED_NOW });
-      try {
-        const shots = run.shots(harness).filter((s) => s.name.includes(filter));
-        for (const scheme of ['light', 'dark'] as const) {
+      // One harness per colour scheme: a shot may move the harness on (the desktop run's update flow).
+      for (const scheme of ['light', 'dark'] as const) {
+        const harness = await startUiHarness({
+          firstRun: run.firstRun,
+          keyProblem: run.keyProblem,
+          desktop: run.desktop === true,
+          stepMs: 0,
+          now: FIXED_NOW,
+        });
+        try {
+          const shots = run.shots(harness).filter((s) => s.name.includes(filter));
           for (const shot of shots) {
             const context = await browser.newContext({ viewport: { width: WIDTH, height: 800 }, colorScheme: scheme });
             const page = await context.newPage();
@@ -190,9 +222,9 @@ async function main(): Promise<void> {
             });
             await context.close();
           }
+        } finally {
+          await harness.close();
         }
-      } finally {
-        await harness.close();
       }
     }
   } finally {

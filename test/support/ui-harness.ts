@@ -12,7 +12,11 @@
  * The one real signing: the `cosigned` PSBT carries the family group's BIP373 nonces and partial
  * signatures, made with the fixture's keys, and psbt.complete finalizes it as the app does.
  *
- *   node test/support/ui-harness.ts [--first-run] [--key-problem] [--step-ms 1500] [--port 0]
+ * With `desktop`, it answers as the desktop app: the update check runs the app's UpdateFlow over a
+ * simulated release feed (nothing is downloaded or installed; installs are counted) and start at
+ * login is a flag here.
+ *
+ *   node test/support/ui-harness.ts [--first-run] [--key-problem] [--desktop] [--step-ms 1500] [--port 0]
  */
 import { schnorr, secp256k1 } from '@noble/curves/secp256k1.js';
 import { ripemd160 } from '@noble/hashes/legacy.js';
@@ -54,6 +58,9 @@ import { groupHandlers } from '../../main/handlers/groups.ts';
 import { psbtHandlers } from '../../main/handlers/psbt.ts';
 import { sessionHandlers, type SessionService } from '../../main/handlers/sessions.ts';
 import { settingsHandlers } from '../../main/handlers/settings.ts';
+import { HEADLESS_NO_LOGIN_ITEM, startAtLoginHandlers } from '../../main/handlers/start-at-login.ts';
+import { HEADLESS_UPDATES_OFF, updateHandlers } from '../../main/handlers/updates.ts';
+import { UpdateFlow } from '../../main/desktop/updates.ts';
 import { SessionIndex } from '../../main/session/session-index.ts';
 import { summaryOf } from '../../main/session/session-summary.ts';
 import { GroupKeysCache, intakePsbt, reviewView, signablePsbt } from '../../main/session/psbt-session.ts';
@@ -77,6 +84,17 @@ export interface UiHarnessOptions {
   staticDir?: string;
   /** Fixed "now" for the fixture's timestamps (screenshots); defaults to the real time. */
   now?: number;
+  /** Answer as the desktop app (app.info mode `electron`), with an update check and start at login. */
+  desktop?: boolean;
+}
+
+/** The desktop app's simulated side: what the release feed offers, and what the user asked for. */
+export interface HarnessDesktop {
+  /** The release the feed names (null: this is the newest). */
+  latestRelease: string | null;
+  downloads: number;
+  installs: number;
+  openAtLogin: boolean;
 }
 
 export interface UiHarness {
@@ -87,6 +105,7 @@ export interface UiHarness {
   readonly psbts: HarnessPsbts;
   /** The Esplora server the wallet handlers ask (mainnet), over the family group's small chain. */
   readonly chain: EsploraServer;
+  readonly desktop: HarnessDesktop;
   emit(event: EventName, payload: unknown): void;
   close(): Promise<void>;
 }
@@ -845,6 +864,19 @@ export async function startUiHarness(options: UiHarnessOptions = {}): Promise<Ui
     },
   };
 
+  const desktop: HarnessDesktop = { latestRelease: '0.2.0', downloads: 0, installs: 0, openAtLogin: false };
+  const updates = new UpdateFlow(
+    options.desktop
+      ? {
+          check: async () => (desktop.latestRelease ? { version: desktop.latestRelease } : null),
+          download: async () => void desktop.downloads++,
+          quitAndInstall: () => void desktop.installs++,
+        }
+      : undefined,
+    (state) => emit('updates', state),
+    HEADLESS_UPDATES_OFF,
+  );
+
   // The app's own handlers (main/handlers/) over fixture ports, sessions over the simulation above;
   // keys and the node are fixtures here.
   const handlers: HandlersOf<Requests> = {
@@ -887,7 +919,22 @@ export async function startUiHarness(options: UiHarnessOptions = {}): Promise<Ui
         },
       },
     }),
-    'app.info': async () => ({ version: '0.1.0-harness', mode: 'headless', dataDir: '/tmp/cosigner-ui-harness', peerId: alice.peerId }),
+    ...updateHandlers({ flow: updates }),
+    ...startAtLoginHandlers({
+      port: options.desktop
+        ? {
+            get: () => desktop.openAtLogin,
+            set: (open) => void (desktop.openAtLogin = open),
+          }
+        : undefined,
+      unavailable: HEADLESS_NO_LOGIN_ITEM,
+    }),
+    'app.info': async () => ({
+      version: '0.1.0-harness',
+      mode: options.desktop ? 'electron' : 'headless',
+      dataDir: '/tmp/cosigner-ui-harness',
+      peerId: alice.peerId,
+    }),
     'keys.status': async () => ({ backend: 'keychain', key, problem }),
     'keys.beginCreate': async () => {
       if (key) throw new CosignerError('KEY_EXISTS', 'a signer key exists');
@@ -989,6 +1036,7 @@ export async function startUiHarness(options: UiHarnessOptions = {}): Promise<Ui
     sessionIds,
     psbts,
     chain: chainServer,
+    desktop,
     emit,
     async close() {
       for (const t of timers) clearTimeout(t);
@@ -1009,6 +1057,7 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
   const harness = await startUiHarness({
     firstRun: process.argv.includes('--first-run'),
     keyProblem: process.argv.includes('--key-problem'),
+    desktop: process.argv.includes('--desktop'),
     stepMs: Number(arg('--step-ms') ?? 1500),
     port: Number(arg('--port') ?? 0),
   });

@@ -1,5 +1,6 @@
 import type { CosignerBridge } from '../../../preload/contract.ts';
 import { AddressBook } from './address-book.svelte.ts';
+import { DesktopStore } from './desktop.svelte.ts';
 import { HistoryStore } from './history.svelte.ts';
 import { KeysStore } from './keys.svelte.ts';
 import { NodeStore } from './node.svelte.ts';
@@ -17,6 +18,7 @@ export class AppStores {
   readonly keys: KeysStore;
   readonly book: AddressBook;
   readonly settings: SettingsStore;
+  readonly desktop: DesktopStore;
 
   constructor(bridge: CosignerBridge) {
     this.sessions = new SessionsStore(bridge);
@@ -25,11 +27,12 @@ export class AppStores {
     this.keys = new KeysStore(bridge);
     this.book = new AddressBook(bridge);
     this.settings = new SettingsStore(bridge);
+    this.desktop = new DesktopStore(bridge);
   }
 
   /** Subscribes every store to its events, then loads; returns the unsubscribe. */
   start(): () => void {
-    const offs = [this.keys.start(), this.sessions.start(), this.node.start()];
+    const offs = [this.keys.start(), this.sessions.start(), this.node.start(), this.desktop.start()];
     void this.book.reload();
     void this.settings.reload();
     return () => offs.forEach((off) => off());
@@ -37,7 +40,14 @@ export class AppStores {
 
   /** After a reconnection: events may have been missed, so everything is asked for again. */
   async reload(): Promise<void> {
-    await Promise.all([this.keys.reload(), this.sessions.reload(), this.node.reload(), this.book.reload(), this.settings.reload()]);
+    await Promise.all([
+      this.keys.reload(),
+      this.sessions.reload(),
+      this.node.reload(),
+      this.book.reload(),
+      this.settings.reload(),
+      this.desktop.reload(),
+    ]);
   }
 
   identify(publicKey: string): SignerIdentity {

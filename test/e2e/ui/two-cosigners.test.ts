@@ -197,6 +197,9 @@ describe.skipIf(needs.skip !== undefined)(needs.title('two co-signers through th
       await pa.locator(`[data-testid="history-row"]`).first().waitFor();
       await shot(pa, 'a-08-history');
       await pa.getByTestId('nav-settings').click();
+      // A headless daemon neither updates itself nor starts at login: Settings says so, with why.
+      await pa.locator('[data-testid="update-check"][data-step="off"]').waitFor();
+      await pa.locator('[data-testid="start-at-login"][data-available="false"]').waitFor();
       await shot(pa, 'a-09-settings');
       // Both open the session by address: it may have expired already when this test runs alone.
       await pa.goto(`${a.url}&view=session/${expiring}`);

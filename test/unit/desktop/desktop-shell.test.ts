@@ -137,6 +137,15 @@ describe('desktop shell: always reachable', () => {
     expect(port.openAtLogin).toBe(false);
   });
 
+  it('keeps the tray check box in step when Settings turns start at login on or off', () => {
+    const { port, shell } = setup();
+    shell.setOpenAtLogin(true);
+    expect(port.openAtLogin).toBe(true);
+    expect(port.item('login').checked).toBe(true);
+    shell.setOpenAtLogin(false);
+    expect(port.item('login').checked).toBe(false);
+  });
+
   it('sets the Windows AppUserModelID to the installer appId, and only on Windows', () => {
     expect(setup().port.appUserModelId).toBeUndefined();
     const port = new FakeDesktop();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { UpdateFlow, type UpdaterPort, type UpdateState } from '../../../main/desktop/updates.ts';
+import { UpdateFlow, whyNoUpdates, type UpdaterPort, type UpdateState } from '../../../main/desktop/updates.ts';
 
 class FakeUpdater implements UpdaterPort {
   latest: string | null = '0.2.0';
@@ -59,5 +59,32 @@ describe('updates: nothing happens without the user', () => {
     const flow = new UpdateFlow(undefined, () => {}, 'the headless mode is updated by whoever runs it');
     expect(flow.state.step).toBe('off');
     expect((await flow.check()).step).toBe('off');
+  });
+
+  it('shows no release whose version is not one, and downloads nothing of it', async () => {
+    const port = new FakeUpdater();
+    port.latest = `0.2.0 ${'x'.repeat(100)}`;
+    const flow = new UpdateFlow(port, () => {});
+    expect((await flow.check()).step).toBe('failed');
+    expect(await flow.download()).toMatchObject({ step: 'failed' });
+    expect(port.downloads).toBe(0);
+    port.latest = 'v1.4.0-beta.2';
+    expect(await flow.check()).toEqual({ step: 'available', version: 'v1.4.0-beta.2' });
+  });
+});
+
+describe('which desktop copies can update themselves', () => {
+  const packaged = { packaged: true, appImage: false, packageType: null };
+  it('a packaged app on macOS and Windows, an AppImage or our deb on Linux', () => {
+    expect(whyNoUpdates({ ...packaged, platform: 'darwin' })).toBeNull();
+    expect(whyNoUpdates({ ...packaged, platform: 'win32' })).toBeNull();
+    expect(whyNoUpdates({ ...packaged, platform: 'linux', appImage: true })).toBeNull();
+    expect(whyNoUpdates({ ...packaged, platform: 'linux', packageType: 'deb' })).toBeNull();
+  });
+
+  it('not a development build, nor a Linux copy installed some other way: each says why', () => {
+    expect(whyNoUpdates({ ...packaged, packaged: false, platform: 'darwin' })).toMatch(/development build/);
+    expect(whyNoUpdates({ ...packaged, platform: 'linux' })).toMatch(/AppImage or the \.deb/);
+    expect(whyNoUpdates({ ...packaged, platform: 'linux', packageType: 'rpm' })).toMatch(/AppImage or the \.deb/);
   });
 });

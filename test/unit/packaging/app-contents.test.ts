@@ -13,7 +13,10 @@ import { packLinuxDir, ROOT } from '../../support/pack-app.ts';
 // test/support/pack-app.ts for the stand-in Electron binary). Everything esbuild bundled must not
 // ship a second time as node_modules, and no second runtime (the `node` package) may ride along.
 const require = createRequire(import.meta.url);
-const asar = require('@electron/asar') as { listPackage(archive: string, options: { isPack: boolean }): string[] };
+const asar = require('@electron/asar') as {
+  listPackage(archive: string, options: { isPack: boolean }): string[];
+  extractFile(archive: string, filename: string): Buffer;
+};
 
 /** app.asar plus its unpacked files: what the app adds to Electron in every installer. */
 const BUDGET_BYTES = 12 * 1024 * 1024;
@@ -113,6 +116,15 @@ describe.skipIf(needs.skip !== undefined)(needs.title('the packed desktop app'),
     // The production dependencies are exactly those externals: electron-builder copies every one.
     const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
     expect(Object.keys(pkg.dependencies ?? {}).sort()).toEqual([...externals].sort());
+  });
+
+  it('carries the update check inside the main bundle: electron-updater is bundled, not beside it', () => {
+    const main = asar.extractFile(path.join(appDir, 'resources', 'app.asar'), 'dist/electron/main.mjs').toString('utf8');
+    // esbuild names each bundled module's source; the feed file is electron-updater's own word.
+    expect(main).toContain('node_modules/electron-updater/out/main.js');
+    expect(main).toContain('app-update.yml');
+    expect(main).not.toMatch(/require\(["']electron-updater["']\)|from ["']electron-updater["']/);
+    expect([...packagesIn(packed), ...packagesIn(unpacked)].filter((name) => name.includes('updater'))).toEqual([]);
   });
 
   it('ships no second runtime: no node binary anywhere in the app', () => {

@@ -51,6 +51,17 @@ describe('electron-builder.yml', () => {
     });
   });
 
+  it('feeds the update check from GitHub releases, with the Windows publisher check left on', () => {
+    const config = loadConfig() as {
+      publish: { provider: string; releaseType?: string };
+      win: { verifyUpdateCodeSignature?: boolean };
+    };
+    expect(config.publish).toMatchObject({ provider: 'github', releaseType: 'release' });
+    // Off, electron-updater on Windows would run any installer the feed names; on, the installer must
+    // be signed by the publisher of this build's certificate (main/electron/updater-adapter.ts).
+    expect(config.win.verifyUpdateCodeSignature).not.toBe(false);
+  });
+
   it("keeps electron-builder's default deb dependencies, which name the Secret Service client keytar needs", () => {
     const config = loadConfig() as { deb?: { depends?: string[] } };
     // An override replaces the defaults (GTK, NSS, xdg-utils...) instead of adding to them.

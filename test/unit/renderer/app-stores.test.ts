@@ -147,6 +147,8 @@ describe('AppStores', () => {
         allowNonDefaultSighash: false,
       }))
       .on('app.info', () => ({ version: '0.1.0', mode: 'headless', dataDir: '/tmp/x' }))
+      .on('updates.status', () => ({ step: 'off', why: 'The headless mode does not update itself.' }))
+      .on('startAtLogin.get', () => ({ available: false, why: 'Started by its service manager.' }))
       .on('contacts.save', (args) => {
         const { publicKey, name } = args as { publicKey: string; name: string };
         contacts.push({ publicKey, name, addedAt: 2 });
@@ -163,6 +165,7 @@ describe('AppStores', () => {
       ['session', 'sessions.list'],
       ['node', 'node.status'],
       ['peers.lan', 'peers.lan'],
+      ['updates', 'updates.status'],
     ] as const) {
       const subscribed = backEnd.log.indexOf(`subscribe:${event}`);
       expect(subscribed, event).toBeGreaterThanOrEqual(0);
@@ -242,6 +245,8 @@ describe('AppStores', () => {
       'groups.list',
       'settings.get',
       'app.info',
+      'updates.status',
+      'startAtLogin.get',
     ]) {
       expect(backEnd.log).toContain(`call:${request}`);
     }
@@ -251,6 +256,29 @@ describe('AppStores', () => {
     const { backEnd } = backEndWithEverything();
     const stop = new AppStores(backEnd.bridge).start();
     stop();
-    for (const event of ['keys', 'session', 'node', 'peers.lan'] as const) expect(backEnd.listenerCount(event)).toBe(0);
+    for (const event of ['keys', 'session', 'node', 'peers.lan', 'updates'] as const) expect(backEnd.listenerCount(event)).toBe(0);
+  });
+});
+
+describe('DesktopStore: the update check and start at login', () => {
+  test('follows the updates event between the steps the user takes', async () => {
+    const backEnd = new FakeBackEnd()
+      .on('updates.status', () => ({ step: 'idle' }))
+      .on('startAtLogin.get', () => ({ available: true, enabled: false }))
+      .on('updates.check', () => {
+        backEnd.emit('updates', { step: 'checking' });
+        return { step: 'available', version: '0.2.0' };
+      })
+      .on('startAtLogin.set', (args) => ({ available: true, enabled: (args as { enabled: boolean }).enabled }));
+    const stores = new AppStores(backEnd.bridge);
+    stores.desktop.start();
+    await settle();
+    expect(stores.desktop.updates.value).toEqual({ step: 'idle' });
+    await stores.desktop.check();
+    expect(stores.desktop.updates.value).toEqual({ step: 'available', version: '0.2.0' });
+    backEnd.emit('updates', { step: 'downloading', version: '0.2.0' });
+    expect(stores.desktop.updates.value?.step).toBe('downloading');
+    await stores.desktop.setStartAtLogin(true);
+    expect(stores.desktop.startAtLogin).toEqual({ available: true, enabled: true });
   });
 });

@@ -64,6 +64,7 @@ export const ERROR_CODES = [
   // the desktop app (updates, start at login)
   'UPDATES_OFF',
   'NO_UPDATE',
+  'UPDATE_FAILED',
   'START_AT_LOGIN_UNAVAILABLE',
   // network and storage
   'PEER_UNREACHABLE',

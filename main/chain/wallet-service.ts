@@ -98,13 +98,21 @@ export class WalletService {
   }
 
   /** Sends a signed transaction through the group's network's chain server; the txid with its explorer
-   *  link. The wallet refreshes at once, so that its history shows the spend. */
+   *  link. A wallet refreshed before refreshes again at once, so that its history shows the spend. */
   async broadcast(groupId: string, txHex: string): Promise<{ txid: string; explorerUrl: string | null }> {
     const group = this.#deps.group(groupId);
     const backend = this.#backend(group.network);
     const txid = await this.#client(group.network).broadcast(txHex);
-    // The history should show the spend without a click; a failed refresh lands in lastError, emitted.
-    this.refresh(groupId).catch(() => undefined);
+    // The history should show the spend without a click, if the user has asked the server about the
+    // group before (nothing is asked before the first refresh). A scan already running may have
+    // listed the addresses before the spend: a new one follows it. A failure lands in lastError, emitted.
+    const watched = await this.#load(group);
+    if (watched.state !== null) {
+      void (watched.refreshing ?? Promise.resolve())
+        .catch(() => undefined)
+        .then(() => this.refresh(groupId))
+        .catch(() => undefined);
+    }
     return { txid, explorerUrl: backend.explorerUrl === null ? null : `${backend.explorerUrl.replace(/\/+$/, '')}/tx/${txid}` };
   }
 

@@ -15,8 +15,11 @@ export interface UpdaterPort {
   /** The newer release, or null when this is the newest. */
   check(): Promise<{ version: string } | null>;
   download(): Promise<void>;
-  /** Quits and installs the downloaded release. */
-  quitAndInstall(): void;
+  /**
+   * Hands the downloaded release to the installer and quits. Rejects, with the app still running,
+   * when the installer cannot start (a missing file, a refused signature, a cancelled prompt).
+   */
+  quitAndInstall(): Promise<void>;
 }
 
 /** Why this copy of the desktop app cannot replace itself, or null when electron-updater can. */
@@ -56,10 +59,10 @@ export class UpdateFlow {
     return this.#state;
   }
 
-  /** "Check for updates": only looks, never downloads. */
+  /** "Check for updates": only looks, never downloads. A downloaded release stays ready to install. */
   async check(): Promise<UpdateState> {
     const port = this.#port;
-    if (!port || this.#busy()) return this.#state;
+    if (!port || this.#busy() || this.#state.step === 'ready') return this.#state;
     this.#set({ step: 'checking' });
     try {
       const found = await port.check();
@@ -86,9 +89,15 @@ export class UpdateFlow {
     return this.#state;
   }
 
-  /** The user said yes to restarting into the downloaded release. */
-  install(): void {
-    if (this.#port && this.#state.step === 'ready') this.#port.quitAndInstall();
+  /** The user said yes to restarting into the downloaded release; a failure to start it is shown. */
+  async install(): Promise<UpdateState> {
+    if (!this.#port || this.#state.step !== 'ready') return this.#state;
+    try {
+      await this.#port.quitAndInstall();
+    } catch (error) {
+      this.#fail(error);
+    }
+    return this.#state;
   }
 
   #busy(): boolean {

@@ -18,7 +18,8 @@ import path from 'node:path';
 import { whyNoUpdates, type UpdaterPort } from '../desktop/updates.ts';
 
 export interface ElectronUpdatesOptions {
-  /** Called just before quitting into the installer: windows must then close instead of hiding. */
+  /** Called once the installer has the release and the app is about to quit: windows must then
+   *  close instead of hiding in the tray. Not called when the installer could not start. */
   onQuitting(): void;
 }
 
@@ -36,6 +37,12 @@ export function electronUpdates(options: ElectronUpdatesOptions): { port: Update
   autoUpdater.autoInstallOnAppQuit = false;
   autoUpdater.allowPrerelease = false;
   autoUpdater.allowDowngrade = false;
+  // The AppImage updater would start the new release at once, while this process still holds the
+  // single-instance lock and persists its sessions: the new one would quit at once, and this one
+  // too, leaving nothing running. So the file is only replaced, and the new release started by
+  // app.relaunch once this process has exited (the deb updater relaunches that way by itself).
+  const appImage = process.env.APPIMAGE;
+  if (appImage) autoUpdater.autoRunAppAfterInstall = false;
   // Failures reach the flow as rejected promises; the emitter's 'error' event, without a listener,
   // would throw again outside them.
   autoUpdater.on('error', (error) => console.error('updates:', error));
@@ -50,9 +57,24 @@ export function electronUpdates(options: ElectronUpdatesOptions): { port: Update
       async download() {
         await autoUpdater.downloadUpdate();
       },
-      quitAndInstall() {
+      async quitAndInstall() {
+        // electron-updater reports an installer that cannot start (a missing file, a cancelled
+        // pkexec prompt) synchronously, through 'error', and then does not quit.
+        let failure: Error | undefined;
+        let relaunchPath = appImage;
+        const failed = (error: Error) => (failure = error);
+        const renamed = (path: string) => (relaunchPath = path);
+        autoUpdater.on('error', failed);
+        autoUpdater.on('appimage-filename-updated', renamed);
+        try {
+          autoUpdater.quitAndInstall();
+        } finally {
+          autoUpdater.off('error', failed);
+          autoUpdater.off('appimage-filename-updated', renamed);
+        }
+        if (failure) throw failure;
+        if (relaunchPath) app.relaunch({ execPath: relaunchPath, args: [] });
         options.onQuitting();
-        autoUpdater.quitAndInstall();
       },
     },
   };

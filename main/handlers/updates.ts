@@ -40,7 +40,8 @@ export function updateHandlers({
       notOff();
       const step = flow.state.step;
       if (step !== 'ready') throw new CosignerError('NO_UPDATE', 'no release has been downloaded to install', { step });
-      flow.install();
+      const after = await flow.install();
+      if (after.step === 'failed') throw new CosignerError('UPDATE_FAILED', `the update could not be installed: ${after.message}`);
       return { ok: true as const };
     },
   };

@@ -65,6 +65,7 @@ const WORDS: Readonly<Record<string, string>> = {
   PEER_UNREACHABLE: 'A co-signer could not be reached. They may be offline or their network may block the connection.',
   UPDATES_OFF: 'Updates are off here: this copy of Cosigner is updated the way it was installed.',
   NO_UPDATE: 'There is no downloaded release to install. Check for updates first.',
+  UPDATE_FAILED: 'The update could not be installed; this version keeps running. Download it again, or install it from the release page.',
   START_AT_LOGIN_UNAVAILABLE: 'Starting at login is only available in the desktop app.',
   NOT_RUNNING: 'Not connected to Cosigner. It may be starting or stopped; this screen reconnects by itself.',
   STORAGE_FAILED: 'Cosigner could not save to disk. Check free space and permissions of its data folder.',

@@ -870,7 +870,7 @@ export async function startUiHarness(options: UiHarnessOptions = {}): Promise<Ui
       ? {
           check: async () => (desktop.latestRelease ? { version: desktop.latestRelease } : null),
           download: async () => void desktop.downloads++,
-          quitAndInstall: () => void desktop.installs++,
+          quitAndInstall: async () => void desktop.installs++,
         }
       : undefined,
     (state) => emit('updates', state),

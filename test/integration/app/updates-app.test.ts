@@ -24,8 +24,10 @@ class StandInFeed implements UpdaterPort {
   async download() {
     this.downloads++;
   }
-  quitAndInstall() {
+  installFails: Error | undefined;
+  async quitAndInstall() {
     this.installs++;
+    if (this.installFails) throw this.installFails;
   }
 }
 
@@ -76,9 +78,28 @@ describe('updates and start at login in the app', () => {
     // Asked again once downloaded: the same answer, nothing downloaded twice.
     expect(await call('updates.download', {})).toEqual({ step: 'ready', version: '0.2.0' });
     expect([feed.downloads, feed.installs]).toEqual([1, 0]);
+    feed.installFails = new Error('pkexec: the request was dismissed');
+    await expect(call('updates.install', {})).rejects.toMatchObject({
+      code: 'UPDATE_FAILED',
+      message: expect.stringContaining('pkexec: the request was dismissed'),
+    });
+    expect(await call('updates.status', {})).toMatchObject({ step: 'failed' });
+    feed.installFails = undefined;
+    expect(await call('updates.check', {})).toEqual({ step: 'available', version: '0.2.0' });
+    expect(await call('updates.download', {})).toEqual({ step: 'ready', version: '0.2.0' });
     expect(await call('updates.install', {})).toEqual({ ok: true });
-    expect(feed.installs).toBe(1);
-    expect(events.map((e) => e.step)).toEqual(['checking', 'available', 'downloading', 'ready']);
+    expect(feed.installs).toBe(2);
+    expect(events.map((e) => e.step)).toEqual([
+      'checking',
+      'available',
+      'downloading',
+      'ready',
+      'failed',
+      'checking',
+      'available',
+      'downloading',
+      'ready',
+    ]);
 
     expect(await call('startAtLogin.get', {})).toEqual({ available: true, enabled: false });
     expect(await call('startAtLogin.set', { enabled: true })).toEqual({ available: true, enabled: true });

@@ -145,6 +145,15 @@ describe('wallet.* handlers', () => {
     expect(time.pendingTimers).toBe(1);
   });
 
+  it('broadcast asks nothing else of a server the user has not asked about the group yet', async () => {
+    const other = new TestChain(1);
+    const hex = other.txs.get(other.pay([{ address: receive0, value: 1000 }]))!.toHex();
+    await handlers()['wallet.broadcast']({ groupId: group.id, txHex: hex });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(server.requests).toEqual(['POST /tx']);
+    expect(emitted).toEqual([]);
+  });
+
   it('broadcast sends the bytes and links the txid to the configured explorer; twice is success', async () => {
     const other = new TestChain(1);
     const hex = other.txs.get(other.pay([{ script: strangerScript('dest'), value: 1000 }]))!.toHex();
@@ -160,6 +169,7 @@ describe('wallet.* handlers', () => {
     const other = new TestChain(1);
     const hex = other.txs.get(other.pay([{ address: receive0, value: 4321 }]))!.toHex();
     const h = handlers();
+    await h['wallet.refresh']({ groupId: group.id });
     const refreshed = nextEmitted();
     await h['wallet.broadcast']({ groupId: group.id, txHex: hex });
     const status = await refreshed;

@@ -15,8 +15,10 @@ class FakeUpdater implements UpdaterPort {
   async download() {
     this.downloads++;
   }
-  quitAndInstall() {
+  installFails: Error | undefined;
+  async quitAndInstall() {
     this.installs++;
+    if (this.installFails) throw this.installFails;
   }
 }
 
@@ -35,15 +37,28 @@ describe('updates: nothing happens without the user', () => {
   it('downloads only after a yes to a found release, installs only after a yes to a downloaded one', async () => {
     const port = new FakeUpdater();
     const flow = new UpdateFlow(port, () => {});
-    flow.install();
+    await flow.install();
     await flow.download();
     expect([port.downloads, port.installs]).toEqual([0, 0]);
     await flow.check();
-    flow.install();
+    await flow.install();
     expect(port.installs).toBe(0);
     expect(await flow.download()).toEqual({ step: 'ready', version: '0.2.0' });
-    flow.install();
+    await flow.install();
     expect([port.downloads, port.installs]).toEqual([1, 1]);
+  });
+
+  it('shows an installer that could not start, and a check after a download keeps the download', async () => {
+    const port = new FakeUpdater();
+    const flow = new UpdateFlow(port, () => {});
+    await flow.check();
+    await flow.download();
+    port.latest = null;
+    expect(await flow.check()).toEqual({ step: 'ready', version: '0.2.0' });
+    expect(port.checks).toBe(1);
+    port.installFails = new Error('APPIMAGE env is not defined');
+    expect(await flow.install()).toEqual({ step: 'failed', message: 'APPIMAGE env is not defined' });
+    expect(port.installs).toBe(1);
   });
 
   it('says when this is the newest release, and reports a failed check as data', async () => {

@@ -10,7 +10,9 @@ import type { BitcoinNetwork, Group } from '../../../preload/contract.ts';
 import { SessionSnapshot as SnapshotSchema } from '../../../preload/contract.ts';
 import { requestPath } from '../../../main/handlers/session-path.ts';
 import { signAnnouncement } from '../../../main/session/announcement.ts';
-import type { AnnouncementBody } from '../../../main/session/codec.ts';
+import type { AnnouncementBody, Payload } from '../../../main/session/codec.ts';
+import { GroupKeysCache } from '../../../main/session/psbt-session.ts';
+import { spendFrom } from '../../support/psbt-fixtures.ts';
 import type { SavedGroup } from '../../../main/session/ports.ts';
 import { describePolicyGroup } from '../../../main/wallet/policy-group.ts';
 import type { SpendPath } from '../../../main/wallet/spend-path.ts';
@@ -120,7 +122,13 @@ describe('a 2-of-3 group signs a message over each of its paths', () => {
 });
 
 /** A request the attacker (node `creator`) signs and sends itself, bypassing its own coordinator's checks. */
-function forged(c: Cluster, creator: number, group: { id: string; path: SpendPath }, signers: string[]): { frame: Uint8Array; id: string } {
+function forged(
+  c: Cluster,
+  creator: number,
+  group: { id: string; path: SpendPath },
+  signers: string[],
+  payload: Payload = { kind: 'message', message: utf8ToBytes(MESSAGE), label: MESSAGE },
+): { frame: Uint8Array; id: string } {
   const body: AnnouncementBody = {
     signers: signers.map((k) => hexToBytes(k)),
     creatorIndex: signers.indexOf(c.nodes[creator]!.signer.hex),
@@ -130,7 +138,7 @@ function forged(c: Cluster, creator: number, group: { id: string; path: SpendPat
     expiresAt: c.time.now() + 600_000,
     salt: new Uint8Array(32).fill(7),
     display: 'please sign',
-    payload: { kind: 'message', message: utf8ToBytes(MESSAGE), label: MESSAGE },
+    payload,
   };
   const a = signAnnouncement(body, c.nodes[creator]!.signer.secretKey(), new Uint8Array(32));
   return { frame: a.frame, id: a.idHex };
@@ -252,5 +260,32 @@ describe('every node recomputes the path it is asked to sign by', () => {
       }),
     ).rejects.toMatchObject({ code: 'WRONG_PATH' });
     expect(c.net.log.length).toBe(before);
+  });
+
+  it('a PSBT over a leaf is refused until the PSBT plan signs by paths, by the creator and by a receiver', async () => {
+    const { c, keys } = cluster('psbt-leaf');
+    await c.start();
+    const group = groupOf(keys);
+    const leaf0 = requestPath(group, { kind: 'leaf', leaf: 0 });
+    const creator = indexOf(c, leaf0.signers[0]!);
+    // The n-of-n key-path output of the leaf's two signers: what today's plan would sign for.
+    const pairKeys = new GroupKeysCache().of(leaf0.signers.map((k) => hexToBytes(k)));
+    const psbt = spendFrom(
+      pairKeys,
+      [{ path: [], amount: 50_000n }],
+      [{ outputKey: new Uint8Array(32).fill(2), amount: 49_000n }],
+      'leaf',
+    ).toPSBT();
+    const payload = { kind: 'psbt' as const, psbt: bytesToHex(psbt), network: 'regtest' as const };
+    await expect(c.nodes[creator]!.coordinator.createSession({ ...leaf0, payload })).rejects.toMatchObject({ code: 'PSBT_REFUSED' });
+    const frame = forged(c, creator, { id: group.id, path: { kind: 'leaf', leaf: 0 } }, [...leaf0.signers], {
+      kind: 'psbt',
+      network: 'regtest',
+      allowNonDefaultSighash: false,
+      psbt,
+    });
+    const target = indexOf(c, leaf0.signers[1]!);
+    await deliver(c, creator, target, frame);
+    expect(refused(c, target, frame.id, 'PSBT_REFUSED').declined).toBe(true);
   });
 });

@@ -103,6 +103,29 @@ describe('a 2-of-3 group signs a message over each of its paths', () => {
     }
   });
 
+  it('a batch over a leaf: every message gets its own script-path signature', async () => {
+    const { c, keys } = cluster('path-batch');
+    await c.start();
+    const group = groupOf(keys);
+    const chosen = requestPath(group, { kind: 'leaf', leaf: 2 });
+    const [creator, other] = chosen.signers.map((k) => indexOf(c, k)) as [number, number];
+    const texts = ['first of two', 'second of two'];
+    const created = await c.nodes[creator]!.coordinator.createSession({
+      ...chosen,
+      payload: { kind: 'batch', items: texts.map((t) => ({ message: bytesToHex(utf8ToBytes(t)), label: t })) },
+    });
+    await c.runUntil(() => c.nodes[other]!.requests.some((r) => r.sessionId === created.sessionId));
+    await c.nodes[other]!.coordinator.approve(created.sessionId);
+    await c.runUntil(() => c.snapshot(creator, created.sessionId)?.phase === 'COMPLETE');
+    const s = c.snapshot(creator, created.sessionId)!;
+    const members = keys.map((k) => hexToBytes(k));
+    texts.forEach((t, i) =>
+      expect(leafSignatureProblem(members, 2, utf8ToBytes(t), s.bip322!.signatures[i]!, s.signatures[i]!)).toBeUndefined(),
+    );
+    // Each signature is bound to its own message.
+    expect(leafSignatureProblem(members, 2, utf8ToBytes(texts[0]!), s.bip322!.signatures[1]!, s.signatures[1]!)).toBeDefined();
+  });
+
   it('a signature over a leaf is not accepted for another leaf, nor by the key path', async () => {
     const { c, keys } = cluster('path-cross');
     await c.start();

@@ -35,10 +35,10 @@ export interface SessionsDeps {
 export function sessionHandlers(d: SessionsDeps): Handlers<SessionRequest> {
   return {
     'sessions.create': async ({ groupId, message, path, description, expiresInSeconds }) => {
-      const group = d.group(groupId);
+      const asked = requestPath(d.group(groupId), path);
       const bytes = message.kind === 'text' ? new TextEncoder().encode(message.text) : hexToBytes(message.hex.toLowerCase());
       return d.coordinator().createSession({
-        ...requestPath(group, path),
+        ...asked,
         payload: { kind: 'message', message: bytesToHex(bytes), label: message.kind === 'text' ? message.text : '' },
         description,
         expiresInMs: expiresInSeconds * 1000,
@@ -46,8 +46,9 @@ export function sessionHandlers(d: SessionsDeps): Handlers<SessionRequest> {
     },
     'sessions.createPsbt': async ({ groupId, psbt, path, description, expiresInSeconds, allowNonDefaultSighash }) => {
       const group = d.group(groupId);
+      const asked = requestPath(group, path);
       return d.coordinator().createSession({
-        ...requestPath(group, path),
+        ...asked,
         payload: { kind: 'psbt', psbt, network: group.network, allowNonDefaultSighash },
         description,
         expiresInMs: expiresInSeconds * 1000,

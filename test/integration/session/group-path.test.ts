@@ -20,7 +20,9 @@ import { verifiesAsBip322 } from '../../support/bip322-check.ts';
 import { leafSignatureProblem, twoOfThree } from '../../support/bip322-leaf-check.ts';
 import { groupsById } from '../../support/known-groups.ts';
 import { Cluster } from '../../support/session-cluster.ts';
-import { sentFrames } from '../../support/session-forge.ts';
+import { messageOf, sentFrames } from '../../support/session-forge.ts';
+
+const sessionIdOfFrame = (frame: Uint8Array) => bytesToHex(messageOf(frame).sessionId);
 
 type GroupPolicy = NonNullable<Group['policy']>;
 const NETWORK: BitcoinNetwork = 'mainnet';
@@ -50,8 +52,12 @@ async function signOver(c: Cluster, group: Group, path: SpendPath, creator: numb
   });
   const asked = chosen.signers.map((key) => indexOf(c, key));
   await c.runUntil(() => asked.every((i) => i === creator || c.nodes[i]!.requests.some((r) => r.sessionId === created.sessionId)));
+  // Nonces flow only once every named signer approved: none yet, though every signer holds the request.
+  expect(sentFrames(c.net, { type: 'nonces' }).filter((f) => sessionIdOfFrame(f.frame) === created.sessionId)).toEqual([]);
   for (const i of asked) if (i !== creator) await c.nodes[i]!.coordinator.approve(created.sessionId);
   await c.runUntil(() => asked.every((i) => c.snapshot(i, created.sessionId)?.phase === 'COMPLETE'));
+  const nonces = sentFrames(c.net, { type: 'nonces' }).filter((f) => sessionIdOfFrame(f.frame) === created.sessionId);
+  expect(new Set(nonces.map((f) => f.from)).size).toBe(asked.length);
   return { created, asked };
 }
 

@@ -115,6 +115,7 @@ export async function startServices(config: AppConfig): Promise<Services> {
         settings: effective(),
         cosigners: () => groups.list().flatMap((g) => g.publicKeys),
         knownGroup: (signers) => groups.knows(signers),
+        groupById: (id) => (groups.has(id) ? groups.get(id) : undefined),
         contacts: () => contacts.list().map((c) => c.publicKey),
         clock,
         scheduler,
@@ -229,7 +230,9 @@ export async function startServices(config: AppConfig): Promise<Services> {
       groupKeys,
       localAllowsNonDefaultSighash: () => effective().allowNonDefaultSighash,
     }),
-    ...sessionHandlers({ group: (id) => groups.forSigning(id), coordinator: () => need().coordinator, running: () => stack?.coordinator }),
+    // A session names the group's path (its signers and keys recomputed by every node), so any saved
+    // group can be asked; a PSBT over a tree is refused by the PSBT intake until its plan signs it.
+    ...sessionHandlers({ group: (id) => groups.get(id), coordinator: () => need().coordinator, running: () => stack?.coordinator }),
     ...wallet.handlers,
     ...settingsHandlers({ settings }),
     ...updateHandlers({ flow: updates }),

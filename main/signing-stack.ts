@@ -10,7 +10,7 @@ import { CosignerNetwork } from './p2p/network.ts';
 import type { SignerCard } from './p2p/signer-card.ts';
 import { inspectAnnouncement } from './session/announcement.ts';
 import { SessionCoordinator } from './session/coordinator.ts';
-import type { Clock, KnownGroup, Random, Scheduler, TimerHandle } from './session/ports.ts';
+import type { Clock, GroupById, KnownGroup, Random, Scheduler, TimerHandle } from './session/ports.ts';
 import type { GroupKeysCache } from './session/psbt-session.ts';
 import { FileRecordStore } from './storage/record-store.ts';
 import { rendezvousFromSettings } from './p2p/rendezvous.ts';
@@ -22,6 +22,8 @@ export interface SigningStackDeps {
   cosigners: () => string[];
   /** Whether a signer set is exactly a saved group's (requests for any other are refused). */
   knownGroup: KnownGroup;
+  /** The saved groups by id, for requests naming a group path. */
+  groupById?: GroupById;
   /** The user's contacts: their cards are pinned in the directory (never evicted by strangers'). */
   contacts?: () => string[];
   clock: Clock;
@@ -84,6 +86,7 @@ export class SigningStack {
         store: await FileRecordStore.open(path.join(deps.dataDir, 'sessions')),
         signer,
         knownGroup: deps.knownGroup,
+        ...(deps.groupById ? { groupById: deps.groupById } : {}),
         ...(deps.groupKeys ? { groupKeys: deps.groupKeys } : {}),
         options: {
           sessionTimeoutMs: settings.sessionTimeoutSeconds * 1000,

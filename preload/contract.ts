@@ -406,7 +406,23 @@ export const PsbtReviewInputArgs = z.object({
   allowNonDefaultSighash: z.boolean().default(false),
 });
 
-export const CreatePsbtSessionInput = PsbtReviewInputArgs.extend(RequestMeta);
+/**
+ * Which of a group's spending paths a request uses (docs/PROTOCOL.md §Group path): the key path
+ * (all n sign; the cheapest spend; the default), or a leaf of the group's tree, named by its index
+ * in the group's leaf order (GroupWallet's) or by its signers' keys. The local signer must be one
+ * of the path's signers.
+ */
+export const SpendPathInput = z.union([
+  z.object({ kind: z.literal('key') }).strict(),
+  z.object({ kind: z.literal('leaf'), leaf: z.number().int().min(0).max(255) }).strict(),
+  z.object({ kind: z.literal('leaf'), signers: z.array(PublicKeyHex).min(1).max(16) }).strict(),
+]);
+export type SpendPathInput = z.infer<typeof SpendPathInput>;
+
+export const CreatePsbtSessionInput = PsbtReviewInputArgs.extend(RequestMeta).extend({
+  /** The key path when absent (see SpendPathInput). */
+  path: SpendPathInput.optional(),
+});
 
 /** The longest descriptor of an allowed policy is 17 902 characters (docs/GROUPS.md). */
 const Descriptor = z.string().min(1).max(18_000);
@@ -557,17 +573,35 @@ export const Bip322Result = z.object({
   address: AddressText,
   /** Per message, what was signed: the BIP322 digest (to_sign's BIP341 key-path signature hash), hex. */
   digests: z.array(hex(32)),
-  /** Per message once COMPLETE: the BIP322 simple signature, base64 of to_sign's witness (one 64-byte
-   *  item: the BIP340 signature of `signatures` in the snapshot). */
-  signatures: z.array(z.string().max(128).regex(BASE64)),
+  /** Per message once COMPLETE: the BIP322 simple signature, base64 of to_sign's witness: the 64-byte
+   *  BIP340 signature of `signatures` in the snapshot, then, over a leaf (spendPath), the leaf script
+   *  and its control block. */
+  signatures: z.array(z.string().max(1024).regex(BASE64)),
 });
 export type Bip322Result = z.infer<typeof Bip322Result>;
 
 export const CreateSessionInput = z.object({
   groupId: hex(32),
   message: MessageInput,
+  /** The key path when absent. */
+  path: SpendPathInput.optional(),
   ...RequestMeta,
 });
+
+/** The group path a session signs by: which group, which path, who is not needed. */
+export const SessionPath = z.object({
+  groupId: hex(32),
+  kind: z.enum(['key', 'leaf']),
+  /** The leaf's index in the group's leaf order; null on the key path. */
+  leaf: z.number().int().nonnegative().nullable(),
+  /** 'subset' (pk(musig(S)), k of the n) or 'recovery'; null on the key path. */
+  leafKind: z.enum(['subset', 'recovery']).nullable(),
+  /** The x-only key the signatures verify under: the output key, or the key in the leaf script. */
+  verifyKey: XOnlyKeyHex,
+  /** The group's keys that are not on this path: not asked, not needed. */
+  notNeeded: z.array(PublicKeyHex),
+});
+export type SessionPath = z.infer<typeof SessionPath>;
 
 export const SignerProgress = z.object({
   index: z.number().int().nonnegative(),
@@ -595,9 +629,12 @@ export const SessionSnapshot = z.object({
   messages: z.array(z.object({ hex: z.string(), display: z.string() })),
   payloadKind: z.enum(['message', 'batch', 'psbt']),
   description: z.string(),
-  tweak: z.enum(['none', 'taproot']),
-  /** x-only key the final signature verifies under; for a PSBT, the group's key-path output key
-   *  (an input of a BIP328-derived address verifies under its own output key, see psbt.review). */
+  /** 'path': the request names a group path (spendPath); 'taproot': a request of an older version,
+   *  the signers' n-of-n key path. */
+  tweak: z.enum(['none', 'taproot', 'path']),
+  /** The output key of the address signed for; for a PSBT, the group's key-path output key
+   *  (an input of a BIP328-derived address verifies under its own output key, see psbt.review).
+   *  Over a leaf, the signatures verify under spendPath.verifyKey. */
   signingKey: XOnlyKeyHex,
   /** One BIP340 signature per message (over its BIP322 digest, see bip322); for a PSBT, one per
    *  input, in input order. */
@@ -607,6 +644,8 @@ export const SessionSnapshot = z.object({
   /** Set for a message or batch session: the group's address, the digests and, once COMPLETE, the
    *  BIP322 signatures. */
   bip322: Bip322Result.nullable().optional(),
+  /** Set when the request names a group path: which one, and who of the group is not needed. */
+  spendPath: SessionPath.nullable().optional(),
   failure: z
     .object({
       code: z.string(),

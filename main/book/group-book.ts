@@ -15,10 +15,11 @@ const Saved = z.array(GroupInput).max(MAX_GROUPS);
 type Saved = z.infer<typeof GroupInput>;
 
 /**
- * `group`, if this version can sign for it. Signing applies the BIP341 tweak of the internal key
- * alone (no merkle root), and reviews match key-path-only outputs: for a group with a script tree
- * (k-of-n, or a recovery path) that would sign for, and show as the group's, the n-of-n address of
- * the same keys instead of the group's own. Refused until signing with the tree exists.
+ * `group`, if this version can review and complete a PSBT for it (the PSBT handlers). A PSBT review
+ * matches key-path-only outputs: for a group with a script tree (k-of-n, or a recovery path) it would
+ * show as the group's the n-of-n outputs of the same keys. Refused until the PSBT plan knows the tree.
+ * Signing requests do not come here: they name the group's path, which every node recomputes
+ * (main/session/group-path.ts), so a message is signed for any saved group.
  */
 export function signableGroup(group: Group): Group {
   if (group.policy && !isDefaultPolicy(group.policy)) {
@@ -70,7 +71,7 @@ export class GroupBook {
     return false;
   }
 
-  /** A group to sign for or review a PSBT with (signableGroup). */
+  /** A group to review or complete a PSBT with (signableGroup). */
   forSigning(id: string): Group {
     return signableGroup(this.get(id));
   }

@@ -3,6 +3,7 @@ import type { Group } from '../../preload/contract.ts';
 import { CosignerError } from '../errors.ts';
 import type { SessionCoordinator } from '../session/coordinator.ts';
 import type { Handlers } from './kit.ts';
+import { requestPath } from './session-path.ts';
 
 type SessionRequest =
   | 'sessions.create'
@@ -33,24 +34,23 @@ export interface SessionsDeps {
 
 export function sessionHandlers(d: SessionsDeps): Handlers<SessionRequest> {
   return {
-    'sessions.create': async ({ groupId, message, description, expiresInSeconds }) => {
-      const group = d.group(groupId);
+    'sessions.create': async ({ groupId, message, path, description, expiresInSeconds }) => {
+      const asked = requestPath(d.group(groupId), path);
       const bytes = message.kind === 'text' ? new TextEncoder().encode(message.text) : hexToBytes(message.hex.toLowerCase());
       return d.coordinator().createSession({
-        signers: group.publicKeys,
+        ...asked,
         payload: { kind: 'message', message: bytesToHex(bytes), label: message.kind === 'text' ? message.text : '' },
         description,
-        tweak: 'taproot',
         expiresInMs: expiresInSeconds * 1000,
       });
     },
-    'sessions.createPsbt': async ({ groupId, psbt, description, expiresInSeconds, allowNonDefaultSighash }) => {
+    'sessions.createPsbt': async ({ groupId, psbt, path, description, expiresInSeconds, allowNonDefaultSighash }) => {
       const group = d.group(groupId);
+      const asked = requestPath(group, path);
       return d.coordinator().createSession({
-        signers: group.publicKeys,
+        ...asked,
         payload: { kind: 'psbt', psbt, network: group.network, allowNonDefaultSighash },
         description,
-        tweak: 'taproot',
         expiresInMs: expiresInSeconds * 1000,
       });
     },

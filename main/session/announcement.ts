@@ -104,11 +104,12 @@ export function checkAnnouncementBody(body: AnnouncementBody, maxSigners: number
   if (body.expiresAt <= body.createdAt) {
     throw new CosignerError('MALFORMED_MESSAGE', 'expiry must come after creation', { field: 'expiresAt' });
   }
-  // Everything is signed under the group's taproot output key: a PSBT's inputs are key-path spends, a
-  // message is a BIP322 signature for the group's address. A raw signature under the plain aggregate
-  // key, over bytes a creator chose, is never made (docs/PROTOCOL.md §Message payload).
-  if (body.tweak !== 'taproot') {
-    throw new CosignerError('MALFORMED_MESSAGE', 'every request is signed under the taproot output key (tweak 1)', { field: 'tweak' });
+  // Everything is signed for the group's taproot output: a PSBT's inputs are spends of it, a message
+  // is a BIP322 signature for its address, by the key path ('taproot': the signers' n-of-n key) or
+  // by a named group's path ('path'). A raw signature under the plain aggregate key, over bytes a
+  // creator chose, is never made (docs/PROTOCOL.md §Message payload).
+  if (body.tweak !== 'taproot' && body.tweak !== 'path') {
+    throw new CosignerError('MALFORMED_MESSAGE', 'every request is signed for a taproot output (tweak 1 or 2)', { field: 'tweak' });
   }
 }
 

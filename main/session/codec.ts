@@ -10,6 +10,7 @@ import { CosignerError } from '../errors.ts';
 import { ByteReader, ByteWriter } from '../encoding/bytes.ts';
 import type { LengthBounds } from '../encoding/bytes.ts';
 import { MAX_PSBT_BYTES } from '../wallet/psbt-import.ts';
+import type { SpendPath } from '../wallet/spend-path.ts';
 import {
   MAX_CODE_BYTES,
   MAX_DISPLAY_BYTES,
@@ -41,8 +42,24 @@ export const FRAME_TYPES = {
 export type FrameType = keyof typeof FRAME_TYPES;
 export type MessageType = Exclude<FrameType, 'announcement'>;
 
-const TWEAKS = ['none', 'taproot'] as const;
+/** 'none' and 'taproot' name no group (the signers' n-of-n key path); 'path' names a group's spending
+ *  path, and the group section (GroupPath) follows the tweak byte. */
+const TWEAKS = ['none', 'taproot', 'path'] as const;
 export type TweakMode = (typeof TWEAKS)[number];
+
+export const GROUP_ID_BYTES = 32;
+/** Wire values of a SpendPath's kind; a leaf's index follows as one byte. */
+const PATH_KEY = 0x00;
+const PATH_LEAF = 0x01;
+
+/**
+ * The group a request signs for (its policy id, policyGroupId) and the spending path it uses. Every
+ * receiver looks the group up by id in its own book and recomputes the path's signers and keys.
+ */
+export interface GroupPath {
+  id: Uint8Array;
+  path: SpendPath;
+}
 
 /** Payload kinds are a tagged union; a kind this version does not know decodes to UNSUPPORTED_VERSION. */
 export const PAYLOAD_KINDS = { message: 0x01, batch: 0x02, psbt: 0x03 } as const;
@@ -79,6 +96,8 @@ export interface AnnouncementBody {
   signers: readonly Uint8Array[];
   creatorIndex: number;
   tweak: TweakMode;
+  /** Present exactly when `tweak` is 'path'. */
+  group?: GroupPath;
   createdAt: number;
   expiresAt: number;
   salt: Uint8Array;
@@ -210,6 +229,27 @@ function decodePayload(reader: ByteReader): Payload {
   return payload;
 }
 
+/** `id` (32 bytes), then the path's kind byte (0 key, 1 leaf) and, for a leaf, its index (one byte). */
+function encodeGroupPath(w: ByteWriter, group: GroupPath): void {
+  w.fixed(group.id, GROUP_ID_BYTES, 'groupId');
+  const path = group.path;
+  if (path?.kind === 'key') {
+    w.u8(PATH_KEY, 'path');
+  } else if (path?.kind === 'leaf' && Number.isInteger(path.leaf) && path.leaf >= 0 && path.leaf <= 0xff) {
+    w.u8(PATH_LEAF, 'path').u8(path.leaf, 'leaf');
+  } else {
+    throw invalid('a spending path is the key path or a leaf index 0..255', { field: 'path' });
+  }
+}
+
+function decodeGroupPath(r: ByteReader): GroupPath {
+  const id = r.fixed(GROUP_ID_BYTES, 'groupId');
+  const kind = r.u8('path');
+  if (kind === PATH_KEY) return { id, path: { kind: 'key' } };
+  if (kind === PATH_LEAF) return { id, path: { kind: 'leaf', leaf: r.u8('leaf') } };
+  throw malformed('unknown spending path', { field: 'path' });
+}
+
 /** Every byte the creator signs: the whole announcement but its signature. */
 export function encodeAnnouncementBody(body: AnnouncementBody): Uint8Array {
   const w = header(frameWriter('session frame'), 'announcement');
@@ -219,9 +259,12 @@ export function encodeAnnouncementBody(body: AnnouncementBody): Uint8Array {
   if (body.creatorIndex >= body.signers.length) throw invalid('creator index out of range', { field: 'creatorIndex' });
   const tweak = TWEAKS.indexOf(body.tweak);
   if (tweak < 0) throw invalid('unknown tweak', { field: 'tweak' });
-  w.u8(body.creatorIndex, 'creatorIndex')
-    .u8(tweak, 'tweak')
-    .u64(body.createdAt, 'createdAt')
+  w.u8(body.creatorIndex, 'creatorIndex').u8(tweak, 'tweak');
+  if ((body.tweak === 'path') !== (body.group !== undefined)) {
+    throw invalid('a group path goes with tweak "path", and only with it', { field: 'group' });
+  }
+  if (body.group !== undefined) encodeGroupPath(w, body.group);
+  w.u64(body.createdAt, 'createdAt')
     .u64(body.expiresAt, 'expiresAt')
     .fixed(body.salt, SALT_BYTES, 'salt')
     .string(body.display, 'display', DISPLAY_FIELD);
@@ -238,10 +281,12 @@ function decodeAnnouncementBody(reader: ByteReader): AnnouncementBody {
   if (creatorIndex >= n) throw malformed('creator index out of range', { field: 'creatorIndex' });
   const tweak = TWEAKS[reader.u8('tweak')];
   if (tweak === undefined) throw malformed('unknown tweak', { field: 'tweak' });
+  // A legacy announcement's body has no `group` key at all, so it reads back exactly as before.
   return {
     signers,
     creatorIndex,
     tweak,
+    ...(tweak === 'path' ? { group: decodeGroupPath(reader) } : {}),
     createdAt: reader.u64('createdAt'),
     expiresAt: reader.u64('expiresAt'),
     salt: reader.fixed(SALT_BYTES, 'salt'),

@@ -15,7 +15,8 @@ import { resolveOptions, type CoordinatorOptions } from './limits.ts';
 import { signMessage } from './messages.ts';
 import { OrphanBuffer } from './orphan-buffer.ts';
 import type { Clock, FrameKind, OutboundMeta, Random, RecordStore, Scheduler, SessionTransport, SignerKey, TimerHandle } from './ports.ts';
-import type { KnownGroup } from './ports.ts';
+import type { GroupById, KnownGroup } from './ports.ts';
+import { resolveGroupPath, type ResolvedPath } from './group-path.ts';
 import { GroupKeysCache, intakePsbt, PsbtSession } from './psbt-session.ts';
 import { PeerRateLimiter } from './rate-limiter.ts';
 import { nextSequence, SequenceTracker } from './replay-guard.ts';
@@ -40,6 +41,7 @@ export class SessionContext {
   readonly store: RecordStore;
   readonly signer: SignerKey;
   readonly knownGroup: KnownGroup;
+  readonly groupById: GroupById | undefined;
   readonly localKey: Uint8Array;
   readonly groupKeys: GroupKeysCache;
   readonly sessions = new Map<string, Live>();
@@ -81,6 +83,7 @@ export class SessionContext {
     this.store = deps.store;
     this.signer = deps.signer;
     this.knownGroup = deps.knownGroup;
+    this.groupById = deps.groupById;
     this.localKey = Uint8Array.from(deps.signer.publicKey);
     this.groupKeys = deps.groupKeys ?? new GroupKeysCache();
     this.options = Object.freeze(resolveOptions(deps.options));
@@ -182,7 +185,10 @@ export class SessionContext {
     restored?: { localSequence: number; peerSequences: readonly number[]; signingKey: Uint8Array },
   ): Live {
     const { body } = announcement;
-    const keys = psbt || restored ? undefined : sessionKeys(body);
+    // A group path is recomputed from this node's book, also for history: its digests and keys
+    // depend on the group's tree, which the record does not hold.
+    const path = body.tweak === 'path' ? this.resolvePath(body) : undefined;
+    const keys = body.payload.kind === 'psbt' || ((psbt || restored) && !path) ? undefined : sessionKeys(body, path);
     const items = body.payload.kind === 'psbt' ? (psbt as PsbtSession).items : itemsOf(body.payload);
     const signingKey = restored?.signingKey ?? (psbt ? psbt.keys.signingKey : (keys as SessionKeys).signingKey);
     return {
@@ -193,8 +199,9 @@ export class SessionContext {
       // stored key, which an open session checks against the signers before it signs).
       messages:
         body.payload.kind === 'psbt' ? items.map((item) => item.message) : (keys?.messages ?? messageDigests(body.payload, signingKey)),
-      verifyKeys: psbt ? psbt.verifyKeys : items.map(() => signingKey),
+      verifyKeys: psbt ? psbt.verifyKeys : (keys?.verifyKeys ?? items.map(() => signingKey)),
       signingKey,
+      path,
       psbt,
       keys,
       deadline: deadlineOf(body, this.options.sessionTimeoutMs),
@@ -209,8 +216,13 @@ export class SessionContext {
   }
 
   keysOf(live: Live): SessionKeys {
-    live.keys ??= live.psbt ? live.psbt.keys : sessionKeys(live.announcement.body);
+    live.keys ??= live.psbt ? live.psbt.keys : sessionKeys(live.announcement.body, live.path);
     return live.keys;
+  }
+
+  /** The group path a request names, recomputed from this node's book (group-path.ts). */
+  resolvePath(body: AnnouncementBody): ResolvedPath {
+    return resolveGroupPath(body, this.groupById, this.options.bitcoinNetwork ?? 'mainnet');
   }
 
   snapshot(live: Live): SessionSnapshot {
@@ -222,6 +234,7 @@ export class SessionContext {
       items: live.items,
       psbt: live.psbt?.view ?? null,
       bip322: live.psbt ? null : this.bip322Of(live.signingKey, live.messages),
+      path: live.path,
       maxAttempts: this.options.maxAttempts,
     });
   }

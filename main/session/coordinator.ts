@@ -18,9 +18,10 @@ import type { BitcoinNetwork, HistoryPage } from '../../preload/contract.ts';
 import { CosignerError } from '../errors.ts';
 import { checkAnnouncementBody, equalKeys, signAnnouncement, type Announcement } from './announcement.ts';
 import type { TweakMode } from './codec.ts';
+import type { SpendPath } from '../wallet/spend-path.ts';
 import { MAX_REASON_BYTES, type CoordinatorOptions } from './limits.ts';
 import type { Clock, Random, RecordStore, Scheduler, SessionTransport, SignerKey } from './ports.ts';
-import type { KnownGroup } from './ports.ts';
+import type { GroupById, KnownGroup } from './ports.ts';
 import type { GroupKeysCache } from './psbt-session.ts';
 import { fromRecord } from './records.ts';
 import { isSessionKey } from './session-index.ts';
@@ -42,6 +43,9 @@ export interface CoordinatorDeps {
   signer: SignerKey;
   /** The groups this node's user saved: requests for any other signer set are refused (UNKNOWN_GROUP). */
   knownGroup: KnownGroup;
+  /** The saved groups by id, for requests that name a group's spending path; without it every such
+   *  request is refused (UNKNOWN_GROUP). */
+  groupById?: GroupById;
   options?: Partial<CoordinatorOptions>;
   /** Shared with whatever else reviews PSBTs for the same groups (derivations are made once). */
   groupKeys?: GroupKeysCache;
@@ -71,9 +75,12 @@ export interface CreateSessionInput {
   signers: readonly string[];
   payload: ({ kind: 'message' } & MessageInput) | { kind: 'batch'; items: readonly MessageInput[] } | PsbtInput;
   description?: string;
-  /** Must be 'taproot': everything is signed under the group's BIP341 key-path output key (a message
-   *  as a BIP322 signature for its address). 'none', the plain aggregate key, is refused. */
+  /** 'taproot': signed under the signers' n-of-n BIP341 key-path output key (a message as a BIP322
+   *  signature for its address); 'path': by `group`'s spending path. 'none', the plain aggregate key,
+   *  is refused. */
   tweak: TweakMode;
+  /** With tweak 'path': the group (its id, 64 hex) and the path; the signers must be the path's. */
+  group?: { id: string; path: SpendPath };
   /** Expiry, from now; default `defaultSessionTtlMs`, at most `sessionTimeoutMs`. */
   expiresInMs?: number;
 }
@@ -269,7 +276,9 @@ export class SessionCoordinator {
     const now = this.#ctx.clock.now();
     const body = buildBody(this.#ctx, input, now);
     checkAnnouncementBody(body, this.options.maxSigners);
-    // The creator reviews its own PSBT exactly as every receiver will, before anything is sent.
+    // The creator checks its group path and reviews its own PSBT exactly as every receiver will,
+    // before anything is sent.
+    if (body.group !== undefined) this.#ctx.resolvePath(body);
     const psbt = this.#ctx.intakePsbt(body);
     return this.#ctx.enqueueIntake(async () => {
       this.#ctx.makeRoom();

@@ -27,6 +27,8 @@ const FINAL_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'REPLAYED',
   'INVALID_PSBT',
   'PSBT_REFUSED',
+  // The named group's id fixes its keys and policy, so its path's signers never change.
+  'WRONG_PATH',
 ]);
 
 /** The verdict on an announcement the coordinator rejected with `e`. */

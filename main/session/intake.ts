@@ -75,9 +75,10 @@ export async function receiveAnnouncement(ctx: SessionContext, decoded: DecodedF
     timestampWindowMs: ctx.options.timestampWindowMs,
   });
   const { body } = announcement;
-  // At the door: only a co-signer of a saved group, for exactly that group, gets any further. A
-  // stranger's request costs no record, no PSBT reading and no message back (no DECLINE).
-  if (!ctx.knownGroup(body.signers)) {
+  // At the door: only a co-signer of a saved group, for exactly that group (or, naming a group
+  // path, for a group saved under that id), gets any further. A stranger's request costs no record,
+  // no PSBT reading and no message back (no DECLINE).
+  if (body.group === undefined ? !ctx.knownGroup(body.signers) : ctx.groupById?.(bytesToHex(body.group.id)) === undefined) {
     throw new CosignerError('UNKNOWN_GROUP', 'the signers are not a group saved on this node');
   }
   const creator = body.signers[body.creatorIndex] as Uint8Array;
@@ -105,9 +106,11 @@ export async function receiveAnnouncement(ctx: SessionContext, decoded: DecodedF
   if (fromCreator.length >= ctx.options.maxPendingPerCreator) {
     throw new CosignerError('LIMIT_REACHED', 'too many requests awaiting approval from this creator');
   }
-  // Last, being the costliest check: the PSBT is read, reviewed and planned by this node itself.
+  // Last, being the costliest checks: the group path's signers are recomputed (group-path.ts), and
+  // the PSBT is read, reviewed and planned, by this node itself.
   let psbt: PsbtSession | undefined;
   try {
+    if (body.group !== undefined) ctx.resolvePath(body);
     psbt = ctx.intakePsbt(body);
   } catch (e) {
     noteRefusal(ctx, announcement, e);

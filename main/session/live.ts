@@ -6,6 +6,7 @@ import { CosignerError, type ErrorCode } from '../errors.ts';
 import type { SecretNonce } from '../musig/index.ts';
 import { equalKeys, type Announcement } from './announcement.ts';
 import type { BatchItem } from './codec.ts';
+import type { ResolvedPath } from './group-path.ts';
 import type { PsbtSession } from './psbt-session.ts';
 import { SequenceTracker } from './replay-guard.ts';
 import type { Batch, SessionKeys } from './session-crypto.ts';
@@ -22,6 +23,8 @@ export interface Live {
   readonly verifyKeys: readonly Uint8Array[];
   /** x-only key the snapshot names (stored, so history needs no key aggregation). */
   readonly signingKey: Uint8Array;
+  /** The group path the request names (recomputed here); undefined for a legacy request. */
+  readonly path: ResolvedPath | undefined;
   /** The PSBT side of a PSBT session. */
   readonly psbt: PsbtSession | undefined;
   /** The key-aggregation context, computed when first needed (it costs a multiplication per signer). */

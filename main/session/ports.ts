@@ -3,6 +3,7 @@
  * system or Electron: the p2p layer, the storage layer and the keystore implement these, and tests
  * use in-process implementations of the same interfaces (never mocks of the coordinator).
  */
+import type { Group } from '../../preload/contract.ts';
 
 /** Wall-clock time in milliseconds since the Unix epoch. */
 export interface Clock {
@@ -75,6 +76,16 @@ export interface SessionTransport {
  * user saved. Requests for any other signer set are refused before anything is stored or read.
  */
 export type KnownGroup = (signers: readonly Uint8Array[]) => boolean;
+
+/** A group as this node's user saved it: its 33-byte keys (hex) and its policy (n-of-n if none). */
+export type SavedGroup = Pick<Group, 'publicKeys' | 'policy'>;
+
+/**
+ * The group this node's user saved under `id` (64 hex: policyGroupId, which covers keys and policy),
+ * if any. A request naming a group's spending path is taken only for a group found here, and its
+ * signers are recomputed from what is found (docs/PROTOCOL.md §Group path).
+ */
+export type GroupById = (id: string) => SavedGroup | undefined;
 
 /**
  * The local signer's key, provided by the keystore. `secretKey()` must return a fresh copy: the

@@ -16,15 +16,19 @@ export function buildBody(ctx: SessionContext, input: CreateSessionInput, now: n
   const signers = input.signers.map((key, i) => parseHex(key, `signers[${i}]`));
   const creatorIndex = signers.findIndex((key) => equalKeys(key, ctx.localKey));
   if (creatorIndex < 0) throw new CosignerError('NOT_A_SIGNER', 'the local signer must be one of the signers');
-  if (input.tweak !== 'taproot') {
+  if (input.tweak !== 'taproot' && input.tweak !== 'path') {
     throw new CosignerError(
       'INVALID_INPUT',
-      "tweak must be taproot: messages are BIP322 signatures for the group's address, PSBT inputs key-path spends",
+      "tweak must be taproot or path: messages are BIP322 signatures for the group's address, PSBT inputs spends of its outputs",
       {
         field: 'tweak',
       },
     );
   }
+  if ((input.tweak === 'path') !== (input.group !== undefined)) {
+    throw new CosignerError('INVALID_INPUT', 'a group path goes with tweak "path", and only with it', { field: 'group' });
+  }
+  const group = input.group && { id: parseHex(input.group.id, 'group.id'), path: input.group.path };
   const ttl = input.expiresInMs ?? ctx.options.defaultSessionTtlMs;
   if (!Number.isSafeInteger(ttl) || ttl <= 0 || ttl > ctx.options.sessionTimeoutMs) {
     throw new CosignerError('INVALID_INPUT', 'expiry must be within the session timeout', { max: ctx.options.sessionTimeoutMs });
@@ -49,6 +53,7 @@ export function buildBody(ctx: SessionContext, input: CreateSessionInput, now: n
     signers,
     creatorIndex,
     tweak: input.tweak,
+    ...(group ? { group } : {}),
     createdAt: now,
     expiresAt: now + ttl,
     salt: ctx.random.bytes(SALT_BYTES),

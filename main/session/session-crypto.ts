@@ -18,12 +18,14 @@ import {
   sortKeys,
   SigningBatch,
   withTaprootTweak,
+  type KeyAggContext,
   type SecretNonce,
 } from '../musig/index.ts';
 import { bip322Digest } from '../wallet/bip322.ts';
 import { makePsbtNonces, PsbtSigningBatch, type PsbtSigningPlan } from '../wallet/psbt-signing.ts';
 import { equalKeys, itemsOf } from './announcement.ts';
 import type { AnnouncementBody, Payload, PsbtPayload } from './codec.ts';
+import type { ResolvedPath } from './group-path.ts';
 import { nonceExtraIn } from './hashes.ts';
 
 /** What signs the messages of one attempt: the engine's SigningBatch, or the wallet's PsbtSigningBatch. */
@@ -42,7 +44,7 @@ export interface SessionKeys {
   readonly messages: readonly Uint8Array[];
   /** Per message, the x-only key its final signature verifies under. */
   readonly verifyKeys: readonly Uint8Array[];
-  /** The key a snapshot names: the signers' aggregate, taproot-tweaked. */
+  /** The key a snapshot names: the output key of the address signed for. */
   readonly signingKey: Uint8Array;
   /** One fresh nonce per message; `extraIn(i)` binds the nonce of message i to its session slot. */
   makeNonces(secretKey: Uint8Array, extraIn: (messageIndex: number) => Uint8Array): MadeNonces;
@@ -61,27 +63,51 @@ function signerOrder(signers: readonly Uint8Array[]): { sorted: Uint8Array[]; po
 
 /**
  * What a `message` or `batch` session signs: per message, the BIP322 simple-signature digest for the
- * P2TR address of `outputKey`, derived here from the bytes (never the bytes themselves, which a
- * creator could make a spend's sighash).
+ * P2TR address of `outputKey` (by the script path of the leaf `leafHash` names, if any), derived here
+ * from the bytes (never the bytes themselves, which a creator could make a spend's sighash).
  */
-export function messageDigests(payload: Exclude<Payload, PsbtPayload>, outputKey: Uint8Array): Uint8Array[] {
-  return itemsOf(payload).map((item) => bip322Digest(item.message, outputKey));
+export function messageDigests(payload: Exclude<Payload, PsbtPayload>, outputKey: Uint8Array, leafHash?: Uint8Array): Uint8Array[] {
+  return itemsOf(payload).map((item) => bip322Digest(item.message, outputKey, leafHash));
 }
 
-/** The keys of a `message` or `batch` session: one context, the group's taproot output key, signs every message. */
-export function sessionKeys(body: AnnouncementBody): SessionKeys {
+/**
+ * The keys of a `message` or `batch` session: one context signs every message. A legacy request
+ * (tweak 'taproot') signs under its signers' n-of-n taproot output key; a request naming a group
+ * path (tweak 'path', `path` resolved by group-path.ts) signs for the group's own address (its
+ * output key, which commits to the tree) under the path's context, verified under the path's key.
+ */
+export function sessionKeys(body: AnnouncementBody, path?: ResolvedPath): SessionKeys {
   if (body.payload.kind === 'psbt') throw new CosignerError('INTERNAL', 'a PSBT session takes its keys from its signing plan');
-  // checkAnnouncementBody refuses any other tweak; a raw signature under the plain key must never be made.
-  if (body.tweak !== 'taproot') throw new CosignerError('INTERNAL', 'messages are signed under the taproot output key');
   const { sorted, position, indexAt } = signerOrder(body.signers);
-  const ctx = withTaprootTweak(aggregateKeys(sorted));
-  const messages = messageDigests(body.payload, ctx.xOnlyKey);
+  let ctx: KeyAggContext;
+  let outputKey: Uint8Array;
+  let verifyKey: Uint8Array;
+  let leafHash: Uint8Array | undefined;
+  if (body.tweak === 'path') {
+    const key = path?.key;
+    // resolveGroupPath refuses a path a session cannot sign and signers other than the path's.
+    if (key?.ctx === undefined || !sorted.every((k, i) => equalKeys(k, key.signers[i] as Uint8Array))) {
+      throw new CosignerError('INTERNAL', "a group path session needs its path's context, for its signers");
+    }
+    ({ ctx } = key);
+    outputKey = key.output.outputKey;
+    verifyKey = key.verifyKey;
+    leafHash = key.leafHash;
+  } else if (body.tweak === 'taproot') {
+    ctx = withTaprootTweak(aggregateKeys(sorted));
+    outputKey = ctx.xOnlyKey;
+    verifyKey = ctx.xOnlyKey;
+  } else {
+    // checkAnnouncementBody refuses any other tweak; a raw signature under the plain key must never be made.
+    throw new CosignerError('INTERNAL', 'messages are signed for a taproot output');
+  }
+  const messages = messageDigests(body.payload, outputKey, leafHash);
   return {
     position,
     indexAt,
     messages,
-    verifyKeys: messages.map(() => ctx.xOnlyKey),
-    signingKey: ctx.xOnlyKey,
+    verifyKeys: messages.map(() => verifyKey),
+    signingKey: outputKey,
     makeNonces(secretKey, extraIn) {
       const publicKey = publicKeyOf(secretKey);
       const made = messages.map((message, i) => generateNonce({ secretKey, publicKey, ctx, message, extraIn: extraIn(i) }));

@@ -3,9 +3,10 @@
  * preload/contract.ts's SessionSnapshot, its one definition (re-exported here for the session code).
  */
 import { bytesToHex } from '@noble/hashes/utils.js';
-import type { PsbtSessionView, SessionSnapshot } from '../../preload/contract.ts';
+import type { PsbtSessionView, SessionPath, SessionSnapshot } from '../../preload/contract.ts';
 import { bip322Signature } from '../wallet/bip322.ts';
 import type { Announcement } from './announcement.ts';
+import type { ResolvedPath } from './group-path.ts';
 import type { BatchItem } from './codec.ts';
 import { canAct, isExchange, isTerminal, type SessionState } from './state.ts';
 
@@ -21,7 +22,21 @@ export interface SnapshotInput {
   psbt: PsbtSessionView | null;
   /** A message or batch session: the group's address and, per message, the BIP322 digest it signs. */
   bip322: { address: string; digests: readonly Uint8Array[] } | null;
+  /** The group path the request names, as this node recomputed it. */
+  path: ResolvedPath | undefined;
   maxAttempts: number;
+}
+
+function pathView(path: ResolvedPath, signers: readonly string[]): SessionPath {
+  const { key } = path;
+  return {
+    groupId: path.groupId,
+    kind: key.path.kind,
+    leaf: key.path.kind === 'leaf' ? key.path.leaf : null,
+    leafKind: key.leaf?.kind ?? null,
+    verifyKey: bytesToHex(key.verifyKey),
+    notNeeded: path.members.filter((member) => !signers.includes(member)),
+  };
 }
 
 export function snapshotOf({
@@ -32,9 +47,11 @@ export function snapshotOf({
   items,
   psbt,
   bip322,
+  path,
   maxAttempts,
 }: SnapshotInput): SessionSnapshot {
   const { body } = announcement;
+  const leaf = path?.key.leaf;
   const done = state.phase === 'COMPLETE';
   return {
     sessionId: announcement.idHex,
@@ -64,8 +81,13 @@ export function snapshotOf({
     // A transaction exists only for a COMPLETE session (a store failure at the end aborts it).
     psbt: psbt && !done ? { ...psbt, transaction: null } : psbt,
     bip322: bip322
-      ? { address: bip322.address, digests: bip322.digests.map(bytesToHex), signatures: state.signatures.map((s) => bip322Signature(s)) }
+      ? {
+          address: bip322.address,
+          digests: bip322.digests.map(bytesToHex),
+          signatures: state.signatures.map((s) => bip322Signature(s, leaf && { script: leaf.script, controlBlock: leaf.controlBlock })),
+        }
       : null,
+    spendPath: path ? pathView(path, body.signers.map(bytesToHex)) : null,
     failure: state.failure
       ? {
           code: state.failure.code,

@@ -23,6 +23,8 @@ const WORDS: Readonly<Record<string, string>> = {
   NOT_A_SIGNER: 'This key is not one of the signers of that request.',
   WRONG_PEER: 'A message came from a computer that is not bound to its signer key and was ignored.',
   UNKNOWN_GROUP: 'A request came for signers that are not one of your saved groups and was ignored.',
+  WRONG_PATH:
+    "A request named a way of spending that is not your saved group's, or asked for signers who are not the ones that path needs. It was refused.",
   DUPLICATE_SIGNER:
     'The same signer appears twice: a key is listed twice, or once with 02 and once with 03 in front of the same 64 characters (one signer for Bitcoin). Each signer must be listed once.',
   TOO_MANY_SIGNERS: 'Too many signers: a group can have at most 16.',

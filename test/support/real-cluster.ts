@@ -17,7 +17,7 @@ export interface RealCluster {
   stop(): Promise<void>;
 }
 
-type Extra = Pick<CoordinatorDeps, 'options' | 'groupKeys' | 'knownGroup'>;
+type Extra = Pick<CoordinatorDeps, 'options' | 'groupKeys' | 'knownGroup' | 'groupById'>;
 
 /** A started coordinator on a node's transport, with real time and the OS CSPRNG, taking requests for
  *  the groups `extra.knownGroup` knows. */
@@ -38,7 +38,7 @@ export async function startCoordinator(node: TestNode, store: RecordStore, extra
 export async function startRealCluster(
   labels: readonly string[],
   storeFor: (index: number) => Promise<RecordStore> | RecordStore,
-  extra: (index: number) => Pick<CoordinatorDeps, 'options' | 'groupKeys'> = () => ({}),
+  extra: (index: number) => Pick<CoordinatorDeps, 'options' | 'groupKeys' | 'groupById'> = () => ({}),
 ): Promise<RealCluster> {
   const nodes: TestNode[] = [];
   const coordinators: SessionCoordinator[] = [];

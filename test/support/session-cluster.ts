@@ -7,7 +7,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { SessionCoordinator, type CreateSessionInput } from '../../main/session/coordinator.ts';
 import type { CoordinatorOptions } from '../../main/session/limits.ts';
-import type { RecordStore, Scheduler, SessionTransport } from '../../main/session/ports.ts';
+import type { GroupById, RecordStore, Scheduler, SessionTransport } from '../../main/session/ports.ts';
 import type { SessionSnapshot } from '../../main/session/snapshot.ts';
 import { FakeTime } from './fake-time.ts';
 import { InProcessNetwork, NO_FAULTS, type Faults, type InProcessTransport } from './in-process-network.ts';
@@ -41,6 +41,8 @@ export interface ClusterOptions {
   stores?: (index: number) => RecordStore;
   /** The groups every node has saved, as lists of node indices; default: one group of every node. */
   groups?: readonly (readonly number[])[];
+  /** The groups a node saved, by id, for requests naming a group path (none by default). */
+  groupById?: (index: number) => GroupById;
   /** Wraps a node's in-process transport (e.g. in the real delivery queues, on the cluster's fake time). */
   transport?: (index: number, inner: InProcessTransport, time: FakeTime) => SessionTransport;
 }
@@ -94,6 +96,7 @@ export class Cluster {
       store,
       signer: node.signer,
       knownGroup: this.knownGroup,
+      ...(this.#options.groupById ? { groupById: this.#options.groupById(node.index) } : {}),
       options: { ...this.#options.options, ...this.#options.nodeOptions?.(node.index) },
     });
     coordinator.on('session', (s) => node.events.push(s));

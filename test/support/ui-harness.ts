@@ -39,6 +39,7 @@ import {
   type KeyInfo,
   type NodeStatus,
   type Requests,
+  type SessionPath,
   type SessionSnapshot,
   type Settings,
   type SignerCardView,
@@ -65,7 +66,8 @@ import { SessionIndex } from '../../main/session/session-index.ts';
 import { summaryOf } from '../../main/session/session-summary.ts';
 import { GroupKeysCache, intakePsbt, reviewView, signablePsbt } from '../../main/session/psbt-session.ts';
 import { Bip373Copy } from '../../main/wallet/bip373-copy.ts';
-import { describePolicyGroup } from '../../main/wallet/policy-group.ts';
+import { describePolicyGroup, groupOutputs } from '../../main/wallet/policy-group.ts';
+import type { SpendPath } from '../../main/wallet/spend-path.ts';
 import { groupShareHandlers } from '../../main/handlers/groups-share.ts';
 import { psbtBytes } from '../../main/wallet/psbt-import.ts';
 import { makePsbtNonces, PsbtSigningBatch } from '../../main/wallet/psbt-signing.ts';
@@ -174,6 +176,19 @@ function withFlags(s: SessionSnapshot): SessionSnapshot {
     awaitingLocalApproval: open && s.signers.some((x) => x.isLocal && !x.approved),
     interrupted: open && s.interrupted,
     resumable: (s.phase === 'NONCE_EXCHANGE' || s.phase === 'PARTIAL_SIG_EXCHANGE') && s.attempt < MAX_ATTEMPTS,
+  };
+}
+
+/** The snapshot's `spendPath` as main/session/snapshot.ts makes it, from the group's own leaves. */
+function spendPathView(group: Group, path: SpendPath, signers: readonly string[]): SessionPath {
+  const leaf = path.kind === 'leaf' ? groupOutputs(group).at([], group.network).leaves[path.leaf] : undefined;
+  return {
+    groupId: group.id,
+    kind: path.kind,
+    leaf: path.kind === 'leaf' ? path.leaf : null,
+    leafKind: leaf?.kind ?? null,
+    verifyKey: leaf ? bytesToHex(leaf.key) : group.outputKey,
+    notNeeded: group.publicKeys.filter((k) => !signers.includes(k)),
   };
 }
 
@@ -750,8 +765,13 @@ export async function startUiHarness(options: UiHarnessOptions = {}): Promise<Ui
   const simulated: SessionService = {
     async createSession(input) {
       const me = requireKey();
-      const group = [...groups.values()].find((g) => g.publicKeys.join() === input.signers.join());
+      // A request naming a group path asks the path's signers only (main/handlers/session-path.ts).
+      const named = input.group === undefined ? undefined : groups.get(input.group.id);
+      const group = named
+        ? { ...named, publicKeys: [...input.signers] }
+        : [...groups.values()].find((g) => g.publicKeys.join() === input.signers.join());
       if (!group) throw new CosignerError('INVALID_INPUT', 'no such group');
+      const path = named && input.group ? { spendPath: spendPathView(named, input.group.path, input.signers) } : {};
       if (!group.publicKeys.includes(me.publicKey)) throw new CosignerError('NOT_A_SIGNER', 'you are not in this group');
       const { payload } = input;
       const times = {
@@ -771,7 +791,7 @@ export async function startUiHarness(options: UiHarnessOptions = {}): Promise<Ui
           alice,
           'AWAITING_APPROVAL',
           { approved: [me.publicKey] },
-          { messages: [m], ...times },
+          { messages: [m], ...times, ...path, ...(named ? { tweak: 'path' as const } : {}) },
         );
       } else if (payload.kind === 'psbt') {
         session = psbtSession(
@@ -1000,7 +1020,8 @@ export async function startUiHarness(options: UiHarnessOptions = {}): Promise<Ui
     },
     'peers.lan': async () => lan,
     'peers.lookup': async ({ publicKey }) => lan.find((c) => c.publicKey === publicKey) ?? null,
-    ...sessionHandlers({ group: (id) => signableGroup(mustGroup(id)), coordinator: () => simulated, running: () => simulated }),
+    // As main/app.ts: a session names its group path, so any saved group can be asked.
+    ...sessionHandlers({ group: mustGroup, coordinator: () => simulated, running: () => simulated }),
     ...groupShareHandlers({
       network: () => settings.network,
       groups: {

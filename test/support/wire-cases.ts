@@ -7,6 +7,8 @@
  */
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
+import { describePolicyGroup } from '../../main/wallet/policy-group.ts';
 import { generateKeyPairFromSeed } from '@libp2p/crypto/keys';
 import { peerIdFromPrivateKey } from '@libp2p/peer-id';
 import { signAnnouncement } from '../../main/session/announcement.ts';
@@ -60,6 +62,38 @@ export function announcementCases(psbt: Uint8Array): { name: string; body: Annou
       },
     },
     { name: 'announcement, PSBT', body: { ...base, payload: { kind: 'psbt', network: 'regtest', allowNonDefaultSighash: false, psbt } } },
+  ];
+}
+
+/** Requests naming a group path (tweak 2): the 2-of-3 group of alice, bob and carol, over its key
+ *  path (all three) and over its first leaf (a pair alice is in). */
+export function pathAnnouncementCases(): { name: string; body: AnnouncementBody }[] {
+  const keys = [alice.publicKey, bob.publicKey, carol.publicKey];
+  const id = hexToBytes(describePolicyGroup('vectors', keys.map(bytesToHex), 'regtest', { kind: 'k-of-n', k: 2 }).id);
+  // Leaves in order: {s0,s1}, {s0,s2}, {s1,s2} of the sorted keys; the first leaf alice (the creator) is on.
+  const sorted = [...keys].sort((a, b) => (bytesToHex(a) < bytesToHex(b) ? -1 : 1));
+  const leaves = [
+    [0, 1],
+    [0, 2],
+    [1, 2],
+  ].map((pair) => pair.map((i) => sorted[i] as Uint8Array));
+  const leaf = leaves.findIndex((pair) => pair.includes(alice.publicKey));
+  const cosigner = (leaves[leaf] as Uint8Array[]).find((k) => k !== alice.publicKey) as Uint8Array;
+  const base = {
+    creatorIndex: 0,
+    tweak: 'path' as const,
+    createdAt: VECTOR_TIME,
+    expiresAt: VECTOR_TIME + 3_600_000,
+    salt: sha256(utf8.encode('wire-vectors/salt')),
+    display: 'Rent for March',
+    payload: { kind: 'message' as const, message: utf8.encode('I agree to the terms.'), label: 'terms' },
+  };
+  return [
+    { name: 'announcement, message, group key path', body: { ...base, signers: keys, group: { id, path: { kind: 'key' } } } },
+    {
+      name: 'announcement, message, group leaf',
+      body: { ...base, signers: [alice.publicKey, cosigner], group: { id, path: { kind: 'leaf', leaf } } },
+    },
   ];
 }
 

@@ -22,6 +22,7 @@ import {
   controlCases,
   inboxRandom,
   messageCases,
+  pathAnnouncementCases,
   signedAnnouncement,
   signedMessage,
   vectorPeerId,
@@ -124,6 +125,8 @@ export async function buildVectors(): Promise<WireVector[]> {
   for (const c of controlCases) {
     out.push({ format: 'control-frame', name: c.name, value: c.frame, hex: bytesToHex(new TextEncoder().encode(JSON.stringify(c.frame))) });
   }
+  // Added with group paths, after every earlier vector, which stay as they were.
+  for (const c of pathAnnouncementCases()) session(c.name, signedAnnouncement(c.body, c.name));
   return out;
 }
 

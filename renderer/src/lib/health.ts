@@ -35,6 +35,7 @@ const MESSAGE_REASONS: Readonly<Record<string, string>> = {
   BAD_SIGNATURE: 'Not signed by their sender',
   WRONG_PEER: 'From a computer not bound to the signer',
   UNKNOWN_GROUP: 'For signers not in a saved group',
+  WRONG_PATH: "Naming signers that are not the group path's",
   NOT_A_SIGNER: 'From a key that is not a signer',
   REPLAYED: 'Received twice',
   SEQUENCE_GAP: 'Out of order',

@@ -8,7 +8,7 @@ import { startUiHarness, type UiHarness } from '../../support/ui-harness.ts';
 // A group made by one co-signer is imported by another from its file, in Debian's Chromium over the
 // UI harness (whose groups.export/preview/import are the app's own handlers): the preview shows the
 // first receive address, nothing is saved until the user says they compared it, and a 2-of-3 group
-// says it cannot sign yet. The group editor says what losing one key of an n-of-n group means.
+// says it cannot spend yet. The group editor says what losing one key of an n-of-n group means.
 const needs = browserGate();
 
 describe.skipIf(needs.skip !== undefined)(needs.title('importing a shared group after comparing its first address'), () => {

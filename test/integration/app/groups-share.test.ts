@@ -129,11 +129,14 @@ describe('groups shared as files, not retyped', () => {
     expect(await joiner.call('groups.list', {})).toEqual(before);
   });
 
-  it('says plainly that a k-of-n group cannot sign yet, rather than sign for the n-of-n address of its keys', async () => {
+  it('takes a message request for a k-of-n group (it names the group path), and a leaf it does not have is WRONG_PATH', async () => {
     const two = ((await creator.call('groups.list', {})) as Group[]).find((g) => g.policy?.kind === 'k-of-n')!;
+    // The group is not refused any more: the request goes on to the signer, which this app has not got.
     await expect(creator.call('sessions.create', { groupId: two.id, message: { kind: 'text', text: 'hello' } })).rejects.toMatchObject({
-      code: 'INVALID_INPUT',
-      message: /cannot sign for a k-of-n group/,
+      code: 'KEY_NOT_FOUND',
     });
+    await expect(
+      creator.call('sessions.create', { groupId: two.id, message: { kind: 'text', text: 'hello' }, path: { kind: 'leaf', leaf: 3 } }),
+    ).rejects.toMatchObject({ code: 'WRONG_PATH' });
   });
 });

@@ -1,0 +1,80 @@
+/**
+ * The spending path a request names (docs/PROTOCOL.md §Group path). Everything here is recomputed by
+ * the node itself from the group its user saved under the named id: which keys sign, under which
+ * key, for which address. Nothing of it is taken from the creator but the id and the path; the
+ * announcement's signers must then be exactly the path's signers.
+ */
+import { bytesToHex } from '@noble/hashes/utils.js';
+import type { BitcoinNetwork } from '../../preload/contract.ts';
+import { CosignerError, isCosignerError } from '../errors.ts';
+import { groupOutputs, policyGroupId } from '../wallet/policy-group.ts';
+import { pathKey, type PathKey } from '../wallet/spend-path.ts';
+import { equalKeys } from './announcement.ts';
+import type { AnnouncementBody } from './codec.ts';
+import type { GroupById } from './ports.ts';
+
+export interface ResolvedPath {
+  /** The group's id (hex), as named. */
+  readonly groupId: string;
+  /** Every key of the group (sorted, hex): those not among the path's signers are not needed. */
+  readonly members: readonly string[];
+  /** The path's signers, keys and leaf, at the group's own output (derivation `[]`). */
+  readonly key: PathKey;
+}
+
+/**
+ * Until the PSBT plan signs by a group's paths (main/wallet/psbt-signing.ts, r-psbt), it plans every
+ * PSBT as the n-of-n key path of the announcement's signers: over a leaf that would be the key-path
+ * address of the leaf's signers, a key set no one saved as a group. So a PSBT names a path only for
+ * a group without a tree, whose key path is exactly that.
+ */
+function refuseUnplannedPsbt(body: AnnouncementBody, hasScriptTree: boolean, groupId: string): void {
+  if (body.payload.kind !== 'psbt' || (!hasScriptTree && body.group?.path.kind === 'key')) return;
+  throw new CosignerError('PSBT_REFUSED', 'this version signs a PSBT by the key path of a group without a script tree only', { groupId });
+}
+
+function wrongPath(message: string, context: Record<string, string | number> = {}): CosignerError {
+  return new CosignerError('WRONG_PATH', message, context);
+}
+
+/**
+ * The path of a request with a group section (tweak 'path'), checked against this node's own book.
+ * UNKNOWN_GROUP when no group is saved under the id (refused at the door, like any stranger's
+ * request); WRONG_PATH when the group has no such path, the path is not one a session can sign, or
+ * the announcement's signers are not exactly the path's.
+ */
+export function resolveGroupPath(body: AnnouncementBody, groupById: GroupById | undefined, network: BitcoinNetwork): ResolvedPath {
+  const named = body.group;
+  if (named === undefined) throw new CosignerError('INTERNAL', 'this request names no group path');
+  const groupId = bytesToHex(named.id);
+  const saved = groupById?.(groupId);
+  if (saved === undefined) throw new CosignerError('UNKNOWN_GROUP', 'the named group is not saved on this node', { groupId });
+  const outputs = groupOutputs(saved);
+  // The id covers the keys and the policy: a book that answered with another group is not believed.
+  if (policyGroupId(outputs.group.publicKeys, outputs.policy) !== groupId) {
+    throw new CosignerError('UNKNOWN_GROUP', 'the group saved under this id is another group', { groupId });
+  }
+  let key: PathKey;
+  try {
+    key = pathKey(outputs, [], named.path, network);
+  } catch (e) {
+    if (isCosignerError(e, 'INVALID_INPUT')) throw wrongPath(e.message, { groupId });
+    throw e;
+  }
+  // MuSig2 of one key is not that key: a single-key recovery leaf is signed by its key, locally.
+  if (key.ctx === undefined) throw wrongPath('a single-key recovery leaf is signed by its key alone, never in a session', { groupId });
+  // BIP322's to_sign has version 0 and sequence 0, which no older(N) accepts: such a proof never verifies.
+  if (key.leaf?.kind === 'recovery' && body.payload.kind !== 'psbt') {
+    throw wrongPath('a message cannot be signed over the recovery leaf: its timelock fails in BIP322', { groupId });
+  }
+  const signers = body.signers;
+  if (signers.length !== key.signers.length || !key.signers.every((k) => signers.some((s) => equalKeys(s, k)))) {
+    throw wrongPath("the request's signers are not the signers of the path it names", {
+      groupId,
+      signers: signers.length,
+      pathSigners: key.signers.length,
+    });
+  }
+  refuseUnplannedPsbt(body, outputs.hasScriptTree, groupId);
+  return Object.freeze({ groupId, members: outputs.group.publicKeys.map((k) => bytesToHex(k)), key });
+}

@@ -61,13 +61,18 @@ export class GroupBook {
     return group;
   }
 
-  /** Whether these keys (33 bytes each, any order) are exactly a saved group's, under any policy:
-   *  the coordinator takes requests only for those (docs/PROTOCOL.md §Receiving). */
+  /**
+   * Whether these keys (33 bytes each, any order) are exactly a saved n-of-n group's with no script
+   * tree: a request that names no group path (docs/PROTOCOL.md §Receiving) signs for that group's
+   * key-path-only address, which a k-of-n group or one with a recovery path of the same keys never uses.
+   */
   knows(signers: readonly Uint8Array[]): boolean {
     const wanted = sortKeys([...signers])
       .map((k) => bytesToHex(k))
       .join(',');
-    for (const group of this.#groups.values()) if (group.publicKeys.join(',') === wanted) return true;
+    for (const group of this.#groups.values()) {
+      if (group.publicKeys.join(',') === wanted && (group.policy === undefined || isDefaultPolicy(group.policy))) return true;
+    }
     return false;
   }
 

@@ -78,6 +78,16 @@ describe('groups with a policy', () => {
     expect(reopened.knows([K2, K1, K3].map((k) => hexToBytes(k)))).toBe(true);
   });
 
+  it('attack: a request naming no group path, for keys saved only as a 2-of-3, is not taken (it would sign for the 3-of-3 address)', async () => {
+    const book = await GroupBook.open(await store(), 'regtest');
+    const keys = [K1, K2, K3].map((k) => hexToBytes(k));
+    await book.save({ name: 'Two', publicKeys: [K1, K2, K3], policy: { kind: 'k-of-n', k: 2 } });
+    await book.save({ name: 'Rec', publicKeys: [K1, K2, K3], policy: { kind: 'n-of-n', recovery: { keys: [RECOVERY], olderBlocks: 10 } } });
+    expect(book.knows(keys)).toBe(false);
+    await book.save({ name: 'All', publicKeys: [K1, K2, K3] });
+    expect(book.knows(keys)).toBe(true);
+  });
+
   it('the address and groups.wallet of a 2-of-3 are what other code reads from its descriptors (bitcoinjs-lib p2tr)', async () => {
     const book = await GroupBook.open(await store(), 'regtest');
     const group = await book.save({

@@ -308,6 +308,9 @@ export const PsbtRefusalCode = z.enum([
   'invalid-sighash',
   'sighash-not-allowed',
   'foreign-musig-fields',
+  'foreign-leaf',
+  'wrong-control-block',
+  'timelock-not-met',
 ]);
 
 export const PsbtReviewInput = z.object({

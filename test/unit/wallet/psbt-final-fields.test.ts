@@ -6,14 +6,9 @@
 import { base64 } from '@scure/base';
 import { describe, expect, it } from 'vitest';
 import { importPsbt } from '../../../main/wallet/psbt-import.ts';
-import { readPsbtMaps } from '../../../main/wallet/psbt-maps.ts';
 import { completePsbt, planPsbtSigning } from '../../../main/wallet/psbt-signing.ts';
 import { keys, runRounds, signers, spendTx } from './psbt-build.ts';
-
-/** The key types of every input map of a PSBT, read from its raw maps. */
-export function inputKeyTypes(psbt: Uint8Array): number[][] {
-  return readPsbtMaps(psbt).inputs.map((map) => map.map((e) => e.keyType));
-}
+import { inputKeyTypes } from './psbt-fixtures.ts';
 
 describe('a finalized PSBT holds no BIP373 field', () => {
   it.each([0, 2] as const)('PSBTv%i completed from another tool’s nonces and partial signatures keeps none of them', (version) => {

@@ -212,6 +212,7 @@ export async function startServices(config: AppConfig): Promise<Services> {
       group: (id) => groups.forSigning(id),
       groupKeys,
       localAllowsNonDefaultSighash: () => effective().allowNonDefaultSighash,
+      signer: () => keys.loadSigner(),
     }),
     ...sessionHandlers({ group: (id) => groups.forSigning(id), coordinator: () => need().coordinator, running: () => stack?.coordinator }),
     ...wallet.handlers,

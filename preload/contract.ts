@@ -409,6 +409,21 @@ export const PsbtReviewInputArgs = z.object({
   allowNonDefaultSighash: z.boolean().default(false),
 });
 
+/** The version of a PSBT the app hands out: 0 (Bitcoin Core reads only v0) unless 2 (BIP370) is asked for; absent is 0. */
+export const PsbtExportVersion = z.union([z.literal(0), z.literal(2)]);
+export type PsbtExportVersion = z.infer<typeof PsbtExportVersion>;
+
+/** A spending path of a group with a policy (main/wallet/spend-path.ts): its key path (all n sign),
+ *  or leaf `leaf` in the tree's left-to-right order (k-subset leaves in canonical order, then the
+ *  recovery leaf). Absent: the key path. */
+export const PsbtSpendPath = z.union([
+  z.object({ kind: z.literal('key') }),
+  z.object({ kind: z.literal('leaf'), leaf: z.number().int().min(0).max(63) }),
+]);
+
+/** psbt.complete: which path the BIP373 fields are for, and the version of the PSBT returned. */
+export const PsbtCompleteArgs = PsbtReviewInputArgs.extend({ path: PsbtSpendPath.optional(), version: PsbtExportVersion.optional() });
+
 export const CreatePsbtSessionInput = PsbtReviewInputArgs.extend(RequestMeta);
 
 /** The longest descriptor of an allowed policy is 17 902 characters (docs/GROUPS.md). */
@@ -776,13 +791,19 @@ export const requests = {
   'groups.import': request(GroupImportArgs.extend({ firstAddresses: z.array(AddressText).min(1).max(200) }), z.array(Group)),
 
   /** What co-signing this PSBT with the group would sign, computed before anything is sent. */
-  'psbt.review': request(PsbtReviewInputArgs, PsbtReview),
+  'psbt.review': request(PsbtReviewInputArgs.extend({ path: PsbtSpendPath.optional() }), PsbtReview),
   /** The transaction of a PSBT that already carries every co-signer's BIP373 public nonces and partial
    *  signatures (written by another tool): the same checks as a review (PSBT_REFUSED unless the group can
    *  sign every input), then every partial signature checked, aggregated and finalized. Needs no signer
    *  key and sends nothing; a missing nonce or partial signature is INVALID_INPUT, an invalid partial
    *  signature INVALID_PARTIAL_SIGNATURE, each naming input and signer. */
-  'psbt.complete': request(PsbtReviewInputArgs, SignedTransaction),
+  'psbt.complete': request(PsbtCompleteArgs, SignedTransaction),
+  /** Signs a PSBT over the group's single-key recovery leaf with this node's signer key, which must be
+   *  the recovery key: no session (one key signs alone). Every input must be the group's, spent over
+   *  that leaf, its nSequence meeting the leaf's older(N) (BIP68: transaction version 2 or more,
+   *  block-based, at least N), else PSBT_REFUSED with code `timelock-not-met` (or another refusal
+   *  code, per input). Returns the finalized PSBT (`version`, default 0) and the transaction. */
+  'psbt.signRecovery': request(PsbtReviewInputArgs.extend({ version: PsbtExportVersion.optional() }), SignedTransaction),
 
   'sessions.create': request(CreateSessionInput, SessionSnapshot),
   /** Asks the group to co-sign a PSBT; refused (PSBT_REFUSED, per input) unless the group can sign every input. */
@@ -795,7 +816,10 @@ export const requests = {
   'sessions.resume': request(z.object({ sessionId: SessionIdHex }), SessionSnapshot),
   /** This node's copy of a PSBT session's PSBT: with the BIP373 fields (participants, nonces, partial
    *  signatures) so far, finalized once COMPLETE; what was announced for a stored session that ended unsigned. */
-  'sessions.psbt': request(z.object({ sessionId: SessionIdHex }), z.object({ psbtBase64: PsbtBase64 })),
+  'sessions.psbt': request(
+    z.object({ sessionId: SessionIdHex, version: PsbtExportVersion.optional() }),
+    z.object({ psbtBase64: PsbtBase64 }),
+  ),
   /** The sessions in memory: every open one and those ended within the session timeout. */
   'sessions.list': request(Empty, z.array(SessionSnapshot)),
   /** Every stored session of this signer, newest first, one page at a time (from the session index:
@@ -838,12 +862,17 @@ export const requests = {
         .max(255),
       feeRate: z.union([z.number().int().min(1).max(10_000), z.literal('estimate')]),
       sendAll: z.boolean().optional(),
+      /** The version of the PSBT returned (0 unless 2 is asked for). */
+      version: PsbtExportVersion.optional(),
     }),
     BuiltSpend,
   ),
   /** A replacement (RBF) of the group's unconfirmed spend `txid` at a higher fee rate, paid from its
    *  change: the same inputs and payments, as a new PSBT for the co-signing request. */
-  'wallet.bumpFee': request(z.object({ groupId: hex(32), txid: hex(32), feeRate: z.number().int().min(1).max(10_000) }), BuiltSpend),
+  'wallet.bumpFee': request(
+    z.object({ groupId: hex(32), txid: hex(32), feeRate: z.number().int().min(1).max(10_000), version: PsbtExportVersion.optional() }),
+    BuiltSpend,
+  ),
   /** A BIP21 `bitcoin:` URI (or a bare address) read for the group's network: amount in satoshis. */
   'wallet.parseUri': request(
     z.object({ groupId: hex(32), uri: z.string().min(1).max(4096) }),

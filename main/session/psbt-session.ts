@@ -32,6 +32,7 @@ import { GroupKeys } from '../wallet/group-keys.ts';
 import { Bip373Copy } from '../wallet/bip373-copy.ts';
 import { finalizeKeyPath } from '../wallet/psbt-finalize.ts';
 import { importPsbt, type ClassifyOptions, type ImportedPsbt } from '../wallet/psbt-import.ts';
+import { psbtAsVersion } from '../wallet/psbt-export.ts';
 import { PSBT_MAGIC } from '../wallet/psbt-maps.ts';
 import { reviewPathPsbt, reviewPsbt, type PsbtReview } from '../wallet/psbt-review.ts';
 import { assertApproved, completePsbt, planPathSigning, planPsbtSigning, type PsbtSigningPlan } from '../wallet/psbt-signing.ts';
@@ -453,7 +454,8 @@ export class PsbtSession {
   finish(signatures: readonly Uint8Array[]): void {
     const { plan, tx } = this.#signing();
     const final = finalizeKeyPath(this.#announced, tx, plan, signatures);
-    this.#transaction = { psbtBase64: final.psbtBase64, rawTxHex: final.rawTxHex, txid: final.txid };
+    // Handed out as PSBTv0 whatever was announced: Bitcoin Core reads v0 only (sessions.psbt gives v2 on request).
+    this.#transaction = { psbtBase64: base64.encode(psbtAsVersion(final.psbt, 0)), rawTxHex: final.rawTxHex, txid: final.txid };
     this.#work = undefined;
   }
 }

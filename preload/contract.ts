@@ -402,7 +402,8 @@ export const PsbtSessionView = z.object({
 });
 export type PsbtSessionView = z.infer<typeof PsbtSessionView>;
 
-export const PsbtReviewInputArgs = z.object({
+/** A PSBT for a group: what every PSBT request starts from. */
+const PsbtForGroup = z.object({
   groupId: hex(32),
   psbt: PsbtText,
   /** Sign inputs that ask for a sighash type other than DEFAULT (an explicit choice of the user). */
@@ -415,16 +416,17 @@ export type PsbtExportVersion = z.infer<typeof PsbtExportVersion>;
 
 /** A spending path of a group with a policy (main/wallet/spend-path.ts): its key path (all n sign),
  *  or leaf `leaf` in the tree's left-to-right order (k-subset leaves in canonical order, then the
- *  recovery leaf). Absent: the key path. */
+ *  recovery leaf). */
 export const PsbtSpendPath = z.union([
   z.object({ kind: z.literal('key') }),
   z.object({ kind: z.literal('leaf'), leaf: z.number().int().min(0).max(63) }),
 ]);
 
-/** psbt.complete: which path the BIP373 fields are for, and the version of the PSBT returned. */
-export const PsbtCompleteArgs = PsbtReviewInputArgs.extend({ path: PsbtSpendPath.optional(), version: PsbtExportVersion.optional() });
+/** psbt.review and psbt.complete. `path`: for a group with a policy, the path its inputs are spent
+ *  along (absent: the key path). `version`: of the PSBT psbt.complete returns (a review returns none). */
+export const PsbtReviewInputArgs = PsbtForGroup.extend({ path: PsbtSpendPath.optional(), version: PsbtExportVersion.optional() });
 
-export const CreatePsbtSessionInput = PsbtReviewInputArgs.extend(RequestMeta);
+export const CreatePsbtSessionInput = PsbtForGroup.extend(RequestMeta);
 
 /** The longest descriptor of an allowed policy is 17 902 characters (docs/GROUPS.md). */
 const Descriptor = z.string().min(1).max(18_000);
@@ -791,19 +793,19 @@ export const requests = {
   'groups.import': request(GroupImportArgs.extend({ firstAddresses: z.array(AddressText).min(1).max(200) }), z.array(Group)),
 
   /** What co-signing this PSBT with the group would sign, computed before anything is sent. */
-  'psbt.review': request(PsbtReviewInputArgs.extend({ path: PsbtSpendPath.optional() }), PsbtReview),
+  'psbt.review': request(PsbtReviewInputArgs, PsbtReview),
   /** The transaction of a PSBT that already carries every co-signer's BIP373 public nonces and partial
    *  signatures (written by another tool): the same checks as a review (PSBT_REFUSED unless the group can
    *  sign every input), then every partial signature checked, aggregated and finalized. Needs no signer
    *  key and sends nothing; a missing nonce or partial signature is INVALID_INPUT, an invalid partial
    *  signature INVALID_PARTIAL_SIGNATURE, each naming input and signer. */
-  'psbt.complete': request(PsbtCompleteArgs, SignedTransaction),
+  'psbt.complete': request(PsbtReviewInputArgs, SignedTransaction),
   /** Signs a PSBT over the group's single-key recovery leaf with this node's signer key, which must be
    *  the recovery key: no session (one key signs alone). Every input must be the group's, spent over
    *  that leaf, its nSequence meeting the leaf's older(N) (BIP68: transaction version 2 or more,
    *  block-based, at least N), else PSBT_REFUSED with code `timelock-not-met` (or another refusal
    *  code, per input). Returns the finalized PSBT (`version`, default 0) and the transaction. */
-  'psbt.signRecovery': request(PsbtReviewInputArgs.extend({ version: PsbtExportVersion.optional() }), SignedTransaction),
+  'psbt.signRecovery': request(PsbtForGroup.extend({ version: PsbtExportVersion.optional() }), SignedTransaction),
 
   'sessions.create': request(CreateSessionInput, SessionSnapshot),
   /** Asks the group to co-sign a PSBT; refused (PSBT_REFUSED, per input) unless the group can sign every input. */

@@ -1,9 +1,12 @@
 /**
  * Sessions whose payload is a PSBT (docs/PROTOCOL.md §PSBT payload). The announcement carries the
  * PSBT's bytes; every signer, the creator included, imports and reviews them itself before anything
- * is shown, and computes from them what it signs: the BIP341 key-path message of every input. The
- * group is the announcement's signer set, all of whom sign (n-of-n); a PSBT one of whose inputs that
- * group cannot spend by its key path is refused whole, with a reason per input.
+ * is shown, and computes from them what it signs: the BIP341 key-path message of every input. For a
+ * legacy request the group is the announcement's signer set, all of whom sign (n-of-n); a PSBT one of
+ * whose inputs that group cannot spend by its key path is refused whole, with a reason per input. A
+ * request naming a group with a policy and a path (intakePathPsbt) signs along that path: the key
+ * path of all n, or a leaf (BIP342 messages, BIP373 fields keyed by leaf hash, witnesses carrying the
+ * leaf script and control block); its signers are the path's.
  *
  * This node's copy of the PSBT carries the BIP373 fields as the rounds progress: the participants
  * from the start, then every public nonce and partial signature as the session's state gains them

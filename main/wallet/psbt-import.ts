@@ -1,7 +1,8 @@
 /**
  * PSBT import: base64, hex or a file's bytes (PSBT v0 or v2) to a @scure/btc-signer Transaction,
- * after the BIP373 layer has checked every MuSig2 field; then which inputs this group spends by its
- * taproot key path, with a reason for every input it does not.
+ * after the BIP373 layer has checked every MuSig2 field; then which inputs a key-path-only n-of-n
+ * group spends by its taproot key path, with a reason for every input it does not (a group with a
+ * policy: psbt-path-import.ts, which shares the checks exported here).
  */
 import { equalBytes } from '@noble/curves/utils.js';
 import { base64 } from '@scure/base';

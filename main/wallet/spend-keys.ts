@@ -14,11 +14,21 @@ import { GroupKeys, MAX_CACHED_KEYS, type TapDerivation } from './group-keys.ts'
 import { pathKey, type KeySource, type PathKey, type SpendPath } from './spend-path.ts';
 import type { GroupOutputs, ThresholdOutput } from './threshold.ts';
 
-/** Distinct derivation paths followed per input or output: a wallet names one, for every key of it. */
-const MAX_PATHS_TRIED = 4;
+/**
+ * Derivation paths followed per input or output. Every key of one output is at the same path, so an
+ * honest PSBT names one; each path followed costs an output's derivation (every key of the tree and
+ * a taproot commitment, several milliseconds: test/bench/threshold.bench.ts), which a hostile PSBT
+ * must not multiply.
+ */
+const MAX_PATHS_TRIED = 1;
+/**
+ * Outputs remembered: a PSBT's inputs and change (at most 128 + 256) and a wallet's scan fit. Each
+ * holds its leaves' scripts and control blocks (35 leaves at the bound: about 8 kB).
+ */
+const MAX_CACHED_OUTPUTS = 512;
 
-/** A least-recently-used map bounded by MAX_CACHED_KEYS. */
-function remembered<T>(cache: Map<string, T>, id: string, make: () => T): T {
+/** A least-recently-used map bounded by `limit` (MAX_CACHED_KEYS unless said). */
+function remembered<T>(cache: Map<string, T>, id: string, make: () => T, limit = MAX_CACHED_KEYS): T {
   const hit = cache.get(id);
   if (hit !== undefined) {
     cache.delete(id);
@@ -26,7 +36,7 @@ function remembered<T>(cache: Map<string, T>, id: string, make: () => T): T {
     return hit;
   }
   const made = make();
-  if (cache.size >= MAX_CACHED_KEYS) cache.delete(cache.keys().next().value as string);
+  if (cache.size >= limit) cache.delete(cache.keys().next().value as string);
   cache.set(id, made);
   return made;
 }
@@ -38,6 +48,7 @@ export class SpendKeys {
    *  and every leaf's. A derivation claim carrying one of them names this group. */
   readonly fingerprints: ReadonlySet<number>;
   readonly #aggregates = new Map<string, KeyAggContext>();
+  /** One per MuSig2 key set of the tree (the key path's and each leaf's: at most 37, the policy's bound). */
   readonly #derivers = new Map<KeyAggContext, GroupKeys>();
   readonly #outputs = new Map<string, ThresholdOutput>();
   readonly #pathKeys = new Map<string, PathKey>();
@@ -64,7 +75,7 @@ export class SpendKeys {
 
   /** The output at `derivation` (`[]`: the group's own). */
   at(derivation: readonly number[]): ThresholdOutput {
-    return remembered(this.#outputs, derivation.join('/'), () => this.outputs.at(derivation, this.network));
+    return remembered(this.#outputs, derivation.join('/'), () => this.outputs.at(derivation, this.network), MAX_CACHED_OUTPUTS);
   }
 
   /** The signing key of `path` at `derivation` (pathKey, from the cached outputs and derivations). */

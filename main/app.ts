@@ -28,7 +28,7 @@ import type { SwitchableBackend } from './keys/switchable-backend.ts';
 import { useKeyFile } from './keys/use-key-file.ts';
 import { notifyAll } from './notify.ts';
 import { FailureCounts } from './failure-counts.ts';
-import { GroupKeysCache } from './session/psbt-session.ts';
+import { GroupKeysCache, SpendKeysCache } from './session/psbt-session.ts';
 import { SigningStack } from './signing-stack.ts';
 import { FileRecordStore } from './storage/record-store.ts';
 import { createSystemScheduler, systemClock, systemRandom } from './system-ports.ts';
@@ -73,6 +73,8 @@ export async function startServices(config: AppConfig): Promise<Services> {
   const groups = await GroupBook.open(appStore, effective().network);
   // One GroupKeys per group, shared by reviews, wallet views and the coordinator's intake.
   const groupKeys = new GroupKeysCache();
+  // The same for groups with a policy: outputs and path keys at BIP328 derivations.
+  const spendKeys = new SpendKeysCache();
   const keystore = config.keystore;
   const keys: KeyManager =
     keystore.kind === 'switchable'
@@ -212,6 +214,7 @@ export async function startServices(config: AppConfig): Promise<Services> {
       group: (id) => groups.forSigning(id),
       groupKeys,
       localAllowsNonDefaultSighash: () => effective().allowNonDefaultSighash,
+      spendKeys,
       signer: () => keys.loadSigner(),
     }),
     ...sessionHandlers({ group: (id) => groups.forSigning(id), coordinator: () => need().coordinator, running: () => stack?.coordinator }),

@@ -169,6 +169,18 @@ describe('what a 2-of-3 group refuses to sign, in words', () => {
     expect(refusalOf(claim, LEAF_0)).toMatchObject({ context: { input: 2, code: 'foreign-leaf' } });
   });
 
+  it('an input naming several derivation paths is followed along its first only (no PSBT multiplies derivations)', () => {
+    // A claim of the group's fingerprint at a path where the coin is not, before the true one.
+    const psbt = edited(psbtOf(), 1, (m) => {
+      const claim = m.find((e) => e.keyType === 0x16 && e.value[0] === 0)!;
+      const wrongPath = Uint8Array.of(...claim.value.subarray(0, 5), 0, 0, 0, 0, 99, 0, 0, 0);
+      return [{ keyType: 0x16, keyData: new Uint8Array(32).fill(2), value: wrongPath }, ...m];
+    });
+    expect(refusalOf(psbt, LEAF_0)).toMatchObject({ context: { input: 1, code: 'not-ours' } });
+    // Without it, the same input is the group's.
+    expect(() => planPathSigning(importPsbt(psbtOf()), group.spendKeys(), LEAF_0)).not.toThrow();
+  });
+
   it('a leaf of one signer alone is never a MuSig2 session', () => {
     const recovery: SpendPath = { kind: 'leaf', leaf: 3 };
     expect(() => planPathSigning(importPsbt(thresholdSpend(spend, recovery).toPSBT(0)), spend, recovery)).toThrow(

@@ -24,15 +24,16 @@ bitcoin.initEccLib(ecc);
 
 export type Cosigner = { secretKey: Uint8Array; publicKey: Uint8Array };
 
-/** A 2-of-3 group with a single recovery key after `olderBlocks` blocks. */
-export function thresholdGroup(label: string, olderBlocks = 144) {
+/** A 2-of-3 group with a recovery path after `olderBlocks` blocks: one key, or a MuSig2 set of `recoveryKeys`. */
+export function thresholdGroup(label: string, olderBlocks = 144, recoveryKeys = 1) {
   const members = cosigners(3, `${label}/member`);
-  const recovery = cosigners(1, `${label}/recovery`)[0] as Cosigner;
-  const policy: GroupPolicy = { kind: 'k-of-n', k: 2, recovery: { keys: [bytesToHex(recovery.publicKey)], olderBlocks } };
+  const recoverers = cosigners(recoveryKeys, `${label}/recovery`);
+  const recovery = recoverers[0] as Cosigner;
+  const policy: GroupPolicy = { kind: 'k-of-n', k: 2, recovery: { keys: recoverers.map((r) => bytesToHex(r.publicKey)), olderBlocks } };
   const memberKeys = members.map((m) => bytesToHex(m.publicKey));
   /** A fresh SpendKeys: each signer derives everything itself. */
   const spendKeys = () => new SpendKeys(new GroupOutputs(memberKeys, policy), 'regtest');
-  return { members, recovery, policy, memberKeys, spendKeys };
+  return { members, recovery, recoverers, policy, memberKeys, spendKeys };
 }
 
 /** Someone else's taproot key. */

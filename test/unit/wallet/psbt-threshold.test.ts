@@ -188,3 +188,27 @@ describe('what a 2-of-3 group refuses to sign, in words', () => {
     );
   });
 });
+
+describe('a recovery path of two keys: a MuSig2 leaf behind its timelock', () => {
+  const pair = thresholdGroup('psbt-recovery-pair', 144, 2);
+  const RECOVERY: SpendPath = { kind: 'leaf', leaf: 3 };
+
+  it('the pair signs in MuSig2 rounds after older(N); bitcoinjs-lib verifies; one block early is refused', () => {
+    const spend = pair.spendKeys();
+    const tx = thresholdSpend(spend, RECOVERY);
+    expect(tx.getInput(0).sequence).toBe(144);
+    const psbt = tx.toPSBT(0);
+    const plans = [0, 1].map(() => planPathSigning(importPsbt(psbt), pair.spendKeys(), RECOVERY));
+    expect(plans[0]!.participants.map(bytesToHex)).toEqual(pair.recoverers.map((r) => bytesToHex(r.publicKey)).sort());
+    const { signatures } = runPathRounds(psbt, plans, pair.recoverers);
+    const creator = importPsbt(psbt);
+    const final = finalizeKeyPath(creator.bytes, creator.tx, plans[0]!, signatures);
+    expect(verifyThresholdSpend(final.rawTxHex, spend, SPEND.derivations, SPEND.amounts)).toEqual([true, true, true]);
+
+    const early = thresholdSpend(spend, RECOVERY);
+    early.updateInput(2, { sequence: 143 });
+    expect(() => planPathSigning(importPsbt(early.toPSBT(0)), pair.spendKeys(), RECOVERY)).toThrow(
+      expect.objectContaining({ code: 'PSBT_REFUSED', context: expect.objectContaining({ input: 2, code: 'timelock-not-met' }) }),
+    );
+  });
+});

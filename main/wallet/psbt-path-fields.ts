@@ -6,11 +6,9 @@
  * is in (BIP371). A MuSig2 key is derived from its aggregate's synthetic xpub (BIP328), so its
  * fingerprint is the aggregate's; a single recovery key is not derived (path m, its own fingerprint).
  */
-import { concatBytes } from '@noble/hashes/utils.js';
-import { hexToBytes } from '@noble/hashes/utils.js';
+import { concatBytes, hexToBytes } from '@noble/hashes/utils.js';
 import { TaprootControlBlock, type Transaction } from '@scure/btc-signer';
 import { keyFingerprint } from './bip328.ts';
-import type { TapDerivation } from './group-keys.ts';
 import { TAPSCRIPT_LEAF_VERSION } from './psbt-path-import.ts';
 import type { SpendKeys } from './spend-keys.ts';
 import type { SpendPath } from './spend-path.ts';
@@ -19,9 +17,11 @@ import type { ThresholdOutput } from './threshold.ts';
 type InputFields = Parameters<Transaction['updateInput']>[1];
 type OutputFields = Parameters<Transaction['updateOutput']>[1];
 
+type Derivations = [Uint8Array, { hashes: Uint8Array[]; der: { fingerprint: number; path: number[] } }][];
+
 /** The derivation entries of every key of `output`: the internal key, then each leaf's key. */
-function derivations(spend: SpendKeys, output: ThresholdOutput): TapDerivation[] {
-  const entries: TapDerivation[] = [
+function derivations(spend: SpendKeys, output: ThresholdOutput): Derivations {
+  const entries: Derivations = [
     [output.internalKey, { hashes: [], der: { fingerprint: keyFingerprint(spend.outputs.group.aggregateKey), path: [...output.path] } }],
   ];
   for (const leaf of output.leaves) {
@@ -35,21 +35,18 @@ function derivations(spend: SpendKeys, output: ThresholdOutput): TapDerivation[]
 
 /**
  * The fields of an input spending the group's output at `derivation` along `path`, and the nSequence
- * and transaction version a recovery leaf needs (older(N): BIP68 block-based, version 2).
+ * a recovery leaf needs (older(N), BIP68 block-based: the transaction must be version 2 or more).
  */
 export function pathInputFields(
   spend: SpendKeys,
   derivation: readonly number[],
   path: SpendPath,
-): { fields: InputFields; sequence?: number; minTxVersion?: number } {
+): { fields: InputFields; sequence?: number } {
   const key = spend.key(derivation, path);
   const { output, leaf } = key;
   const fields: InputFields = {
     tapInternalKey: output.internalKey,
-    tapBip32Derivation: derivations(spend, output).map(([k, v]) => [
-      k,
-      { hashes: [...v.hashes], der: { ...v.der, path: [...v.der.path] } },
-    ]),
+    tapBip32Derivation: derivations(spend, output),
     ...(output.merkleRoot ? { tapMerkleRoot: output.merkleRoot } : {}),
     ...(leaf
       ? {
@@ -57,7 +54,7 @@ export function pathInputFields(
         }
       : {}),
   };
-  if (leaf?.kind === 'recovery') return { fields, sequence: leaf.olderBlocks, minTxVersion: 2 };
+  if (leaf?.kind === 'recovery') return { fields, sequence: leaf.olderBlocks };
   return { fields };
 }
 
@@ -66,10 +63,7 @@ export function pathOutputFields(spend: SpendKeys, derivation: readonly number[]
   const output = spend.at(derivation);
   return {
     tapInternalKey: output.internalKey,
-    tapBip32Derivation: derivations(spend, output).map(([k, v]) => [
-      k,
-      { hashes: [...v.hashes], der: { ...v.der, path: [...v.der.path] } },
-    ]),
+    tapBip32Derivation: derivations(spend, output),
     ...(output.leaves.length > 0
       ? {
           // BIP371 PSBT_OUT_TAP_TREE: the leaves in depth-first order, which is the tree's left-to-right order.

@@ -31,7 +31,7 @@ import type { SwitchableBackend } from './keys/switchable-backend.ts';
 import { useKeyFile } from './keys/use-key-file.ts';
 import { notifyAll } from './notify.ts';
 import { FailureCounts } from './failure-counts.ts';
-import { GroupKeysCache } from './session/psbt-session.ts';
+import { GroupKeysCache, SpendKeysCache } from './session/psbt-session.ts';
 import { SigningStack } from './signing-stack.ts';
 import { FileRecordStore } from './storage/record-store.ts';
 import { createSystemScheduler, systemClock, systemRandom } from './system-ports.ts';
@@ -82,6 +82,8 @@ export async function startServices(config: AppConfig): Promise<Services> {
   const groups = await GroupBook.open(appStore, effective().network);
   // One GroupKeys per group, shared by reviews, wallet views and the coordinator's intake.
   const groupKeys = new GroupKeysCache();
+  // The same for groups with a policy: outputs and path keys at BIP328 derivations.
+  const spendKeys = new SpendKeysCache();
   const keystore = config.keystore;
   const keys: KeyManager =
     keystore.kind === 'switchable'
@@ -124,6 +126,7 @@ export async function startServices(config: AppConfig): Promise<Services> {
         // Read at each intake, so a change of the setting applies at once.
         allowNonDefaultSighash: () => effective().allowNonDefaultSighash,
         groupKeys,
+        spendKeys,
         emit,
       });
       stack = s;
@@ -167,6 +170,7 @@ export async function startServices(config: AppConfig): Promise<Services> {
   const wallet = walletHandlers({
     group: (id) => groups.get(id),
     groupKeys,
+    spendKeys,
     settings: effective,
     store: appStore,
     fetch,
@@ -223,12 +227,12 @@ export async function startServices(config: AppConfig): Promise<Services> {
       ownName: () => effective().displayName,
       saved: (group) => stack?.watchCosigners(group.publicKeys),
     }),
-    // Requests that sign or review for a group take it through forSigning: a group whose policy
-    // cannot be signed yet is refused in words (docs/GROUPS.md).
     ...psbtHandlers({
-      group: (id) => groups.forSigning(id),
+      group: (id) => groups.get(id),
       groupKeys,
       localAllowsNonDefaultSighash: () => effective().allowNonDefaultSighash,
+      spendKeys,
+      signer: () => keys.loadSigner(),
     }),
     // A session names the group's path (its signers and keys recomputed by every node), so any saved
     // group can be asked; a PSBT over a tree is refused by the PSBT intake until its plan signs it.

@@ -11,7 +11,7 @@ import type { SignerCard } from './p2p/signer-card.ts';
 import { inspectAnnouncement } from './session/announcement.ts';
 import { SessionCoordinator } from './session/coordinator.ts';
 import type { Clock, GroupById, KnownGroup, Random, Scheduler, TimerHandle } from './session/ports.ts';
-import type { GroupKeysCache } from './session/psbt-session.ts';
+import type { GroupKeysCache, SpendKeysCache } from './session/psbt-session.ts';
 import { FileRecordStore } from './storage/record-store.ts';
 import { rendezvousFromSettings } from './p2p/rendezvous.ts';
 
@@ -34,6 +34,7 @@ export interface SigningStackDeps {
   allowNonDefaultSighash: () => boolean;
   /** Shared with the app's PSBT reviews, so a group's derivations are made once. */
   groupKeys?: GroupKeysCache;
+  spendKeys?: SpendKeysCache;
   emit: (event: EventName, payload: unknown) => void;
   statusIntervalMs?: number;
 }
@@ -88,6 +89,7 @@ export class SigningStack {
         knownGroup: deps.knownGroup,
         ...(deps.groupById ? { groupById: deps.groupById } : {}),
         ...(deps.groupKeys ? { groupKeys: deps.groupKeys } : {}),
+        ...(deps.spendKeys ? { spendKeys: deps.spendKeys } : {}),
         options: {
           sessionTimeoutMs: settings.sessionTimeoutSeconds * 1000,
           stuckSessionTimeoutMs: settings.stuckSessionTimeoutSeconds * 1000,

@@ -308,6 +308,9 @@ export const PsbtRefusalCode = z.enum([
   'invalid-sighash',
   'sighash-not-allowed',
   'foreign-musig-fields',
+  'foreign-leaf',
+  'wrong-control-block',
+  'timelock-not-met',
 ]);
 
 export const PsbtReviewInput = z.object({
@@ -399,18 +402,23 @@ export const PsbtSessionView = z.object({
 });
 export type PsbtSessionView = z.infer<typeof PsbtSessionView>;
 
-export const PsbtReviewInputArgs = z.object({
+/** A PSBT for a group: what every PSBT request starts from. */
+const PsbtForGroup = z.object({
   groupId: hex(32),
   psbt: PsbtText,
   /** Sign inputs that ask for a sighash type other than DEFAULT (an explicit choice of the user). */
   allowNonDefaultSighash: z.boolean().default(false),
 });
 
+/** The version of a PSBT the app hands out: 0 (Bitcoin Core reads only v0) unless 2 (BIP370) is asked for; absent is 0. */
+export const PsbtExportVersion = z.union([z.literal(0), z.literal(2)]);
+export type PsbtExportVersion = z.infer<typeof PsbtExportVersion>;
+
 /**
  * Which of a group's spending paths a request uses (docs/PROTOCOL.md §Group path): the key path
  * (all n sign; the cheapest spend; the default), or a leaf of the group's tree, named by its index
- * in the group's leaf order (GroupWallet's) or by its signers' keys. The local signer must be one
- * of the path's signers.
+ * in the group's leaf order (GroupWallet's: k-subset leaves in canonical order, then the recovery
+ * leaf) or by its signers' keys. The local signer must be one of the path's signers.
  */
 export const SpendPathInput = z.union([
   z.object({ kind: z.literal('key') }).strict(),
@@ -419,7 +427,11 @@ export const SpendPathInput = z.union([
 ]);
 export type SpendPathInput = z.infer<typeof SpendPathInput>;
 
-export const CreatePsbtSessionInput = PsbtReviewInputArgs.extend(RequestMeta).extend({
+/** psbt.review and psbt.complete. `path`: for a group with a policy, the path its inputs are spent
+ *  along (absent: the key path). `version`: of the PSBT psbt.complete returns (a review returns none). */
+export const PsbtReviewInputArgs = PsbtForGroup.extend({ path: SpendPathInput.optional(), version: PsbtExportVersion.optional() });
+
+export const CreatePsbtSessionInput = PsbtForGroup.extend(RequestMeta).extend({
   /** The key path when absent (see SpendPathInput). */
   path: SpendPathInput.optional(),
 });
@@ -845,6 +857,12 @@ export const requests = {
    *  key and sends nothing; a missing nonce or partial signature is INVALID_INPUT, an invalid partial
    *  signature INVALID_PARTIAL_SIGNATURE, each naming input and signer. */
   'psbt.complete': request(PsbtReviewInputArgs, SignedTransaction),
+  /** Signs a PSBT over the group's single-key recovery leaf with this node's signer key, which must be
+   *  the recovery key: no session (one key signs alone). Every input must be the group's, spent over
+   *  that leaf, its nSequence meeting the leaf's older(N) (BIP68: transaction version 2 or more,
+   *  block-based, at least N), else PSBT_REFUSED with code `timelock-not-met` (or another refusal
+   *  code, per input). Returns the finalized PSBT (`version`, default 0) and the transaction. */
+  'psbt.signRecovery': request(PsbtForGroup.extend({ version: PsbtExportVersion.optional() }), SignedTransaction),
 
   'sessions.create': request(CreateSessionInput, SessionSnapshot),
   /** Asks the group to co-sign a PSBT; refused (PSBT_REFUSED, per input) unless the group can sign every input. */
@@ -857,7 +875,10 @@ export const requests = {
   'sessions.resume': request(z.object({ sessionId: SessionIdHex }), SessionSnapshot),
   /** This node's copy of a PSBT session's PSBT: with the BIP373 fields (participants, nonces, partial
    *  signatures) so far, finalized once COMPLETE; what was announced for a stored session that ended unsigned. */
-  'sessions.psbt': request(z.object({ sessionId: SessionIdHex }), z.object({ psbtBase64: PsbtBase64 })),
+  'sessions.psbt': request(
+    z.object({ sessionId: SessionIdHex, version: PsbtExportVersion.optional() }),
+    z.object({ psbtBase64: PsbtBase64 }),
+  ),
   /** The sessions in memory: every open one and those ended within the session timeout. */
   'sessions.list': request(Empty, z.array(SessionSnapshot)),
   /** Every stored session of this signer, newest first, one page at a time (from the session index:
@@ -900,12 +921,25 @@ export const requests = {
         .max(255),
       feeRate: z.union([z.number().int().min(1).max(10_000), z.literal('estimate')]),
       sendAll: z.boolean().optional(),
+      /** For a group with a tree, who will sign (the key path when absent): it decides the inputs' fields. */
+      path: SpendPathInput.optional(),
+      /** The version of the PSBT returned (0 unless 2 is asked for). */
+      version: PsbtExportVersion.optional(),
     }),
     BuiltSpend,
   ),
   /** A replacement (RBF) of the group's unconfirmed spend `txid` at a higher fee rate, paid from its
    *  change: the same inputs and payments, as a new PSBT for the co-signing request. */
-  'wallet.bumpFee': request(z.object({ groupId: hex(32), txid: hex(32), feeRate: z.number().int().min(1).max(10_000) }), BuiltSpend),
+  'wallet.bumpFee': request(
+    z.object({
+      groupId: hex(32),
+      txid: hex(32),
+      feeRate: z.number().int().min(1).max(10_000),
+      path: SpendPathInput.optional(),
+      version: PsbtExportVersion.optional(),
+    }),
+    BuiltSpend,
+  ),
   /** A BIP21 `bitcoin:` URI (or a bare address) read for the group's network: amount in satoshis. */
   'wallet.parseUri': request(
     z.object({ groupId: hex(32), uri: z.string().min(1).max(4096) }),

@@ -14,24 +14,6 @@ export const MAX_GROUPS = 200;
 const Saved = z.array(GroupInput).max(MAX_GROUPS);
 type Saved = z.infer<typeof GroupInput>;
 
-/**
- * `group`, if this version can review and complete a PSBT for it (the PSBT handlers). A PSBT review
- * matches key-path-only outputs: for a group with a script tree (k-of-n, or a recovery path) it would
- * show as the group's the n-of-n outputs of the same keys. Refused until the PSBT plan knows the tree.
- * Signing requests do not come here: they name the group's path, which every node recomputes
- * (main/session/group-path.ts), so a message is signed for any saved group.
- */
-export function signableGroup(group: Group): Group {
-  if (group.policy && !isDefaultPolicy(group.policy)) {
-    throw new CosignerError(
-      'INVALID_INPUT',
-      'this version cannot sign for a k-of-n group or a group with a recovery path yet: it can receive, be shared and backed up',
-      { id: group.id },
-    );
-  }
-  return group;
-}
-
 export class GroupBook {
   readonly #doc: JsonDocument<typeof Saved>;
   #groups = new Map<string, Group>();
@@ -74,11 +56,6 @@ export class GroupBook {
       if (group.publicKeys.join(',') === wanted && (group.policy === undefined || isDefaultPolicy(group.policy))) return true;
     }
     return false;
-  }
-
-  /** A group to review or complete a PSBT with (signableGroup). */
-  forSigning(id: string): Group {
-    return signableGroup(this.get(id));
   }
 
   /** Whether a group with this id (keys and policy) is saved. */

@@ -10,14 +10,17 @@ import { OutScript } from '@scure/btc-signer';
 import { WalletState, type BitcoinNetwork, type Group, type Settings, type WalletStatus } from '../../preload/contract.ts';
 import { JsonDocument } from '../book/json-document.ts';
 import { CosignerError, isCosignerError } from '../errors.ts';
-import type { GroupKeysCache } from '../session/psbt-session.ts';
+import type { GroupKeysCache, SpendKeysCache } from '../session/psbt-session.ts';
 import type { Clock, Scheduler, TimerHandle } from '../session/ports.ts';
 import type { RecordStore } from '../storage/record-store.ts';
 import { EsploraClient, type ChainClient, type FetchPort } from './esplora.ts';
 import { CheckedTxs, scanGroup, type ScanOptions } from './watcher.ts';
 import type { GroupKeys } from '../wallet/group-keys.ts';
-import { groupOutputs } from '../wallet/policy-group.ts';
-import type { GroupOutputs } from '../wallet/threshold.ts';
+import { isKeyPathOnly } from '../wallet/policy-group.ts';
+import type { SpendKeys } from '../wallet/spend-keys.ts';
+import { KEY_PATH, type SpendPath } from '../wallet/spend-path.ts';
+import { pathSpender, type Spender } from '../wallet/spender.ts';
+import { N_OF_N } from '../wallet/threshold-policy.ts';
 import { buildBump } from '../wallet/bump.ts';
 import { decodeTxHex, type DecodedTx } from './verify.ts';
 import { buildSend, feeRateFromEstimates, type BuiltSend, type SendRequest } from '../wallet/send.ts';
@@ -25,6 +28,8 @@ import { buildSend, feeRateFromEstimates, type BuiltSend, type SendRequest } fro
 export interface WalletServiceDeps {
   group(id: string): Group;
   groupKeys: GroupKeysCache;
+  /** Outputs and path keys of groups with a policy, shared with the PSBT reviews and sessions. */
+  spendKeys: SpendKeysCache;
   settings(): Settings;
   store: RecordStore;
   fetch: FetchPort;
@@ -57,10 +62,12 @@ export function addressesOf(keys: GroupKeys, network: BitcoinNetwork): ScanOptio
   });
 }
 
+const hasScriptTree = (group: Group): boolean => !isKeyPathOnly(group.policy ?? N_OF_N);
+
 /** The scan's addresses of a group with a script tree (k-of-n, or a recovery path): its policy's outputs. */
-export function treeAddressesOf(outputs: GroupOutputs, network: BitcoinNetwork): ScanOptions['addressAt'] {
+export function treeAddressesOf(spend: SpendKeys): ScanOptions['addressAt'] {
   return (branch, index) => {
-    const output = outputs.at([branch, index], network);
+    const output = spend.at([branch, index]);
     return { address: output.address, script: bytesToHex(OutScript.encode({ type: 'tr', pubkey: output.outputKey })) };
   };
 }
@@ -120,13 +127,14 @@ export class WalletService {
   async buildSend(
     groupId: string,
     request: Omit<SendRequest, 'feeRate'> & { feeRate: number | 'estimate' },
+    path?: SpendPath,
   ): Promise<BuiltSend & { feeRate: number }> {
     const group = this.#deps.group(groupId);
     const { state } = await this.#load(group);
     if (state === null) throw new CosignerError('INVALID_INPUT', "the group's coins are not known yet: refresh the wallet first");
     const feeRate =
       request.feeRate === 'estimate' ? feeRateFromEstimates(await this.#client(group.network).feeEstimates()) : request.feeRate;
-    return { ...buildSend(state, this.#deps.groupKeys.of(group.publicKeys), group.network, { ...request, feeRate }), feeRate };
+    return { ...buildSend(state, this.#spender(group, path), group.network, { ...request, feeRate }), feeRate };
   }
 
   /**
@@ -134,7 +142,7 @@ export class WalletService {
    * those it spends are fetched as hex and checked against their txids: the amounts go into the
    * PSBT, and a wrong one could only make the signatures invalid (BIP341 commits to them).
    */
-  async bumpFee(groupId: string, txid: string, feeRate: number): Promise<BuiltSend & { feeRate: number }> {
+  async bumpFee(groupId: string, txid: string, feeRate: number, path?: SpendPath): Promise<BuiltSend & { feeRate: number }> {
     const group = this.#deps.group(groupId);
     const { state } = await this.#load(group);
     if (state === null) throw new CosignerError('INVALID_INPUT', "the group's coins are not known yet: refresh the wallet first");
@@ -146,7 +154,20 @@ export class WalletService {
       if (!out) throw new CosignerError('CHAIN_INVALID_RESPONSE', 'a transaction spends an output that does not exist', { txid });
       spent.push(out);
     }
-    return { ...buildBump(original, spent, state, this.#deps.groupKeys.of(group.publicKeys), group.network, feeRate), feeRate };
+    return { ...buildBump(original, spent, state, this.#spender(group, path), group.network, feeRate), feeRate };
+  }
+
+  /**
+   * How a spend of `group` spends its coins: a key-path-only group by its key path, as always; a
+   * group with a tree along `path` (the key path when absent), which decides the inputs' PSBT fields
+   * and, for the recovery leaf, their nSequence.
+   */
+  #spender(group: Group, path: SpendPath | undefined): GroupKeys | Spender {
+    if (!hasScriptTree(group)) {
+      if (path?.kind === 'leaf') throw new CosignerError('WRONG_PATH', 'this group has no script path: it spends by its key path only');
+      return this.#deps.groupKeys.of(group.publicKeys);
+    }
+    return pathSpender(this.#deps.spendKeys.of(group), path ?? KEY_PATH);
   }
 
   stop(): void {
@@ -158,10 +179,9 @@ export class WalletService {
     try {
       const settings = this.#deps.settings();
       // A key-path-only group takes GroupKeys' cached derivations; a tree group its policy's outputs.
-      const outputs = groupOutputs(group);
       watched.state = await scanGroup(this.#client(group.network), {
-        addressAt: outputs.hasScriptTree
-          ? treeAddressesOf(outputs, group.network)
+        addressAt: hasScriptTree(group)
+          ? treeAddressesOf(this.#deps.spendKeys.of(group))
           : addressesOf(this.#deps.groupKeys.of(group.publicKeys), group.network),
         gapLimit: settings.walletGapLimit,
         now: () => this.#deps.clock.now(),

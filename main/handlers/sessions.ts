@@ -2,6 +2,7 @@ import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import type { Group } from '../../preload/contract.ts';
 import { CosignerError } from '../errors.ts';
 import type { SessionCoordinator } from '../session/coordinator.ts';
+import { base64AsVersion } from '../wallet/psbt-export.ts';
 import type { Handlers } from './kit.ts';
 import { requestPath } from './session-path.ts';
 
@@ -58,7 +59,7 @@ export function sessionHandlers(d: SessionsDeps): Handlers<SessionRequest> {
     'sessions.decline': async ({ sessionId, reason }) => d.coordinator().decline(sessionId, reason),
     'sessions.abort': async ({ sessionId, reason }) => d.coordinator().abort(sessionId, reason || undefined),
     'sessions.resume': async ({ sessionId }) => d.coordinator().resume(sessionId),
-    'sessions.psbt': async ({ sessionId }) => ({ psbtBase64: await d.coordinator().psbt(sessionId) }),
+    'sessions.psbt': async ({ sessionId, version }) => ({ psbtBase64: base64AsVersion(await d.coordinator().psbt(sessionId), version) }),
     'sessions.list': async () => d.running()?.list() ?? [],
     'sessions.history': async ({ cursor, limit }) => d.running()?.history({ cursor, limit }) ?? { sessions: [], next: null },
     'sessions.get': async ({ sessionId }) => {

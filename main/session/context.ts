@@ -17,7 +17,7 @@ import { OrphanBuffer } from './orphan-buffer.ts';
 import type { Clock, FrameKind, OutboundMeta, Random, RecordStore, Scheduler, SessionTransport, SignerKey, TimerHandle } from './ports.ts';
 import type { GroupById, KnownGroup } from './ports.ts';
 import { resolveGroupPath, type ResolvedPath } from './group-path.ts';
-import { GroupKeysCache, intakePsbt, PsbtSession } from './psbt-session.ts';
+import { GroupKeysCache, intakePathPsbt, intakePsbt, PsbtSession, SpendKeysCache } from './psbt-session.ts';
 import { PeerRateLimiter } from './rate-limiter.ts';
 import { nextSequence, SequenceTracker } from './replay-guard.ts';
 import { messageDigests, sessionKeys, type SessionKeys } from './session-crypto.ts';
@@ -44,6 +44,7 @@ export class SessionContext {
   readonly groupById: GroupById | undefined;
   readonly localKey: Uint8Array;
   readonly groupKeys: GroupKeysCache;
+  readonly spendKeys: SpendKeysCache;
   readonly sessions = new Map<string, Live>();
   readonly orphans: OrphanBuffer;
   readonly rate: PeerRateLimiter;
@@ -86,6 +87,7 @@ export class SessionContext {
     this.groupById = deps.groupById;
     this.localKey = Uint8Array.from(deps.signer.publicKey);
     this.groupKeys = deps.groupKeys ?? new GroupKeysCache();
+    this.spendKeys = deps.spendKeys ?? new SpendKeysCache();
     this.options = Object.freeze(resolveOptions(deps.options));
     this.orphans = new OrphanBuffer({
       maxFrames: this.options.maxOrphanFrames,
@@ -253,11 +255,22 @@ export class SessionContext {
     return live.announcement.body.signers[live.localIndex] as Uint8Array;
   }
 
-  /** The PSBT side of a session whose payload is a PSBT (see intakePsbt for what is refused). */
+  /**
+   * The PSBT side of a session whose payload is a PSBT (see intakePsbt for what is refused): planned
+   * along the group path the request names (its group from this node's book), or else as the n-of-n
+   * key path of its signers.
+   */
   intakePsbt(body: AnnouncementBody): PsbtSession | undefined {
-    if (body.payload.kind !== 'psbt') return undefined;
+    const { payload } = body;
+    if (payload.kind !== 'psbt') return undefined;
     const localPolicy = this.options.allowNonDefaultSighash?.() === true;
-    return PsbtSession.open(body, intakePsbt(body.payload, body.signers, this.groupKeys, this.options.bitcoinNetwork, localPolicy));
+    const network = this.options.bitcoinNetwork;
+    if (body.group === undefined) return PsbtSession.open(body, intakePsbt(payload, body.signers, this.groupKeys, network, localPolicy));
+    const id = bytesToHex(body.group.id);
+    const saved = this.groupById?.(id);
+    if (saved === undefined) throw new CosignerError('UNKNOWN_GROUP', 'the named group is not saved on this node', { groupId: id });
+    const spend = this.spendKeys.of({ id, publicKeys: saved.publicKeys, policy: saved.policy, network: payload.network });
+    return PsbtSession.open(body, intakePathPsbt(payload, body.signers, { spend, path: body.group.path }, network, localPolicy));
   }
 
   /** A signed message with this node's next sequence number (reserved now, stored by the commit that sends it). */

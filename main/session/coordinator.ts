@@ -22,7 +22,7 @@ import type { SpendPath } from '../wallet/spend-path.ts';
 import { MAX_REASON_BYTES, type CoordinatorOptions } from './limits.ts';
 import type { Clock, Random, RecordStore, Scheduler, SessionTransport, SignerKey } from './ports.ts';
 import type { GroupById, KnownGroup } from './ports.ts';
-import type { GroupKeysCache } from './psbt-session.ts';
+import type { GroupKeysCache, SpendKeysCache } from './psbt-session.ts';
 import { fromRecord } from './records.ts';
 import { isSessionKey } from './session-index.ts';
 import type { SessionSnapshot } from './snapshot.ts';
@@ -49,6 +49,8 @@ export interface CoordinatorDeps {
   options?: Partial<CoordinatorOptions>;
   /** Shared with whatever else reviews PSBTs for the same groups (derivations are made once). */
   groupKeys?: GroupKeysCache;
+  /** The same for groups with a policy (their outputs and path keys). */
+  spendKeys?: SpendKeysCache;
 }
 
 export interface MessageInput {

@@ -22,17 +22,6 @@ export interface ResolvedPath {
   readonly key: PathKey;
 }
 
-/**
- * Until the PSBT plan signs by a group's paths (main/wallet/psbt-signing.ts, r-psbt), it plans every
- * PSBT as the n-of-n key path of the announcement's signers: over a leaf that would be the key-path
- * address of the leaf's signers, a key set no one saved as a group. So a PSBT names a path only for
- * a group without a tree, whose key path is exactly that.
- */
-function refuseUnplannedPsbt(body: AnnouncementBody, hasScriptTree: boolean, groupId: string): void {
-  if (body.payload.kind !== 'psbt' || (!hasScriptTree && body.group?.path.kind === 'key')) return;
-  throw new CosignerError('PSBT_REFUSED', 'this version signs a PSBT by the key path of a group without a script tree only', { groupId });
-}
-
 function wrongPath(message: string, context: Record<string, string | number> = {}): CosignerError {
   return new CosignerError('WRONG_PATH', message, context);
 }
@@ -75,6 +64,5 @@ export function resolveGroupPath(body: AnnouncementBody, groupById: GroupById | 
       pathSigners: key.signers.length,
     });
   }
-  refuseUnplannedPsbt(body, outputs.hasScriptTree, groupId);
   return Object.freeze({ groupId, members: outputs.group.publicKeys.map((k) => bytesToHex(k)), key });
 }

@@ -1,9 +1,12 @@
 /**
  * Sessions whose payload is a PSBT (docs/PROTOCOL.md §PSBT payload). The announcement carries the
  * PSBT's bytes; every signer, the creator included, imports and reviews them itself before anything
- * is shown, and computes from them what it signs: the BIP341 key-path message of every input. The
- * group is the announcement's signer set, all of whom sign (n-of-n); a PSBT one of whose inputs that
- * group cannot spend by its key path is refused whole, with a reason per input.
+ * is shown, and computes from them what it signs: the BIP341 key-path message of every input. For a
+ * legacy request the group is the announcement's signer set, all of whom sign (n-of-n); a PSBT one of
+ * whose inputs that group cannot spend by its key path is refused whole, with a reason per input. A
+ * request naming a group with a policy and a path (intakePathPsbt) signs along that path: the key
+ * path of all n, or a leaf (BIP342 messages, BIP373 fields keyed by leaf hash, witnesses carrying the
+ * leaf script and control block); its signers are the path's.
  *
  * This node's copy of the PSBT carries the BIP373 fields as the rounds progress: the participants
  * from the start, then every public nonce and partial signature as the session's state gains them
@@ -21,6 +24,7 @@ import {
   PsbtReview as PsbtReviewSchema,
   SignedTransaction as SignedTransactionSchema,
   type BitcoinNetwork,
+  type Group,
   type PsbtReview as PsbtReviewView,
   type PsbtSessionView,
   type SignedTransaction,
@@ -31,9 +35,13 @@ import { GroupKeys } from '../wallet/group-keys.ts';
 import { Bip373Copy } from '../wallet/bip373-copy.ts';
 import { finalizeKeyPath } from '../wallet/psbt-finalize.ts';
 import { importPsbt, type ClassifyOptions, type ImportedPsbt } from '../wallet/psbt-import.ts';
+import { psbtAsVersion } from '../wallet/psbt-export.ts';
 import { PSBT_MAGIC } from '../wallet/psbt-maps.ts';
-import { reviewPsbt, type PsbtReview } from '../wallet/psbt-review.ts';
-import { assertApproved, completePsbt, planPsbtSigning, type PsbtSigningPlan } from '../wallet/psbt-signing.ts';
+import { reviewPathPsbt, reviewPsbt, type PsbtReview } from '../wallet/psbt-review.ts';
+import { assertApproved, completePsbt, planPathSigning, planPsbtSigning, type PsbtSigningPlan } from '../wallet/psbt-signing.ts';
+import { groupOutputs } from '../wallet/policy-group.ts';
+import { SpendKeys } from '../wallet/spend-keys.ts';
+import type { SpendPath } from '../wallet/spend-path.ts';
 import { checkSessionSize } from './announcement.ts';
 import type { AnnouncementBody, BatchItem, NonceEvidence, PsbtPayload } from './codec.ts';
 import { psbtSessionKeys, type SessionKeys } from './session-crypto.ts';
@@ -66,6 +74,28 @@ export class GroupKeysCache {
     if (this.#groups.size >= MAX_CACHED_GROUPS) this.#groups.delete(this.#groups.keys().next().value as string);
     this.#groups.set(id, keys);
     return keys;
+  }
+}
+
+/**
+ * One SpendKeys per group with a policy (by id and network), so a group's outputs and path keys at
+ * BIP328 derivations are derived once, whoever asks: a session's intake, a review, a recovery.
+ */
+export class SpendKeysCache {
+  readonly #groups = new Map<string, SpendKeys>();
+
+  of(group: Pick<Group, 'id' | 'publicKeys' | 'policy' | 'network'>): SpendKeys {
+    const id = `${group.id}:${group.network}`;
+    const cached = this.#groups.get(id);
+    if (cached) {
+      this.#groups.delete(id);
+      this.#groups.set(id, cached);
+      return cached;
+    }
+    const spend = new SpendKeys(groupOutputs(group), group.network);
+    if (this.#groups.size >= MAX_CACHED_GROUPS) this.#groups.delete(this.#groups.keys().next().value as string);
+    this.#groups.set(id, spend);
+    return spend;
   }
 }
 
@@ -165,11 +195,87 @@ export function completeGroupPsbt(
   return { psbtBase64, rawTxHex, txid };
 }
 
+/** A group with a policy and the path a request signs along (spend-path.ts). */
+export interface PathTarget {
+  readonly spend: SpendKeys;
+  readonly path: SpendPath;
+}
+
+/** Imports and reviews a PSBT for a group with a policy along `target.path`. */
+export function reviewPathFor(
+  psbt: string | Uint8Array,
+  target: PathTarget,
+  options: ClassifyOptions = {},
+): { imported: ImportedPsbt; review: PsbtReview } {
+  const imported = importPsbt(psbt);
+  return { imported, review: reviewPathPsbt(imported, target.spend, target.path, target.spend.network, options) };
+}
+
+/** signablePsbt for a group with a policy along `target.path`: every input the group's along it. */
+export function signablePathPsbt(
+  psbt: string | Uint8Array,
+  target: PathTarget,
+  options: ClassifyOptions = {},
+): { imported: ImportedPsbt; review: PsbtReview; plan: PsbtSigningPlan } {
+  const { imported, review } = reviewPathFor(psbt, target, options);
+  if (!review.signable) throw refusal(review);
+  const plan = planPathSigning(imported, target.spend, target.path, options);
+  assertApproved(plan, review.digest as string);
+  return { imported, review, plan };
+}
+
+/** completeGroupPsbt for a group with a policy: the BIP373 fields of `target.path` (leaf hashes
+ *  included on a leaf) checked, aggregated and finalized. */
+export function completePathPsbt(psbt: string | Uint8Array, target: PathTarget, options: ClassifyOptions = {}): SignedTransaction {
+  const { imported, plan } = signablePathPsbt(psbt, target, options);
+  const { psbtBase64, rawTxHex, txid } = completePsbt(imported, plan);
+  return { psbtBase64, rawTxHex, txid };
+}
+
 export interface PsbtIntake {
-  readonly keys: GroupKeys;
   readonly imported: ImportedPsbt;
   readonly review: PsbtReview;
   readonly plan: PsbtSigningPlan;
+  /** The key a snapshot names (SessionKeys.signingKey): the group's own output key on the key path,
+   *  the path's key at the group's own output on a leaf. */
+  readonly signingKey: Uint8Array;
+}
+
+/** intakePsbt's checks of the network and of the binary form. */
+function checkPayload(payload: PsbtPayload, localNetwork: BitcoinNetwork | undefined): void {
+  if (localNetwork !== undefined && payload.network !== localNetwork) {
+    throw new CosignerError('PSBT_REFUSED', `the transaction is for ${payload.network}; this node is set to ${localNetwork}`, {
+      network: payload.network,
+    });
+  }
+  // One PSBT, one encoding: the payload is the binary form (a creator decodes base64 or hex first).
+  if (!PSBT_MAGIC.every((byte, i) => payload.psbt[i] === byte)) {
+    throw new CosignerError('INVALID_PSBT', 'not a PSBT: a request carries the binary PSBT (70736274ff…)');
+  }
+}
+
+/**
+ * intakePsbt for a request that names a group with a policy and a path: the same checks, with the
+ * plan's signers the path's (all n, a leaf's k, or the recovery keys), which must be the
+ * announcement's `signers`. The caller looked the group up by id in its own GroupBook.
+ */
+export function intakePathPsbt(
+  payload: PsbtPayload,
+  signers: readonly Uint8Array[],
+  target: PathTarget,
+  localNetwork: BitcoinNetwork | undefined,
+  localAllowsNonDefaultSighash = false,
+): PsbtIntake {
+  checkPayload(payload, localNetwork);
+  if (payload.network !== target.spend.network) {
+    throw new CosignerError('PSBT_REFUSED', `the transaction is for ${payload.network}; the group is on ${target.spend.network}`, {
+      network: payload.network,
+    });
+  }
+  const options = { allowNonDefaultSighash: payload.allowNonDefaultSighash, localAllowsNonDefaultSighash };
+  const { imported, review, plan } = signablePathPsbt(payload.psbt, target, options);
+  checkSessionSize(signers.length, plan.messages.length);
+  return { imported, review, plan, signingKey: target.spend.key([], target.path).verifyKey };
 }
 
 /**
@@ -186,20 +292,12 @@ export function intakePsbt(
   /** This node's policy on non-DEFAULT sighash types (ClassifyOptions); refuse unless set. */
   localAllowsNonDefaultSighash = false,
 ): PsbtIntake {
-  if (localNetwork !== undefined && payload.network !== localNetwork) {
-    throw new CosignerError('PSBT_REFUSED', `the transaction is for ${payload.network}; this node is set to ${localNetwork}`, {
-      network: payload.network,
-    });
-  }
-  // One PSBT, one encoding: the payload is the binary form (a creator decodes base64 or hex first).
-  if (!PSBT_MAGIC.every((byte, i) => payload.psbt[i] === byte)) {
-    throw new CosignerError('INVALID_PSBT', 'not a PSBT: a request carries the binary PSBT (70736274ff…)');
-  }
+  checkPayload(payload, localNetwork);
   const keys = cache.of(signers);
   const options = { allowNonDefaultSighash: payload.allowNonDefaultSighash, localAllowsNonDefaultSighash };
   const { imported, review, plan } = signablePsbt(payload.psbt, keys, payload.network, options);
   checkSessionSize(signers.length, plan.messages.length);
-  return { keys, imported, review, plan };
+  return { imported, review, plan, signingKey: keys.base.outputKey };
 }
 
 /** The display text of each input's message (what the snapshot lists next to each sighash). */
@@ -269,7 +367,7 @@ export class PsbtSession {
     const work: Work = {
       plan,
       tx: imported.tx,
-      keys: psbtSessionKeys(body, plan, intake.keys.base.outputKey),
+      keys: psbtSessionKeys(body, plan, intake.signingKey),
       copy: new Bip373Copy((body.payload as PsbtPayload).psbt, plan),
       written: { attempt: 0, nonces: [...none], partials: [...none] },
     };
@@ -359,7 +457,8 @@ export class PsbtSession {
   finish(signatures: readonly Uint8Array[]): void {
     const { plan, tx } = this.#signing();
     const final = finalizeKeyPath(this.#announced, tx, plan, signatures);
-    this.#transaction = { psbtBase64: final.psbtBase64, rawTxHex: final.rawTxHex, txid: final.txid };
+    // Handed out as PSBTv0 whatever was announced: Bitcoin Core reads v0 only (sessions.psbt gives v2 on request).
+    this.#transaction = { psbtBase64: base64.encode(psbtAsVersion(final.psbt, 0)), rawTxHex: final.rawTxHex, txid: final.txid };
     this.#work = undefined;
   }
 }

@@ -132,7 +132,7 @@ export function psbtSessionKeys(body: AnnouncementBody, plan: PsbtSigningPlan, s
     position,
     indexAt,
     messages: plan.messages,
-    verifyKeys: plan.inputs.map((input) => input.key.outputKey),
+    verifyKeys: plan.inputs.map((input) => input.verifyKey),
     signingKey,
     makeNonces: (secretKey, extraIn) => makePsbtNonces(plan, secretKey, (inputIndex) => extraIn(positionOf.get(inputIndex) as number)),
     batch: (publicNonces) => new PsbtSigningBatch(plan.inputs, publicNonces),

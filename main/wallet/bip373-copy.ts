@@ -32,15 +32,19 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 }
 
 /**
- * The PSBT with PSBT_IN_MUSIG2_PARTICIPANT_PUBKEYS on every input (and the taproot internal key
- * where missing), and the public nonces and partial signatures given so far, each signer named by
+ * The PSBT with PSBT_IN_MUSIG2_PARTICIPANT_PUBKEYS of the plan's signers on every input (keyed by
+ * their untweaked aggregate: the group's on the key path, the leaf's on a leaf) (and the taproot
+ * internal key where missing), and the public nonces and partial signatures given so far, each signer named by
  * its position in the plan's (KeySort) participant list. Any nonce or partial signature the PSBT
  * came with is left out: they belong to another session.
  */
 export class Bip373Copy {
   readonly #participants: readonly Uint8Array[];
-  /** Per input, the key its nonces and partial signatures are for: its signing context's aggregate. */
+  /** Per input, the key its nonces and partial signatures are for: its signing context's aggregate
+   *  (BIP373: the tweaked output key on the key path, the derived key in the script on a leaf). */
   readonly #signingKeys: readonly Uint8Array[];
+  /** Per input, the hash of the leaf signed (the third part of the key), none on the key path. */
+  readonly #leafHashes: readonly (Uint8Array | undefined)[];
   /** Magic and global map, as announced. */
   readonly #start: Uint8Array;
   /** Per input, its framed entries of the types before the nonces (up to the participants). */
@@ -64,6 +68,7 @@ export class Bip373Copy {
     }
     this.#participants = plan.participants;
     this.#signingKeys = plan.inputs.map((input) => input.key.signingCtx.aggregateKey);
+    this.#leafHashes = plan.inputs.map((input) => input.leaf?.leafHash);
     const participants = encodeBip373Field({
       kind: 'inputParticipants',
       data: { aggregateKey: plan.aggregateKey, participants: plan.participants },
@@ -150,13 +155,14 @@ export class Bip373Copy {
     const participantKey = this.#participants[position] as Uint8Array;
     return values.map((value, i) => {
       const aggregateKey = this.#signingKeys[i] as Uint8Array;
+      const leaf = this.#leafHashes[i] ? { leafHash: this.#leafHashes[i] } : {};
       if (!(value instanceof Uint8Array) || value.length !== (kind === 'pubNonce' ? PUB_NONCE_BYTES : PARTIAL_SIG_BYTES)) {
         throw new CosignerError('INVALID_INPUT', `input ${i}: not a ${what}`, { input: i });
       }
       return writePsbtEntry(
         kind === 'pubNonce'
-          ? encodeBip373Field({ kind, data: { participantKey, aggregateKey, pubNonce: value } })
-          : encodeBip373Field({ kind, data: { participantKey, aggregateKey, partialSig: value } }),
+          ? encodeBip373Field({ kind, data: { participantKey, aggregateKey, ...leaf, pubNonce: value } })
+          : encodeBip373Field({ kind, data: { participantKey, aggregateKey, ...leaf, partialSig: value } }),
       );
     });
   }

@@ -12,6 +12,7 @@ import type { DecodedTx } from '../chain/verify.ts';
 import { CosignerError } from '../errors.ts';
 import { CHANGE_BRANCH, RECEIVE_BRANCH } from './bip328.ts';
 import type { GroupKeys } from './group-keys.ts';
+import { spenderOf, type Spender } from './spender.ts';
 import { dustThreshold, finishSpend, inputOf, MAX_FEE_RATE, MIN_FEE_RATE, type BuiltSend, type SpendOutput } from './send.ts';
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import { OutScript } from '@scure/btc-signer';
@@ -26,12 +27,12 @@ interface Ours {
 }
 
 /** The group's scanned addresses by output script (hex). */
-function addressesByScript(state: WalletState, keys: GroupKeys): Map<string, Ours> {
+function addressesByScript(state: WalletState, keys: Spender): Map<string, Ours> {
   const map = new Map<string, Ours>();
   const add = (branch: Ours['branch'], list: WalletState['receive']) => {
     for (const a of list) {
-      const key = keys.derive([branch === 'receive' ? RECEIVE_BRANCH : CHANGE_BRANCH, a.index]);
-      const script = OutScript.encode({ type: 'tr', pubkey: key.outputKey });
+      const outputKey = keys.outputKey([branch === 'receive' ? RECEIVE_BRANCH : CHANGE_BRANCH, a.index]);
+      const script = OutScript.encode({ type: 'tr', pubkey: outputKey });
       map.set(bytesToHex(script), { branch, index: a.index, address: a.address });
     }
   };
@@ -48,7 +49,7 @@ export function buildBump(
   original: DecodedTx,
   spent: readonly { readonly script: string; readonly value: number }[],
   state: WalletState,
-  keys: GroupKeys,
+  keys: GroupKeys | Spender,
   network: BitcoinNetwork,
   feeRate: number,
 ): BuiltSend {
@@ -62,7 +63,8 @@ export function buildBump(
     throw new CosignerError('INVALID_INPUT', "that transaction is not in the group's history: refresh the wallet", { txid: original.txid });
   if (seen.confirmed)
     throw new CosignerError('INVALID_INPUT', 'that transaction is already confirmed: nothing to speed up', { txid: original.txid });
-  const ours = addressesByScript(state, keys);
+  const spender = spenderOf(keys);
+  const ours = addressesByScript(state, spender);
   const inputs = original.inputs.map((input, i) => {
     const prevout = spent[i];
     const owner = prevout && ours.get(prevout.script);
@@ -72,13 +74,13 @@ export function buildBump(
         "that transaction spends a coin that is not the group's: only the group's own spends can be replaced",
         { txid: original.txid },
       );
-    return inputOf(keys, network, { txid: input.txid, vout: input.vout, value: prevout.value, ...owner });
+    return inputOf(spender, network, { txid: input.txid, vout: input.vout, value: prevout.value, ...owner });
   });
   const changeAt = original.outputs.findIndex((o) => ours.get(o.script)?.branch === 'change');
   if (changeAt < 0)
     throw new CosignerError('INSUFFICIENT_FUNDS', 'that transaction has no change to pay a higher fee from', { txid: original.txid });
   const changeOwner = ours.get(original.outputs[changeAt]!.script)!;
-  const changeKey = keys.derive([CHANGE_BRANCH, changeOwner.index]);
+  const changeKey = { outputKey: spender.outputKey([CHANGE_BRANCH, changeOwner.index]) };
   const outputs: SpendOutput[] = original.outputs.map((o, i) => ({
     script: hexToBytes(o.script),
     amount: BigInt(o.value),
@@ -88,7 +90,7 @@ export function buildBump(
   const totalIn = spent.reduce((sum, p) => sum + BigInt(p.value), 0n);
   const oldFee = totalIn - outputs.reduce((sum, o) => sum + o.amount, 0n);
   // The amounts' 8 bytes do not change the size: measure with the original outputs.
-  const vsize = BigInt(finishSpend(inputs, outputs, keys, network, { key: changeKey, index: changeOwner.index }).vsize);
+  const vsize = BigInt(finishSpend(inputs, outputs, spender, network, { key: changeKey, index: changeOwner.index }).vsize);
   const wanted = BigInt(feeRate) * vsize;
   const floor = oldFee + INCREMENTAL_RELAY_FEE_RATE * vsize;
   const fee = wanted > floor ? wanted : floor;
@@ -104,5 +106,5 @@ export function buildBump(
     );
   }
   const replaced = outputs.map((o, i) => (i === changeAt ? { ...o, amount: change } : o));
-  return finishSpend(inputs, replaced, keys, network, { key: changeKey, index: changeOwner.index });
+  return finishSpend(inputs, replaced, spender, network, { key: changeKey, index: changeOwner.index });
 }

@@ -1,7 +1,8 @@
 /**
  * PSBT import: base64, hex or a file's bytes (PSBT v0 or v2) to a @scure/btc-signer Transaction,
- * after the BIP373 layer has checked every MuSig2 field; then which inputs this group spends by its
- * taproot key path, with a reason for every input it does not.
+ * after the BIP373 layer has checked every MuSig2 field; then which inputs a key-path-only n-of-n
+ * group spends by its taproot key path, with a reason for every input it does not (a group with a
+ * policy: psbt-path-import.ts, which shares the checks exported here).
  */
 import { equalBytes } from '@noble/curves/utils.js';
 import { base64 } from '@scure/base';
@@ -118,7 +119,10 @@ export type InputRefusalCode =
   | 'script-path'
   | 'invalid-sighash'
   | 'sighash-not-allowed'
-  | 'foreign-musig-fields';
+  | 'foreign-musig-fields'
+  | 'foreign-leaf'
+  | 'wrong-control-block'
+  | 'timelock-not-met';
 
 export interface OwnInput {
   readonly index: number;
@@ -151,7 +155,7 @@ function isTaprootScript(script: Uint8Array): boolean {
   return script.length === 34 && script[0] === 0x51 && script[1] === 0x20;
 }
 
-function refused(index: number, code: InputRefusalCode, reason: string): RefusedInput {
+export function refused(index: number, code: InputRefusalCode, reason: string): RefusedInput {
   return { index, status: 'refused', code, reason };
 }
 
@@ -178,13 +182,47 @@ function foreignMusig(input: ReturnType<Transaction['getInput']>, keys: GroupKey
   return undefined;
 }
 
-function classifyInput(tx: Transaction, index: number, keys: GroupKeys, options: ClassifyOptions): InputClass {
+/**
+ * Why an input is not a taproot output anyone could sign for yet: finalized already, its UTXO
+ * missing or impossible, or not taproot. The first checks of every classification.
+ */
+export function spentOutputRefusal(tx: Transaction, index: number): RefusedInput | undefined {
   const input = tx.getInput(index);
   if (input.finalScriptWitness || input.finalScriptSig) return refused(index, 'already-finalized', 'this input is already finalized');
   const utxo = input.witnessUtxo;
   if (!utxo) return refused(index, 'missing-utxo', 'the PSBT does not give the output this input spends (witness UTXO)');
   if (utxo.amount > MAX_MONEY) return refused(index, 'invalid-amount', 'the spent amount is more than 21 million bitcoin');
   if (!isTaprootScript(utxo.script)) return refused(index, 'not-taproot', 'this input does not spend a taproot output');
+  return undefined;
+}
+
+/** Why the input's sighash type is not signed here, if it is not (see ClassifyOptions). */
+export function sighashRefusal(index: number, sighashType: number, options: ClassifyOptions): RefusedInput | undefined {
+  if (!TAPROOT_SIGHASH_TYPES.includes(sighashType)) {
+    return refused(index, 'invalid-sighash', `sighash type ${sighashName(sighashType)} is not valid for taproot`);
+  }
+  if (sighashType !== SIGHASH_DEFAULT && !options.allowNonDefaultSighash) {
+    return refused(
+      index,
+      'sighash-not-allowed',
+      `it asks for sighash ${sighashName(sighashType)}; only DEFAULT is signed unless the request allows others`,
+    );
+  }
+  if (sighashType !== SIGHASH_DEFAULT && !options.localAllowsNonDefaultSighash) {
+    return refused(
+      index,
+      'sighash-not-allowed',
+      `it asks for sighash ${sighashName(sighashType)}; this app's settings allow signing only DEFAULT, whatever the request says`,
+    );
+  }
+  return undefined;
+}
+
+function classifyInput(tx: Transaction, index: number, keys: GroupKeys, options: ClassifyOptions): InputClass {
+  const spent = spentOutputRefusal(tx, index);
+  if (spent) return spent;
+  const input = tx.getInput(index);
+  const utxo = input.witnessUtxo as NonNullable<typeof input.witnessUtxo>;
   const key = keys.match(utxo.script.subarray(2), input.tapBip32Derivation ?? []);
   if (!key) {
     return refused(
@@ -205,23 +243,8 @@ function classifyInput(tx: Transaction, index: number, keys: GroupKeys, options:
     return refused(index, 'inconsistent-metadata', 'it carries a redeem or witness script, which a taproot key-path spend has none of');
   }
   const sighashType = input.sighashType ?? SIGHASH_DEFAULT;
-  if (!TAPROOT_SIGHASH_TYPES.includes(sighashType)) {
-    return refused(index, 'invalid-sighash', `sighash type ${sighashName(sighashType)} is not valid for taproot`);
-  }
-  if (sighashType !== SIGHASH_DEFAULT && !options.allowNonDefaultSighash) {
-    return refused(
-      index,
-      'sighash-not-allowed',
-      `it asks for sighash ${sighashName(sighashType)}; only DEFAULT is signed unless the request allows others`,
-    );
-  }
-  if (sighashType !== SIGHASH_DEFAULT && !options.localAllowsNonDefaultSighash) {
-    return refused(
-      index,
-      'sighash-not-allowed',
-      `it asks for sighash ${sighashName(sighashType)}; this app's settings allow signing only DEFAULT, whatever the request says`,
-    );
-  }
+  const sighash = sighashRefusal(index, sighashType, options);
+  if (sighash) return sighash;
   const foreign = foreignMusig(input, keys, key);
   if (foreign) return refused(index, 'foreign-musig-fields', foreign);
   return { index, status: 'ours', key, sighashType, amount: utxo.amount };

@@ -6,10 +6,13 @@ import { bytesToHex } from '@noble/hashes/utils.js';
 import { Address, OutScript } from '@scure/btc-signer';
 import type { BitcoinNetwork } from '../../preload/contract.ts';
 import { branchOf } from './bip328.ts';
-import type { GroupKeys } from './group-keys.ts';
+import type { GroupKeys, TapDerivation } from './group-keys.ts';
 import { taprootAddress } from './group.ts';
 import { BTC_NETWORKS } from './networks.ts';
 import { classifyInputs, feeOf, MAX_MONEY, type ClassifyOptions, type ImportedPsbt, type InputRefusalCode } from './psbt-import.ts';
+import { classifyPathInputs } from './psbt-path-import.ts';
+import type { SpendKeys } from './spend-keys.ts';
+import type { SpendPath } from './spend-path.ts';
 import { approvalDigest, SIGHASH_DEFAULT, sighashName } from './psbt-sighash.ts';
 
 export interface ReviewInput {
@@ -80,9 +83,63 @@ function outputView(script: Uint8Array, network: BitcoinNetwork): Pick<ReviewOut
   }
 }
 
+/** An input as classified for a review: the group's (its output, path and witness size), or refused. */
+type Classified =
+  | {
+      readonly index: number;
+      readonly status: 'ours';
+      readonly outputKey: Uint8Array;
+      readonly path: readonly number[];
+      readonly leaf?: { readonly script: Uint8Array; readonly controlBlock: Uint8Array };
+    }
+  | { readonly index: number; readonly status: 'refused'; readonly code: InputRefusalCode; readonly reason: string };
+
+/** The review of a PSBT for a key-path-only n-of-n group (GroupKeys). */
 export function reviewPsbt(imported: ImportedPsbt, keys: GroupKeys, network: BitcoinNetwork, options: ClassifyOptions = {}): PsbtReview {
+  const classes = classifyInputs(imported, keys, options).map((c): Classified =>
+    c.status === 'ours' ? { index: c.index, status: 'ours', outputKey: c.key.outputKey, path: c.key.path } : c,
+  );
+  return reviewOf(imported, network, classes, (script, claims) => keys.match(script, claims)?.path);
+}
+
+/**
+ * The review of a PSBT for a group with a policy, spent along `path`: as reviewPsbt, with each
+ * input's witness (and so the size and fee rate) that of the path, and change re-derived among the
+ * group's outputs under its policy.
+ */
+export function reviewPathPsbt(
+  imported: ImportedPsbt,
+  spend: SpendKeys,
+  path: SpendPath,
+  network: BitcoinNetwork,
+  options: ClassifyOptions = {},
+): PsbtReview {
+  const classes = classifyPathInputs(imported, spend, path, options).map((c): Classified =>
+    c.status === 'ours'
+      ? {
+          index: c.index,
+          status: 'ours',
+          outputKey: c.key.output.outputKey,
+          path: c.key.output.path,
+          ...(c.key.leaf ? { leaf: c.key.leaf } : {}),
+        }
+      : c,
+  );
+  return reviewOf(imported, network, classes, (script, claims) => spend.match(script, claims)?.path);
+}
+
+/** Bytes of a witness stack item with its length prefix (items here are below 253 bytes but a script may not be). */
+function itemBytes(length: number): number {
+  return (length < 0xfd ? 1 : 3) + length;
+}
+
+function reviewOf(
+  imported: ImportedPsbt,
+  network: BitcoinNetwork,
+  classes: readonly Classified[],
+  groupPathOf: (outputKey: Uint8Array, claims: readonly TapDerivation[]) => readonly number[] | undefined,
+): PsbtReview {
   const { tx } = imported;
-  const classes = classifyInputs(imported, keys, options);
   const inputs: ReviewInput[] = classes.map((c) => {
     const input = tx.getInput(c.index);
     const utxo = input.witnessUtxo;
@@ -92,8 +149,8 @@ export function reviewPsbt(imported: ImportedPsbt, keys: GroupKeys, network: Bit
       vout: input.index as number,
       amount: utxo && utxo.amount <= MAX_MONEY ? Number(utxo.amount) : null,
       // An input of the group spends its derived output key: no need to decode (and lift) it again.
-      address: c.status === 'ours' ? taprootAddress(c.key.outputKey, network) : utxo ? outputView(utxo.script, network).address : null,
-      path: c.status === 'ours' ? [...c.key.path] : null,
+      address: c.status === 'ours' ? taprootAddress(c.outputKey, network) : utxo ? outputView(utxo.script, network).address : null,
+      path: c.status === 'ours' ? [...c.path] : null,
       sighash: sighashName(input.sighashType ?? SIGHASH_DEFAULT),
       refusal: c.status === 'refused' ? { code: c.code, reason: c.reason } : null,
     };
@@ -103,14 +160,14 @@ export function reviewPsbt(imported: ImportedPsbt, keys: GroupKeys, network: Bit
     const out = tx.getOutput(index);
     const script = out.script as Uint8Array;
     const isTaproot = script.length === 34 && script[0] === 0x51 && script[1] === 0x20;
-    const change = isTaproot ? keys.match(script.subarray(2), out.tapBip32Derivation ?? []) : undefined;
+    const changePath = isTaproot ? groupPathOf(script.subarray(2), out.tapBip32Derivation ?? []) : undefined;
     outputs.push({
       index,
       amount: Number(out.amount as bigint),
       ...outputView(script, network),
       script: bytesToHex(script),
-      isChange: change !== undefined && branchOf(change.path) === 'change',
-      changePath: change ? [...change.path] : null,
+      isChange: changePath !== undefined && branchOf(changePath) === 'change',
+      changePath: changePath ? [...changePath] : null,
     });
   }
   const exactFee = feeOf(tx);
@@ -119,8 +176,16 @@ export function reviewPsbt(imported: ImportedPsbt, keys: GroupKeys, network: Bit
   const fee = exactFee === null ? null : Number(exactFee);
   const totalIn = fee === null ? null : totalOut + fee;
   const sighashTypes = classes.map((c) => tx.getInput(c.index).sighashType ?? SIGHASH_DEFAULT);
-  // A key-path witness is one stack item: count (1) + length (1) + signature (64, or 65 with a sighash byte).
-  const witnessBytes = 2 + sighashTypes.reduce((sum, type) => sum + 2 + (type === SIGHASH_DEFAULT ? 64 : 65), 0);
+  // A key-path witness is one stack item: count (1) + length (1) + signature (64, or 65 with a sighash
+  // byte); a leaf's adds the script and the control block, each with its length.
+  const witnessBytes =
+    2 +
+    sighashTypes.reduce((sum, type, i) => {
+      const c = classes[i] as Classified;
+      const leaf = c.status === 'ours' ? c.leaf : undefined;
+      const rest = leaf ? itemBytes(leaf.script.length) + itemBytes(leaf.controlBlock.length) : 0;
+      return sum + 2 + (type === SIGHASH_DEFAULT ? 64 : 65) + rest;
+    }, 0);
   const weight = 4 * tx.unsignedTx.length + witnessBytes;
   const vsize = Math.ceil(weight / 4);
   const feeRate = fee === null ? null : Math.round((fee * 100) / vsize) / 100;

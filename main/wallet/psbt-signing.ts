@@ -12,26 +12,53 @@ import { bytesToHex } from '@noble/hashes/utils.js';
 import type { Transaction } from '@scure/btc-signer';
 import { CosignerError, isCosignerError } from '../errors.ts';
 import { generateNonce, publicKeyOf, SigningBatch, type KeyAggContext, type SecretNonce } from '../musig/index.ts';
-import type { DerivedGroupKey } from './bip328.ts';
 import type { GroupKeys } from './group-keys.ts';
 import { finalizeKeyPath } from './psbt-finalize.ts';
-import { classifyInputs, feeOf, type ClassifyOptions, type ImportedPsbt, type OwnInput } from './psbt-import.ts';
+import { classifyInputs, feeOf, type ClassifyOptions, type ImportedPsbt } from './psbt-import.ts';
+import { classifyPathInputs, type OwnPathInput } from './psbt-path-import.ts';
 import { approvalDigest, TaprootSighasher, prevoutsOf, SIGHASH_DEFAULT } from './psbt-sighash.ts';
+import type { SpendKeys } from './spend-keys.ts';
+import { KEY_PATH, type SpendPath } from './spend-path.ts';
+
+/** The key an input is signed under: a key-path key (GroupKeys' DerivedGroupKey is one), or a leaf's. */
+export interface PsbtInputKey {
+  /** BIP328 derivation of the spent output below the group's keys. */
+  readonly path: readonly number[];
+  /** What nonces and partial signatures are made under; its aggregateKey is the key BIP373 fields
+   *  name (the tweaked output key on the key path, the derived key in the script on a leaf). */
+  readonly signingCtx: KeyAggContext;
+  /** The spent output's taproot internal and output keys (x-only). */
+  readonly internalKey: Uint8Array;
+  readonly outputKey: Uint8Array;
+}
+
+/** The leaf an input executes: what its final witness carries after the signature. */
+export interface PlannedLeaf {
+  readonly script: Uint8Array;
+  readonly controlBlock: Uint8Array;
+  readonly leafHash: Uint8Array;
+}
 
 export interface PlannedInput {
   readonly index: number;
-  readonly key: DerivedGroupKey;
+  readonly key: PsbtInputKey;
   readonly sighashType: number;
-  /** The BIP341 signature message: what the MuSig2 session signs for this input. */
+  /** The BIP341 (key path) or BIP342 (leaf) signature message: what the MuSig2 session signs. */
   readonly message: Uint8Array;
-  /** The input already carries a key-path signature, checked valid. */
+  /** The x-only key the final signature verifies under: the output key, or the key in the leaf. */
+  readonly verifyKey: Uint8Array;
+  /** The leaf executed; undefined on the key path. */
+  readonly leaf: PlannedLeaf | undefined;
+  /** The input already carries this path's signature, checked valid. */
   readonly signed: boolean;
 }
 
 export interface PsbtSigningPlan {
-  /** The group's keys in KeySort order: a signer's index is its position here. */
+  /** The path every input is spent along. */
+  readonly path: SpendPath;
+  /** The path's signers in KeySort order (all n on the key path): a signer's index is its position here. */
   readonly participants: readonly Uint8Array[];
-  /** The group aggregate (33 bytes), the key PSBT_IN_MUSIG2_PARTICIPANT_PUBKEYS is keyed by. */
+  /** The untweaked aggregate of the participants (33 bytes), the key PSBT_IN_MUSIG2_PARTICIPANT_PUBKEYS is keyed by. */
   readonly aggregateKey: Uint8Array;
   readonly inputs: readonly PlannedInput[];
   /** inputs[i].message, in input order: the messages of the signing session. */
@@ -52,21 +79,86 @@ function refusedError(tx: Transaction, reasons: { index: number; code: string; r
   });
 }
 
-function checkedSignature(tx: Transaction, index: number, key: DerivedGroupKey, sighashType: number, message: Uint8Array): boolean {
-  const existing = tx.getInput(index).tapKeySig;
+/** The signature the input carries for this path already (PSBT_IN_TAP_KEY_SIG, or the leaf's PSBT_IN_TAP_SCRIPT_SIG). */
+export function existingSignature(
+  tx: Transaction,
+  index: number,
+  verifyKey: Uint8Array,
+  leaf: PlannedLeaf | undefined,
+): Uint8Array | undefined {
+  const input = tx.getInput(index);
+  if (leaf === undefined) return input.tapKeySig;
+  return input.tapScriptSig?.find(([k]) => equalBytes(k.pubKey, verifyKey) && equalBytes(k.leafHash, leaf.leafHash))?.[1];
+}
+
+function checkedSignature(
+  tx: Transaction,
+  index: number,
+  verifyKey: Uint8Array,
+  leaf: PlannedLeaf | undefined,
+  sighashType: number,
+  message: Uint8Array,
+): boolean {
+  const existing = existingSignature(tx, index, verifyKey, leaf);
   if (!existing) return false;
   const expectedLength = sighashType === SIGHASH_DEFAULT ? 64 : 65;
   const valid =
     existing.length === expectedLength &&
     (expectedLength === 64 || existing[64] === sighashType) &&
-    schnorr.verify(existing.subarray(0, 64), message, key.outputKey);
+    schnorr.verify(existing.subarray(0, 64), message, verifyKey);
   if (!valid) {
-    throw new CosignerError('PSBT_REFUSED', `nothing is signed: input ${index} carries a key-path signature that does not verify`, {
+    const what = leaf ? 'script-path' : 'key-path';
+    throw new CosignerError('PSBT_REFUSED', `nothing is signed: input ${index} carries a ${what} signature that does not verify`, {
       input: index,
       code: 'bad-signature',
     });
   }
   return true;
+}
+
+interface SignableInput {
+  readonly index: number;
+  readonly sighashType: number;
+  readonly key: PsbtInputKey;
+  readonly verifyKey: Uint8Array;
+  readonly leaf: PlannedLeaf | undefined;
+}
+
+/** The plan of a PSBT every input of which was classified signable: each input's message and its
+ *  signature, if it carries one already. */
+function planOf(
+  tx: Transaction,
+  path: SpendPath,
+  participants: readonly Uint8Array[],
+  aggregateKey: Uint8Array,
+  own: readonly SignableInput[],
+): PsbtSigningPlan {
+  // Throws for outputs that spend more than the inputs: no one signs such a transaction.
+  feeOf(tx);
+  const sighasher = new TaprootSighasher(tx, prevoutsOf(tx));
+  const inputs = own.map((c): PlannedInput => {
+    const message = sighasher.message(c.index, c.sighashType, c.leaf?.leafHash);
+    return Object.freeze({
+      index: c.index,
+      key: c.key,
+      sighashType: c.sighashType,
+      message,
+      verifyKey: c.verifyKey,
+      leaf: c.leaf,
+      signed: checkedSignature(tx, c.index, c.verifyKey, c.leaf, c.sighashType, message),
+    });
+  });
+  return Object.freeze({
+    path,
+    participants,
+    aggregateKey,
+    inputs: Object.freeze(inputs),
+    messages: Object.freeze(inputs.map((i) => i.message)),
+    digest: approvalDigest(
+      tx,
+      inputs.map((i) => i.sighashType),
+    ),
+  });
 }
 
 /**
@@ -78,30 +170,55 @@ export function planPsbtSigning(imported: ImportedPsbt, keys: GroupKeys, options
   const classes = classifyInputs(imported, keys, options);
   const reasons = classes.flatMap((c) => (c.status === 'refused' ? [{ index: c.index, code: c.code, reason: c.reason }] : []));
   if (reasons.length > 0) throw refusedError(tx, reasons);
-  // Throws for outputs that spend more than the inputs: no one signs such a transaction.
-  feeOf(tx);
-  const sighasher = new TaprootSighasher(tx, prevoutsOf(tx));
-  const own = classes.filter((c): c is OwnInput => c.status === 'ours');
-  const inputs = own.map((c) => {
-    const message = sighasher.message(c.index, c.sighashType);
-    return Object.freeze({
-      index: c.index,
-      key: c.key,
-      sighashType: c.sighashType,
-      message,
-      signed: checkedSignature(tx, c.index, c.key, c.sighashType, message),
+  const own = classes.flatMap((c) =>
+    c.status === 'ours' ? [{ index: c.index, sighashType: c.sighashType, key: c.key, verifyKey: c.key.outputKey, leaf: undefined }] : [],
+  );
+  return planOf(tx, KEY_PATH, keys.group.publicKeys, keys.group.aggregateKey, own);
+}
+
+/**
+ * The signing plan of a PSBT for a group with a policy (spend-keys.ts) along `path`: each input's key
+ * is the path's key at the input's derivation (pathKey), its message BIP341's on the key path and
+ * BIP342's (with the leaf hash) on a leaf. PSBT_REFUSED (nothing signed) naming every input that is
+ * not the group's to spend along this path. A single-key recovery leaf has no MuSig2 signers: it is
+ * signed locally (psbt-recovery.ts), never planned for a session.
+ */
+export function planPathSigning(imported: ImportedPsbt, spend: SpendKeys, path: SpendPath, options: ClassifyOptions = {}): PsbtSigningPlan {
+  const { tx } = imported;
+  const own = pathInputs(imported, spend, path, options);
+  const first = own[0]?.key as OwnPathInput['key'];
+  if (first.ctx === undefined) {
+    throw new CosignerError('INVALID_INPUT', 'a single recovery key signs alone, without a session (psbt.signRecovery)', {
+      leaf: path.kind === 'leaf' ? path.leaf : -1,
     });
-  });
-  return Object.freeze({
-    participants: keys.group.publicKeys,
-    aggregateKey: keys.group.aggregateKey,
-    inputs: Object.freeze(inputs),
-    messages: Object.freeze(inputs.map((i) => i.message)),
-    digest: approvalDigest(
-      tx,
-      inputs.map((i) => i.sighashType),
-    ),
-  });
+  }
+  const participants = first.signers;
+  return planOf(
+    tx,
+    path,
+    participants,
+    spend.aggregate(participants).aggregateKey,
+    own.map((c) => ({
+      index: c.index,
+      sighashType: c.sighashType,
+      key: {
+        path: c.key.output.path,
+        signingCtx: c.key.ctx as KeyAggContext,
+        internalKey: c.key.output.internalKey,
+        outputKey: c.key.output.outputKey,
+      },
+      verifyKey: c.key.verifyKey,
+      leaf: c.key.leaf && { script: c.key.leaf.script, controlBlock: c.key.leaf.controlBlock, leafHash: c.key.leaf.leafHash },
+    })),
+  );
+}
+
+/** Every input classified along `path`, or PSBT_REFUSED naming every input that is not. */
+export function pathInputs(imported: ImportedPsbt, spend: SpendKeys, path: SpendPath, options: ClassifyOptions = {}): OwnPathInput[] {
+  const classes = classifyPathInputs(imported, spend, path, options);
+  const reasons = classes.flatMap((c) => (c.status === 'refused' ? [{ index: c.index, code: c.code, reason: c.reason }] : []));
+  if (reasons.length > 0) throw refusedError(imported.tx, reasons);
+  return classes as OwnPathInput[];
 }
 
 /** PSBT_MISMATCH unless the plan's transaction is the one the user approved (its review digest). */
@@ -282,16 +399,24 @@ export function readBip373Progress(tx: Transaction, plan: PsbtSigningPlan): Bip3
       readonly (readonly [{ participantPubkey: Uint8Array; aggregatePubkey: Uint8Array; leafHash?: Uint8Array }, Uint8Array])[] | undefined,
     participant: Uint8Array,
     signingKey: Uint8Array,
+    leafHash: Uint8Array | undefined,
   ) =>
     rows?.find(
-      ([k]) => k.leafHash === undefined && equalBytes(k.participantPubkey, participant) && equalBytes(k.aggregatePubkey, signingKey),
+      ([k]) =>
+        (k.leafHash === undefined ? leafHash === undefined : leafHash !== undefined && equalBytes(k.leafHash, leafHash)) &&
+        equalBytes(k.participantPubkey, participant) &&
+        equalBytes(k.aggregatePubkey, signingKey),
     )?.[1];
   return {
     pubNonces: plan.participants.map((participant) =>
-      plan.inputs.map((input) => find(tx.getInput(input.index).musig2PubNonce, participant, input.key.signingCtx.aggregateKey)),
+      plan.inputs.map((input) =>
+        find(tx.getInput(input.index).musig2PubNonce, participant, input.key.signingCtx.aggregateKey, input.leaf?.leafHash),
+      ),
     ),
     partialSigs: plan.participants.map((participant) =>
-      plan.inputs.map((input) => find(tx.getInput(input.index).musig2PartialSig, participant, input.key.signingCtx.aggregateKey)),
+      plan.inputs.map((input) =>
+        find(tx.getInput(input.index).musig2PartialSig, participant, input.key.signingCtx.aggregateKey, input.leaf?.leafHash),
+      ),
     ),
   };
 }
@@ -333,7 +458,9 @@ function complete(imported: ImportedPsbt, plan: PsbtSigningPlan): FinalTransacti
   }
   const signatures = plan.inputs.map((input, position) => {
     const k = open.findIndex((o) => o.position === position);
-    return k >= 0 ? (aggregated[k] as Uint8Array) : (tx.getInput(input.index).tapKeySig as Uint8Array).subarray(0, 64);
+    return k >= 0
+      ? (aggregated[k] as Uint8Array)
+      : (existingSignature(tx, input.index, input.verifyKey, input.leaf) as Uint8Array).subarray(0, 64);
   });
   return finalizeKeyPath(imported.bytes, tx, plan, signatures);
 }

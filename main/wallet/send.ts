@@ -20,15 +20,15 @@ import { Address, OutScript, Transaction } from '@scure/btc-signer';
 import { selectUTXO } from '@scure/btc-signer/utxo.js';
 import type { BitcoinNetwork, WalletState } from '../../preload/contract.ts';
 import { CosignerError } from '../errors.ts';
-import { CHANGE_BRANCH, RECEIVE_BRANCH, type DerivedGroupKey } from './bip328.ts';
+import { CHANGE_BRANCH, RECEIVE_BRANCH } from './bip328.ts';
 import type { GroupKeys } from './group-keys.ts';
 import { taprootAddress } from './group.ts';
 import { BTC_NETWORKS } from './networks.ts';
 import { importPsbt, MAX_MONEY, MAX_PSBT_INPUTS, MAX_PSBT_OUTPUTS } from './psbt-import.ts';
-import { reviewPsbt } from './psbt-review.ts';
+import { RBF_SEQUENCE, spenderOf, type Spender } from './spender.ts';
 
-/** BIP125 opt-in replace-by-fee (below 0xfffffffe): a stuck spend can be replaced at a higher fee. */
-export const RBF_SEQUENCE = 0xfffffffd;
+export { RBF_SEQUENCE };
+
 /** Bitcoin Core's default relay floor, and a ceiling far above any fee the network has needed. */
 export const MIN_FEE_RATE = 1;
 export const MAX_FEE_RATE = 10_000;
@@ -130,14 +130,16 @@ function spendable(state: WalletState): WalletState['utxos'] {
 export type InputUpdate = Parameters<Transaction['addInput']>[0];
 
 export function inputOf(
-  keys: GroupKeys,
+  keys: GroupKeys | Spender,
   network: BitcoinNetwork,
   utxo: Pick<WalletState['utxos'][number], 'txid' | 'vout' | 'value' | 'address' | 'branch' | 'index'>,
 ): InputUpdate {
-  const key = keys.derive([branchNumber[utxo.branch], utxo.index]);
+  const spender = spenderOf(keys);
+  const path = [branchNumber[utxo.branch], utxo.index];
+  const outputKey = spender.outputKey(path);
   // The scan stored the address; the key is derived again, so a corrupted saved state cannot point an
   // input at a key the PSBT then claims wrongly.
-  if (taprootAddress(key.outputKey, network) !== utxo.address) {
+  if (taprootAddress(outputKey, network) !== utxo.address) {
     throw new CosignerError('INVALID_INPUT', 'a coin of the saved wallet state is not at its address: refresh the wallet', {
       txid: utxo.txid,
       vout: utxo.vout,
@@ -146,18 +148,10 @@ export function inputOf(
   return {
     txid: utxo.txid,
     index: utxo.vout,
-    sequence: RBF_SEQUENCE,
-    witnessUtxo: { script: OutScript.encode({ type: 'tr', pubkey: key.outputKey }), amount: BigInt(utxo.value) },
-    tapInternalKey: key.internalKey,
-    tapBip32Derivation: derivation(keys, key),
+    sequence: spender.sequence,
+    witnessUtxo: { script: OutScript.encode({ type: 'tr', pubkey: outputKey }), amount: BigInt(utxo.value) },
+    ...spender.inputFields(path),
   };
-}
-
-function derivation(
-  keys: GroupKeys,
-  key: DerivedGroupKey,
-): [Uint8Array, { hashes: Uint8Array[]; der: { fingerprint: number; path: number[] } }][] {
-  return [[key.internalKey, { hashes: [], der: { fingerprint: keys.fingerprint, path: [...key.path] } }]];
 }
 
 /** The first change address after the last used one (the scan keeps `gapLimit` unused ones past it). */
@@ -170,7 +164,8 @@ function sats(value: bigint): string {
 }
 
 /** Builds the spend; INVALID_INPUT, DUST_OUTPUT or INSUFFICIENT_FUNDS, each in words, when it cannot be. */
-export function buildSend(state: WalletState, keys: GroupKeys, network: BitcoinNetwork, request: SendRequest): BuiltSend {
+export function buildSend(state: WalletState, keys: GroupKeys | Spender, network: BitcoinNetwork, request: SendRequest): BuiltSend {
+  const spender = spenderOf(keys);
   const feePerByte = checkFeeRate(request.feeRate);
   const { recipients } = request;
   if (recipients.length === 0) throw new CosignerError('INVALID_INPUT', 'a payment needs a recipient');
@@ -182,9 +177,9 @@ export function buildSend(state: WalletState, keys: GroupKeys, network: BitcoinN
   if (coins.length === 0)
     throw new CosignerError('INSUFFICIENT_FUNDS', 'the group has no spendable coins (refresh the wallet, or wait for a confirmation)');
   const changeIndex = nextChange(state);
-  const changeKey = keys.derive([CHANGE_BRANCH, changeIndex]);
+  const changeKey = { outputKey: spender.outputKey([CHANGE_BRANCH, changeIndex]) };
   const changeAddress = taprootAddress(changeKey.outputKey, network);
-  const candidates = coins.map((u) => inputOf(keys, network, u));
+  const candidates = coins.map((u) => inputOf(spender, network, u));
 
   let inputs: readonly InputUpdate[];
   let outputs: SpendOutput[];
@@ -194,7 +189,7 @@ export function buildSend(state: WalletState, keys: GroupKeys, network: BitcoinN
     const total = coins.reduce((sum, u) => sum + BigInt(u.value), 0n);
     // The amount's 8 bytes do not change the size: measure with the total, then take the fee off.
     const vsize = BigInt(
-      finishSpend(candidates, [{ script: scripts[0]!, amount: total, change: false }], keys, network, {
+      finishSpend(candidates, [{ script: scripts[0]!, amount: total, change: false }], spender, network, {
         key: changeKey,
         index: changeIndex,
       }).vsize,
@@ -267,7 +262,7 @@ export function buildSend(state: WalletState, keys: GroupKeys, network: BitcoinN
     );
   }
 
-  return finishSpend(inputs, outputs, keys, network, { key: changeKey, index: changeIndex });
+  return finishSpend(inputs, outputs, spender, network, { key: changeKey, index: changeIndex });
 }
 
 /** An output of a spend being built; `change` pays the group's change key given to finishSpend. */
@@ -284,12 +279,13 @@ export interface SpendOutput {
 export function finishSpend(
   inputs: readonly InputUpdate[],
   outputs: readonly SpendOutput[],
-  keys: GroupKeys,
+  keys: GroupKeys | Spender,
   network: BitcoinNetwork,
-  change: { key: DerivedGroupKey; index: number },
+  change: { key: { readonly outputKey: Uint8Array }; index: number },
 ): BuiltSend {
-  const psbt = assemble(inputs, outputs, keys, change.key).toPSBT(0);
-  const review = reviewPsbt(importPsbt(psbt), keys, network);
+  const spender = spenderOf(keys);
+  const psbt = assemble(inputs, outputs, spender, change.index).toPSBT(0);
+  const review = spender.review(importPsbt(psbt), network);
   const changeOut = outputs.findIndex((o) => o.change);
   if (!review.signable || review.fee === null || (changeOut >= 0 && !review.outputs[changeOut]!.isChange)) {
     throw new CosignerError('INTERNAL', 'the built spend does not pass the group review');
@@ -306,23 +302,14 @@ export function finishSpend(
   };
 }
 
-function assemble(
-  inputs: readonly InputUpdate[],
-  outputs: readonly SpendOutput[],
-  keys: GroupKeys,
-  changeKey: DerivedGroupKey,
-): Transaction {
-  const tx = new Transaction({ allowUnknownOutputs: true });
-  for (const input of inputs) tx.addInput({ ...input, sequence: RBF_SEQUENCE });
+function assemble(inputs: readonly InputUpdate[], outputs: readonly SpendOutput[], spender: Spender, changeIndex: number): Transaction {
+  // Version 2 (the default) whatever the path: BIP68's relative locks, which a recovery leaf needs, apply only from it.
+  const tx = new Transaction({ allowUnknownOutputs: true, version: 2 });
+  for (const input of inputs) tx.addInput({ ...input, sequence: spender.sequence });
   for (const output of outputs) {
     tx.addOutput(
       output.change
-        ? {
-            script: output.script,
-            amount: output.amount,
-            tapInternalKey: changeKey.internalKey,
-            tapBip32Derivation: derivation(keys, changeKey),
-          }
+        ? { script: output.script, amount: output.amount, ...spender.changeFields([CHANGE_BRANCH, changeIndex]) }
         : { script: output.script, amount: output.amount },
     );
   }

@@ -13,7 +13,7 @@ import { hexToBytes } from '@noble/hashes/utils.js';
 import type { BitcoinNetwork } from '../../preload/contract.ts';
 import { CosignerError } from '../errors.ts';
 import { aggregateKeys, withTaprootTweak, type KeyAggContext } from '../musig/index.ts';
-import { deriveGroupKey } from './bip328.ts';
+import { deriveGroupKey, type DerivedGroupKey } from './bip328.ts';
 import type { GroupOutputs, ThresholdLeaf, ThresholdOutput } from './threshold.ts';
 
 /** A spending path of a group: its key path, or leaf `leaf` in the tree's left-to-right order. */
@@ -37,11 +37,30 @@ export interface PathKey {
   readonly leafHash: Uint8Array | undefined;
 }
 
+/**
+ * Where pathKey takes its keys from: computed afresh by default; a PSBT's inputs share a cache
+ * (spend-keys.ts), since each derivation and aggregation is a point multiplication or more.
+ */
+export interface KeySource {
+  /** The BIP328 child at `derivation` of an untweaked aggregate. */
+  derive(ctx: KeyAggContext, derivation: readonly number[]): DerivedGroupKey;
+  /** The MuSig2 aggregate of sorted keys. */
+  aggregate(keys: readonly Uint8Array[]): KeyAggContext;
+}
+
+const FRESH: KeySource = { derive: deriveGroupKey, aggregate: aggregateKeys };
+
 /** The signing key of `path` for the output at `derivation` (`[]`: the group's own output). */
-export function pathKey(outputs: GroupOutputs, derivation: readonly number[], path: SpendPath, network: BitcoinNetwork): PathKey {
+export function pathKey(
+  outputs: Pick<GroupOutputs, 'group' | 'at'>,
+  derivation: readonly number[],
+  path: SpendPath,
+  network: BitcoinNetwork,
+  source: KeySource = FRESH,
+): PathKey {
   const output = outputs.at(derivation, network);
   if (path.kind === 'key') {
-    const child = deriveGroupKey(outputs.group, derivation).childCtx;
+    const child = source.derive(outputs.group, derivation).childCtx;
     const ctx = withTaprootTweak(child, output.merkleRoot);
     return checked({
       path,
@@ -59,7 +78,7 @@ export function pathKey(outputs: GroupOutputs, derivation: readonly number[], pa
   }
   const signers = leaf.signers.map((key) => hexToBytes(key));
   // A single recovery key is written into the leaf as it is, never aggregated or derived.
-  const ctx = signers.length === 1 ? undefined : deriveGroupKey(aggregateKeys(signers), derivation).childCtx;
+  const ctx = signers.length === 1 ? undefined : source.derive(source.aggregate(signers), derivation).childCtx;
   return checked({ path, output, leaf, signers, ctx, verifyKey: leaf.key, leafHash: leaf.leafHash });
 }
 

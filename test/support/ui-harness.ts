@@ -23,7 +23,6 @@ import { ripemd160 } from '@noble/hashes/legacy.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, hexToBytes, utf8ToBytes } from '@noble/hashes/utils.js';
 import { base64 } from '@scure/base';
-import { signableGroup } from '../../main/book/group-book.ts';
 import { entropyToMnemonic, validateMnemonic } from '@scure/bip39';
 import { wordlist } from '@scure/bip39/wordlists/english.js';
 import path from 'node:path';
@@ -64,7 +63,7 @@ import { HEADLESS_UPDATES_OFF, updateHandlers } from '../../main/handlers/update
 import { UpdateFlow } from '../../main/desktop/updates.ts';
 import { SessionIndex } from '../../main/session/session-index.ts';
 import { summaryOf } from '../../main/session/session-summary.ts';
-import { GroupKeysCache, intakePsbt, reviewView, signablePsbt } from '../../main/session/psbt-session.ts';
+import { GroupKeysCache, intakePsbt, reviewView, signablePsbt, SpendKeysCache } from '../../main/session/psbt-session.ts';
 import { Bip373Copy } from '../../main/wallet/bip373-copy.ts';
 import { describePolicyGroup, groupOutputs } from '../../main/wallet/policy-group.ts';
 import type { SpendPath } from '../../main/wallet/spend-path.ts';
@@ -384,6 +383,7 @@ export async function startUiHarness(options: UiHarnessOptions = {}): Promise<Ui
 
   // ---------- transactions (PSBT) ----------
   const groupKeys = new GroupKeysCache();
+  const spendKeys = new SpendKeysCache();
   const createdPsbts = new Map<string, string>();
   const stranger = (label: string) => schnorr.getPublicKey(sha256(utf8ToBytes(`harness stranger ${label}`)));
   const familyKeys = groupKeys.of(family.publicKeys);
@@ -753,6 +753,7 @@ export async function startUiHarness(options: UiHarnessOptions = {}): Promise<Ui
   const wallet = walletHandlers({
     group: mustGroup,
     groupKeys,
+    spendKeys,
     settings: () => settings,
     store: new MemoryRecordStore(),
     fetch,
@@ -926,8 +927,9 @@ export async function startUiHarness(options: UiHarnessOptions = {}): Promise<Ui
       onSaved: () => undefined,
     }),
     ...psbtHandlers({
-      group: (id) => signableGroup(mustGroup(id)),
+      group: (id) => mustGroup(id),
       groupKeys,
+      spendKeys,
       localAllowsNonDefaultSighash: () => settings.allowNonDefaultSighash,
     }),
     ...settingsHandlers({

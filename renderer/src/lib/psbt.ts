@@ -55,6 +55,10 @@ const REFUSALS: Readonly<Record<RefusalCode, string>> = {
   'sighash-not-allowed':
     'This input asks for a signature type (sighash) other than the default. It is refused unless both the request and your settings allow it.',
   'foreign-musig-fields': 'This input already carries MuSig2 data from another signing; the group will not sign over it.',
+  'foreign-leaf': "This input names a script (a leaf) that is not one of the group's: the group will not sign for it.",
+  'wrong-control-block': "This input's proof that its script belongs to the coin (the control block) is not the group's.",
+  'timelock-not-met':
+    'The recovery path is locked until enough blocks have passed: this input does not wait (its sequence) as long as the recovery script requires.',
 };
 
 /** Why an input cannot be signed, in words. */

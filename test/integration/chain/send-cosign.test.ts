@@ -10,7 +10,7 @@ import * as bitcoin from 'bitcoinjs-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_SETTINGS } from '../../../main/book/settings-store.ts';
 import { walletHandlers } from '../../../main/handlers/wallet.ts';
-import { GroupKeysCache } from '../../../main/session/psbt-session.ts';
+import { GroupKeysCache, SpendKeysCache } from '../../../main/session/psbt-session.ts';
 import { createSystemScheduler } from '../../../main/system-ports.ts';
 import { describeGroup } from '../../../main/wallet/group.ts';
 import { importPsbt } from '../../../main/wallet/psbt-import.ts';
@@ -54,6 +54,7 @@ describe('sending from the group wallet through a co-signing session', () => {
     const wallet = walletHandlers({
       group: () => group,
       groupKeys,
+      spendKeys: new SpendKeysCache(),
       settings: () => settings,
       store: new MemoryRecordStore(),
       fetch,

@@ -8,13 +8,13 @@ import * as bitcoin from 'bitcoinjs-lib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_SETTINGS } from '../../../main/book/settings-store.ts';
 import { walletHandlers } from '../../../main/handlers/wallet.ts';
-import { GroupKeysCache } from '../../../main/session/psbt-session.ts';
+import { GroupKeysCache, SpendKeysCache } from '../../../main/session/psbt-session.ts';
 import type { Scheduler } from '../../../main/session/ports.ts';
 import { createSystemScheduler } from '../../../main/system-ports.ts';
 import { groupWallet } from '../../../main/group-wallet.ts';
 import { describeGroup } from '../../../main/wallet/group.ts';
 import { describePolicyGroup } from '../../../main/wallet/policy-group.ts';
-import type { Settings, WalletStatus } from '../../../preload/contract.ts';
+import type { Settings, SpendPathInput, WalletStatus } from '../../../preload/contract.ts';
 import { startEsploraServer, strangerScript, TestChain, type EsploraServer } from '../../support/esplora-server.ts';
 import { FakeTime } from '../../support/fake-time.ts';
 import { MemoryRecordStore } from '../../support/memory-record-store.ts';
@@ -51,6 +51,7 @@ describe('wallet.* handlers', () => {
         return found;
       },
       groupKeys,
+      spendKeys: new SpendKeysCache(),
       settings: () => settings,
       store,
       fetch,
@@ -186,8 +187,39 @@ describe('wallet.* handlers', () => {
       { address: receive0, value: 999 },
     ]);
     server.chain.mine();
-    const status = await handlers()['wallet.refresh']({ groupId: threshold.id });
+    const h = handlers();
+    const status = await h['wallet.refresh']({ groupId: threshold.id });
     expect(status.lastError).toBeNull();
     expect(status.state?.balance).toEqual({ confirmed: 73_000, unconfirmed: 0 });
+
+    // A spend is built for the path chosen: its inputs carry what that path's signers need (bitcoinjs-lib reads them).
+    const send = (path?: SpendPathInput) =>
+      h['wallet.buildSend']({
+        groupId: threshold.id,
+        recipients: [{ address: receive0 }],
+        feeRate: 2,
+        sendAll: true,
+        ...(path ? { path } : {}),
+      });
+    const inputsOf = async (path?: SpendPathInput) => bitcoin.Psbt.fromBase64((await send(path)).psbtBase64).data.inputs;
+    const keyPath = await inputsOf();
+    expect(keyPath).toHaveLength(2);
+    for (const input of keyPath) {
+      expect(input.tapMerkleRoot).toHaveLength(32);
+      expect(input.tapLeafScript).toBeUndefined();
+    }
+    const pair = [threshold.publicKeys[0]!, threshold.publicKeys[2]!];
+    for (const input of await inputsOf({ kind: 'leaf', signers: pair })) {
+      expect(input.tapLeafScript).toHaveLength(1);
+      const [leafKey] = bitcoin.script.decompile(input.tapLeafScript![0]!.script) as [Uint8Array];
+      expect(input.tapBip32Derivation?.some((d) => bytesToHex(d.pubkey) === bytesToHex(leafKey))).toBe(true);
+    }
+    const recovery = bitcoin.Psbt.fromBase64((await send({ kind: 'leaf', leaf: 3 })).psbtBase64);
+    expect(recovery.txInputs.map((input) => input.sequence)).toEqual([1000, 1000]);
+    expect(recovery.version).toBe(2);
+    await expect(send({ kind: 'leaf', leaf: 4 })).rejects.toMatchObject({ code: 'WRONG_PATH' });
+    await expect(
+      h['wallet.buildSend']({ groupId: group.id, recipients: [{ address: receive0 }], feeRate: 2, path: { kind: 'leaf', leaf: 0 } }),
+    ).rejects.toMatchObject({ code: 'WRONG_PATH' });
   });
 });

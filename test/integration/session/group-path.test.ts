@@ -291,13 +291,13 @@ describe('every node recomputes the path it is asked to sign by', () => {
     expect(c.net.log.length).toBe(before);
   });
 
-  it('a PSBT over a leaf is refused until the PSBT plan signs by paths, by the creator and by a receiver', async () => {
+  it("a PSBT over a leaf that spends the n-of-n output of the leaf's signers (not the group's) is refused, by the creator and by a receiver", async () => {
     const { c, keys } = cluster('psbt-leaf');
     await c.start();
     const group = groupOf(keys);
     const leaf0 = requestPath(group, { kind: 'leaf', leaf: 0 });
     const creator = indexOf(c, leaf0.signers[0]!);
-    // The n-of-n key-path output of the leaf's two signers: what today's plan would sign for.
+    // The n-of-n key-path output of the leaf's two signers: a key set no one saved as a group.
     const pairKeys = new GroupKeysCache().of(leaf0.signers.map((k) => hexToBytes(k)));
     const psbt = spendFrom(
       pairKeys,

@@ -121,12 +121,4 @@ describe('groups with a policy', () => {
     expect(book.list()).toEqual([]);
     expect(await s.get('groups')).toBeUndefined();
   });
-
-  it('will not sign for or review a PSBT with a group with a script tree yet; an n-of-n group it will', async () => {
-    const book = await GroupBook.open(await store(), 'regtest');
-    const all = await book.save({ name: 'All', publicKeys: [K1, K2, K3] });
-    const two = await book.save({ name: 'Two', publicKeys: [K1, K2, K3], policy: { kind: 'k-of-n', k: 2 } });
-    expect(book.forSigning(all.id)).toBe(book.get(all.id));
-    expect(() => book.forSigning(two.id)).toThrow(/cannot sign for a k-of-n group/);
-  });
 });

@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { readPsbtMaps } from '../../../main/wallet/psbt-maps.ts';
 
 export interface Bip373Case {
   validity: 'valid' | 'invalid';
@@ -20,3 +21,8 @@ export const bip373Cases: Bip373Case[] = (
 /** Serializes maps exactly as given: no validation, no sorting. */
 export { writePsbtMaps } from '../../../main/wallet/psbt-maps.ts';
 export { bytes32, cosigners } from '../../support/psbt-fixtures.ts';
+
+/** The key types of every input map of a PSBT, read from its raw maps. */
+export function inputKeyTypes(psbt: Uint8Array): number[][] {
+  return readPsbtMaps(psbt).inputs.map((map) => map.map((e) => e.keyType));
+}

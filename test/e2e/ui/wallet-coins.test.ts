@@ -116,7 +116,7 @@ describe.skipIf(needs.skip !== undefined)(needs.title("a group's coins through t
     expect(pageErrors).toEqual([]);
   });
 
-  it('spends a 2-of-3 group over the leaf picked on the Send form, and the request screen asks over that same leaf', async () => {
+  it('spends a 2-of-3 group over the leaf picked on the Send form or in Speed up, and the request screen asks over that same leaf', async () => {
     const family = (await control.bridge.call('groups.list', {})).find((g) => g.name === 'Family savings')!;
     const group = await control.bridge.call('groups.save', {
       name: 'Any two of us',
@@ -166,6 +166,31 @@ describe.skipIf(needs.skip !== undefined)(needs.title("a group's coins through t
     expect(await spendPath.getAttribute('data-kind')).toBe('leaf');
     const notNeeded = await page.getByTestId('not-needed-signer').evaluateAll((els) => els.map((e) => e.getAttribute('data-public-key')));
     expect(notNeeded).toEqual(family.publicKeys.filter((k) => !signers.split(',').includes(k)));
+
+    // The spend lands unconfirmed; its Speed up picks another leaf and hands that one over.
+    const stuck = harness.chain.chain.pay(
+      psbt.txOutputs.map((o) => ({ script: o.script, value: Number(o.value) })),
+      psbt.txInputs.map((i) => ({ txid: Buffer.from(i.hash).reverse().toString('hex'), vout: i.index })),
+    );
+    const wallet = await open(`wallet/${group.id}`);
+    await wallet.getByTestId('wallet-refresh').click();
+    await wallet.locator(`[data-testid="wallet-history-row"][data-txid="${stuck}"]`).getByTestId('wallet-speed-up').click();
+    const speedUp = wallet.getByTestId('speed-up');
+    expect(await speedUp.getByTestId('path-picker').locator('[data-kind="key"]').isChecked()).toBe(true);
+    const other = speedUp.getByTestId('path-picker').locator('[data-kind="leaf"]').last();
+    const otherSigners = (await other.getAttribute('data-signers'))!;
+    expect(otherSigners).not.toBe(signers);
+    await other.check();
+    await speedUp.getByTestId('speed-up-rate').fill('10');
+    await speedUp.getByTestId('speed-up-build').click();
+    await speedUp.getByTestId('speed-up-ask-cosigners').click();
+    expect(await wallet.getByTestId('path-picker').locator('input:checked').getAttribute('data-signers')).toBe(otherSigners);
+    const replacement = bitcoin.Psbt.fromBase64(await wallet.getByTestId('psbt-input').inputValue());
+    expect(replacement.txInputs.map((i) => i.index)).toEqual(psbt.txInputs.map((i) => i.index));
+    const leafSpend = replacement.data.inputs[0]!.tapLeafScript![0]!;
+    expect(Buffer.from(leafSpend.script).equals(Buffer.from(script))).toBe(false);
+    const replaced = bitcoin.payments.p2tr({ witness: [Buffer.alloc(64), leafSpend.script, leafSpend.controlBlock] }).output!;
+    expect(Buffer.from(replaced).toString('hex')).toBe(Buffer.from(bitcoin.address.toOutputScript(receiveAddresses[1]!)).toString('hex'));
     expect(pageErrors).toEqual([]);
   });
 });

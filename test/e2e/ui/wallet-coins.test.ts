@@ -130,6 +130,7 @@ describe.skipIf(needs.skip !== undefined)(needs.title("a group's coins through t
     const page = await open(`wallet/${group.id}`);
     await page.getByTestId('wallet-refresh').click();
     await page.getByTestId('wallet-history').waitFor();
+    expect(await page.locator('body').textContent()).toContain('spending them needs any 2 of 3 signers');
     const send = page.getByTestId('wallet-send');
     const picker = send.getByTestId('path-picker');
     expect(await picker.locator('[data-kind="key"]').isChecked()).toBe(true);

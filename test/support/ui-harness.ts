@@ -63,7 +63,7 @@ import { HEADLESS_UPDATES_OFF, updateHandlers } from '../../main/handlers/update
 import { UpdateFlow } from '../../main/desktop/updates.ts';
 import { SessionIndex } from '../../main/session/session-index.ts';
 import { summaryOf } from '../../main/session/session-summary.ts';
-import { GroupKeysCache, intakePsbt, reviewView, signablePsbt, SpendKeysCache } from '../../main/session/psbt-session.ts';
+import { GroupKeysCache, intakePathPsbt, intakePsbt, reviewView, signablePsbt, SpendKeysCache } from '../../main/session/psbt-session.ts';
 import { Bip373Copy } from '../../main/wallet/bip373-copy.ts';
 import { describePolicyGroup, groupOutputs } from '../../main/wallet/policy-group.ts';
 import type { SpendPath } from '../../main/wallet/spend-path.ts';
@@ -458,12 +458,20 @@ export async function startUiHarness(options: UiHarnessOptions = {}): Promise<Ui
     phase: SessionSnapshot['phase'],
     progress: { approved: string[]; nonces?: string[]; partials?: string[] },
     psbtBase64: string,
-    extra: Partial<SessionSnapshot> & { allowNonDefaultSighash?: boolean } = {},
+    /** `along`: the saved group and path a request names, planned as the coordinator plans it (main/session/context.ts). */
+    extra: Partial<SessionSnapshot> & { allowNonDefaultSighash?: boolean; along?: { group: Group; path: SpendPath } } = {},
   ): SessionSnapshot => {
-    const { allowNonDefaultSighash = false, ...rest } = extra;
+    const { allowNonDefaultSighash = false, along, ...rest } = extra;
     const payload = { kind: 'psbt' as const, network: group.network, allowNonDefaultSighash, psbt: psbtBytes(psbtBase64) };
     const signers = group.publicKeys.map((k) => secp256k1.Point.fromHex(k).toBytes(true));
-    const intake = intakePsbt(payload, signers, groupKeys, group.network);
+    const intake = along
+      ? intakePathPsbt(
+          payload,
+          signers,
+          { spend: spendKeys.of({ ...along.group, network: payload.network }), path: along.path },
+          group.network,
+        )
+      : intakePsbt(payload, signers, groupKeys, group.network);
     const review = reviewView(intake.review);
     const session = make(label, group, creator, phase, progress, {
       messages: intake.plan.inputs.map((input, i) => ({
@@ -805,6 +813,8 @@ export async function startUiHarness(options: UiHarnessOptions = {}): Promise<Ui
           {
             allowNonDefaultSighash: payload.allowNonDefaultSighash === true,
             ...times,
+            ...path,
+            ...(named && input.group ? { along: { group: named, path: input.group.path } } : {}),
           },
         );
       } else {

@@ -29,7 +29,7 @@ export function daysToBlocks(days: number): number | null {
   return blocks >= 1 && blocks <= MAX_OLDER_BLOCKS ? blocks : null;
 }
 
-/** Whether the group has a script tree: today's PSBT signing cannot spend from it (docs/GROUPS.md). */
+/** Whether the group has a script tree: leaves besides its key path (docs/GROUPS.md). */
 export function hasScriptTree(policy: GroupPolicy | undefined): boolean {
   return policy !== undefined && (policy.kind === 'k-of-n' || policy.recovery !== undefined);
 }

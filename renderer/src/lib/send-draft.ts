@@ -1,17 +1,26 @@
+import type { SpendPathInput } from '../../../preload/contract.ts';
+
 /**
  * A PSBT built on the Wallet screen's Send form, handed to the New request screen (which reviews it
  * and sends it to the co-signers as any PSBT). Held in memory only, for one screen change: a PSBT
- * is too large for the URL, and taking it clears it.
+ * is too large for the URL, and taking it clears it. It goes with the path it was built for: its
+ * inputs' fields are that path's, so it must be requested over the same one.
  */
-let draft: { groupId: string; psbtBase64: string } | null = null;
+export interface Draft {
+  psbtBase64: string;
+  /** Absent: the key path. */
+  path?: SpendPathInput | undefined;
+}
 
-export function handOver(groupId: string, psbtBase64: string): void {
-  draft = { groupId, psbtBase64 };
+let draft: (Draft & { groupId: string }) | null = null;
+
+export function handOver(groupId: string, psbtBase64: string, path?: SpendPathInput): void {
+  draft = { groupId, psbtBase64, path };
 }
 
 /** The PSBT handed over for this group, once. */
-export function takeDraft(groupId: string | undefined): string | null {
-  const taken = draft !== null && draft.groupId === groupId ? draft.psbtBase64 : null;
+export function takeDraft(groupId: string | undefined): Draft | null {
+  const taken = draft !== null && draft.groupId === groupId ? { psbtBase64: draft.psbtBase64, path: draft.path } : null;
   draft = null;
   return taken;
 }

@@ -16,6 +16,12 @@ export interface PathChoice {
   notNeeded: readonly string[];
 }
 
+/** The id of the choice that is `path` ('key', or a leaf by its signers as pathChoices names them). */
+export function choiceId(path: SpendPathInput): string {
+  if (path.kind === 'key') return 'key';
+  return 'signers' in path ? path.signers.join(',') : `leaf ${path.leaf}`;
+}
+
 /** Every k-subset of 0..n-1 in lexicographic order. */
 function subsets(n: number, k: number): number[][] {
   if (k === 0) return [[]];
@@ -35,11 +41,9 @@ export function pathChoices(group: Pick<Group, 'publicKeys' | 'policy'>, myKey: 
   const leaves = subsets(sorted.length, policy.k)
     .map((positions) => positions.map((i) => sorted[i] as string))
     .filter((signers) => signers.includes(myKey))
-    .map((signers): PathChoice => ({
-      id: signers.join(','),
-      path: { kind: 'leaf', signers },
-      signers,
-      notNeeded: sorted.filter((k) => !signers.includes(k)),
-    }));
+    .map((signers): PathChoice => {
+      const path: SpendPathInput = { kind: 'leaf', signers };
+      return { id: choiceId(path), path, signers, notNeeded: sorted.filter((k) => !signers.includes(k)) };
+    });
   return [keyPath, ...leaves];
 }

@@ -1,25 +1,32 @@
+import * as bitcoin from 'bitcoinjs-lib';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectControl, type ControlClient } from '../../../main/daemon/control-client.ts';
 import { browserGate, launchChromium } from '../../support/prerequisites.ts';
 import { startUiHarness, type UiHarness } from '../../support/ui-harness.ts';
 
 // The group's coins on its wallet screen and the broadcast of a finished transaction, in Debian's
 // Chromium over the UI harness, whose wallet.* requests are the app's own handlers asking a local
-// Esplora server (test/support/esplora-server.ts) about the family group's small chain.
+// Esplora server (test/support/esplora-server.ts) about the family group's small chain. A 2-of-3
+// group saved and funded by the test itself (the harness's fixtures stay as other tests count them)
+// is spent over a leaf picked on the Send form.
 const needs = browserGate();
 
 describe.skipIf(needs.skip !== undefined)(needs.title("a group's coins through the UI"), () => {
   let browser: Browser;
   let harness: UiHarness;
+  let control: ControlClient;
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
     needs.assert();
     harness = await startUiHarness({ stepMs: 0 });
+    control = await connectControl(harness.url);
     browser = await launchChromium();
   });
 
   afterAll(async () => {
+    control?.close();
     await browser?.close();
     await harness?.close();
   });
@@ -106,6 +113,85 @@ describe.skipIf(needs.skip !== undefined)(needs.title("a group's coins through t
     await page.getByTestId('broadcast-done').waitFor();
     expect(harness.chain.broadcasts).toEqual([rawTxHex]);
     expect(await page.getByTestId('broadcast-done').locator('a').getAttribute('href')).toBe(`https://mempool.space/tx/${txid}`);
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('spends a 2-of-3 group over the leaf picked on the Send form or in Speed up, and the request screen asks over that same leaf', async () => {
+    const family = (await control.bridge.call('groups.list', {})).find((g) => g.name === 'Family savings')!;
+    const group = await control.bridge.call('groups.save', {
+      name: 'Any two of us',
+      publicKeys: family.publicKeys,
+      policy: { kind: 'k-of-n', k: 2 },
+    });
+    const { receiveAddresses } = await control.bridge.call('groups.wallet', { id: group.id });
+    harness.chain.chain.pay([{ address: receiveAddresses[1]!, value: 400_000 }]);
+    harness.chain.chain.mine();
+
+    const page = await open(`wallet/${group.id}`);
+    await page.getByTestId('wallet-refresh').click();
+    await page.getByTestId('wallet-history').waitFor();
+    expect(await page.locator('body').textContent()).toContain('spending them needs any 2 of 3 signers');
+    const send = page.getByTestId('wallet-send');
+    const picker = send.getByTestId('path-picker');
+    expect(await picker.locator('[data-kind="key"]').isChecked()).toBe(true);
+    await send.getByTestId('path-note').waitFor();
+    const leaf = picker.locator('[data-kind="leaf"]').first();
+    const signers = (await leaf.getAttribute('data-signers'))!;
+    await leaf.check();
+    await page.getByTestId('send-address').fill('bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4');
+    await page.getByTestId('send-amount').fill('0.001');
+    await page.getByTestId('send-fee-typed').check();
+    await page.getByTestId('send-fee-rate').fill('2');
+    await page.getByTestId('send-build').click();
+    await page.getByTestId('send-summary').waitFor();
+    await page.getByTestId('send-ask-cosigners').click();
+
+    // The request screen has the same leaf chosen, and the PSBT's input is that leaf's spend: its
+    // script path, read by bitcoinjs-lib, commits to the coin's taproot output.
+    const chosen = page.getByTestId('path-picker').locator('input:checked');
+    expect(await chosen.getAttribute('data-signers')).toBe(signers);
+    const psbt = bitcoin.Psbt.fromBase64(await page.getByTestId('psbt-input').inputValue());
+    expect(psbt.data.inputs).toHaveLength(1);
+    const input = psbt.data.inputs[0]!;
+    expect(input.tapLeafScript).toHaveLength(1);
+    const { script, controlBlock } = input.tapLeafScript![0]!;
+    const output = bitcoin.payments.p2tr({ witness: [Buffer.alloc(64), script, controlBlock] }).output!;
+    expect(Buffer.from(output).toString('hex')).toBe(Buffer.from(input.witnessUtxo!.script).toString('hex'));
+    expect(Buffer.from(output).toString('hex')).toBe(Buffer.from(bitcoin.address.toOutputScript(receiveAddresses[1]!)).toString('hex'));
+
+    await page.getByTestId('review-psbt').click();
+    await page.getByTestId('psbt-review').waitFor();
+    await page.getByTestId('send-psbt-request').click();
+    const spendPath = page.getByTestId('spend-path');
+    await spendPath.waitFor();
+    expect(await spendPath.getAttribute('data-kind')).toBe('leaf');
+    const notNeeded = await page.getByTestId('not-needed-signer').evaluateAll((els) => els.map((e) => e.getAttribute('data-public-key')));
+    expect(notNeeded).toEqual(family.publicKeys.filter((k) => !signers.split(',').includes(k)));
+
+    // The spend lands unconfirmed; its Speed up picks another leaf and hands that one over.
+    const stuck = harness.chain.chain.pay(
+      psbt.txOutputs.map((o) => ({ script: o.script, value: Number(o.value) })),
+      psbt.txInputs.map((i) => ({ txid: Buffer.from(i.hash).reverse().toString('hex'), vout: i.index })),
+    );
+    const wallet = await open(`wallet/${group.id}`);
+    await wallet.getByTestId('wallet-refresh').click();
+    await wallet.locator(`[data-testid="wallet-history-row"][data-txid="${stuck}"]`).getByTestId('wallet-speed-up').click();
+    const speedUp = wallet.getByTestId('speed-up');
+    expect(await speedUp.getByTestId('path-picker').locator('[data-kind="key"]').isChecked()).toBe(true);
+    const other = speedUp.getByTestId('path-picker').locator('[data-kind="leaf"]').last();
+    const otherSigners = (await other.getAttribute('data-signers'))!;
+    expect(otherSigners).not.toBe(signers);
+    await other.check();
+    await speedUp.getByTestId('speed-up-rate').fill('10');
+    await speedUp.getByTestId('speed-up-build').click();
+    await speedUp.getByTestId('speed-up-ask-cosigners').click();
+    expect(await wallet.getByTestId('path-picker').locator('input:checked').getAttribute('data-signers')).toBe(otherSigners);
+    const replacement = bitcoin.Psbt.fromBase64(await wallet.getByTestId('psbt-input').inputValue());
+    expect(replacement.txInputs.map((i) => i.index)).toEqual(psbt.txInputs.map((i) => i.index));
+    const leafSpend = replacement.data.inputs[0]!.tapLeafScript![0]!;
+    expect(Buffer.from(leafSpend.script).equals(Buffer.from(script))).toBe(false);
+    const replaced = bitcoin.payments.p2tr({ witness: [Buffer.alloc(64), leafSpend.script, leafSpend.controlBlock] }).output!;
+    expect(Buffer.from(replaced).toString('hex')).toBe(Buffer.from(bitcoin.address.toOutputScript(receiveAddresses[1]!)).toString('hex'));
     expect(pageErrors).toEqual([]);
   });
 });

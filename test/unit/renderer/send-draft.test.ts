@@ -17,7 +17,13 @@ describe('the Send form helpers', () => {
     handOver('a'.repeat(64), 'cHNidP8B');
     expect(takeDraft('b'.repeat(64))).toBeNull();
     handOver('a'.repeat(64), 'cHNidP8B');
-    expect(takeDraft('a'.repeat(64))).toBe('cHNidP8B');
+    expect(takeDraft('a'.repeat(64))).toEqual({ psbtBase64: 'cHNidP8B', path: undefined });
     expect(takeDraft('a'.repeat(64))).toBeNull();
+  });
+
+  it('hands over the path the PSBT was built for with it', () => {
+    const path = { kind: 'leaf' as const, signers: ['02' + '1'.repeat(64), '03' + '2'.repeat(64)] };
+    handOver('a'.repeat(64), 'cHNidP8B', path);
+    expect(takeDraft('a'.repeat(64))).toEqual({ psbtBase64: 'cHNidP8B', path });
   });
 });

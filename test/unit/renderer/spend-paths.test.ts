@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { requestPath } from '../../../main/handlers/session-path.ts';
 import { describePolicyGroup } from '../../../main/wallet/policy-group.ts';
-import { pathChoices } from '../../../renderer/src/lib/spend-paths.ts';
+import { choiceId, pathChoices } from '../../../renderer/src/lib/spend-paths.ts';
 import { testSigner } from '../../support/signers.ts';
 
 const keys = ['a', 'b', 'c', 'd', 'e'].map((l) => testSigner(`spend-paths/${l}`).hex);
@@ -27,6 +27,9 @@ describe('the spending paths offered to a creator', () => {
       expect([...choice.signers, ...choice.notNeeded].sort()).toEqual([...group.publicKeys].sort());
       expect(requestPath(group, choice.path).signers).toEqual(choice.signers);
     }
+    // A path handed over with a built PSBT finds its choice again.
+    for (const choice of choices) expect(choiceId(choice.path)).toBe(choice.id);
+    expect(new Set(choices.map((c) => c.id)).size).toBe(count);
   });
 
   it('offers nothing to choose for an n-of-n group, or without a key', () => {

@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { CosignerError } from '../errors.ts';
 import { START_HIDDEN_ARG } from './desktop-shell.ts';
 
 /**
@@ -35,12 +36,23 @@ export function isAutostartEnabled(configHome: string): boolean {
   return existsSync(autostartFile(configHome));
 }
 
+/** Writes or removes the entry; a file system that refuses is STORAGE_FAILED, naming the file. */
 export function setAutostart(options: AutostartOptions, enabled: boolean): void {
   const file = autostartFile(options.configHome);
-  if (!enabled) {
-    rmSync(file, { force: true });
-    return;
+  try {
+    if (!enabled) {
+      rmSync(file, { force: true });
+      return;
+    }
+    mkdirSync(path.dirname(file), { recursive: true });
+    writeFileSync(file, autostartEntry(options.executable, options.name), { mode: 0o644 });
+  } catch (e) {
+    const reason = (e as NodeJS.ErrnoException).code ?? 'an error';
+    throw new CosignerError(
+      'STORAGE_FAILED',
+      `start at login could not be ${enabled ? 'set' : 'removed'}: ${file} (${reason})`,
+      { file },
+      { cause: e },
+    );
   }
-  mkdirSync(path.dirname(file), { recursive: true });
-  writeFileSync(file, autostartEntry(options.executable, options.name), { mode: 0o644 });
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { SessionSnapshot, type Contact, type Group } from '../../../preload/contract.ts';
@@ -230,5 +230,18 @@ describe('start at login on Linux (XDG autostart)', () => {
       rmSync(home, { recursive: true, force: true });
     }
     expect(autostartEntry('/a/$b', 'C')).toContain('Exec="/a/\\$b" --hidden');
+  });
+
+  it('a config directory it cannot write is STORAGE_FAILED, naming the file', () => {
+    const home = mkdtempSync(path.join(tmpdir(), 'cosigner-autostart-'));
+    try {
+      // A file where the autostart directory should be: mkdir fails whoever runs the test (root too).
+      writeFileSync(path.join(home, 'autostart'), 'not a directory');
+      expect(() => setAutostart({ configHome: home, executable: '/x', name: 'Cosigner' }, true)).toThrow(
+        expect.objectContaining({ code: 'STORAGE_FAILED', message: expect.stringContaining('cosigner.desktop') }),
+      );
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
   });
 });

@@ -11,7 +11,7 @@ import { groupOutputs, policyGroupId } from '../wallet/policy-group.ts';
 import { pathKey, type PathKey } from '../wallet/spend-path.ts';
 import { equalKeys } from './announcement.ts';
 import type { AnnouncementBody } from './codec.ts';
-import type { GroupById } from './ports.ts';
+import type { GroupById, SavedGroup } from './ports.ts';
 
 export interface ResolvedPath {
   /** The group's id (hex), as named. */
@@ -20,6 +20,13 @@ export interface ResolvedPath {
   readonly members: readonly string[];
   /** The path's signers, keys and leaf, at the group's own output (derivation `[]`). */
   readonly key: PathKey;
+}
+
+/** Whether every key of `signers` is a key of `saved`: a member, or one of its recovery keys. */
+export function signersOfSavedGroup(signers: readonly Uint8Array[], saved: SavedGroup | undefined): boolean {
+  if (saved === undefined) return false;
+  const keys = new Set([...saved.publicKeys, ...(saved.policy?.recovery?.keys ?? [])].map((k) => k.toLowerCase()));
+  return signers.every((signer) => keys.has(bytesToHex(signer)));
 }
 
 function wrongPath(message: string, context: Record<string, string | number> = {}): CosignerError {

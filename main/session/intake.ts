@@ -18,6 +18,7 @@ import { checkTimestamp, nextSequence } from './replay-guard.ts';
 import { initialState, isTerminal } from './state.ts';
 import { clip, type Live } from './live.ts';
 import type { SessionContext } from './context.ts';
+import { signersOfSavedGroup } from './group-path.ts';
 import { receiveContribution, approveLocally, endSession, applyTimeouts } from './rounds.ts';
 import { commit } from './persistence.ts';
 
@@ -76,9 +77,14 @@ export async function receiveAnnouncement(ctx: SessionContext, decoded: DecodedF
   });
   const { body } = announcement;
   // At the door: only a co-signer of a saved group, for exactly that group (or, naming a group
-  // path, for a group saved under that id), gets any further. A stranger's request costs no record,
-  // no PSBT reading and no message back (no DECLINE).
-  if (body.group === undefined ? !ctx.knownGroup(body.signers) : ctx.groupById?.(bytesToHex(body.group.id)) === undefined) {
+  // path, for a group saved under that id, every signer one of its keys), gets any further. A
+  // stranger's request costs no record, no PSBT reading and no message back (no DECLINE), which
+  // also keeps who saved which group from anyone who can guess its id.
+  if (
+    body.group === undefined
+      ? !ctx.knownGroup(body.signers)
+      : !signersOfSavedGroup(body.signers, ctx.groupById?.(bytesToHex(body.group.id)))
+  ) {
     throw new CosignerError('UNKNOWN_GROUP', 'the signers are not a group saved on this node');
   }
   const creator = body.signers[body.creatorIndex] as Uint8Array;

@@ -192,6 +192,21 @@ function refused(c: Cluster, i: number, id: string, code: string): { declined: b
 }
 
 describe('every node recomputes the path it is asked to sign by', () => {
+  it('attack: a stranger naming a saved group and listing itself with a member gets nothing back, and no record', async () => {
+    const seed = 'attack-stranger-path';
+    const keys = [0, 1, 2, 3].map((i) => new Cluster(4, { seed }).nodes[i]!.signer.hex);
+    const members = keys.slice(0, 3);
+    // Nodes 0..2 saved the 2-of-3 of their keys; node 3 knows its id (keys are public, k = 2 a guess).
+    const c = new Cluster(4, { seed, groupById: (i) => groupsById(i < 3 ? [{ publicKeys: members, policy: TWO_OF_THREE }] : []) });
+    await c.start();
+    const group = groupOf(members);
+    const victim = indexOf(c, requestPath(group, { kind: 'leaf', leaf: 0 }).signers[0]!);
+    const frame = forged(c, 3, { id: group.id, path: { kind: 'leaf', leaf: 0 } }, [keys[victim]!, keys[3]!]);
+    await deliver(c, 3, victim, frame);
+    expect(refused(c, victim, frame.id, 'UNKNOWN_GROUP')).toEqual({ declined: false });
+    expect(c.nodes[victim]!.coordinator.health().refusedRequests).toEqual([]);
+  });
+
   it('a creator naming a leaf but listing a member who is not on it is refused by that member, with a reason', async () => {
     const { c, keys } = cluster('attack-wrong-signer');
     await c.start();

@@ -861,8 +861,9 @@ export const requests = {
    *  the recovery key: no session (one key signs alone). Every input must be the group's, spent over
    *  that leaf, its nSequence meeting the leaf's older(N) (BIP68: transaction version 2 or more,
    *  block-based, at least N), else PSBT_REFUSED with code `timelock-not-met` (or another refusal
-   *  code, per input). Returns the finalized PSBT (`version`, default 0) and the transaction. */
-  'psbt.signRecovery': request(PsbtForGroup.extend({ version: PsbtExportVersion.optional() }), SignedTransaction),
+   *  code, per input). `digest`: the review's (psbt.review with the recovery leaf's `path`); another
+   *  transaction is PSBT_MISMATCH. Returns the finalized PSBT (`version`, default 0) and the transaction. */
+  'psbt.signRecovery': request(PsbtForGroup.extend({ digest: hex(32), version: PsbtExportVersion.optional() }), SignedTransaction),
 
   'sessions.create': request(CreateSessionInput, SessionSnapshot),
   /** Asks the group to co-sign a PSBT; refused (PSBT_REFUSED, per input) unless the group can sign every input. */

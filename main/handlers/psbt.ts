@@ -14,7 +14,8 @@ import {
 import { isKeyPathOnly } from '../wallet/policy-group.ts';
 import { base64AsVersion } from '../wallet/psbt-export.ts';
 import { importPsbt } from '../wallet/psbt-import.ts';
-import { signRecoveryPsbt } from '../wallet/psbt-recovery.ts';
+import { signRecoveryPsbt, singleKeyRecovery } from '../wallet/psbt-recovery.ts';
+import { reviewPathPsbt } from '../wallet/psbt-review.ts';
 import { KEY_PATH } from '../wallet/spend-path.ts';
 import { requestPath } from './session-path.ts';
 import { N_OF_N } from '../wallet/threshold-policy.ts';
@@ -66,16 +67,30 @@ export function psbtHandlers(d: PsbtDeps): Handlers<'psbt.review' | 'psbt.comple
       return { ...done, psbtBase64: base64AsVersion(done.psbtBase64, version) };
     },
     // One key signs the recovery leaf alone: no session, no network; the signer key only.
-    'psbt.signRecovery': async ({ groupId, psbt, allowNonDefaultSighash, version }) => {
+    // The transaction signed must be the one the user reviewed: `digest` is the review's (psbt.review
+    // with the recovery leaf's path), recomputed here from the PSBT given.
+    'psbt.signRecovery': async ({ groupId, psbt, allowNonDefaultSighash, version, digest }) => {
       const group = d.group(groupId);
       const spend = target(group, undefined);
       if (!spend) throw new CosignerError('INVALID_INPUT', 'this group has no recovery path');
       if (!d.signer) throw new CosignerError('KEY_NOT_FOUND', 'set up your signer key first');
-      const signer = await d.signer();
-      const random = d.random ?? systemRandom;
       const options = { allowNonDefaultSighash, localAllowsNonDefaultSighash: d.localAllowsNonDefaultSighash() };
-      const final = signRecoveryPsbt(importPsbt(psbt), spend.spend, signer.secretKey(), () => random.bytes(32), options);
-      return { psbtBase64: base64AsVersion(final.psbtBase64, version), rawTxHex: final.rawTxHex, txid: final.txid };
+      const imported = importPsbt(psbt);
+      const review = reviewPathPsbt(imported, spend.spend, singleKeyRecovery(spend.spend).path, group.network, options);
+      if (review.digest === null || review.digest !== digest.toLowerCase()) {
+        throw new CosignerError(
+          'PSBT_MISMATCH',
+          'this PSBT is not the transaction that was reviewed: an input, output, amount or sighash differs',
+        );
+      }
+      const random = d.random ?? systemRandom;
+      const secretKey = (await d.signer()).secretKey();
+      try {
+        const final = signRecoveryPsbt(imported, spend.spend, secretKey, () => random.bytes(32), options);
+        return { psbtBase64: base64AsVersion(final.psbtBase64, version), rawTxHex: final.rawTxHex, txid: final.txid };
+      } finally {
+        secretKey.fill(0);
+      }
     },
   };
 }

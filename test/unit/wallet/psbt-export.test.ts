@@ -48,7 +48,8 @@ describe('PSBT export versions', () => {
       group: () => saved,
       groupKeys: new GroupKeysCache(),
       localAllowsNonDefaultSighash: () => false,
-      signer: async () => ({ secretKey: () => group.recovery.secretKey }),
+      // A fresh copy each time, as the SignerKey port promises: the handler wipes what it is given.
+      signer: async () => ({ secretKey: () => group.recovery.secretKey.slice() }),
       random: { bytes: (n) => bytes32('export-aux').subarray(0, n) },
     });
     const spend = group.spendKeys();
@@ -65,8 +66,25 @@ describe('PSBT export versions', () => {
     expect(readPsbtMaps(base64.decode(v2.psbtBase64)).version).toBe(2);
     expect(bitcoin.Psbt.fromBase64(v0.psbtBase64).extractTransaction().toHex()).toBe(v0.rawTxHex);
 
-    const recovery = base64.encode(thresholdSpend(spend, singleKeyRecovery(spend).path).toPSBT(2));
-    const recovered = await handlers['psbt.signRecovery']({ groupId: saved.id, psbt: recovery, allowNonDefaultSighash: false });
+    const recoveryPath = singleKeyRecovery(spend).path;
+    const recovery = base64.encode(thresholdSpend(spend, recoveryPath).toPSBT(2));
+    const reviewed = await handlers['psbt.review']({
+      groupId: saved.id,
+      psbt: recovery,
+      allowNonDefaultSighash: false,
+      path: recoveryPath,
+    });
+    // Attack: what is signed alone must be what was reviewed; another transaction's digest signs nothing.
+    const other = base64.encode(thresholdSpend(spend, recoveryPath, { ...SPEND, amounts: [...SPEND.amounts].reverse() }).toPSBT(2));
+    await expect(
+      handlers['psbt.signRecovery']({ groupId: saved.id, psbt: other, allowNonDefaultSighash: false, digest: reviewed.digest! }),
+    ).rejects.toMatchObject({ code: 'PSBT_MISMATCH' });
+    const recovered = await handlers['psbt.signRecovery']({
+      groupId: saved.id,
+      psbt: recovery,
+      allowNonDefaultSighash: false,
+      digest: reviewed.digest!,
+    });
     expect(verifyThresholdSpend(recovered.rawTxHex, spend, SPEND.derivations, SPEND.amounts)).toEqual([true, true, true]);
     expect(bitcoin.Psbt.fromBase64(recovered.psbtBase64).extractTransaction().toHex()).toBe(recovered.rawTxHex);
   });

@@ -224,7 +224,7 @@ export class SessionContext {
 
   /** The group path a request names, recomputed from this node's book (group-path.ts). */
   resolvePath(body: AnnouncementBody): ResolvedPath {
-    return resolveGroupPath(body, this.groupById, this.options.bitcoinNetwork ?? 'mainnet');
+    return resolveGroupPath(body, this.groupById, this.options.bitcoinNetwork ?? 'mainnet', this.spendKeys);
   }
 
   snapshot(live: Live): SessionSnapshot {

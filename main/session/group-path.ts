@@ -7,11 +7,12 @@
 import { bytesToHex } from '@noble/hashes/utils.js';
 import type { BitcoinNetwork } from '../../preload/contract.ts';
 import { CosignerError, isCosignerError } from '../errors.ts';
-import { groupOutputs, policyGroupId } from '../wallet/policy-group.ts';
-import { pathKey, type PathKey } from '../wallet/spend-path.ts';
+import { policyGroupId } from '../wallet/policy-group.ts';
+import type { PathKey } from '../wallet/spend-path.ts';
 import { equalKeys } from './announcement.ts';
 import type { AnnouncementBody } from './codec.ts';
 import type { GroupById, SavedGroup } from './ports.ts';
+import type { SpendKeysCache } from './psbt-session.ts';
 
 export interface ResolvedPath {
   /** The group's id (hex), as named. */
@@ -39,20 +40,27 @@ function wrongPath(message: string, context: Record<string, string | number> = {
  * request); WRONG_PATH when the group has no such path, the path is not one a session can sign, or
  * the announcement's signers are not exactly the path's.
  */
-export function resolveGroupPath(body: AnnouncementBody, groupById: GroupById | undefined, network: BitcoinNetwork): ResolvedPath {
+export function resolveGroupPath(
+  body: AnnouncementBody,
+  groupById: GroupById | undefined,
+  network: BitcoinNetwork,
+  /** The group's outputs and path keys are derived once, whoever asks (intake, history, PSBT plans). */
+  spendKeys: SpendKeysCache,
+): ResolvedPath {
   const named = body.group;
   if (named === undefined) throw new CosignerError('INTERNAL', 'this request names no group path');
   const groupId = bytesToHex(named.id);
   const saved = groupById?.(groupId);
   if (saved === undefined) throw new CosignerError('UNKNOWN_GROUP', 'the named group is not saved on this node', { groupId });
-  const outputs = groupOutputs(saved);
+  const spend = spendKeys.of({ id: groupId, publicKeys: saved.publicKeys, policy: saved.policy, network });
+  const outputs = spend.outputs;
   // The id covers the keys and the policy: a book that answered with another group is not believed.
   if (policyGroupId(outputs.group.publicKeys, outputs.policy) !== groupId) {
     throw new CosignerError('UNKNOWN_GROUP', 'the group saved under this id is another group', { groupId });
   }
   let key: PathKey;
   try {
-    key = pathKey(outputs, [], named.path, network);
+    key = spend.key([], named.path);
   } catch (e) {
     if (isCosignerError(e, 'INVALID_INPUT')) throw wrongPath(e.message, { groupId });
     throw e;

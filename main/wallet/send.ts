@@ -121,10 +121,16 @@ function checkFeeRate(feeRate: number): bigint {
 
 const branchNumber = { receive: RECEIVE_BRANCH, change: CHANGE_BRANCH } as const;
 
-/** The coins a spend may use: confirmed ones, and the group's own unconfirmed change (its parent is
- *  a spend the group signed; someone else's unconfirmed payment could be replaced under us). */
-function spendable(state: WalletState): WalletState['utxos'] {
-  return state.utxos.filter((u) => u.confirmed || u.branch === 'change');
+/**
+ * The coins a spend may use: confirmed ones, and the group's own unconfirmed change (its parent is
+ * a spend the group signed; someone else's unconfirmed payment could be replaced under us). A spend
+ * whose inputs carry a relative lock (the recovery leaf's older(N)) may use only coins N blocks deep
+ * by the next block: any other would make a transaction no node accepts until then.
+ */
+function spendable(state: WalletState, spender: Spender): WalletState['utxos'] {
+  const lock = spender.sequence < RBF_SEQUENCE ? spender.sequence : 0;
+  if (lock === 0) return state.utxos.filter((u) => u.confirmed || u.branch === 'change');
+  return state.utxos.filter((u) => u.height !== null && state.tipHeight + 1 - u.height >= lock);
 }
 
 export type InputUpdate = Parameters<Transaction['addInput']>[0];
@@ -173,9 +179,14 @@ export function buildSend(state: WalletState, keys: GroupKeys | Spender, network
   if (request.sendAll && recipients.length !== 1)
     throw new CosignerError('INVALID_INPUT', 'sending everything goes to exactly one recipient');
   const scripts = recipients.map((r) => recipientScript(r.address, network));
-  const coins = spendable(state);
-  if (coins.length === 0)
-    throw new CosignerError('INSUFFICIENT_FUNDS', 'the group has no spendable coins (refresh the wallet, or wait for a confirmation)');
+  const coins = spendable(state, spender);
+  if (coins.length === 0) {
+    const why =
+      spender.sequence < RBF_SEQUENCE
+        ? `no coin of the group is ${spender.sequence} blocks old yet, as the recovery path needs`
+        : 'the group has no spendable coins (refresh the wallet, or wait for a confirmation)';
+    throw new CosignerError('INSUFFICIENT_FUNDS', why);
+  }
   const changeIndex = nextChange(state);
   const changeKey = { outputKey: spender.outputKey([CHANGE_BRANCH, changeIndex]) };
   const changeAddress = taprootAddress(changeKey.outputKey, network);

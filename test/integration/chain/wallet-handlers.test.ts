@@ -30,7 +30,7 @@ const group = describeGroup(
 const threshold = describePolicyGroup('Family 2-of-3', group.publicKeys, 'regtest', {
   kind: 'k-of-n',
   k: 2,
-  recovery: { keys: [group.publicKeys[0] as string], olderBlocks: 1000 },
+  recovery: { keys: [group.publicKeys[0] as string], olderBlocks: 3 },
 });
 const groupKeys = new GroupKeysCache();
 const receive0 = groupKeys.of(group.publicKeys).address([0, 0], 'regtest');
@@ -214,8 +214,13 @@ describe('wallet.* handlers', () => {
       const [leafKey] = bitcoin.script.decompile(input.tapLeafScript![0]!.script) as [Uint8Array];
       expect(input.tapBip32Derivation?.some((d) => bytesToHex(d.pubkey) === bytesToHex(leafKey))).toBe(true);
     }
+    // The recovery leaf waits out older(3): coins one block deep are not used, three blocks deep are.
+    await expect(send({ kind: 'leaf', leaf: 3 })).rejects.toMatchObject({ code: 'INSUFFICIENT_FUNDS' });
+    server.chain.mine();
+    server.chain.mine();
+    await h['wallet.refresh']({ groupId: threshold.id });
     const recovery = bitcoin.Psbt.fromBase64((await send({ kind: 'leaf', leaf: 3 })).psbtBase64);
-    expect(recovery.txInputs.map((input) => input.sequence)).toEqual([1000, 1000]);
+    expect(recovery.txInputs.map((input) => input.sequence)).toEqual([3, 3]);
     expect(recovery.version).toBe(2);
     await expect(send({ kind: 'leaf', leaf: 4 })).rejects.toMatchObject({ code: 'WRONG_PATH' });
     await expect(

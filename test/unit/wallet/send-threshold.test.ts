@@ -26,13 +26,13 @@ const COINS = [
 ];
 
 /** The wallet state of a scan that found COINS at the group's addresses. */
-function stateOf(): WalletState {
+function stateOf(tipHeight = 1000): WalletState {
   const address = (branch: number, index: number) => spend.at([branch, index]).address;
   const list = (branch: number, used: number[]) =>
     Array.from({ length: 3 }, (_, index) => ({ index, address: address(branch, index), used: used.includes(index) }));
   return {
     fetchedAt: 0,
-    tipHeight: 1000,
+    tipHeight,
     gapLimit: 3,
     balance: { confirmed: 90_000, unconfirmed: 0 },
     utxos: COINS.map((c, i) => ({
@@ -92,10 +92,12 @@ describe('the wallet builds a spend of a 2-of-3 group along a path', () => {
 
   it('a recovery spend: nSequence older(N), version 2, signed by the recovery key', () => {
     const { path, olderBlocks } = singleKeyRecovery(spend);
-    const built = buildSend(stateOf(), pathSpender(spend, path), 'regtest', {
-      recipients: [{ address: payeeAddress, amount: 80_000 }],
-      feeRate: 2,
-    });
+    const request = { recipients: [{ address: payeeAddress, amount: 80_000 }], feeRate: 2 };
+    // The coins confirmed at height 900: in the next block they are older(N) deep once the tip is 900 + N - 1.
+    expect(() => buildSend(stateOf(900 + olderBlocks - 2), pathSpender(spend, path), 'regtest', request)).toThrow(
+      expect.objectContaining({ code: 'INSUFFICIENT_FUNDS', message: expect.stringContaining(`${olderBlocks} blocks old`) }),
+    );
+    const built = buildSend(stateOf(900 + olderBlocks - 1), pathSpender(spend, path), 'regtest', request);
     const imported = importPsbt(built.psbtBase64);
     expect(imported.tx.version).toBe(2);
     expect([0, 1].map((i) => imported.tx.getInput(i).sequence)).toEqual([olderBlocks, olderBlocks]);

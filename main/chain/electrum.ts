@@ -47,6 +47,8 @@ export interface ElectrumOptions {
   maxLineChars?: number;
   /** Requests in flight on the connection at once. */
   maxInFlight?: number;
+  /** ssl:// only: certificates (PEM) trusted instead of the system's authorities, e.g. a server's own. */
+  tlsCa?: string;
 }
 
 const MAX_ATTEMPTS = 5;
@@ -90,6 +92,7 @@ export class ElectrumClient {
   readonly #backoffMs: number;
   readonly #maxLineChars: number;
   readonly #maxInFlight: number;
+  readonly #tlsCa: string | undefined;
   #connection: Promise<Connection> | null = null;
   /** The connection #connection resolved to, once open: a broken one is replaced at the next request. */
   #opened: Connection | null = null;
@@ -107,6 +110,7 @@ export class ElectrumClient {
     this.#backoffMs = options.backoffMs ?? DEFAULT_BACKOFF_MS;
     this.#maxLineChars = options.maxLineChars ?? MAX_RESPONSE_CHARS;
     this.#maxInFlight = Math.max(1, options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT);
+    this.#tlsCa = options.tlsCa;
   }
 
   /** The method's result; a refusal by the server is CHAIN_INVALID_RESPONSE with its message. */
@@ -203,7 +207,9 @@ export class ElectrumClient {
   async #open(): Promise<Connection> {
     const { tls, host, port } = this.#endpoint;
     const socket = await new Promise<Socket>((resolve, reject) => {
-      const s = tls ? tlsConnect({ host, port, ...(isIP(host) ? {} : { servername: host }) }) : tcpConnect({ host, port });
+      const s = tls
+        ? tlsConnect({ host, port, ...(isIP(host) ? {} : { servername: host }), ...(this.#tlsCa ? { ca: this.#tlsCa } : {}) })
+        : tcpConnect({ host, port });
       const timer = this.#scheduler.setTimeout(() => {
         s.destroy();
         reject(new Retryable(`no connection within ${this.#timeoutMs} ms`));
@@ -256,8 +262,11 @@ export class ElectrumClient {
 
   #onData(connection: Connection, chunk: string): void {
     if (connection.broken) return;
+    // The buffer is searched for a line's end only when one arrives: a long answer in many chunks
+    // is not scanned again at each of them.
+    const ended = chunk.includes('\n');
     connection.buffer += chunk;
-    for (let end = connection.buffer.indexOf('\n'); end >= 0; end = connection.buffer.indexOf('\n')) {
+    for (let end = ended ? connection.buffer.indexOf('\n') : -1; end >= 0; end = connection.buffer.indexOf('\n')) {
       const line = connection.buffer.slice(0, end);
       connection.buffer = connection.buffer.slice(end + 1);
       if (line.length > this.#maxLineChars) return this.#break(connection, this.#invalid('a line longer than the limit'));

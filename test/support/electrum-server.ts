@@ -10,8 +10,8 @@
  * to an unknown id before the real one, or a result rewritten by the test (a server that lies).
  */
 import * as bitcoin from 'bitcoinjs-lib';
-import { createServer, type Socket } from 'node:net';
-import type { AddressInfo } from 'node:net';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
 import { TestChain } from './esplora-server.ts';
 
 export type ElectrumFault =
@@ -24,7 +24,7 @@ export type ElectrumFault =
   | { kind: 'rewrite'; rewrite: (result: unknown) => unknown };
 
 export interface ElectrumServer {
-  /** tcp://127.0.0.1:port */
+  /** tcp://127.0.0.1:port, or ssl:// */
   readonly url: string;
   readonly chain: TestChain;
   /** Every request's method, in order of arrival. */
@@ -120,7 +120,8 @@ function answerOf(chain: TestChain, broadcasts: string[], method: string, params
   }
 }
 
-export async function startElectrumServer(chain = new TestChain()): Promise<ElectrumServer> {
+/** `tls`: serve ssl:// with this key and certificate (PEM) instead of tcp://. */
+export async function startElectrumServer(chain = new TestChain(), tls?: { key: string; cert: string }): Promise<ElectrumServer> {
   const requests: string[] = [];
   const broadcasts: string[] = [];
   const connections = { accepted: 0, open: 0 };
@@ -151,7 +152,13 @@ export async function startElectrumServer(chain = new TestChain()): Promise<Elec
       if (!(e instanceof RpcError)) throw e;
       return void reply({ error: { code: 1, message: e.message } });
     }
-    if (fault?.kind === 'stray') socket.write(`${JSON.stringify({ jsonrpc: '2.0', id: request.id + 1_000_000, result: 'stray' })}\n`);
+    if (fault?.kind === 'stray') {
+      // A new tip, as a subscribed client is told, then an answer to an id the client never used.
+      socket.write(
+        `${JSON.stringify({ jsonrpc: '2.0', method: 'blockchain.headers.subscribe', params: [answerOf(chain, broadcasts, 'blockchain.headers.subscribe', [])] })}\n`,
+      );
+      socket.write(`${JSON.stringify({ jsonrpc: '2.0', id: request.id + 1_000_000, result: 'stray' })}\n`);
+    }
     if (fault?.kind === 'rewrite') result = fault.rewrite(result);
     // A true answer padded with blanks to `chars`: only its length is wrong.
     if (fault?.kind === 'oversized') {
@@ -161,7 +168,7 @@ export async function startElectrumServer(chain = new TestChain()): Promise<Elec
     reply({ result });
   };
 
-  const server = createServer((socket) => {
+  const onConnection = (socket: Socket) => {
     connections.accepted += 1;
     connections.open += 1;
     sockets.add(socket);
@@ -180,11 +187,14 @@ export async function startElectrumServer(chain = new TestChain()): Promise<Elec
       connections.open -= 1;
       sockets.delete(socket);
     });
-  });
+  };
+  const server = tls ? createTlsServer(tls, onConnection) : createServer(onConnection);
+  // A client that refuses the certificate ends the handshake: nothing to serve.
+  server.on('tlsClientError', () => undefined);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
-    url: `tcp://127.0.0.1:${port}`,
+    url: `${tls ? 'ssl' : 'tcp'}://127.0.0.1:${port}`,
     chain,
     requests,
     broadcasts,

@@ -8,6 +8,7 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import * as bitcoin from 'bitcoinjs-lib';
+import { readFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ElectrumChainClient, scriptHash } from '../../../main/chain/electrum-chain.ts';
 import { ElectrumClient, parseElectrumUrl, type ElectrumOptions } from '../../../main/chain/electrum.ts';
@@ -29,6 +30,11 @@ const receive = (i: number) => addressAt(0, i).address;
 const change = (i: number) => addressAt(1, i).address;
 const scheduler = createSystemScheduler();
 const NOW = Date.UTC(2026, 11, 2);
+/** A self-signed certificate for 127.0.0.1 only (valid until 2126), and its key: test use only. */
+const TLS = {
+  cert: readFileSync(new URL('../../fixtures/electrum-tls/cert.pem', import.meta.url), 'utf8'),
+  key: readFileSync(new URL('../../fixtures/electrum-tls/key.pem', import.meta.url), 'utf8'),
+};
 
 async function codeOf(promise: Promise<unknown>): Promise<string> {
   try {
@@ -221,7 +227,7 @@ describe('the Electrum chain backend against a local Electrum server', () => {
       electrumServer = await startElectrumServer(chain);
     });
 
-    it('an answer to an id nobody asked for is ignored', async () => {
+    it('an answer to an id nobody asked for, and a notification, are ignored', async () => {
       electrumServer.fault(/headers\.subscribe/, { kind: 'stray' }, 1);
       expect(await client.tipHeight()).toBe(chain.tipHeight);
       expect(electrumServer.connections.accepted).toBe(1);
@@ -275,6 +281,37 @@ describe('the Electrum chain backend against a local Electrum server', () => {
       electrum.close();
       await expect.poll(() => electrumServer.connections.open).toBe(0);
       expect(await codeOf(client.tipHeight())).toBe('CHAIN_UNAVAILABLE');
+    });
+  });
+
+  describe('over TLS (ssl://)', () => {
+    it('reads the same wallet from a server whose certificate is trusted', async () => {
+      const tlsServer = await startElectrumServer(chain, TLS);
+      try {
+        chain.pay([{ address: receive(0), value: 12_345 }]);
+        const secure = new ElectrumClient({ url: tlsServer.url, scheduler, timeoutMs: 2000, backoffMs: 10, tlsCa: TLS.cert });
+        opened.push(secure);
+        expect(tlsServer.url.startsWith('ssl://')).toBe(true);
+        expect(await scanWith(new ElectrumChainClient(secure, 'regtest'), 3)).toEqual(await scanWith(esplora(), 3));
+        expect(tlsServer.connections.accepted).toBe(1);
+      } finally {
+        await tlsServer.close();
+      }
+    });
+
+    it('refuses a certificate nobody trusts, and one for another host: CHAIN_UNAVAILABLE, nothing asked', async () => {
+      const tlsServer = await startElectrumServer(chain, TLS);
+      try {
+        const port = tlsServer.url.slice(tlsServer.url.lastIndexOf(':') + 1);
+        const untrusted = new ElectrumClient({ url: tlsServer.url, scheduler, timeoutMs: 2000, attempts: 1 });
+        const otherHost = new ElectrumClient({ url: `ssl://localhost:${port}`, scheduler, timeoutMs: 2000, attempts: 1, tlsCa: TLS.cert });
+        opened.push(untrusted, otherHost);
+        expect(await codeOf(new ElectrumChainClient(untrusted, 'regtest').tipHeight())).toBe('CHAIN_UNAVAILABLE');
+        expect(await codeOf(new ElectrumChainClient(otherHost, 'regtest').tipHeight())).toBe('CHAIN_UNAVAILABLE');
+        expect(tlsServer.requests).toEqual([]);
+      } finally {
+        await tlsServer.close();
+      }
     });
   });
 

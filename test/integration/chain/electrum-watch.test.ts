@@ -117,11 +117,18 @@ describe('the Electrum chain backend against a local Electrum server', () => {
       const before = await scanWith(client, 20, checked);
       expect(before).toEqual(await scanWith(esplora()));
       expect(before.balance.confirmed).toBe(30_000);
+      // Block times are kept while the tip stays: a second scan asks no header again.
+      const headers = () => electrumServer.requests.filter((m) => m === 'blockchain.block.header').length;
+      const asked = headers();
+      await scanWith(client, 20, checked);
+      expect(headers()).toBe(asked);
 
       chain.reorg(2, [goes]);
       chain.mine([]);
       chain.mine([stays]);
       const after = await scanWith(client, 20, checked);
+      // A new tip: the blocks' times are asked again (the block at a height may be another).
+      expect(headers()).toBeGreaterThan(asked);
       expect(after).toEqual(await scanWith(esplora()));
       expect(after.history.map((h) => [h.txid, h.height, h.blockTime])).toEqual([[stays, 2, chain.blocks[2]!.time]]);
       expect(after.balance).toEqual({ confirmed: 10_000, unconfirmed: 0 });

@@ -509,9 +509,25 @@ export type WalletState = z.infer<typeof WalletState>;
 /** http(s) only: the explorer's becomes a link in the UI, where a javascript: URL would run. */
 const HttpUrl = z.url({ protocol: /^https?$/ }).max(256);
 
+/**
+ * An Electrum-protocol server (electrs, Fulcrum): `tcp://host:port` (plain) or `ssl://host:port`
+ * (TLS, the certificate checked against the system's authorities); an IPv6 host in brackets.
+ */
+export const ElectrumUrl = z
+  .string()
+  .max(256)
+  .regex(
+    /^(?:tcp|ssl):\/\/(?:[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\]):(?:[1-9]\d{0,4})$/,
+    'tcp://host:port or ssl://host:port',
+  )
+  .refine((url) => Number(url.slice(url.lastIndexOf(':') + 1)) <= 65_535, 'a port up to 65535');
+
 export const ChainBackend = z.object({
   /** Esplora HTTP API base URL (e.g. https://blockstream.info/api); null: no chain access. */
   esploraUrl: HttpUrl.nullable(),
+  /** Electrum-protocol server; when set, it is used for this network instead of the Esplora server
+   *  (scans, fee estimates, broadcasts). Absent in settings saved before it existed: null. */
+  electrumUrl: ElectrumUrl.nullable().default(null),
   /** Block explorer for links: a transaction is `${explorerUrl}/tx/${txid}`. */
   explorerUrl: HttpUrl.nullable(),
 });

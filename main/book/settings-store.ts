@@ -19,10 +19,10 @@ export const DEFAULT_SETTINGS: Settings = {
   // Public servers work at once but learn the group's addresses and the user's IP address: the
   // Settings screen says so and recommends one's own server. Regtest has no public server.
   chainBackends: {
-    mainnet: { esploraUrl: 'https://blockstream.info/api', explorerUrl: 'https://blockstream.info' },
-    testnet: { esploraUrl: 'https://blockstream.info/testnet/api', explorerUrl: 'https://blockstream.info/testnet' },
-    signet: { esploraUrl: 'https://mempool.space/signet/api', explorerUrl: 'https://mempool.space/signet' },
-    regtest: { esploraUrl: null, explorerUrl: null },
+    mainnet: { esploraUrl: 'https://blockstream.info/api', electrumUrl: null, explorerUrl: 'https://blockstream.info' },
+    testnet: { esploraUrl: 'https://blockstream.info/testnet/api', electrumUrl: null, explorerUrl: 'https://blockstream.info/testnet' },
+    signet: { esploraUrl: 'https://mempool.space/signet/api', electrumUrl: null, explorerUrl: 'https://mempool.space/signet' },
+    regtest: { esploraUrl: null, electrumUrl: null, explorerUrl: null },
   },
   walletGapLimit: 20,
   walletRefreshSeconds: 300,

@@ -301,4 +301,4 @@ export class EsploraClient implements ChainClient {
   }
 }
 
-const ALREADY_KNOWN = /txn-already-in-mempool|txn-already-known|already in block ?chain|outputs already in utxo set/i;
+export const ALREADY_KNOWN = /txn-already-in-mempool|txn-already-known|already in block ?chain|outputs already in utxo set/i;

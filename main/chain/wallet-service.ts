@@ -13,6 +13,8 @@ import { CosignerError, isCosignerError } from '../errors.ts';
 import type { GroupKeysCache, SpendKeysCache } from '../session/psbt-session.ts';
 import type { Clock, Scheduler, TimerHandle } from '../session/ports.ts';
 import type { RecordStore } from '../storage/record-store.ts';
+import { ElectrumClient } from './electrum.ts';
+import { ElectrumChainClient } from './electrum-chain.ts';
 import { EsploraClient, type ChainClient, type FetchPort } from './esplora.ts';
 import { CheckedTxs, scanGroup, type ScanOptions } from './watcher.ts';
 import type { GroupKeys } from '../wallet/group-keys.ts';
@@ -84,6 +86,10 @@ export class WalletService {
   readonly #deps: WalletServiceDeps;
   readonly #watched = new Map<string, Watched>();
   readonly #loading = new Map<string, Promise<Watched>>();
+  /** One Electrum connection per network, reused; replaced when its URL changes, closed by stop(). */
+  readonly #electrum = new Map<BitcoinNetwork, ElectrumChainClient>();
+  /** After stop(), no connection is opened again (a scan still running then fails). */
+  #stopped = false;
 
   constructor(deps: WalletServiceDeps) {
     this.#deps = deps;
@@ -173,6 +179,9 @@ export class WalletService {
   stop(): void {
     for (const watched of this.#watched.values()) if (watched.timer) this.#deps.scheduler.clear(watched.timer);
     this.#watched.clear();
+    this.#stopped = true;
+    for (const client of this.#electrum.values()) client.close();
+    this.#electrum.clear();
   }
 
   async #refresh(group: Group, watched: Watched): Promise<WalletStatus> {
@@ -240,10 +249,25 @@ export class WalletService {
     return this.#deps.settings().chainBackends[network];
   }
 
+  /** The network's Electrum server when one is set, else its Esplora server (README: Chain servers). */
   #client(network: BitcoinNetwork): ChainClient {
-    const url = this.#backend(network).esploraUrl;
+    const backend = this.#backend(network);
+    if (backend.electrumUrl !== null) return this.#electrumClient(network, backend.electrumUrl);
+    this.#electrum.get(network)?.close();
+    this.#electrum.delete(network);
+    const url = backend.esploraUrl;
     if (url === null) throw new CosignerError('CHAIN_NOT_CONFIGURED', `no chain server is set for ${network}`, { network });
     return new EsploraClient({ baseUrl: url, fetch: this.#deps.fetch, scheduler: this.#deps.scheduler });
+  }
+
+  #electrumClient(network: BitcoinNetwork, url: string): ChainClient {
+    if (this.#stopped) throw new CosignerError('CHAIN_UNAVAILABLE', 'the wallet service is stopped', { network });
+    const open = this.#electrum.get(network);
+    if (open?.url === url) return open;
+    open?.close();
+    const client = new ElectrumChainClient(new ElectrumClient({ url, scheduler: this.#deps.scheduler }), network);
+    this.#electrum.set(network, client);
+    return client;
   }
 
   #view(group: Group, watched: Watched): WalletStatus {

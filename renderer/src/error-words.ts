@@ -41,7 +41,8 @@ const WORDS: Readonly<Record<string, string>> = {
   RATE_LIMITED: 'Too many requests at once. Wait a moment and try again.',
   NOT_APPROVED: 'Nothing can be signed until you approve the request.',
   SESSION_STUCK: 'The signing made no progress for too long (a co-signer stopped answering), so it was stopped.',
-  CHAIN_NOT_CONFIGURED: "No chain server is set for this network. Add your Esplora server in Settings to see the group's coins.",
+  CHAIN_NOT_CONFIGURED:
+    "No chain server is set for this network. Add your Esplora or Electrum server in Settings to see the group's coins.",
   CHAIN_UNAVAILABLE: 'The chain server could not be reached or failed. The last known state is shown; try again later.',
   CHAIN_INVALID_RESPONSE:
     'The chain server sent an answer that is malformed or contradicts the transactions themselves, so it was not used.',

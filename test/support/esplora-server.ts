@@ -188,6 +188,31 @@ export class TestChain {
     return null;
   }
 
+  /**
+   * A broadcast, as Bitcoin Core's sendrawtransaction takes it: the txid, or Core's refusal as the
+   * JSON error electrs relays (the same for the Esplora and the Electrum test servers).
+   */
+  submit(hex: string): { txid: string } | { refusal: string } {
+    const refuse = (code: number, message: string) => ({ refusal: JSON.stringify({ code, message }) });
+    let tx: bitcoin.Transaction;
+    try {
+      tx = bitcoin.Transaction.fromHex(hex);
+    } catch {
+      return refuse(-22, 'TX decode failed');
+    }
+    const txid = tx.getId();
+    if (this.mempool.includes(txid)) return refuse(-26, 'txn-already-in-mempool');
+    if (this.heightOf(txid) !== null) return refuse(-27, 'Transaction already in block chain');
+    const conflicts = this.conflicts(tx);
+    if (conflicts.length > 0) {
+      const refusal = this.replacementRefusal(tx, conflicts);
+      if (refusal !== null) return refuse(-26, refusal);
+      this.evict(conflicts);
+    }
+    this.add(tx);
+    return { txid };
+  }
+
   /** Drops `txids` from the mempool, with every mempool transaction spending their outputs. */
   evict(txids: readonly string[]): void {
     const gone = new Set(txids);
@@ -312,24 +337,8 @@ export async function startEsploraServer(chain = new TestChain()): Promise<Esplo
     }
     if (method === 'POST' && path === '/tx') {
       broadcasts.push(body);
-      let tx: bitcoin.Transaction;
-      try {
-        tx = bitcoin.Transaction.fromHex(body);
-      } catch {
-        return text(400, 'sendrawtransaction RPC error: {"code":-22,"message":"TX decode failed"}');
-      }
-      const txid = tx.getId();
-      if (chain.mempool.includes(txid)) return text(400, 'sendrawtransaction RPC error: {"code":-26,"message":"txn-already-in-mempool"}');
-      if (chain.heightOf(txid) !== null)
-        return text(400, 'sendrawtransaction RPC error: {"code":-27,"message":"Transaction already in block chain"}');
-      const conflicts = chain.conflicts(tx);
-      if (conflicts.length > 0) {
-        const refusal = chain.replacementRefusal(tx, conflicts);
-        if (refusal !== null) return text(400, `sendrawtransaction RPC error: {"code":-26,"message":"${refusal}"}`);
-        chain.evict(conflicts);
-      }
-      chain.add(tx);
-      return text(200, txid);
+      const sent = chain.submit(body);
+      return 'txid' in sent ? text(200, sent.txid) : text(400, `sendrawtransaction RPC error: ${sent.refusal}`);
     }
     return text(404, 'not found');
   };

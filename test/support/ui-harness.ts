@@ -406,7 +406,10 @@ export async function startUiHarness(options: UiHarnessOptions = {}): Promise<Ui
   const chainServer = await startEsploraServer(chain);
   settings = {
     ...settings,
-    chainBackends: { ...settings.chainBackends, mainnet: { esploraUrl: chainServer.url, explorerUrl: 'https://mempool.space' } },
+    chainBackends: {
+      ...settings.chainBackends,
+      mainnet: { esploraUrl: chainServer.url, electrumUrl: null, explorerUrl: 'https://mempool.space' },
+    },
   };
   const signableTx = spendFrom(
     familyKeys,

@@ -47,7 +47,7 @@ describe('sending from the group wallet through a co-signing session', () => {
     const settings: Settings = {
       ...DEFAULT_SETTINGS,
       network: 'regtest',
-      chainBackends: { ...DEFAULT_SETTINGS.chainBackends, regtest: { esploraUrl: server.url, explorerUrl: null } },
+      chainBackends: { ...DEFAULT_SETTINGS.chainBackends, regtest: { esploraUrl: server.url, electrumUrl: null, explorerUrl: null } },
       walletGapLimit: 3,
       walletRefreshSeconds: 0,
     };

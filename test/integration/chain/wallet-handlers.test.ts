@@ -15,6 +15,7 @@ import { groupWallet } from '../../../main/group-wallet.ts';
 import { describeGroup } from '../../../main/wallet/group.ts';
 import { describePolicyGroup } from '../../../main/wallet/policy-group.ts';
 import type { Settings, SpendPathInput, WalletStatus } from '../../../preload/contract.ts';
+import { startElectrumServer } from '../../support/electrum-server.ts';
 import { startEsploraServer, strangerScript, TestChain, type EsploraServer } from '../../support/esplora-server.ts';
 import { FakeTime } from '../../support/fake-time.ts';
 import { MemoryRecordStore } from '../../support/memory-record-store.ts';
@@ -77,7 +78,7 @@ describe('wallet.* handlers', () => {
       network: 'regtest',
       chainBackends: {
         ...DEFAULT_SETTINGS.chainBackends,
-        regtest: { esploraUrl: server.url, explorerUrl: 'https://explorer.example/regtest/' },
+        regtest: { esploraUrl: server.url, electrumUrl: null, explorerUrl: 'https://explorer.example/regtest/' },
       },
       walletGapLimit: 3,
     };
@@ -176,6 +177,34 @@ describe('wallet.* handlers', () => {
     const status = await refreshed;
     expect(status.state?.balance).toEqual({ confirmed: 0, unconfirmed: 4321 });
     expect(status.state?.history.map((entry) => entry.txid)).toEqual([bitcoin.Transaction.fromHex(hex).getId()]);
+  });
+
+  it('with an Electrum server set, the wallet reads and broadcasts through it on one connection, closed by stop', async () => {
+    const electrum = await startElectrumServer(server.chain);
+    try {
+      settings = {
+        ...settings,
+        chainBackends: { ...settings.chainBackends, regtest: { ...settings.chainBackends.regtest, electrumUrl: electrum.url } },
+      };
+      server.chain.pay([{ address: receive0, value: 8000 }]);
+      const h = handlers();
+      const status = await h['wallet.refresh']({ groupId: group.id });
+      expect(status.lastError).toBeNull();
+      expect(status.state?.balance).toEqual({ confirmed: 0, unconfirmed: 8000 });
+      expect(status.backend.electrumUrl).toBe(electrum.url);
+
+      const other = new TestChain(1);
+      const hex = other.txs.get(other.pay([{ script: strangerScript('dest'), value: 1000 }]))!.toHex();
+      expect((await h['wallet.broadcast']({ groupId: group.id, txHex: hex })).txid).toBe(bitcoin.Transaction.fromHex(hex).getId());
+      expect(electrum.broadcasts).toEqual([hex]);
+      // The Esplora server of the same network was not asked anything.
+      expect(server.requests).toEqual([]);
+      expect(electrum.connections.accepted).toBe(1);
+      for (const stop of stops.splice(0)) stop();
+      await expect.poll(() => electrum.connections.open).toBe(0);
+    } finally {
+      await electrum.close();
+    }
   });
 
   it("a threshold group's wallet watches its own outputs (the tree's), as an independent descriptor reader derives them", async () => {

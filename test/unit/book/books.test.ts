@@ -92,6 +92,33 @@ describe('contacts, groups and settings on disk', () => {
     expect(settings.get().sessionTimeoutSeconds).toBe(DEFAULT_SETTINGS.sessionTimeoutSeconds);
   });
 
+  it('an Electrum server per network: settings saved before it existed read as none; only tcp:// or ssl:// host:port is taken', async () => {
+    const { dir, store: s } = await store();
+    const before = Object.fromEntries(
+      Object.entries(DEFAULT_SETTINGS.chainBackends).map(([n, b]) => [n, { esploraUrl: b.esploraUrl, explorerUrl: b.explorerUrl }]),
+    );
+    await writeFile(path.join(dir, 'settings.json'), JSON.stringify({ displayName: 'Old', chainBackends: before }));
+    const settings = await SettingsStore.open(s);
+    expect(settings.get().chainBackends).toEqual(DEFAULT_SETTINGS.chainBackends);
+    expect(settings.get().chainBackends.mainnet.electrumUrl).toBeNull();
+
+    const withElectrum = (electrumUrl: string) => ({
+      chainBackends: { ...DEFAULT_SETTINGS.chainBackends, mainnet: { ...DEFAULT_SETTINGS.chainBackends.mainnet, electrumUrl } },
+    });
+    await settings.update(withElectrum('ssl://electrum.example.org:50002'));
+    expect((await SettingsStore.open(s)).get().chainBackends.mainnet.electrumUrl).toBe('ssl://electrum.example.org:50002');
+    for (const bad of [
+      'https://electrum.example.org:50002',
+      'tcp://electrum.example.org',
+      'tcp://a:b@x.org:1',
+      'tcp://x.org:0',
+      'tcp://x.org:65536',
+    ]) {
+      await expect(settings.update(withElectrum(bad)), bad).rejects.toThrow();
+    }
+    expect(settings.get().chainBackends.mainnet.electrumUrl).toBe('ssl://electrum.example.org:50002');
+  });
+
   it('a damaged file is reported, not trusted and not overwritten', async () => {
     const { dir, store: s } = await store();
     await writeFile(path.join(dir, 'contacts.json'), JSON.stringify([{ publicKey: 'nope', name: '' }]));

@@ -9,7 +9,7 @@
 import { concatBytes, hexToBytes } from '@noble/hashes/utils.js';
 import { TaprootControlBlock, type Transaction } from '@scure/btc-signer';
 import { keyFingerprint } from './bip328.ts';
-import { TAPSCRIPT_LEAF_VERSION } from './psbt-path-import.ts';
+import { TAPSCRIPT_LEAF_VERSION } from './tap-tree.ts';
 import type { SpendKeys } from './spend-keys.ts';
 import type { SpendPath } from './spend-path.ts';
 import type { ThresholdOutput } from './threshold.ts';

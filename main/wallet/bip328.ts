@@ -99,6 +99,15 @@ function derivedKey(path: readonly number[], childCtx: KeyAggContext, chainCode:
   });
 }
 
+/** What a BIP32 step starts from and gives: a key's context (its plain tweaks so far), chain code and path. */
+export type Bip328Node = Pick<DerivedGroupKey, 'path' | 'childCtx' | 'chainCode'>;
+
+/** The root node of an untweaked aggregate: its synthetic xpub (BIP328 chain code, empty path). */
+export function aggregateNode(ctx: KeyAggContext): Bip328Node {
+  checkGroupCtx(ctx);
+  return Object.freeze({ path: Object.freeze([]), childCtx: ctx, chainCode: BIP328_CHAIN_CODE });
+}
+
 /**
  * One unhardened BIP32 step (CKDpub) below `parent`. The child point K + I_L·G is the engine's own
  * plain tweak (BIP327 ApplyTweak, is_xonly_t = false) of the parent's context, so the step costs one
@@ -109,7 +118,7 @@ function derivedKey(path: readonly number[], childCtx: KeyAggContext, chainCode:
  * about 2^-127), is refused rather than skipped: BIP32 says to use the next index, and which index
  * that is belongs to the caller.
  */
-export function deriveChild(parent: DerivedGroupKey, index: number): DerivedGroupKey {
+export function childNode(parent: Bip328Node, index: number): Bip328Node {
   const step = parent.path.length;
   if (step >= MAX_DERIVATION_DEPTH) {
     throw new CosignerError('INVALID_INPUT', `a derivation path has at most ${MAX_DERIVATION_DEPTH} steps`);
@@ -137,7 +146,13 @@ export function deriveChild(parent: DerivedGroupKey, index: number): DerivedGrou
     if (isCosignerError(e, 'INVALID_TWEAK')) throw noKey(e);
     throw e;
   }
-  return derivedKey([...parent.path, index], childCtx, I.slice(32));
+  return Object.freeze({ path: Object.freeze([...parent.path, index]), childCtx, chainCode: I.slice(32) });
+}
+
+/** childNode with the child's taproot key: its key-path signing context and output key. */
+export function deriveChild(parent: DerivedGroupKey, index: number): DerivedGroupKey {
+  const child = childNode(parent, index);
+  return derivedKey(child.path, child.childCtx, child.chainCode);
 }
 
 /** The group's own key (`tr(musig(...))`), the root every derivation starts from. */

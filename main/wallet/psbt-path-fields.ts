@@ -6,10 +6,11 @@
  * is in (BIP371). A MuSig2 key is derived from its aggregate's synthetic xpub (BIP328), so its
  * fingerprint is the aggregate's; a single recovery key is not derived (path m, its own fingerprint).
  */
+import { equalBytes } from '@noble/curves/utils.js';
 import { concatBytes, hexToBytes } from '@noble/hashes/utils.js';
 import { TaprootControlBlock, type Transaction } from '@scure/btc-signer';
 import { keyFingerprint } from './bip328.ts';
-import { TAPSCRIPT_LEAF_VERSION } from './psbt-path-import.ts';
+import { TAPSCRIPT_LEAF_VERSION } from './tap-tree.ts';
 import type { SpendKeys } from './spend-keys.ts';
 import type { SpendPath } from './spend-path.ts';
 import type { ThresholdOutput } from './threshold.ts';
@@ -19,12 +20,21 @@ type OutputFields = Parameters<Transaction['updateOutput']>[1];
 
 type Derivations = [Uint8Array, { hashes: Uint8Array[]; der: { fingerprint: number; path: number[] } }][];
 
-/** The derivation entries of every key of `output`: the internal key, then each leaf's key. */
+/**
+ * The derivation entries of every key of `output`: the internal key, then each leaf's key. A key in
+ * two places (a recovery set that is one of the subsets, or all n) is one entry with every leaf
+ * hash it is in: BIP371 keys the field by x-only key, and a PSBT cannot hold it twice.
+ */
 function derivations(spend: SpendKeys, output: ThresholdOutput): Derivations {
   const entries: Derivations = [
     [output.internalKey, { hashes: [], der: { fingerprint: keyFingerprint(spend.outputs.group.aggregateKey), path: [...output.path] } }],
   ];
   for (const leaf of output.leaves) {
+    const same = entries.find(([key]) => equalBytes(key, leaf.key));
+    if (same) {
+      same[1].hashes.push(leaf.leafHash);
+      continue;
+    }
     const signers = leaf.signers.map((k) => hexToBytes(k));
     const single = signers.length === 1;
     const fingerprint = keyFingerprint(single ? (signers[0] as Uint8Array) : spend.aggregate(signers).aggregateKey);

@@ -15,10 +15,8 @@ import { refused, sighashRefusal, spentOutputRefusal, type ClassifyOptions, type
 import { SIGHASH_DEFAULT } from './psbt-sighash.ts';
 import type { SpendKeys } from './spend-keys.ts';
 import type { PathKey, SpendPath } from './spend-path.ts';
+import { TAPSCRIPT_LEAF_VERSION } from './tap-tree.ts';
 import type { ThresholdLeaf, ThresholdOutput } from './threshold.ts';
-
-/** BIP342's leaf version for tapscript: the only one the group's leaves use. */
-export const TAPSCRIPT_LEAF_VERSION = 0xc0;
 
 export interface OwnPathInput {
   readonly index: number;

@@ -1,31 +1,37 @@
 /**
  * The spending keys of one group with a policy, for many inputs at once: its outputs at BIP328
- * derivations (each a derivation of every MuSig2 key in the tree and a taproot commitment) and the
- * signing key of a path at each (pathKey), cached like GroupKeys caches key-path keys, so a PSBT's
- * inputs and its change outputs share them. A derivation claim names where to look; the output found
+ * derivations (each a derivation of every MuSig2 key in the tree, which gives their signing
+ * contexts, and a taproot commitment) and the signing key of a path at each (pathKey), cached like
+ * GroupKeys caches key-path keys, so a PSBT's inputs and its change outputs share them. A derivation claim names where to look; the output found
  * there is derived here and must reproduce the output key of the script, or nothing matches.
  */
 import { equalBytes } from '@noble/curves/utils.js';
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import type { BitcoinNetwork } from '../../preload/contract.ts';
 import { aggregateKeys, type KeyAggContext } from '../musig/index.ts';
-import { HARDENED_OFFSET, keyFingerprint, MAX_DERIVATION_DEPTH, type DerivedGroupKey } from './bip328.ts';
-import { GroupKeys, MAX_CACHED_KEYS, type TapDerivation } from './group-keys.ts';
-import { pathKey, type KeySource, type PathKey, type SpendPath } from './spend-path.ts';
-import type { GroupOutputs, ThresholdOutput } from './threshold.ts';
+import { HARDENED_OFFSET, keyFingerprint, MAX_DERIVATION_DEPTH } from './bip328.ts';
+import { MAX_CACHED_KEYS, type TapDerivation } from './group-keys.ts';
+import { pathKey, type PathKey, type SpendPath } from './spend-path.ts';
+import type { GroupOutputs, OutputContexts, ThresholdOutput } from './threshold.ts';
 
 /**
  * Derivation paths followed per input or output. Every key of one output is at the same path, so an
  * honest PSBT names one; each path followed costs an output's derivation (every key of the tree and
- * a taproot commitment, several milliseconds: test/bench/threshold.bench.ts), which a hostile PSBT
+ * a taproot commitment, a few milliseconds: test/bench/threshold.bench.ts), which a hostile PSBT
  * must not multiply.
  */
 const MAX_PATHS_TRIED = 1;
 /**
  * Outputs remembered: a PSBT's inputs and change (at most 128 + 256) and a wallet's scan fit. Each
- * holds its leaves' scripts and control blocks (35 leaves at the bound: about 8 kB).
+ * holds its leaves' scripts and control blocks (35 leaves at the bound: about 40 kB).
  */
 const MAX_CACHED_OUTPUTS = 512;
+/**
+ * Signing contexts of the outputs derived last (about 3 kB per key: 115 kB at the bound): an input
+ * is matched to its output, then its path key is made from them at once. A path key asked for
+ * later re-derives its output.
+ */
+const MAX_CACHED_CONTEXTS = 8;
 
 /** A least-recently-used map bounded by `limit` (MAX_CACHED_KEYS unless said). */
 function remembered<T>(cache: Map<string, T>, id: string, make: () => T, limit = MAX_CACHED_KEYS): T {
@@ -48,14 +54,9 @@ export class SpendKeys {
    *  and every leaf's. A derivation claim carrying one of them names this group. */
   readonly fingerprints: ReadonlySet<number>;
   readonly #aggregates = new Map<string, KeyAggContext>();
-  /** One per MuSig2 key set of the tree (the key path's and each leaf's: at most 37, the policy's bound). */
-  readonly #derivers = new Map<KeyAggContext, GroupKeys>();
   readonly #outputs = new Map<string, ThresholdOutput>();
+  readonly #contexts = new Map<string, OutputContexts>();
   readonly #pathKeys = new Map<string, PathKey>();
-  readonly #source: KeySource = {
-    derive: (ctx, derivation) => this.#derive(ctx, derivation),
-    aggregate: (keys) => this.aggregate(keys),
-  };
 
   constructor(outputs: GroupOutputs, network: BitcoinNetwork) {
     this.outputs = outputs;
@@ -75,14 +76,14 @@ export class SpendKeys {
 
   /** The output at `derivation` (`[]`: the group's own). */
   at(derivation: readonly number[]): ThresholdOutput {
-    return remembered(this.#outputs, derivation.join('/'), () => this.outputs.at(derivation, this.network), MAX_CACHED_OUTPUTS);
+    return remembered(this.#outputs, derivation.join('/'), () => this.#derived(derivation).output, MAX_CACHED_OUTPUTS);
   }
 
   /** The signing key of `path` at `derivation` (pathKey, from the cached outputs and derivations). */
   key(derivation: readonly number[], path: SpendPath): PathKey {
     const id = `${derivation.join('/')}:${path.kind === 'key' ? 'key' : path.leaf}`;
     return remembered(this.#pathKeys, id, () =>
-      pathKey({ group: this.outputs.group, at: (d) => this.at(d) }, derivation, path, this.network, this.#source),
+      pathKey({ group: this.outputs.group, withContexts: (d) => this.#withContexts(d) }, derivation, path, this.network),
     );
   }
 
@@ -108,12 +109,18 @@ export class SpendKeys {
     return undefined;
   }
 
-  #derive(ctx: KeyAggContext, derivation: readonly number[]): DerivedGroupKey {
-    let keys = this.#derivers.get(ctx);
-    if (!keys) {
-      keys = new GroupKeys(ctx);
-      this.#derivers.set(ctx, keys);
-    }
-    return keys.derive(derivation);
+  /** The cached output at `derivation` with its signing contexts (re-derived if they were let go). */
+  #withContexts(derivation: readonly number[]): { output: ThresholdOutput; contexts: OutputContexts } {
+    const id = derivation.join('/');
+    const contexts = this.#contexts.get(id);
+    if (contexts !== undefined) return { output: this.at(derivation), contexts };
+    const derived = this.#derived(derivation);
+    return { output: remembered(this.#outputs, id, () => derived.output, MAX_CACHED_OUTPUTS), contexts: derived.contexts };
+  }
+
+  #derived(derivation: readonly number[]): { output: ThresholdOutput; contexts: OutputContexts } {
+    const derived = this.outputs.withContexts(derivation, this.network);
+    remembered(this.#contexts, derivation.join('/'), () => derived.contexts, MAX_CACHED_CONTEXTS);
+    return derived;
   }
 }

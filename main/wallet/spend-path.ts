@@ -4,16 +4,16 @@
  * (the MuSig2 key of S, BIP328-derived, untweaked: BIP342 checks it as it stands in the script), or
  * the recovery leaf (the MuSig2 key of its keys, or its one plain key).
  *
- * Every signing context is built here from the keys and the derivation, and must reproduce the key
- * the output commits to (threshold.ts, computed the other way, through BIP32 public derivation of
- * each aggregate's synthetic xpub): a mismatch is refused, never signed.
+ * A leaf's signing context is the one its output was derived with (threshold.ts); the key path's is
+ * the output's internal context with the taproot tweak, computed here by the MuSig2 engine, while
+ * the output key it must reproduce was computed by tap-tree.ts's own BIP341 tweak: a mismatch is
+ * refused, never signed.
  */
 import { equalBytes } from '@noble/curves/utils.js';
 import { hexToBytes } from '@noble/hashes/utils.js';
 import type { BitcoinNetwork } from '../../preload/contract.ts';
 import { CosignerError } from '../errors.ts';
-import { aggregateKeys, withTaprootTweak, type KeyAggContext } from '../musig/index.ts';
-import { deriveGroupKey, type DerivedGroupKey } from './bip328.ts';
+import { withTaprootTweak, type KeyAggContext } from '../musig/index.ts';
 import type { GroupOutputs, ThresholdLeaf, ThresholdOutput } from './threshold.ts';
 
 /** A spending path of a group: its key path, or leaf `leaf` in the tree's left-to-right order. */
@@ -37,31 +37,16 @@ export interface PathKey {
   readonly leafHash: Uint8Array | undefined;
 }
 
-/**
- * Where pathKey takes its keys from: computed afresh by default; a PSBT's inputs share a cache
- * (spend-keys.ts), since each derivation and aggregation is a point multiplication or more.
- */
-export interface KeySource {
-  /** The BIP328 child at `derivation` of an untweaked aggregate. */
-  derive(ctx: KeyAggContext, derivation: readonly number[]): DerivedGroupKey;
-  /** The MuSig2 aggregate of sorted keys. */
-  aggregate(keys: readonly Uint8Array[]): KeyAggContext;
-}
-
-const FRESH: KeySource = { derive: deriveGroupKey, aggregate: aggregateKeys };
-
 /** The signing key of `path` for the output at `derivation` (`[]`: the group's own output). */
 export function pathKey(
-  outputs: Pick<GroupOutputs, 'group' | 'at'>,
+  outputs: Pick<GroupOutputs, 'group' | 'withContexts'>,
   derivation: readonly number[],
   path: SpendPath,
   network: BitcoinNetwork,
-  source: KeySource = FRESH,
 ): PathKey {
-  const output = outputs.at(derivation, network);
+  const { output, contexts } = outputs.withContexts(derivation, network);
   if (path.kind === 'key') {
-    const child = source.derive(outputs.group, derivation).childCtx;
-    const ctx = withTaprootTweak(child, output.merkleRoot);
+    const ctx = withTaprootTweak(contexts.internal, output.merkleRoot);
     return checked({
       path,
       output,
@@ -77,9 +62,8 @@ export function pathKey(
     throw new CosignerError('INVALID_INPUT', `this group has no leaf ${path.leaf}`, { leaf: Number(path.leaf) });
   }
   const signers = leaf.signers.map((key) => hexToBytes(key));
-  // A single recovery key is written into the leaf as it is, never aggregated or derived.
-  const ctx = signers.length === 1 ? undefined : source.derive(source.aggregate(signers), derivation).childCtx;
-  return checked({ path, output, leaf, signers, ctx, verifyKey: leaf.key, leafHash: leaf.leafHash });
+  // A single recovery key is written into the leaf as it is, never aggregated or derived: no ctx.
+  return checked({ path, output, leaf, signers, ctx: contexts.leaves[path.leaf], verifyKey: leaf.key, leafHash: leaf.leafHash });
 }
 
 function checked(key: PathKey): PathKey {

@@ -9,14 +9,17 @@
  * which is what `musig(...)/0/*` means in BIP390. A single recovery key is not derived: it is the
  * same in every output (a signer's key has no chain code of its own).
  *
+ * Each key is derived through the MuSig2 engine (bip328.ts childNode: one base-point multiplication
+ * a step), so deriving an output gives the signing context of every key in it (withContexts) and a
+ * spend along any path derives nothing more. Tests derive the same keys with @scure/bip32 and compare.
+ *
  * An n-of-n group with no recovery path has no script tree: its outputs are exactly GroupKeys'.
  */
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
-import { HDKey } from '@scure/bip32';
 import type { BitcoinNetwork } from '../../preload/contract.ts';
 import { CosignerError } from '../errors.ts';
 import { aggregateKeys, type KeyAggContext } from '../musig/index.ts';
-import { BIP328_CHAIN_CODE, HARDENED_OFFSET, MAX_DERIVATION_DEPTH } from './bip328.ts';
+import { aggregateNode, childNode, HARDENED_OFFSET, MAX_DERIVATION_DEPTH, type Bip328Node } from './bip328.ts';
 import { groupKeyAgg } from './group.ts';
 import { balancedTree, olderLeafScript, pkLeafScript, taprootCommitment, type TapLeaf, type TaprootCommitment } from './tap-tree.ts';
 import { checkPolicy, spendingSubsets, type GroupPolicy, type RecoveryPath } from './threshold-policy.ts';
@@ -33,11 +36,31 @@ export interface ThresholdOutput extends TaprootCommitment {
   readonly leaves: readonly ThresholdLeaf[];
 }
 
+/**
+ * The MuSig2 contexts of an output's keys, as its derivation made them (the aggregates with their
+ * BIP328 tweaks, no taproot tweak). Kept apart from the output: a few kB each, too many to cache
+ * with every output a wallet scans.
+ */
+export interface OutputContexts {
+  /** The group's: its x-only key is the output's internal key. */
+  readonly internal: KeyAggContext;
+  /** Each leaf's signers', in leaf order, whose x-only key is the leaf's; undefined for one key, which signs alone. */
+  readonly leaves: readonly (KeyAggContext | undefined)[];
+}
+
 /** Parents (`path` without its last step) kept per group: receive and change, and a few more. */
 const MAX_CACHED_PARENTS = 8;
 
 /** A key in a leaf or the internal key: derived along BIP328 paths when it is an aggregate. */
-type KeyRoot = { readonly derived: true; readonly node: HDKey } | { readonly derived: false; readonly xOnly: Uint8Array };
+type KeyRoot = { readonly derived: true; readonly node: Bip328Node } | { readonly derived: false; readonly xOnly: Uint8Array };
+
+/** A key of one output: x-only, with its MuSig2 context when it is an aggregate. */
+interface OutputKey {
+  readonly xOnly: Uint8Array;
+  readonly ctx: KeyAggContext | undefined;
+}
+
+const keyOf = (node: Bip328Node): OutputKey => ({ xOnly: node.childCtx.xOnlyKey, ctx: node.childCtx });
 
 export class GroupOutputs {
   /** The untweaked MuSig2 aggregate of the sorted keys: the key path, as in GroupKeys. */
@@ -46,7 +69,7 @@ export class GroupOutputs {
   /** The signers of each subset leaf (sorted compressed keys, hex), in leaf order. */
   readonly subsets: readonly (readonly string[])[];
   readonly #roots: readonly KeyRoot[];
-  readonly #parents = new Map<string, readonly (HDKey | undefined)[]>();
+  readonly #parents = new Map<string, readonly (Bip328Node | undefined)[]>();
 
   constructor(publicKeysHex: readonly string[], policy: GroupPolicy) {
     this.group = groupKeyAgg(publicKeysHex);
@@ -70,21 +93,32 @@ export class GroupOutputs {
 
   /** The output at `path` below the group key (`[]` is the group's own output). */
   at(path: readonly number[], network: BitcoinNetwork): ThresholdOutput {
+    return this.withContexts(path, network).output;
+  }
+
+  /** The output at `path` and the signing contexts its derivation gave. */
+  withContexts(path: readonly number[], network: BitcoinNetwork): { output: ThresholdOutput; contexts: OutputContexts } {
     const keys = this.#keysAt(path);
-    const internalKey = keys[0] as Uint8Array;
+    const internal = keys[0] as OutputKey;
     const recovery = this.policy.recovery;
-    const scripts = this.subsets.map((_, i) => pkLeafScript(keys[i + 1] as Uint8Array));
-    if (recovery !== undefined) scripts.push(olderLeafScript(keys[keys.length - 1] as Uint8Array, recovery.olderBlocks));
-    const commitment = taprootCommitment(internalKey, scripts.length === 0 ? undefined : balancedTree(scripts), network);
+    const scripts = this.subsets.map((_, i) => pkLeafScript((keys[i + 1] as OutputKey).xOnly));
+    if (recovery !== undefined) scripts.push(olderLeafScript((keys[keys.length - 1] as OutputKey).xOnly, recovery.olderBlocks));
+    const commitment = taprootCommitment(internal.xOnly, scripts.length === 0 ? undefined : balancedTree(scripts), network);
     const leaves = commitment.leaves.map((leaf, i): ThresholdLeaf => {
-      const key = keys[i + 1] as Uint8Array;
+      const key = (keys[i + 1] as OutputKey).xOnly;
       const subset = this.subsets[i];
       if (subset !== undefined) return Object.freeze({ ...leaf, kind: 'subset', signers: subset, key });
       // Past the subsets there is only the recovery leaf.
       const { keys: signers, olderBlocks } = recovery as RecoveryPath;
       return Object.freeze({ ...leaf, kind: 'recovery', signers, olderBlocks, key });
     });
-    return Object.freeze({ ...commitment, path: Object.freeze([...path]), leaves: Object.freeze(leaves) });
+    return {
+      output: Object.freeze({ ...commitment, path: Object.freeze([...path]), leaves: Object.freeze(leaves) }),
+      contexts: Object.freeze({
+        internal: internal.ctx as KeyAggContext,
+        leaves: Object.freeze(keys.slice(1).map((k) => k.ctx)),
+      }),
+    };
   }
 
   /** The taproot address at `path` (`[RECEIVE_BRANCH, i]` is receive address i). */
@@ -92,22 +126,22 @@ export class GroupOutputs {
     return this.at(path, network).address;
   }
 
-  /** The x-only key of every root at `path`: internal key, subset leaves, then the recovery key. */
-  #keysAt(path: readonly number[]): Uint8Array[] {
+  /** Every root's key at `path`: internal key, subset leaves, then the recovery key. */
+  #keysAt(path: readonly number[]): OutputKey[] {
     checkPath(path);
-    if (path.length === 0) return this.#roots.map((root) => (root.derived ? (root.node.publicKey as Uint8Array).subarray(1) : root.xOnly));
+    if (path.length === 0) return this.#roots.map((root) => (root.derived ? keyOf(root.node) : { xOnly: root.xOnly, ctx: undefined }));
     const parents = this.#parentsOf(path.slice(0, -1));
     const index = path[path.length - 1] as number;
     return this.#roots.map((root, i) =>
-      root.derived ? (child(parents[i] as HDKey, index).publicKey as Uint8Array).subarray(1) : root.xOnly,
+      root.derived ? keyOf(childNode(parents[i] as Bip328Node, index)) : { xOnly: root.xOnly, ctx: undefined },
     );
   }
 
-  #parentsOf(parentPath: readonly number[]): readonly (HDKey | undefined)[] {
+  #parentsOf(parentPath: readonly number[]): readonly (Bip328Node | undefined)[] {
     const id = parentPath.join('/');
     const cached = this.#parents.get(id);
     if (cached) return cached;
-    const parents = this.#roots.map((root) => (root.derived ? parentPath.reduce(child, root.node) : undefined));
+    const parents = this.#roots.map((root) => (root.derived ? parentPath.reduce(childNode, root.node) : undefined));
     if (this.#parents.size >= MAX_CACHED_PARENTS) this.#parents.delete(this.#parents.keys().next().value as string);
     this.#parents.set(id, parents);
     return parents;
@@ -115,7 +149,7 @@ export class GroupOutputs {
 }
 
 function aggregateRoot(ctx: KeyAggContext): KeyRoot {
-  return { derived: true, node: new HDKey({ publicKey: ctx.aggregateKey, chainCode: BIP328_CHAIN_CODE }) };
+  return { derived: true, node: aggregateNode(ctx) };
 }
 
 function checkPath(path: readonly number[]): void {
@@ -127,15 +161,4 @@ function checkPath(path: readonly number[]): void {
       throw new CosignerError('INVALID_INPUT', 'derivation from an aggregate key is unhardened only', { step });
     }
   });
-}
-
-/**
- * BIP32 CKDpub. @scure/bip32 moves on to index + 1 when an index gives no valid key (probability
- * about 2^-127); like deriveGroupKey, we refuse instead: which index comes next is the caller's call.
- */
-function child(node: HDKey, index: number): HDKey {
-  const next = node.deriveChild(index);
-  if (next.index !== index)
-    throw new CosignerError('INVALID_INPUT', 'this derivation index gives no valid key; use the next one', { index });
-  return next;
 }

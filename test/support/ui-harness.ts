@@ -944,6 +944,7 @@ export async function startUiHarness(options: UiHarnessOptions = {}): Promise<Ui
       groupKeys,
       spendKeys,
       localAllowsNonDefaultSighash: () => settings.allowNonDefaultSighash,
+      signer: async () => ({ secretKey: () => alice.secret }),
     }),
     ...settingsHandlers({
       settings: {

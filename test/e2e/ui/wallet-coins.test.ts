@@ -1,4 +1,6 @@
 import * as bitcoin from 'bitcoinjs-lib';
+import { tapleafHash } from 'bitcoinjs-lib/src/payments/bip341';
+import * as ecc from 'tiny-secp256k1';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectControl, type ControlClient } from '../../../main/daemon/control-client.ts';
@@ -9,7 +11,8 @@ import { startUiHarness, type UiHarness } from '../../support/ui-harness.ts';
 // Chromium over the UI harness, whose wallet.* requests are the app's own handlers asking a local
 // Esplora server (test/support/esplora-server.ts) about the family group's small chain. A 2-of-3
 // group saved and funded by the test itself (the harness's fixtures stay as other tests count them)
-// is spent over a leaf picked on the Send form.
+// is spent over a leaf picked on the Send form; another, whose single recovery key is ours, is spent
+// by that key alone.
 const needs = browserGate();
 
 describe.skipIf(needs.skip !== undefined)(needs.title("a group's coins through the UI"), () => {
@@ -192,6 +195,116 @@ describe.skipIf(needs.skip !== undefined)(needs.title("a group's coins through t
     expect(Buffer.from(leafSpend.script).equals(Buffer.from(script))).toBe(false);
     const replaced = bitcoin.payments.p2tr({ witness: [Buffer.alloc(64), leafSpend.script, leafSpend.controlBlock] }).output!;
     expect(Buffer.from(replaced).toString('hex')).toBe(Buffer.from(bitcoin.address.toOutputScript(receiveAddresses[1]!)).toString('hex'));
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('signs alone with our single recovery key from the Send form: the spend waits out older(N) and broadcasts', async () => {
+    const family = (await control.bridge.call('groups.list', {})).find((g) => g.name === 'Family savings')!;
+    const me = (await control.bridge.call('keys.status', {})).key!.publicKey;
+    const group = await control.bridge.call('groups.save', {
+      name: 'Any two, or me after a while',
+      publicKeys: family.publicKeys,
+      policy: { kind: 'k-of-n', k: 2, recovery: { keys: [me], olderBlocks: 3 } },
+    });
+    const { receiveAddresses } = await control.bridge.call('groups.wallet', { id: group.id });
+    const funding = harness.chain.chain.pay([{ address: receiveAddresses[2]!, value: 300_000 }]);
+    for (let i = 0; i < 4; i++) harness.chain.chain.mine();
+
+    const page = await open(`wallet/${group.id}`);
+    await page.getByTestId('wallet-refresh').click();
+    await page.getByTestId('wallet-history').waitFor();
+    const send = page.getByTestId('wallet-send');
+    // One key is no session: the picker offers no recovery path; the Send form signs with it instead.
+    expect(await send.getByTestId('path-picker').getByTestId('path-choice-recovery').count()).toBe(0);
+    const alone = send.getByTestId('send-recovery-alone');
+    expect((await alone.textContent())!.replace(/\s+/g, ' ')).toContain('only coins at least 3 blocks old');
+    await page.getByTestId('send-address').fill('bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4');
+    await page.getByTestId('send-amount').fill('0.001');
+    await page.getByTestId('send-fee-typed').check();
+    await page.getByTestId('send-fee-rate').fill('2');
+    // Built first and shown (what it pays, its fee), then signed: exactly the transaction shown.
+    await alone.getByTestId('send-recovery-build').click();
+    await alone.getByTestId('send-recovery-summary').waitFor();
+    await alone.getByTestId('send-recovery-sign').click();
+    await page.getByTestId('signed-transaction').waitFor();
+    const rawTxHex = (await page.getByTestId('raw-tx').textContent())!.trim();
+
+    // bitcoinjs-lib reads it: one input, the funding coin, spent over the recovery leaf of that
+    // output with nSequence 3 in a version 2 transaction; tiny-secp256k1 verifies the BIP342 signature.
+    const tx = bitcoin.Transaction.fromHex(rawTxHex);
+    expect(tx.version).toBe(2);
+    expect(tx.ins).toHaveLength(1);
+    const input = tx.ins[0]!;
+    expect(Buffer.from(input.hash).reverse().toString('hex')).toBe(funding);
+    expect(input.sequence).toBe(3);
+    const [signature, script, controlBlock] = input.witness as [Uint8Array, Uint8Array, Uint8Array];
+    const prevout = bitcoin.address.toOutputScript(receiveAddresses[2]!);
+    const output = bitcoin.payments.p2tr({ witness: [signature, script, controlBlock] }).output!;
+    expect(Buffer.from(output).toString('hex')).toBe(Buffer.from(prevout).toString('hex'));
+    expect(Buffer.from(script.subarray(1, 33)).toString('hex')).toBe(me.slice(2));
+    const leafHash = tapleafHash({ output: script, version: 0xc0 });
+    const hash = tx.hashForWitnessV1(0, [prevout], [300_000n], bitcoin.Transaction.SIGHASH_DEFAULT, leafHash);
+    expect(ecc.verifySchnorr(hash, script.subarray(1, 33), signature)).toBe(true);
+
+    await page.getByTestId('broadcast-tx').click();
+    await page.getByTestId('broadcast-done').waitFor();
+    expect(harness.chain.broadcasts.at(-1)).toBe(rawTxHex);
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('offers the recovery path of a recovery pair we are in, with its wait, and builds and asks over that leaf', async () => {
+    const family = (await control.bridge.call('groups.list', {})).find((g) => g.name === 'Family savings')!;
+    const me = (await control.bridge.call('keys.status', {})).key!.publicKey;
+    const other = family.publicKeys.find((k) => k !== me)!;
+    const group = await control.bridge.call('groups.save', {
+      name: 'Any two, or a pair after a month',
+      publicKeys: family.publicKeys,
+      policy: { kind: 'k-of-n', k: 2, recovery: { keys: [me, other], olderBlocks: 4320 } },
+    });
+    const { receiveAddresses } = await control.bridge.call('groups.wallet', { id: group.id });
+    harness.chain.chain.pay([{ address: receiveAddresses[3]!, value: 200_000 }]);
+    harness.chain.chain.mine();
+
+    const page = await open(`wallet/${group.id}`);
+    await page.getByTestId('wallet-refresh').click();
+    await page.getByTestId('wallet-history').waitFor();
+    const send = page.getByTestId('wallet-send');
+    expect(await send.getByTestId('send-recovery-alone').count()).toBe(0);
+    const recovery = send.getByTestId('path-picker').locator('label', { has: page.getByTestId('path-choice-recovery') });
+    expect((await recovery.textContent())!.replace(/\s+/g, ' ')).toContain('only coins at least 4320 blocks old, about 30 days');
+    const radio = recovery.getByTestId('path-choice');
+    expect(await radio.getAttribute('data-signers')).toBe([me, other].sort().join(','));
+    await radio.check();
+    await page.getByTestId('send-address').fill('bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4');
+    await page.getByTestId('send-amount').fill('0.001');
+    await page.getByTestId('send-fee-typed').check();
+    await page.getByTestId('send-fee-rate').fill('2');
+    // The coin is one block deep: a recovery spend of it is refused in words, not built.
+    await page.getByTestId('send-build').click();
+    await expect.poll(async () => (await send.textContent())!.replace(/\s+/g, ' '), { timeout: 30_000 }).toContain('4320 blocks old yet');
+    expect(await page.getByTestId('send-summary').count()).toBe(0);
+    for (let i = 1; i < 4320; i++) harness.chain.chain.mine();
+    await page.getByTestId('wallet-refresh').click();
+    await expect.poll(async () => (await page.getByTestId('wallet-refresh').textContent())?.trim(), { timeout: 30_000 }).toBe('Refresh');
+    await page.getByTestId('send-build').click();
+    await page.getByTestId('send-summary').waitFor();
+    await page.getByTestId('send-ask-cosigners').click();
+
+    // The request screen keeps the recovery path; the PSBT's input waits 4320 blocks and executes the
+    // recovery leaf (the last, OP_CHECKSEQUENCEVERIFY) of the coin's output, read by bitcoinjs-lib.
+    expect(await page.getByTestId('path-picker').locator('input:checked').getAttribute('data-signers')).toBe([me, other].sort().join(','));
+    const psbt = bitcoin.Psbt.fromBase64(await page.getByTestId('psbt-input').inputValue());
+    expect(psbt.txInputs.map((i) => i.sequence)).toEqual([4320]);
+    const { script, controlBlock } = psbt.data.inputs[0]!.tapLeafScript![0]!;
+    expect(script[script.length - 1]).toBe(bitcoin.opcodes.OP_CHECKSEQUENCEVERIFY);
+    const output = bitcoin.payments.p2tr({ witness: [Buffer.alloc(64), script, controlBlock] }).output!;
+    expect(Buffer.from(output).toString('hex')).toBe(Buffer.from(bitcoin.address.toOutputScript(receiveAddresses[3]!)).toString('hex'));
+    await page.getByTestId('review-psbt').click();
+    await page.getByTestId('psbt-review').waitFor();
+    await page.getByTestId('send-psbt-request').click();
+    const spendPath = page.getByTestId('spend-path');
+    await spendPath.waitFor();
+    expect(await spendPath.textContent()).toContain('(the recovery path)');
     expect(pageErrors).toEqual([]);
   });
 });

@@ -10,26 +10,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { requests, type StartAtLogin, type UpdateState } from '../../../preload/contract.ts';
 import { startServices, type AppConfig, type Services } from '../../../main/app.ts';
 import { createDispatcher } from '../../../main/contract-dispatch.ts';
-import type { UpdaterPort } from '../../../main/desktop/updates.ts';
 import { HEADLESS_NO_LOGIN_ITEM } from '../../../main/handlers/start-at-login.ts';
 import { HEADLESS_UPDATES_OFF } from '../../../main/handlers/updates.ts';
-
-class StandInFeed implements UpdaterPort {
-  latest: string | null = '0.2.0';
-  downloads = 0;
-  installs = 0;
-  async check() {
-    return this.latest ? { version: this.latest } : null;
-  }
-  async download() {
-    this.downloads++;
-  }
-  installFails: Error | undefined;
-  async quitAndInstall() {
-    this.installs++;
-    if (this.installFails) throw this.installFails;
-  }
-}
+import { FakeUpdater } from '../../support/fake-updater.ts';
 
 describe('updates and start at login in the app', () => {
   const dirs: string[] = [];
@@ -61,7 +44,7 @@ describe('updates and start at login in the app', () => {
   }
 
   it('desktop: each step waits for the user, and each is announced as an event', async () => {
-    const feed = new StandInFeed();
+    const feed = new FakeUpdater();
     let openAtLogin = false;
     const { call, events } = await start('electron', {
       updates: { port: feed },
@@ -109,7 +92,7 @@ describe('updates and start at login in the app', () => {
   });
 
   it('desktop: a failed check reaches the UI, however long the updater made its message', async () => {
-    const feed = new StandInFeed();
+    const feed = new FakeUpdater();
     feed.check = () => Promise.reject(new Error(`HttpError: 404 ${'<html>'.repeat(2000)}`));
     const { call, events } = await start('electron', { updates: { port: feed }, startAtLogin: { get: () => false, set: () => {} } });
     const failed = (await call('updates.check', {})) as UpdateState;

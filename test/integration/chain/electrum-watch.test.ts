@@ -15,7 +15,6 @@ import { ElectrumClient, parseElectrumUrl, type ElectrumOptions } from '../../..
 import { EsploraClient } from '../../../main/chain/esplora.ts';
 import { addressesOf } from '../../../main/chain/wallet-service.ts';
 import { CheckedTxs, scanGroup } from '../../../main/chain/watcher.ts';
-import { isCosignerError } from '../../../main/errors.ts';
 import { GroupKeysCache } from '../../../main/session/psbt-session.ts';
 import { createSystemScheduler } from '../../../main/system-ports.ts';
 import { feeRateFromEstimates } from '../../../main/wallet/send.ts';
@@ -23,6 +22,7 @@ import { ElectrumUrl } from '../../../preload/contract.ts';
 import { startElectrumServer, type ElectrumServer } from '../../support/electrum-server.ts';
 import { REGTEST, startEsploraServer, strangerScript, TestChain, type EsploraServer } from '../../support/esplora-server.ts';
 import { cosigners } from '../../support/psbt-fixtures.ts';
+import { codeOfAsync as codeOf } from '../../support/error-code.ts';
 
 const keys = new GroupKeysCache().of(cosigners(2, 'chain-electrum').map((c) => c.publicKey));
 const addressAt = addressesOf(keys, 'regtest');
@@ -35,16 +35,6 @@ const TLS = {
   cert: readFileSync(new URL('../../fixtures/electrum-tls/cert.pem', import.meta.url), 'utf8'),
   key: readFileSync(new URL('../../fixtures/electrum-tls/key.pem', import.meta.url), 'utf8'),
 };
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (e) {
-    if (isCosignerError(e)) return e.code;
-    throw e;
-  }
-  throw new Error('expected a failure');
-}
 
 describe('the Electrum chain backend against a local Electrum server', () => {
   let chain: TestChain;

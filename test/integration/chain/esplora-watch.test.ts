@@ -17,6 +17,7 @@ import { syntheticXpub } from '../../../main/wallet/bip328.ts';
 import type { WalletState } from '../../../preload/contract.ts';
 import { REGTEST, startEsploraServer, strangerScript, TestChain, type EsploraServer } from '../../support/esplora-server.ts';
 import { cosigners } from '../../support/psbt-fixtures.ts';
+import { codeOfAsync as codeOf } from '../../support/error-code.ts';
 
 const keys = new GroupKeysCache().of(cosigners(2, 'chain-watch').map((c) => c.publicKey));
 const addressAt = addressesOf(keys, 'regtest');
@@ -50,16 +51,6 @@ const byOutpoint = (a: { txid: string; vout: number }, b: { txid: string; vout: 
 
 function coinsOf(state: WalletState) {
   return state.utxos.map(({ txid, vout, value, confirmed }) => ({ txid, vout, value, confirmed })).sort(byOutpoint);
-}
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (e) {
-    if (isCosignerError(e)) return e.code;
-    throw e;
-  }
-  throw new Error('expected a failure');
 }
 
 describe('the group watcher against a local Esplora server', () => {

@@ -10,7 +10,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EsploraClient } from '../../../main/chain/esplora.ts';
 import { addressesOf } from '../../../main/chain/wallet-service.ts';
 import { scanGroup } from '../../../main/chain/watcher.ts';
-import { isCosignerError } from '../../../main/errors.ts';
 import { GroupKeysCache } from '../../../main/session/psbt-session.ts';
 import { createSystemScheduler } from '../../../main/system-ports.ts';
 import { syntheticXpub } from '../../../main/wallet/bip328.ts';
@@ -20,6 +19,7 @@ import { buildSend, RBF_SEQUENCE, type SendRequest } from '../../../main/wallet/
 import type { WalletState } from '../../../preload/contract.ts';
 import { REGTEST, startEsploraServer, type EsploraServer } from '../../support/esplora-server.ts';
 import { cosigners } from '../../support/psbt-fixtures.ts';
+import { codeOf } from '../../support/error-code.ts';
 
 const keys = new GroupKeysCache().of(cosigners(2, 'send').map((c) => c.publicKey));
 const addressAt = addressesOf(keys, 'regtest');
@@ -45,16 +45,6 @@ function read(psbtBase64: string) {
   }));
   const totalOut = outputs.reduce((sum, o) => sum + o.value, 0);
   return { psbt, totalIn, outputs, fee: totalIn - totalOut, sequences: psbt.txInputs.map((i) => i.sequence) };
-}
-
-function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    if (isCosignerError(e)) return e.code;
-    throw e;
-  }
-  throw new Error('expected a failure');
 }
 
 describe('building a spend of the group coins', () => {

@@ -1,26 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { UpdateFlow, whyNoUpdates, type UpdaterPort, type UpdateState } from '../../../main/desktop/updates.ts';
-
-class FakeUpdater implements UpdaterPort {
-  latest: string | null = '0.2.0';
-  checks = 0;
-  downloads = 0;
-  installs = 0;
-  fail: Error | undefined;
-  async check() {
-    this.checks++;
-    if (this.fail) throw this.fail;
-    return this.latest ? { version: this.latest } : null;
-  }
-  async download() {
-    this.downloads++;
-  }
-  installFails: Error | undefined;
-  async quitAndInstall() {
-    this.installs++;
-    if (this.installFails) throw this.installFails;
-  }
-}
+import { UpdateFlow, whyNoUpdates, type UpdateState } from '../../../main/desktop/updates.ts';
+import { FakeUpdater } from '../../support/fake-updater.ts';
 
 describe('updates: nothing happens without the user', () => {
   it('checks only when asked, and only looks', async () => {

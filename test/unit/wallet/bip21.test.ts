@@ -1,23 +1,13 @@
 /** BIP21 payment URIs read for the Send form (the BIP's own examples, adapted to our networks). */
 import * as bitcoin from 'bitcoinjs-lib';
 import { describe, expect, it } from 'vitest';
-import { isCosignerError } from '../../../main/errors.ts';
 import { btcToSats, parsePaymentUri } from '../../../main/wallet/bip21.ts';
 import { feeRateFromEstimates } from '../../../main/wallet/send.ts';
+import { codeOf } from '../../support/error-code.ts';
 
 const mainnet = bitcoin.payments.p2wpkh({ hash: Buffer.alloc(20, 1) }).address!;
 const legacy = bitcoin.payments.p2pkh({ hash: Buffer.alloc(20, 2) }).address!;
 const regtest = bitcoin.payments.p2wpkh({ hash: Buffer.alloc(20, 1), network: bitcoin.networks.regtest }).address!;
-
-function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    if (isCosignerError(e)) return e.code;
-    throw e;
-  }
-  throw new Error('expected a failure');
-}
 
 describe('BIP21 payment URIs', () => {
   it('reads the address, the amount in bitcoin as satoshis, the label and the message', () => {

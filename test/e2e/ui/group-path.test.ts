@@ -8,13 +8,13 @@ import { safetyCode } from '../../../preload/safety-code.ts';
 import { leafSignatureProblem } from '../../support/bip322-leaf-check.ts';
 import { ROOT, startDaemonPair, type DaemonPair } from '../../support/daemon-process.ts';
 import { browserGate, launchChromium } from '../../support/prerequisites.ts';
+import { openPending, SESSION_MS } from '../../support/ui-pages.ts';
 
 // A 2-of-3 group through the real UI in Debian's Chromium, on two headless daemons (the third
 // member, Cat, has no node running): Ann picks "You and Ben" on the New request screen, Ben's review
 // says which path and that Cat is not needed, Ben approves, and the finished session shows who
 // signed and who was not needed. The BIP322 signature shown is checked by code that is not ours.
 // Keys, contacts and the group are set up through the control API, the request through the pages.
-const SESSION_MS = 30_000;
 const SHOTS = path.join(ROOT, 'test-results', 'e2e');
 const needs = browserGate();
 
@@ -81,10 +81,7 @@ describe.skipIf(needs.skip !== undefined)(needs.title('a 2-of-3 group through th
       await pa.getByTestId('session-phase').waitFor();
       const sessionId = (await pa.getByTestId('session-id').textContent())!.trim();
 
-      await pb.getByTestId('nav-home').click();
-      const item = pb.locator(`[data-testid="pending-request"][data-session-id="${sessionId}"]`);
-      await item.waitFor({ timeout: SESSION_MS });
-      await item.click();
+      await openPending(pb, sessionId);
       await pb.getByTestId('spend-path').waitFor();
       expect(await pb.getByTestId('spend-path').getAttribute('data-kind')).toBe('leaf');
       expect(await pb.getByTestId('not-needed').textContent()).toContain('Cat');

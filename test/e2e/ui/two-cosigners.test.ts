@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { browserGate, launchChromium } from '../../support/prerequisites.ts';
+import { openPending, SESSION_MS } from '../../support/ui-pages.ts';
 import { hexToBytes } from '@noble/hashes/utils.js';
 import * as bitcoin from 'bitcoinjs-lib';
 import { mkdirSync } from 'node:fs';
@@ -14,7 +15,6 @@ import { ROOT, removeDataDir, startDaemon, stopDaemon, type Daemon } from '../..
 // under test-results/e2e/ as artifacts. The shared setup builds everything the tests read (keys,
 // contacts, group, the request left to expire); each test then stands alone, and its waits add up
 // to less than its timeout.
-const SESSION_MS = 30_000;
 const EXPIRY_S = 60;
 const SHOTS = path.join(ROOT, 'test-results', 'e2e');
 const needs = browserGate();
@@ -81,13 +81,6 @@ describe.skipIf(needs.skip !== undefined)(needs.title('two co-signers through th
     await page.getByTestId('send-request').click();
     await page.getByTestId('session-phase').waitFor();
     return (await page.getByTestId('session-id').textContent())!.trim();
-  }
-
-  async function openPending(page: Page, sessionId: string): Promise<void> {
-    await page.getByTestId('nav-home').click();
-    const item = page.locator(`[data-testid="pending-request"][data-session-id="${sessionId}"]`);
-    await item.waitFor({ timeout: SESSION_MS });
-    await item.click();
   }
 
   function phase(page: Page, name: string) {

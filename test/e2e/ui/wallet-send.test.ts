@@ -11,6 +11,7 @@ import { addressOf } from '../../support/descriptor-reader.ts';
 import { REGTEST, startEsploraServer, type EsploraServer } from '../../support/esplora-server.ts';
 import { verifyWithBitcoinJs } from '../../support/psbt-fixtures.ts';
 import { browserGate, launchChromium } from '../../support/prerequisites.ts';
+import { openPending, SESSION_MS } from '../../support/ui-pages.ts';
 
 // The group's own wallet end to end: two `cosigner serve` processes (own data dirs and key files),
 // each with the local Esplora test server as its regtest chain server, each driven through its UI in
@@ -20,7 +21,6 @@ import { browserGate, launchChromium } from '../../support/prerequisites.ts';
 // stuck payment co-signed and broadcast the same way. Every transaction the server receives is read
 // back with bitcoinjs-lib and its signatures checked with tiny-secp256k1, not by our code.
 // Screenshots of the wallet's steps are saved under test-results/e2e/.
-const SESSION_MS = 30_000;
 const SHOTS = path.join(ROOT, 'test-results', 'e2e');
 const needs = browserGate();
 
@@ -78,10 +78,7 @@ describe.skipIf(needs.skip !== undefined)(needs.title("spending a group's coins 
     await pa.getByTestId('session-phase').waitFor();
     const sessionId = (await pa.getByTestId('session-id').textContent())!.trim();
 
-    await pb.getByTestId('nav-home').click();
-    const item = pb.locator(`[data-testid="pending-request"][data-session-id="${sessionId}"]`);
-    await item.waitFor({ timeout: SESSION_MS });
-    await item.click();
+    await openPending(pb, sessionId);
     await pb.getByTestId('psbt-approve-summary').waitFor();
     await pb.getByTestId('approve').click();
 

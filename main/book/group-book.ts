@@ -5,10 +5,8 @@ import { GroupInput, type BitcoinNetwork, type Group } from '../../preload/contr
 import { CosignerError } from '../errors.ts';
 import type { RecordStore } from '../storage/record-store.ts';
 import { sortKeys } from '../musig/index.ts';
-import { describePolicyGroup } from '../wallet/policy-group.ts';
+import { describePolicyGroup, keyPathOnlyGroup } from '../wallet/policy-group.ts';
 import { JsonDocument } from './json-document.ts';
-
-const isDefaultPolicy = (policy: NonNullable<Group['policy']>): boolean => policy.kind === 'n-of-n' && policy.recovery === undefined;
 
 export const MAX_GROUPS = 200;
 const Saved = z.array(GroupInput).max(MAX_GROUPS);
@@ -53,7 +51,7 @@ export class GroupBook {
       .map((k) => bytesToHex(k))
       .join(',');
     for (const group of this.#groups.values()) {
-      if (group.publicKeys.join(',') === wanted && (group.policy === undefined || isDefaultPolicy(group.policy))) return true;
+      if (group.publicKeys.join(',') === wanted && keyPathOnlyGroup(group)) return true;
     }
     return false;
   }
@@ -86,7 +84,7 @@ export class GroupBook {
       [...next.values()].map((g) => ({
         name: g.name,
         publicKeys: g.publicKeys,
-        ...(g.policy && !isDefaultPolicy(g.policy) ? { policy: g.policy } : {}),
+        ...(g.policy && !keyPathOnlyGroup(g) ? { policy: g.policy } : {}),
       })),
     );
     this.#groups = next;

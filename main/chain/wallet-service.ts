@@ -18,11 +18,10 @@ import { ElectrumChainClient } from './electrum-chain.ts';
 import { EsploraClient, type ChainClient, type FetchPort } from './esplora.ts';
 import { CheckedTxs, scanGroup, type ScanOptions } from './watcher.ts';
 import type { GroupKeys } from '../wallet/group-keys.ts';
-import { isKeyPathOnly } from '../wallet/policy-group.ts';
+import { keyPathOnlyGroup } from '../wallet/policy-group.ts';
 import type { SpendKeys } from '../wallet/spend-keys.ts';
 import { KEY_PATH, type SpendPath } from '../wallet/spend-path.ts';
 import { pathSpender, type Spender } from '../wallet/spender.ts';
-import { N_OF_N } from '../wallet/threshold-policy.ts';
 import { buildBump } from '../wallet/bump.ts';
 import { decodeTxHex, type DecodedTx } from './verify.ts';
 import { buildSend, feeRateFromEstimates, type BuiltSend, type SendRequest } from '../wallet/send.ts';
@@ -63,8 +62,6 @@ export function addressesOf(keys: GroupKeys, network: BitcoinNetwork): ScanOptio
     script: bytesToHex(OutScript.encode({ type: 'tr', pubkey: keys.derive([branch, index]).outputKey })),
   });
 }
-
-const hasScriptTree = (group: Group): boolean => !isKeyPathOnly(group.policy ?? N_OF_N);
 
 /** The scan's addresses of a group with a script tree (k-of-n, or a recovery path): its policy's outputs. */
 export function treeAddressesOf(spend: SpendKeys): ScanOptions['addressAt'] {
@@ -169,7 +166,7 @@ export class WalletService {
    * and, for the recovery leaf, their nSequence.
    */
   #spender(group: Group, path: SpendPath | undefined): GroupKeys | Spender {
-    if (!hasScriptTree(group)) {
+    if (keyPathOnlyGroup(group)) {
       if (path?.kind === 'leaf') throw new CosignerError('WRONG_PATH', 'this group has no script path: it spends by its key path only');
       return this.#deps.groupKeys.of(group.publicKeys);
     }
@@ -189,9 +186,9 @@ export class WalletService {
       const settings = this.#deps.settings();
       // A key-path-only group takes GroupKeys' cached derivations; a tree group its policy's outputs.
       watched.state = await scanGroup(this.#client(group.network), {
-        addressAt: hasScriptTree(group)
-          ? treeAddressesOf(this.#deps.spendKeys.of(group))
-          : addressesOf(this.#deps.groupKeys.of(group.publicKeys), group.network),
+        addressAt: keyPathOnlyGroup(group)
+          ? addressesOf(this.#deps.groupKeys.of(group.publicKeys), group.network)
+          : treeAddressesOf(this.#deps.spendKeys.of(group)),
         gapLimit: settings.walletGapLimit,
         now: () => this.#deps.clock.now(),
         checked: watched.checked,

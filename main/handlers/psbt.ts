@@ -11,14 +11,13 @@ import {
   SpendKeysCache,
   type GroupKeysCache,
 } from '../session/psbt-session.ts';
-import { isKeyPathOnly } from '../wallet/policy-group.ts';
+import { keyPathOnlyGroup } from '../wallet/policy-group.ts';
 import { base64AsVersion } from '../wallet/psbt-export.ts';
 import { importPsbt } from '../wallet/psbt-import.ts';
 import { signRecoveryPsbt, singleKeyRecovery } from '../wallet/psbt-recovery.ts';
 import { reviewPathPsbt } from '../wallet/psbt-review.ts';
 import { KEY_PATH } from '../wallet/spend-path.ts';
 import { requestPath } from './session-path.ts';
-import { N_OF_N } from '../wallet/threshold-policy.ts';
 import type { Handlers } from './kit.ts';
 
 export interface PsbtDeps {
@@ -39,7 +38,7 @@ export function psbtHandlers(d: PsbtDeps): Handlers<'psbt.review' | 'psbt.comple
   const spendKeys = d.spendKeys ?? new SpendKeysCache();
   /** A group with a policy and the path asked for; undefined for a key-path-only n-of-n group (GroupKeys). */
   const target = (group: Group, path: SpendPathInput | undefined) => {
-    if (isKeyPathOnly(group.policy ?? N_OF_N)) {
+    if (keyPathOnlyGroup(group)) {
       if (path?.kind === 'leaf') throw new CosignerError('INVALID_INPUT', 'this group has no script path: it spends by its key path only');
       return undefined;
     }

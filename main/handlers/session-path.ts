@@ -4,9 +4,8 @@
  */
 import type { Group, SpendPathInput } from '../../preload/contract.ts';
 import { CosignerError } from '../errors.ts';
-import { groupOutputs, isKeyPathOnly } from '../wallet/policy-group.ts';
+import { groupOutputs, keyPathOnlyGroup } from '../wallet/policy-group.ts';
 import { KEY_PATH, type SpendPath } from '../wallet/spend-path.ts';
-import { N_OF_N } from '../wallet/threshold-policy.ts';
 
 export interface RequestPath {
   /** The keys asked (33-byte hex): the path's signers. */
@@ -24,7 +23,7 @@ export interface RequestPath {
 export function requestPath(group: Group, input: SpendPathInput | undefined): RequestPath {
   const outputs = groupOutputs(group);
   if (input === undefined || input.kind === 'key') {
-    if (isKeyPathOnly(group.policy ?? N_OF_N)) return { signers: group.publicKeys, tweak: 'taproot' };
+    if (keyPathOnlyGroup(group)) return { signers: group.publicKeys, tweak: 'taproot' };
     return { signers: group.publicKeys, tweak: 'path', group: { id: group.id, path: KEY_PATH } };
   }
   const leaves = outputs.at([], group.network).leaves;

@@ -19,6 +19,11 @@ export function isKeyPathOnly(policy: GroupPolicy): boolean {
   return policy.kind === 'n-of-n' && policy.recovery === undefined;
 }
 
+/** Whether a group has no script tree (no policy, or n-of-n without a recovery path): it spends by its key path alone. */
+export function keyPathOnlyGroup(group: Pick<Group, 'policy'>): boolean {
+  return isKeyPathOnly(group.policy ?? N_OF_N);
+}
+
 /**
  * `sortedKeys` (33 bytes each) then one byte n, one byte kind (0 n-of-n, 1 k-of-n), one byte k
  * (0 for n-of-n), a 16-bit big-endian olderBlocks (0: no recovery path), one byte r and the r sorted
